@@ -1,0 +1,36 @@
+// What every subcommand shares: exit codes, loading the knowledge base, printing diagnostics.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "knowledge/knowledge.hpp"
+#include "util/diagnostic.hpp"
+
+namespace CLI {
+class App;
+}
+
+namespace gpucfg::cli {
+
+// Exit codes, documented in README.md ("Exit codes") and checked by tests/cli.
+enum Exit : int {
+  k_ok = 0,          // success; for validate: no errors (warnings allowed unless --strict)
+  k_error = 1,       // invalid input or a failed operation; nothing was changed
+  k_usage = 64,      // bad command line (EX_USAGE)
+};
+
+struct Context {
+  util::SourceSet sources;
+  util::Diagnostics diags;
+};
+
+// Loads knowledge/ from the data folder; prints the problems and returns nullopt on failure.
+std::optional<knowledge::Knowledge> load_knowledge(Context& ctx);
+// Prints every diagnostic to stderr with its source line and caret.
+void print_diagnostics(const Context& ctx);
+
+void add_validate(CLI::App& app, int& exit_code);
+void add_show(CLI::App& app, int& exit_code);
+
+}  // namespace gpucfg::cli

@@ -1,0 +1,259 @@
+// The list-shaped sections of a manifest: sources, files, env, loader, verify.
+#include <algorithm>
+#include <cctype>
+
+#include "manifest/decoder.hpp"
+#include "util/strings.hpp"
+
+namespace gpucfg::manifest {
+
+namespace {
+
+bool valid_sha256(const std::string& s) { return s.size() == 64 && util::is_hex(s); }
+
+bool valid_env_name(const std::string& s) {
+  if (s.empty() || std::isdigit(static_cast<unsigned char>(s[0]))) return false;
+  return std::all_of(s.begin(), s.end(),
+                     [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; });
+}
+
+}  // namespace
+
+const char* to_string(FileEntry::Op op) {
+  switch (op) {
+  case FileEntry::Op::copy: return "copy";
+  case FileEntry::Op::alias: return "alias";
+  case FileEntry::Op::symlink: return "symlink";
+  case FileEntry::Op::absent: return "absent";
+  }
+  return "?";
+}
+
+const char* to_string(Source::Kind k) {
+  switch (k) {
+  case Source::Kind::adopt: return "adopt";
+  case Source::Kind::archive: return "archive";
+  case Source::Kind::redistrib: return "redistrib";
+  case Source::Kind::wheels: return "wheels";
+  case Source::Kind::directory: return "directory";
+  }
+  return "?";
+}
+
+std::optional<Source> Decoder::source(const Value* v, const std::string& what) {
+  if (!v) return std::nullopt;
+  Fields f(*v, what, m_diags);
+  Source src;
+  src.mark = v->mark;
+  const Value* adopt = f.get("adopt");
+  const Value* archive = f.get("archive");
+  const Value* redistrib = f.get("redistrib");
+  const Value* wheels = f.get("wheels");
+  const Value* directory = f.get("directory");
+  const Value* sha = f.get("sha256");
+  int kinds = !!adopt + !!archive + !!redistrib + !!wheels + !!directory;
+  if (kinds != 1) {
+    m_diags.error(v->mark, what + " takes exactly one of adopt, archive, redistrib, wheels, directory");
+    return std::nullopt;
+  }
+  auto pinned = [&](const Value* h, const std::string& where) -> std::string {
+    if (!h) return {};
+    auto t = text(h, where);
+    if (t && !valid_sha256(t->value)) m_diags.error(h->mark, where + " must be 64 hexadecimal digits");
+    return t ? t->value : "";
+  };
+  if (adopt) {
+    src.kind = Source::Kind::adopt;
+    if (!yaml::boolean(*adopt, what + ".adopt", m_diags).value_or(false))
+      m_diags.error(adopt->mark, what + ".adopt can only be true (leave the source out otherwise)");
+  } else if (archive || redistrib || directory) {
+    const Value* loc = archive ? archive : redistrib ? redistrib : directory;
+    src.kind = archive ? Source::Kind::archive : redistrib ? Source::Kind::redistrib : Source::Kind::directory;
+    if (auto t = text(loc, what)) src.artifacts.push_back({t->value, pinned(sha, what + ".sha256"), loc->mark});
+  } else {
+    src.kind = Source::Kind::wheels;
+    if (!wheels->is_sequence()) m_diags.error(wheels->mark, what + ".wheels must be a list");
+    for (std::size_t i = 0; i < wheels->items.size(); ++i) {
+      std::string where = what + ".wheels[" + std::to_string(i) + "]";
+      Fields wf(*wheels->items[i], where, m_diags);
+      auto pkg = text(wf.require("package"), where + ".package");
+      if (pkg && pkg->value.find("==") == std::string::npos)
+        m_diags.error(pkg->mark, where + ".package must pin a version: name==version");
+      std::string hash = pinned(wf.get("sha256"), where + ".sha256");
+      if (pkg) src.artifacts.push_back({pkg->value, hash, pkg->mark});
+    }
+  }
+  if (sha && (adopt || wheels)) m_diags.error(sha->mark, what + ".sha256 goes with archive, redistrib or directory");
+  if (const Value* m = f.get("mirrors"))
+    for (const Value* e : yaml::scalar_list(*m, what + ".mirrors", m_diags))
+      if (auto t = text(e, what + ".mirrors")) src.mirrors.push_back(t->value);
+  return src;
+}
+
+void Decoder::files(const Value* v, Stack& s) {
+  if (!v || v->is_null()) return;
+  if (!v->is_sequence()) return m_diags.error(v->mark, "files must be a list of entries");
+  for (std::size_t i = 0; i < v->items.size(); ++i) {
+    const Value& item = *v->items[i];
+    std::string where = "files[" + std::to_string(i) + "]";
+    Fields f(item, where, m_diags);
+    FileEntry e;
+    e.mark = item.mark;
+    const Value* ops[] = {f.get("copy"), f.get("alias"), f.get("symlink"), f.get("absent")};
+    int n = 0;
+    for (int k = 0; k < 4; ++k)
+      if (ops[k]) {
+        ++n;
+        e.op = static_cast<FileEntry::Op>(k);
+      }
+    const Value* from = f.get("from");
+    const Value* target = f.get("target");
+    const Value* sha = f.get("sha256");
+    const Value* mode = f.get("mode");
+    const Value* why = f.get("why");
+    bool applies = when(f.get("when"));
+    if (n != 1) {
+      m_diags.error(item.mark, where + " takes exactly one of copy, alias, symlink, absent");
+      continue;
+    }
+    if (!applies) continue;
+    auto p = path(ops[static_cast<int>(e.op)], where + "." + to_string(e.op));
+    if (!p) continue;
+    e.path = *p;
+    switch (e.op) {
+    case FileEntry::Op::copy:
+      if (!from) m_diags.error(item.mark, where + ": copy needs 'from' (a path or URL to copy)");
+      else if (auto t = text(from, where + ".from")) {
+        bool url = util::starts_with(t->value, "https://") || util::starts_with(t->value, "http://") ||
+                   util::starts_with(t->value, "file://");
+        if (!url && !m_platform.is_absolute(t->value))
+          m_diags.error(t->mark, where + ".from must be an absolute path or a URL, not '" + t->value + "'");
+        e.source = *t;
+      }
+      if (target) m_diags.error(target->mark, where + ": copy takes 'from', not 'target'");
+      break;
+    case FileEntry::Op::alias:
+    case FileEntry::Op::symlink:
+      if (!target) m_diags.error(item.mark, where + ": " + to_string(e.op) + " needs 'target'");
+      else if (auto t = text(target, where + ".target")) e.source = {m_platform.native(t->value), t->mark};
+      if (from) m_diags.error(from->mark, where + ": " + to_string(e.op) + " takes 'target', not 'from'");
+      break;
+    case FileEntry::Op::absent:
+      if (from || target) m_diags.error(item.mark, where + ": absent takes neither 'from' nor 'target'");
+      break;
+    }
+    if (auto h = text(sha, where + ".sha256")) {
+      if (!valid_sha256(h->value)) m_diags.error(h->mark, where + ".sha256 must be 64 hexadecimal digits");
+      if (e.op == FileEntry::Op::absent || e.op == FileEntry::Op::symlink)
+        m_diags.error(h->mark, where + ".sha256 needs content: it goes with copy or alias");
+      e.sha256 = h->value;
+    }
+    if (auto m = text(mode, where + ".mode")) {
+      bool octal = m->value.size() >= 3 && m->value.size() <= 4 &&
+                   std::all_of(m->value.begin(), m->value.end(), [](char c) { return c >= '0' && c <= '7'; });
+      if (!octal) m_diags.error(m->mark, where + ".mode must be octal digits, like \"0644\"");
+      e.mode = m->value;
+    }
+    if (auto w = text(why, where + ".why")) e.why = w->value;
+    if (e.op == FileEntry::Op::alias && e.why.empty())
+      m_diags.warning(item.mark, where + ": an alias without 'why' will outlive everyone's memory of it");
+    s.files.push_back(e);
+  }
+}
+
+void Decoder::env(const Value* v, Stack& s) {
+  if (!v || v->is_null()) return;
+  if (!v->is_mapping()) return m_diags.error(v->mark, "env must be a mapping of VARIABLE: value");
+  for (const auto& [k, val] : v->entries) {
+    EnvVar e;
+    e.name = k->scalar;
+    e.mark = k->mark;
+    std::string where = "env." + e.name;
+    if (!valid_env_name(e.name)) {
+      m_diags.error(k->mark, "'" + e.name + "' is not a valid environment variable name");
+      continue;
+    }
+    if (val->is_scalar()) {
+      e.set = text(val.get(), where);
+      s.env.push_back(e);
+      continue;
+    }
+    Fields f(*val, where, m_diags);
+    const Value* set = f.get("set");
+    const Value* unset = f.get("unset");
+    const Value* pre = f.get("prepend");
+    const Value* app = f.get("append");
+    const Value* rem = f.get("remove");
+    if (auto sc = text(f.get("scope"), where + ".scope")) {
+      if (sc->value != "system" && sc->value != "user")
+        m_diags.error(sc->mark, where + ".scope must be system or user");
+      e.scope = sc->value;
+    }
+    if (!when(f.get("when"))) continue;
+    if (set && unset) m_diags.error(unset->mark, where + " cannot both set and unset");
+    if ((set || unset) && (pre || app || rem))
+      m_diags.error(val->mark, where + ": set/unset replace the value; prepend/append/remove edit a list. Pick one kind");
+    if (!set && !unset && !pre && !app && !rem)
+      m_diags.error(val->mark, where + " needs one of set, unset, prepend, append, remove");
+    if (set) e.set = text(set, where + ".set");
+    if (unset) e.unset = yaml::boolean(*unset, where + ".unset", m_diags).value_or(false);
+    // List entries are folders (PATH-like variables); they get native separators.
+    auto list = [&](const Value* l, const char* op) {
+      std::vector<Located<std::string>> out;
+      if (!l) return out;
+      for (const Value* item : yaml::scalar_list(*l, where + "." + op, m_diags))
+        if (auto t = text(item, where + "." + op)) {
+          t->value = m_platform.native(t->value);
+          if (t->value.find(m_platform.list_separator()) != std::string::npos)
+            m_diags.error(t->mark, where + "." + op + ": give one entry per list item, without '" +
+                                       std::string(1, m_platform.list_separator()) + "'");
+          out.push_back(*t);
+        }
+      return out;
+    };
+    e.prepend = list(pre, "prepend");
+    e.append = list(app, "append");
+    e.remove = list(rem, "remove");
+    s.env.push_back(e);
+  }
+}
+
+void Decoder::loader(const Value* v, Stack& s) {
+  if (!v || v->is_null()) return;
+  Fields f(*v, "loader", m_diags);
+  const Value* list = f.get("paths");
+  if (!list) return;
+  if (!list->is_sequence()) return m_diags.error(list->mark, "loader.paths must be a list");
+  for (const auto& item : list->items) {
+    if (item->is_mapping()) {
+      Fields pf(*item, "loader.paths entry", m_diags);
+      const Value* p = pf.require("path");
+      if (!when(pf.get("when")) || !p) continue;
+      if (auto pp = path(p, "loader.paths")) s.loader_paths.push_back(*pp);
+    } else if (auto pp = path(item.get(), "loader.paths")) {
+      s.loader_paths.push_back(*pp);
+    }
+  }
+}
+
+void Decoder::verify(const Value* v, Stack& s) {
+  if (!v || v->is_null()) return;
+  Fields f(*v, "verify", m_diags);
+  s.verify.mark = v->mark;
+  static const std::vector<std::string> levels = {"static", "load", "compute", "framework"};
+  if (auto l = text(f.get("level"), "verify.level")) {
+    if (std::find(levels.begin(), levels.end(), l->value) == levels.end())
+      m_diags.error(l->mark, "verify.level must be one of static, load, compute, framework" +
+                                 util::did_you_mean(l->value, levels));
+    s.verify.level = l->value;
+  }
+  if (auto fw = text(f.get("framework"), "verify.framework")) {
+    if (fw->value != "tensorflow" && fw->value != "pytorch")
+      m_diags.error(fw->mark, "verify.framework must be tensorflow or pytorch");
+    s.verify.framework = fw;
+  }
+  if (s.verify.level == "framework" && !s.verify.framework)
+    m_diags.error(v->mark, "verify.level framework needs verify.framework (tensorflow or pytorch)");
+}
+
+}  // namespace gpucfg::manifest

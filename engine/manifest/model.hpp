@@ -1,0 +1,146 @@
+// The typed manifest: what `decode` makes of a merged YAML tree for one target platform, with
+// variables expanded and `when:` conditions applied. Every field keeps the mark of the YAML
+// node it came from, so later stages (validate, plan) can point at the line that asked for it.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "util/diagnostic.hpp"
+#include "util/version.hpp"
+
+namespace gpucfg::platform {
+class Platform;
+}
+
+namespace gpucfg::manifest {
+
+template <class T> struct Located {
+  T value{};
+  util::Mark mark;
+};
+
+struct Metadata {
+  std::string name, description, source;
+  util::Mark mark;
+};
+
+// "What is this stack for": lets validate check the manifest against the knowledge base.
+struct Framework {
+  std::string name;  // tensorflow | pytorch
+  util::Version version;
+  util::Mark mark;
+};
+
+struct DriverRequirement {
+  std::string os;  // linux | windows
+  util::VersionRange range;
+  util::Mark mark;
+};
+
+struct CompilerRequirement {
+  std::string os;        // linux | windows
+  std::string compiler;  // gcc | clang | msvc
+  util::VersionRange range;
+  util::Mark mark;
+};
+
+struct Requires {
+  std::vector<DriverRequirement> driver;
+  std::optional<Located<util::VersionRange>> compute_capability;
+  std::vector<Located<std::string>> platforms;  // empty: any platform
+  std::vector<CompilerRequirement> host_compiler;
+  std::optional<Located<util::VersionRange>> python;
+};
+
+// Where a toolkit or cuDNN comes from. v1 defines the shapes; fetching them is the sources work.
+struct Artifact {
+  std::string location;  // URL or path; for wheels "package==version"
+  std::string sha256;    // pins the bytes; checked at fetch time
+  util::Mark mark;
+};
+
+struct Source {
+  enum class Kind { adopt, archive, redistrib, wheels, directory };
+  Kind kind = Kind::adopt;
+  std::vector<Artifact> artifacts;   // adopt: none; archive, redistrib, directory: one
+  std::vector<std::string> mirrors;  // folders or base URLs tried before the location's own host
+  util::Mark mark;
+};
+
+struct Cuda {
+  Located<util::Version> version;
+  Located<std::string> prefix;
+  bool prefix_is_default = true;
+  std::vector<Located<std::string>> components;
+  std::optional<Source> source;
+  bool active = true;  // becomes /usr/local/cuda and CUDA_PATH's target
+  util::Mark mark;
+};
+
+// One step of "copy cuDNN's files into place": files matching `from` (a glob relative to the
+// cuDNN package's root, e.g. "lib64/libcudnn.so.8*") go to the folder `to` under the prefix.
+struct Placement {
+  std::string from;
+  Located<std::string> to;
+  util::Mark mark;
+};
+
+struct Cudnn {
+  Located<util::Version> version;
+  std::optional<Located<util::Version>> cuda;  // the CUDA build of cuDNN, e.g. 11.2 or 12
+  bool into_cuda = false;                      // the seed's "copy cuDNN into the CUDA tree"
+  Located<std::string> prefix;                 // == cuda prefix when into_cuda
+  std::vector<Placement> place;                // empty: include/, lib/ and bin/ as packaged
+  std::optional<Source> source;
+  util::Mark mark;
+};
+
+struct FileEntry {
+  enum class Op { copy, alias, symlink, absent };
+  Op op = Op::copy;
+  Located<std::string> path;    // what gpucfg manages
+  Located<std::string> source;  // copy: from; alias/symlink: target
+  std::string sha256;
+  std::string mode;
+  std::string why;
+  util::Mark mark;
+};
+
+struct EnvVar {
+  std::string name;
+  std::optional<Located<std::string>> set;
+  bool unset = false;
+  std::vector<Located<std::string>> prepend, append, remove;
+  std::string scope = "system";  // system: every login shell and service; user: the invoking user
+  util::Mark mark;
+};
+
+struct Verify {
+  std::string level = "static";  // static | load | compute | framework
+  std::optional<Located<std::string>> framework;  // tensorflow | pytorch smoke test
+  util::Mark mark;
+};
+
+struct Stack {
+  std::string api_version, kind;
+  Metadata metadata;
+  std::vector<std::string> files_read;  // the extends chain, bases first
+  const platform::Platform* platform = nullptr;
+  std::map<std::string, Located<std::string>> vars;
+  std::optional<Framework> framework;
+  Requires requires_;
+  std::optional<Cuda> cuda;
+  std::optional<Cudnn> cudnn;
+  std::vector<FileEntry> files;
+  std::vector<EnvVar> env;
+  std::vector<Located<std::string>> loader_paths;
+  Verify verify;
+};
+
+const char* to_string(FileEntry::Op op);
+const char* to_string(Source::Kind k);
+
+}  // namespace gpucfg::manifest

@@ -1,0 +1,6 @@
+#pragma once
+
+namespace gpucfg::util {
+// gpucfg's version, from the CMake project version.
+const char* version();
+}  // namespace gpucfg::util

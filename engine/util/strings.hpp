@@ -1,0 +1,28 @@
+// Small string helpers shared by every stage.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace gpucfg::util {
+
+std::vector<std::string> split(std::string_view s, char sep);
+std::string join(const std::vector<std::string>& parts, std::string_view sep);
+std::string trim(std::string_view s);
+bool starts_with(std::string_view s, std::string_view prefix);
+bool ends_with(std::string_view s, std::string_view suffix);
+
+// Levenshtein distance, used for "did you mean" hints.
+std::size_t edit_distance(std::string_view a, std::string_view b);
+
+// The closest candidate to `word`, if it is close enough to be a plausible typo.
+std::optional<std::string> closest(std::string_view word, const std::vector<std::string>& candidates);
+
+// "; did you mean 'x'?" or an empty string.
+std::string did_you_mean(std::string_view word, const std::vector<std::string>& candidates);
+
+bool is_hex(std::string_view s);
+
+}  // namespace gpucfg::util
