@@ -18,7 +18,8 @@ void add_validate(CLI::App& app, int& exit_code) {
   auto opts = std::make_shared<Opts>();
   cmd->add_option("files", opts->files, "Manifest files")->required()->check(CLI::ExistingFile);
   cmd->add_option("--platform", opts->platforms,
-                  "Check for this platform (repeatable; default: the platforms each manifest declares)");
+                  "Check for this platform (repeatable; default: the platforms each manifest declares)")
+      ->allow_extra_args(false);
   cmd->add_flag("--strict", opts->strict, "Treat warnings as errors");
   cmd->add_flag("-q,--quiet", opts->quiet, "Print problems only, no summary");
   cmd->footer("\nExamples:\n  gpucfg validate manifests/*.yaml\n"

@@ -101,6 +101,7 @@ public:
       d.linux = ver(f, "linux");
       d.windows = ver(f, "windows", false);
       f.get("windows");
+      if (const Value* pre = f.get("prerelease")) d.prerelease = yaml::boolean(*pre, "prerelease", m_diags).value_or(false);
       d.source = source(f);
       m_k.m_drivers.push_back(d);
     });
@@ -225,7 +226,7 @@ std::optional<Knowledge> Knowledge::load(const std::string& dir, util::SourceSet
 const ToolkitDriver* Knowledge::toolkit_driver(const util::Version& cuda) const {
   const ToolkitDriver* best = nullptr;
   for (const auto& d : m_drivers)
-    if (d.cuda.has_prefix(cuda) || cuda.has_prefix(d.cuda))
+    if (!d.prerelease && (d.cuda.has_prefix(cuda) || cuda.has_prefix(d.cuda)))
       if (!best || d.cuda < best->cuda) best = &d;
   return best;
 }

@@ -31,6 +31,7 @@ struct ToolkitDriver {
   util::Version cuda;
   std::string label;
   std::optional<util::Version> linux, windows;
+  bool prerelease = false;  // an RC: a fact, never the row chosen for a release
   SourceRef source;
   const std::optional<util::Version>& for_os(const std::string& os) const {
     return os == "windows" ? windows : linux;

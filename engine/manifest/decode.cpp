@@ -144,6 +144,7 @@ void Decoder::framework(const Value* v, Stack& s) {
                                  util::did_you_mean(fw.name, names));
   }
   if (auto ver = version(f.require("version"), "framework.version")) fw.version = ver->value;
+  fw.cuda = version(f.get("cuda"), "framework.cuda");
   s.framework = fw;
 }
 
@@ -282,6 +283,14 @@ std::optional<Located<util::Version>> Decoder::version(const Value* v, const std
   if (!ver) {
     m_diags.error(v->mark, "bad " + what + ": " + why);
     return std::nullopt;
+  }
+  // Other YAML readers (editors, PyYAML, the schema check) take a plain 11.10 as the number 11.1.
+  if (!v->quoted && ver->size() == 2 && util::ends_with(t->value, "0")) {
+    std::string as_number = t->value;
+    while (as_number.back() == '0') as_number.pop_back();
+    if (as_number.back() == '.') as_number += '0';
+    m_diags.warning(v->mark, what + " " + t->value + " unquoted is the number " + as_number +
+                                 " to other YAML tools; write \"" + t->value + "\"");
   }
   return Located<util::Version>{*ver, v->mark};
 }

@@ -31,6 +31,9 @@ struct Metadata {
 struct Framework {
   std::string name;  // tensorflow | pytorch
   util::Version version;
+  // The CUDA variant of a build that bundles its own CUDA (PyTorch's +cu124 wheels): the stack
+  // then needs no toolkit, only a driver that can run this CUDA.
+  std::optional<Located<util::Version>> cuda;
   util::Mark mark;
 };
 

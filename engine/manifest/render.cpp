@@ -53,6 +53,8 @@ Rendered resolve_for_show(const Stack& s) {
   if (s.framework) {
     b.put(j["framework"]["name"], "/framework/name", s.framework->name, s.framework->mark);
     b.put(j["framework"]["version"], "/framework/version", s.framework->version.str(), s.framework->mark);
+    if (s.framework->cuda)
+      b.put(j["framework"]["cuda"], "/framework/cuda", s.framework->cuda->value.str(), s.framework->cuda->mark);
   }
   const Requires& rq = s.requires_;
   for (const auto& d : rq.driver)

@@ -56,22 +56,30 @@ private:
     }
   }
 
+  // The CUDA the driver must run: the toolkit's, else the one a framework build bundles.
+  const Located<Version>* runtime_cuda() const {
+    if (m_s.cuda) return &m_s.cuda->version;
+    if (m_s.framework && m_s.framework->cuda) return &*m_s.framework->cuda;
+    return nullptr;
+  }
+
   void driver() {
-    if (!m_s.cuda) return;
-    const Version& cuda = m_s.cuda->version.value;
+    const Located<Version>* rt = runtime_cuda();
+    if (!rt) return;
+    const Version& cuda = rt->value;
     const auto* row = m_kb.toolkit_driver(cuda);
     const auto* compat = m_kb.minor_compat(cuda.major());
     auto req = std::find_if(m_s.requires_.driver.begin(), m_s.requires_.driver.end(),
                             [&](const auto& d) { return d.os == m_os; });
     if (!row) {
-      m_diags.warning(m_s.cuda->version.mark, "CUDA " + cuda.str() +
+      m_diags.warning(rt->mark, "CUDA " + cuda.str() +
                                                   " is not in knowledge/cuda-driver.yaml; its driver minimum is not checked");
       return;
     }
     const auto& toolkit_min = row->for_os(m_os);
     if (req == m_s.requires_.driver.end()) {
       if (toolkit_min)
-        m_diags.warning(m_s.cuda->mark, "no requires.driver for " + m_os + "; CUDA " + row->label + " needs >=" +
+        m_diags.warning(rt->mark, "no requires.driver for " + m_os + "; CUDA " + row->label + " needs >=" +
                                             toolkit_min->str() + " there");
       return;
     }
@@ -80,7 +88,9 @@ private:
       m_diags.warning(req->mark, "requires.driver." + m_os + " sets no minimum");
       return;
     }
-    const auto& floor = compat ? (m_os == "windows" ? compat->windows : compat->linux) : std::nullopt;
+    auto floor = compat ? (m_os == "windows" ? compat->windows : compat->linux) : std::nullopt;
+    // A release that shipped below its major's floor (CUDA 11.0) runs on its own driver.
+    if (floor && toolkit_min && *toolkit_min < *floor) floor = toolkit_min;
     if (floor && *lb < *floor) {
       finding(req->mark, "driver " + lb->str() + " cannot run CUDA " + cuda.str() + " at all: CUDA " +
                              std::to_string(cuda.major()) + ".x needs >=" + floor->str() + " on " + m_os,
@@ -193,8 +203,9 @@ private:
       m_diags.warning(fw.mark, "PyTorch " + fw.version.str() + " is not in knowledge/frameworks.yaml");
       return;
     }
-    if (!m_s.cuda) return;
-    Version want = m_s.cuda->version.value.truncated(2);
+    const Located<Version>* rt = runtime_cuda();
+    if (!rt) return;
+    Version want = rt->value.truncated(2);
     for (const auto& v : rel->variants)
       if (v.cuda.truncated(2) == want) {
         if (m_s.cudnn && m_s.cudnn->version.value.truncated(2) != v.cudnn.truncated(2))
@@ -205,7 +216,7 @@ private:
       }
     std::vector<std::string> offered;
     for (const auto& v : rel->variants) offered.push_back(v.cuda.str());
-    finding(m_s.cuda->version.mark, "PyTorch " + rel->version.str() + " has no CUDA " + want.str() +
+    finding(rt->mark, "PyTorch " + rel->version.str() + " has no CUDA " + want.str() +
                                         " build (offered: " + util::join(offered, ", ") + ")",
             rel->source);
   }

@@ -14,7 +14,7 @@ std::string trim(std::string_view s);
 bool starts_with(std::string_view s, std::string_view prefix);
 bool ends_with(std::string_view s, std::string_view suffix);
 
-// Levenshtein distance, used for "did you mean" hints.
+// Edit distance (swapped neighbours count as one edit), used for "did you mean" hints.
 std::size_t edit_distance(std::string_view a, std::string_view b);
 
 // The closest candidate to `word`, if it is close enough to be a plausible typo.
