@@ -124,6 +124,7 @@ public:
       a.name = str(f, "name", false);
       a.added = ver(f, "added", false);
       a.removed = ver(f, "removed", false);
+      a.renamed_to = ver(f, "renamed_to", false);
       f.allow({"name", "added", "removed"});
       a.source = source(f);
       m_k.m_archs.push_back(a);

@@ -49,6 +49,7 @@ struct Arch {
   util::Version sm;
   std::string name;
   std::optional<util::Version> added, removed;
+  std::optional<util::Version> renamed_to;  // same GPUs, new name from `removed` on
   SourceRef source;
 };
 

@@ -13,14 +13,18 @@ Checked check(const std::string& path, const std::vector<std::string>& requested
   std::vector<std::string> ids = requested;
   if (ids.empty()) ids = declared_platforms(*out.loaded.tree);
   if (ids.empty()) ids.push_back(platform::host().id());
+  bool decoded_any = false;
   for (const auto& id : ids) {
     const platform::Platform* p = platform::find(id);
-    if (!p) {
-      // Unknown ids inside the manifest are reported by decode, with their position.
+    if (!p && requested.empty() && !decoded_any) {
+      // An unknown id inside the manifest: decoding for the host reports it at its position.
+      p = &platform::host();
+    } else if (!p) {
       if (!requested.empty())
         diags.error({path, 0, 0}, "unknown platform '" + id + "'" + util::did_you_mean(id, platform::known_ids()));
       continue;
     }
+    decoded_any = true;
     if (auto stack = decode(out.loaded, *p, diags)) {
       validate(*stack, kb, diags);
       out.stacks.push_back(std::move(*stack));

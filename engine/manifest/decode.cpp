@@ -194,6 +194,10 @@ void Decoder::cuda(const Value* v, Stack& s) {
   auto ver = version(f.require("version"), "cuda.version");
   if (!ver) return;
   c.version = *ver;
+  // The prefix may name the version: prefix: /opt/cuda-${cuda.version}
+  m_scope.define("cuda.version", c.version.value.str());
+  m_scope.define("cuda.major", std::to_string(c.version.value.major()));
+  m_scope.define("cuda.minor", std::to_string(c.version.value.minor()));
   if (const Value* p = f.get("prefix")) {
     if (auto pp = path(p, "cuda.prefix")) {
       c.prefix = *pp;

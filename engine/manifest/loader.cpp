@@ -128,7 +128,8 @@ struct ChainLoader {
       }
     }
     stack.pop_back();
-    files.push_back(path);
+    // A diamond (two bases extending one file) reads it twice; list it once.
+    if (std::find(files.begin(), files.end(), path) == files.end()) files.push_back(path);
     if (!ok) return nullptr;
     return merged ? merge_at(merged, doc, "") : doc;
   }

@@ -117,7 +117,7 @@ private:
     const SourceRef* src = nullptr;
     bool any_ok = false;
     for (const auto& a : m_kb.archs()) {
-      if (!cc.value.contains(a.sm)) continue;
+      if (!cc.value.contains(a.sm) || a.renamed_to) continue;
       if (a.removed && cuda.truncated(2) >= *a.removed) {
         dropped.push_back("sm_" + std::to_string(a.sm.major()) + std::to_string(a.sm.minor()) +
                           " (removed in CUDA " + a.removed->str() + ")");

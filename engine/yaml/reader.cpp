@@ -225,6 +225,24 @@ private:
   int m_documents = 0;
 };
 
+// yaml-cpp's messages name the symptom; these name the usual cause.
+std::vector<std::string> syntax_hints(const std::string& text, const YAML::Exception& e) {
+  std::vector<std::string> hints;
+  if (e.msg.find("flow") != std::string::npos)
+    hints.push_back("a '{' or '[' opened above is not closed");
+  std::size_t start = 0;
+  for (int l = 0; l < e.mark.line && start != std::string::npos; ++l) {
+    start = text.find('\n', start);
+    if (start != std::string::npos) ++start;
+  }
+  if (start != std::string::npos) {
+    std::size_t end = text.find_first_not_of(" \t", start);
+    if (text.substr(start, end == std::string::npos ? std::string::npos : end - start).find('\t') != std::string::npos)
+      hints.push_back("this line is indented with a tab; YAML indents with spaces only");
+  }
+  return hints;
+}
+
 }  // namespace
 
 ValuePtr read_yaml(const std::string& file, const std::string& text, util::Diagnostics& diags,
@@ -252,7 +270,7 @@ ValuePtr read_yaml(const std::string& file, const std::string& text, util::Diagn
   } catch (const StopParsing&) {
     return nullptr;
   } catch (const YAML::Exception& e) {
-    diags.error({file, e.mark.line + 1, e.mark.column + 1}, "YAML syntax: " + e.msg);
+    diags.error({file, e.mark.line + 1, e.mark.column + 1}, "YAML syntax: " + e.msg, syntax_hints(text, e));
     return nullptr;
   }
   if (diags.error_count() > before) return nullptr;

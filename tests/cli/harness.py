@@ -1,0 +1,59 @@
+"""A tiny test harness for the CLI checks: named checks, a closing 'N passed, N failed' line,
+exit status 1 on any failure. ctest runs each script as one test; the line says what ran."""
+import os
+import subprocess
+import sys
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+ACCEPT = os.environ.get("GPUCFG_TEST_ACCEPT") == "1"
+
+
+class Run:
+    def __init__(self, proc, seconds):
+        self.code = proc.returncode
+        self.out = proc.stdout
+        self.err = proc.stderr
+        self.seconds = seconds
+
+
+def gpucfg(*args, cwd=None, env=None, timeout=20):
+    e = dict(os.environ)
+    e.setdefault("GPUCFG_DATA_DIR", ROOT)
+    if env:
+        e.update(env)
+    t0 = time.monotonic()
+    p = subprocess.run([BINARY, *args], cwd=cwd or ROOT, env=e, capture_output=True,
+                       text=True, errors="replace", timeout=timeout)
+    return Run(p, time.monotonic() - t0)
+
+
+BINARY = os.path.abspath(sys.argv[1]) if len(sys.argv) > 1 else os.path.join(ROOT, "build/cli/gpucfg")
+_results = []
+
+
+def check(name):
+    """Decorator: run the function as a named check; an AssertionError fails it."""
+    def wrap(fn):
+        try:
+            fn()
+            _results.append((name, None))
+        except AssertionError as e:
+            _results.append((name, str(e) or "assertion failed"))
+        except Exception as e:  # a crash in a check is a failure, not an abort
+            _results.append((name, f"{type(e).__name__}: {e}"))
+        return fn
+    return wrap
+
+
+def expect(cond, msg):
+    if not cond:
+        raise AssertionError(msg)
+
+
+def finish():
+    failed = [(n, m) for n, m in _results if m]
+    for n, m in failed:
+        print(f"FAIL {n}\n  {m}")
+    print(f"{len(_results) - len(failed)} passed, {len(failed)} failed")
+    sys.exit(1 if failed else 0)

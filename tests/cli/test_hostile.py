@@ -1,0 +1,123 @@
+"""Hostile inputs, made here as a new user (or an attacker in a pull request) would: each is
+refused with exit 1 and a message, in well under 2 s, and never crashes gpucfg."""
+import os
+import random
+import tempfile
+
+from harness import check, expect, finish, gpucfg
+
+HEAD = "apiVersion: gpucfg/v1\nkind: Stack\nmetadata: {name: hostile}\n"
+tmp = tempfile.TemporaryDirectory()
+
+
+def write(name, data):
+    path = os.path.join(tmp.name, name)
+    with open(path, "wb") as f:
+        f.write(data if isinstance(data, bytes) else data.encode())
+    return path
+
+
+def refused(path, needle):
+    r = gpucfg("validate", "--quiet", path, timeout=10)
+    expect(r.code == 1, f"exit {r.code} (negative means a signal); stderr:\n{r.err[:500]}")
+    expect(r.seconds < 2.0, f"took {r.seconds:.2f} s")
+    expect(needle in r.err, f"{needle!r} not in:\n{r.err[:500]}")
+
+
+def laughs(levels=9, width=10):
+    lines = ["a: &a [" + ", ".join(["lol"] * width) + "]"]
+    for i in range(1, levels + 1):
+        prev, cur = chr(ord("a") + i - 1), chr(ord("a") + i)
+        lines.append(f"{cur}: &{cur} [" + ", ".join([f"*{prev}"] * width) + "]")
+    return HEAD + "vars:\n" + "\n".join("  " + l for l in lines) + "\n"
+
+
+@check("billion laughs")
+def _():
+    refused(write("laughs.yaml", laughs()), "expands to more than 100000 nodes")
+
+
+@check("deep block nesting")
+def _():
+    text = HEAD + "".join("  " * i + f"k{i}:\n" for i in range(200)) + "  " * 200 + "x: 1\n"
+    refused(write("deep-block.yaml", text), "nesting deeper than 64")
+
+
+@check("deep flow nesting")
+def _():
+    refused(write("deep-flow.yaml", HEAD + "vars: " + "[" * 200000 + "]" * 200000 + "\n"), "nesting deeper")
+
+
+@check("a file larger than 1 MiB")
+def _():
+    refused(write("huge.yaml", HEAD + "# padding\n" * 200000), "larger than the 1048576-byte limit")
+
+
+@check("NUL bytes")
+def _():
+    refused(write("nul.yaml", HEAD.encode() + b"cuda: {version: '11.2\x00'}\n"), "NUL byte")
+
+
+@check("invalid UTF-8 (Latin-1 text)")
+def _():
+    refused(write("latin1.yaml", HEAD.encode() + "# caf\u00e9\n".encode("latin-1")), "invalid UTF-8")
+
+
+@check("a binary file")
+def _():
+    refused(write("image.yaml", b"\x89PNG\r\n\x1a\n" + bytes(range(256))), "")
+
+
+@check("an empty file")
+def _():
+    refused(write("empty.yaml", ""), "a manifest is a mapping")
+
+
+@check("a list instead of a manifest")
+def _():
+    refused(write("list.yaml", "- a\n- b\n"), "a manifest is a mapping")
+
+
+@check("many keys, one duplicated at the end")
+def _():
+    keys = "".join(f"  V{i}: x\n" for i in range(40000))
+    refused(write("many-keys.yaml", HEAD + "vars:\n" + keys + "  V7: y\n"), "duplicate key 'V7'")
+
+
+@check("a very long scalar")
+def _():
+    refused(write("long.yaml", HEAD + "cuda: {version: '" + "1." * 400000 + "1'}\n"), "bad cuda.version")
+
+
+@check("a manifest that extends itself")
+def _():
+    path = os.path.join(tmp.name, "self.yaml")
+    write("self.yaml", HEAD + "extends: [self.yaml]\n")
+    refused(path, "extends cycle: self.yaml -> self.yaml")
+
+
+@check("an extends chain deeper than 16 files")
+def _():
+    for i in range(30):
+        write(f"chain{i}.yaml", HEAD + (f"extends: [chain{i + 1}.yaml]\n" if i < 29 else ""))
+    refused(os.path.join(tmp.name, "chain0.yaml"), "extends chain deeper than 16 files")
+
+
+@check("random printable garbage never crashes")
+def _():
+    rng = random.Random(1234)
+    alphabet = "{}[]:,-?&*!|>'\"%@`#\n \t" + "abc123"
+    for i in range(40):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(1, 400)))
+        r = gpucfg("validate", "--quiet", write(f"garbage{i}.yaml", text), timeout=10)
+        expect(r.code in (0, 1), f"garbage{i}: exit {r.code}\n{text!r}\n{r.err[:300]}")
+        expect(r.seconds < 2.0, f"garbage{i}: {r.seconds:.2f} s")
+
+
+@check("variables that refer to each other")
+def _():
+    refused(write("var-cycle.yaml", HEAD + "vars: {a: '${b}', b: '${a}'}\ncuda: {version: '11.2', prefix: '/x/${a}'}\n"),
+            "refers to itself")
+
+
+finish()

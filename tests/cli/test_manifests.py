@@ -1,0 +1,84 @@
+"""The curated manifests: all validate, match knowledge/ (the generator finds nothing stale),
+cover every TensorFlow release in the tables, and tf-2.5.yaml carries the seed procedure."""
+import glob
+import json
+import os
+import subprocess
+import sys
+
+import yaml
+
+from harness import ROOT, check, expect, finish, gpucfg
+
+
+def resolved(manifest, platform):
+    r = gpucfg("show", "--format", "json", "--platform", platform, manifest)
+    expect(r.code == 0, r.err)
+    return json.loads(r.out)["stack"]
+
+
+@check("every manifest and example validates without errors or warnings")
+def _():
+    files = sorted(glob.glob(os.path.join(ROOT, "manifests", "*.yaml")) +
+                   glob.glob(os.path.join(ROOT, "examples", "**", "*.yaml"), recursive=True))
+    r = gpucfg("validate", "--strict", *files)
+    expect(r.code == 0, r.err[:3000])
+
+
+@check("manifests/ is what tools/gen_manifests.py makes of knowledge/")
+def _():
+    p = subprocess.run([sys.executable, os.path.join(ROOT, "tools", "gen_manifests.py"), "--check"],
+                       capture_output=True, text=True)
+    expect(p.returncode == 0, p.stdout + p.stderr)
+
+
+@check("one manifest per TensorFlow release; Windows from 2.11 on is refused with the reason")
+def _():
+    with open(os.path.join(ROOT, "knowledge", "frameworks.yaml")) as f:
+        tf = yaml.safe_load(f)["tensorflow"]
+    for row in (r for r in tf if r["os"] == "linux"):
+        short = ".".join(str(row["version"]).split(".")[:2])
+        path = f"manifests/tf-{short}.yaml"
+        expect(os.path.exists(os.path.join(ROOT, path)), f"{path} missing")
+        windows = any(r["os"] == "windows" and str(r["version"]).startswith(short + ".") for r in tf)
+        r = gpucfg("validate", "--quiet", "--platform", "windows-x86_64", path)
+        if windows:
+            expect(r.code == 0, f"{path} on Windows: {r.err}")
+        else:
+            expect(r.code == 1 and "no native-Windows GPU build" in r.err, f"{path}: {r.err}")
+
+
+@check("tf-2.5 on Windows carries the seed procedure completely")
+def _():
+    s = resolved("manifests/tf-2.5.yaml", "windows-x86_64")
+    prefix = "C:\\Program Files\\NVIDIA GPU Computing Toolkit\\CUDA\\v11.2"
+    expect(s["cuda"]["version"] == "11.2" and s["cuda"]["prefix"] == prefix, s["cuda"])
+    expect(s["cudnn"]["version"] == "8.1.0.77" and s["cudnn"]["placement"] == "into-cuda", s["cudnn"])
+    place = {p["from"]: p["to"] for p in s["cudnn"]["place"]}
+    expect(place.get("bin/cudnn64_8.dll") == prefix + "\\bin", place)
+    expect(place.get("include/cudnn*.h") == prefix + "\\include", place)
+    expect(place.get("lib/x64/cudnn*.lib") == prefix + "\\lib\\x64", place)
+    alias = [f for f in s["files"] if "alias" in f]
+    expect(len(alias) == 1 and alias[0]["alias"] == prefix + "\\bin\\cusolver64_10.dll"
+           and alias[0]["target"] == "cusolver64_11.dll" and "44291" in alias[0]["why"], alias)
+    env = s["env"]
+    expect(env["CUDA_PATH"]["set"] == prefix, env)
+    expect(env["PATH"]["prepend"] == [prefix + "\\bin", prefix + "\\libnvvp"], env["PATH"])
+    expect(env["TF_XLA_FLAGS"]["set"] == "--tf_xla_enable_xla_devices", env)
+    expect(s["requires"]["driver"]["windows"] == ">=460.82", s["requires"])
+    expect(s["requires"]["host_compiler"]["windows"]["msvc"] == "==2019", s["requires"])
+
+
+@check("tf-2.5 on Linux: cuDNN headers and libcudnn.so.8* into the toolkit, a gcc nvcc 11.2 accepts")
+def _():
+    s = resolved("manifests/tf-2.5.yaml", "linux-x86_64")
+    place = {p["from"]: p["to"] for p in s["cudnn"]["place"]}
+    expect(place == {"include/cudnn*.h": "/usr/local/cuda-11.2/include",
+                     "lib64/libcudnn*.so.8*": "/usr/local/cuda-11.2/lib64"}, place)
+    expect(not s.get("files"), "the cusolver alias is Windows-only")
+    expect(s["requires"]["driver"]["linux"] == ">=460.27.03", s["requires"])
+    expect(s["requires"]["host_compiler"]["linux"]["gcc"] == ">=5,<=10", s["requires"])
+    expect(s["loader"]["paths"][0] == "/usr/local/cuda-11.2/lib64", s["loader"])
+
+
+finish()
