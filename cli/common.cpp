@@ -14,6 +14,8 @@ std::optional<knowledge::Knowledge> load_knowledge(Context& ctx) {
   return kb;
 }
 
-void print_diagnostics(const Context& ctx) { std::cerr << ctx.diags.render(ctx.sources); }
+void print_diagnostics(const Context& ctx) {
+  std::cerr << ctx.diags.render(ctx.sources);
+}
 
-}  // namespace gpucfg::cli
+} // namespace gpucfg::cli

@@ -1,11 +1,11 @@
 // What every subcommand shares: exit codes, loading the knowledge base, printing diagnostics.
 #pragma once
 
-#include <optional>
-#include <string>
-
 #include "knowledge/knowledge.hpp"
 #include "util/diagnostic.hpp"
+
+#include <optional>
+#include <string>
 
 namespace CLI {
 class App;
@@ -15,9 +15,9 @@ namespace gpucfg::cli {
 
 // Exit codes, documented in README.md ("Exit codes") and checked by tests/cli.
 enum Exit : int {
-  k_ok = 0,          // success; for validate: no errors (warnings allowed unless --strict)
-  k_error = 1,       // invalid input or a failed operation; nothing was changed
-  k_usage = 64,      // bad command line (EX_USAGE)
+  k_ok = 0,     // success; for validate: no errors (warnings allowed unless --strict)
+  k_error = 1,  // invalid input or a failed operation; nothing was changed
+  k_usage = 64, // bad command line (EX_USAGE)
 };
 
 struct Context {
@@ -33,4 +33,4 @@ void print_diagnostics(const Context& ctx);
 void add_validate(CLI::App& app, int& exit_code);
 void add_show(CLI::App& app, int& exit_code);
 
-}  // namespace gpucfg::cli
+} // namespace gpucfg::cli

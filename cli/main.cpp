@@ -1,22 +1,23 @@
 // gpucfg: a thin front over the engine library. Each subcommand lives in its own cmd_*.cpp.
-#include <iostream>
-
-#include <CLI/CLI.hpp>
-
 #include "common.hpp"
 #include "util/build_info.hpp"
+
+#include <CLI/CLI.hpp>
+#include <iostream>
 
 int main(int argc, char** argv) {
   using namespace gpucfg::cli;
   CLI::App app{"gpucfg: declarative configuration of GPU machine-learning stacks"};
   app.set_version_flag("--version", std::string("gpucfg ") + gpucfg::util::version());
   app.require_subcommand(1);
-  app.footer("\nExamples:\n"
-             "  gpucfg validate manifests/*.yaml           check manifests without touching the machine\n"
-             "  gpucfg show manifests/tf-2.5.yaml          the resolved manifest, with where each value came from\n"
-             "  gpucfg show --platform windows-x86_64 manifests/tf-2.5.yaml\n"
-             "\nExit codes: 0 success, 1 error (nothing changed), 64 bad command line.\n"
-             "Run 'gpucfg <command> --help' for a command's options.\n");
+  app.footer(
+      "\nExamples:\n"
+      "  gpucfg validate manifests/*.yaml           check manifests without touching the machine\n"
+      "  gpucfg show manifests/tf-2.5.yaml          the resolved manifest, with where each value "
+      "came from\n"
+      "  gpucfg show --platform windows-x86_64 manifests/tf-2.5.yaml\n"
+      "\nExit codes: 0 success, 1 error (nothing changed), 64 bad command line.\n"
+      "Run 'gpucfg <command> --help' for a command's options.\n");
   int exit_code = k_ok;
   add_validate(app, exit_code);
   add_show(app, exit_code);

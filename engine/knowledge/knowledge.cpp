@@ -1,11 +1,11 @@
 #include "knowledge/knowledge.hpp"
 
-#include <algorithm>
-#include <cstdlib>
-
 #include "util/strings.hpp"
 #include "yaml/fields.hpp"
 #include "yaml/reader.hpp"
+
+#include <algorithm>
+#include <cstdlib>
 
 namespace gpucfg::knowledge {
 
@@ -40,7 +40,9 @@ public:
     if (!v || v->is_null()) return std::nullopt;
     std::string why;
     auto out = v->is_scalar() ? util::Version::parse(v->scalar, &why) : std::nullopt;
-    if (!out) m_diags.error(v->mark, "bad version in knowledge data: " + (why.empty() ? v->kind_name() : why));
+    if (!out)
+      m_diags.error(v->mark,
+                    "bad version in knowledge data: " + (why.empty() ? v->kind_name() : why));
     return out;
   }
 
@@ -57,8 +59,10 @@ public:
     std::string id = str(f, "source");
     SourceRef ref;
     auto it = m_k.m_sources.find(id);
-    if (it != m_k.m_sources.end()) ref = it->second;
-    else if (!id.empty()) m_diags.error(f.value().mark, "unknown source '" + id + "'");
+    if (it != m_k.m_sources.end())
+      ref = it->second;
+    else if (!id.empty())
+      m_diags.error(f.value().mark, "unknown source '" + id + "'");
     ref.id = id;
     ref.mark = f.value().mark;
     // A row may weaken its source's status ("inferred" from a confirmed table).
@@ -80,7 +84,8 @@ public:
 
   void sources(const Value& doc) {
     const Value* map = doc.find("sources");
-    if (!map || !map->is_mapping()) return m_diags.error(doc.mark, "knowledge file needs 'sources'");
+    if (!map || !map->is_mapping())
+      return m_diags.error(doc.mark, "knowledge file needs 'sources'");
     for (const auto& [k, v] : map->entries) {
       Fields f(*v, "sources." + k->scalar, m_diags);
       SourceRef r;
@@ -101,7 +106,8 @@ public:
       d.linux = ver(f, "linux");
       d.windows = ver(f, "windows", false);
       f.get("windows");
-      if (const Value* pre = f.get("prerelease")) d.prerelease = yaml::boolean(*pre, "prerelease", m_diags).value_or(false);
+      if (const Value* pre = f.get("prerelease"))
+        d.prerelease = yaml::boolean(*pre, "prerelease", m_diags).value_or(false);
       d.source = source(f);
       m_k.m_drivers.push_back(d);
     });
@@ -136,12 +142,14 @@ public:
       CudnnRelease r;
       r.version = ver(f, "version", false);
       r.range = range(f, "range", false);
-      if (!r.version && !r.range) m_diags.error(f.value().mark, "a cuDNN row needs 'version' or 'range'");
+      if (!r.version && !r.range)
+        m_diags.error(f.value().mark, "a cuDNN row needs 'version' or 'range'");
       if (const Value* b = f.require("builds"))
         for (const Value* e : yaml::scalar_list(*b, "builds", m_diags))
           if (auto v = util::Version::parse(e->scalar)) r.builds.push_back(*v);
       if (const Value* s = f.get("sha256"); s && s->is_mapping())
-        for (const auto& [k, v] : s->entries) r.sha256[k->scalar] = v->scalar;
+        for (const auto& [k, v] : s->entries)
+          r.sha256[k->scalar] = v->scalar;
       r.note = str(f, "note", false);
       r.source = source(f);
       m_k.m_cudnn.push_back(r);
@@ -182,7 +190,8 @@ public:
       r.framework = str(f, "framework");
       r.versions = range(f, "versions").value_or(util::VersionRange());
       r.platform = str(f, "platform");
-      if (const Value* s = f.require("supported")) r.supported = yaml::boolean(*s, "supported", m_diags).value_or(false);
+      if (const Value* s = f.require("supported"))
+        r.supported = yaml::boolean(*s, "supported", m_diags).value_or(false);
       r.why = str(f, "why");
       r.source = source(f);
       m_k.m_rules.push_back(r);
@@ -285,4 +294,4 @@ const SourceRef* Knowledge::source(const std::string& id) const {
   return it == m_sources.end() ? nullptr : &it->second;
 }
 
-}  // namespace gpucfg::knowledge
+} // namespace gpucfg::knowledge

@@ -6,21 +6,21 @@
 // treat "unknown" as unknown, never as "fine".
 #pragma once
 
+#include "util/diagnostic.hpp"
+#include "util/version.hpp"
+
 #include <map>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include "util/diagnostic.hpp"
-#include "util/version.hpp"
 
 namespace gpucfg::knowledge {
 
 struct SourceRef {
   std::string id;
   std::string title, url;
-  std::string status;  // confirmed | 2nd-hand | inferred | unconfirmed
-  util::Mark mark;     // the row in the data file
+  std::string status; // confirmed | 2nd-hand | inferred | unconfirmed
+  util::Mark mark;    // the row in the data file
 
   bool unconfirmed() const { return status == "unconfirmed"; }
   // "NVIDIA CUDA Toolkit Release Notes, … <url>"
@@ -31,7 +31,7 @@ struct ToolkitDriver {
   util::Version cuda;
   std::string label;
   std::optional<util::Version> linux, windows;
-  bool prerelease = false;  // an RC: a fact, never the row chosen for a release
+  bool prerelease = false; // an RC: a fact, never the row chosen for a release
   SourceRef source;
   const std::optional<util::Version>& for_os(const std::string& os) const {
     return os == "windows" ? windows : linux;
@@ -41,7 +41,7 @@ struct ToolkitDriver {
 struct MinorCompat {
   unsigned long cuda_major = 0;
   std::optional<util::Version> linux, windows;
-  std::optional<util::Version> below;  // drivers from here on run it through backward compatibility
+  std::optional<util::Version> below; // drivers from here on run it through backward compatibility
   SourceRef source;
 };
 
@@ -49,7 +49,7 @@ struct Arch {
   util::Version sm;
   std::string name;
   std::optional<util::Version> added, removed;
-  std::optional<util::Version> renamed_to;  // same GPUs, new name from `removed` on
+  std::optional<util::Version> renamed_to; // same GPUs, new name from `removed` on
   SourceRef source;
 };
 
@@ -57,7 +57,7 @@ struct CudnnRelease {
   std::optional<util::Version> version;
   std::optional<util::VersionRange> range;
   std::vector<util::Version> builds;
-  std::map<std::string, std::string> sha256;  // build -> Linux x86_64 archive hash
+  std::map<std::string, std::string> sha256; // build -> Linux x86_64 archive hash
   std::string note;
   SourceRef source;
 };
@@ -73,7 +73,7 @@ struct TensorflowBuild {
 
 struct PytorchVariant {
   util::Version cuda, cudnn;
-  std::string channel;  // stable | experimental
+  std::string channel; // stable | experimental
 };
 
 struct PytorchRelease {
@@ -91,7 +91,7 @@ struct PlatformRule {
 };
 
 struct HostCompilers {
-  util::Version cuda;  // from this release until the next row
+  util::Version cuda; // from this release until the next row
   util::VersionRange gcc, msvc;
   SourceRef source;
 };
@@ -138,4 +138,4 @@ private:
 // The folder holding knowledge/ and schemas/: $GPUCFG_DATA_DIR, else the build-time default.
 std::string data_dir();
 
-}  // namespace gpucfg::knowledge
+} // namespace gpucfg::knowledge

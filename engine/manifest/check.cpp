@@ -21,7 +21,8 @@ Checked check(const std::string& path, const std::vector<std::string>& requested
       p = &platform::host();
     } else if (!p) {
       if (!requested.empty())
-        diags.error({path, 0, 0}, "unknown platform '" + id + "'" + util::did_you_mean(id, platform::known_ids()));
+        diags.error({path, 0, 0}, "unknown platform '" + id + "'" +
+                                      util::did_you_mean(id, platform::known_ids()));
       continue;
     }
     decoded_any = true;
@@ -33,4 +34,4 @@ Checked check(const std::string& path, const std::vector<std::string>& requested
   return out;
 }
 
-}  // namespace gpucfg::manifest
+} // namespace gpucfg::manifest

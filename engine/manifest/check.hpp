@@ -2,17 +2,17 @@
 // platform and validate it. `validate`, `show` and (later) `plan` all start here.
 #pragma once
 
-#include <string>
-#include <vector>
-
 #include "knowledge/knowledge.hpp"
 #include "manifest/decode.hpp"
+
+#include <string>
+#include <vector>
 
 namespace gpucfg::manifest {
 
 struct Checked {
   Loaded loaded;
-  std::vector<Stack> stacks;  // one per platform checked, in order
+  std::vector<Stack> stacks; // one per platform checked, in order
 };
 
 // Platforms to check: `requested` if given; else those the manifest declares; else the host.
@@ -20,4 +20,4 @@ struct Checked {
 Checked check(const std::string& path, const std::vector<std::string>& requested,
               const knowledge::Knowledge& kb, util::SourceSet& sources, util::Diagnostics& diags);
 
-}  // namespace gpucfg::manifest
+} // namespace gpucfg::manifest

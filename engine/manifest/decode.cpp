@@ -1,9 +1,8 @@
 #include "manifest/decoder.hpp"
+#include "util/strings.hpp"
 
 #include <algorithm>
 #include <cctype>
-
-#include "util/strings.hpp"
 
 namespace gpucfg::manifest {
 
@@ -12,13 +11,14 @@ namespace {
 bool valid_name(const std::string& s, bool allow_dots) {
   if (s.empty() || !(std::isalnum(static_cast<unsigned char>(s[0])) || s[0] == '_')) return false;
   return std::all_of(s.begin(), s.end(), [&](char c) {
-    return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || (allow_dots && c == '.');
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' ||
+           (allow_dots && c == '.');
   });
 }
 
 const std::vector<std::string> k_os_names = {"linux", "windows"};
 
-}  // namespace
+} // namespace
 
 std::optional<Stack> decode(const Loaded& loaded, const platform::Platform& target,
                             util::Diagnostics& diags) {
@@ -55,7 +55,8 @@ void Decoder::top(Fields& f, Stack& s) {
   if (const Value* v = f.require("apiVersion")) {
     s.api_version = v->is_scalar() ? v->scalar : "";
     if (s.api_version != "gpucfg/v1")
-      m_diags.error(v->mark, "unsupported apiVersion '" + s.api_version + "'; this gpucfg reads gpucfg/v1");
+      m_diags.error(v->mark,
+                    "unsupported apiVersion '" + s.api_version + "'; this gpucfg reads gpucfg/v1");
   }
   if (const Value* v = f.require("kind")) {
     s.kind = v->is_scalar() ? v->scalar : "";
@@ -67,16 +68,18 @@ void Decoder::top(Fields& f, Stack& s) {
     if (auto n = text(m.require("name"), "metadata.name")) {
       s.metadata.name = n->value;
       if (!valid_name(n->value, true))
-        m_diags.error(n->mark, "metadata.name '" + n->value + "' may hold letters, digits, '.', '_' and '-' only");
+        m_diags.error(n->mark, "metadata.name '" + n->value +
+                                   "' may hold letters, digits, '.', '_' and '-' only");
     }
-    if (auto d = text(m.get("description"), "metadata.description")) s.metadata.description = d->value;
+    if (auto d = text(m.get("description"), "metadata.description"))
+      s.metadata.description = d->value;
     if (auto u = text(m.get("source"), "metadata.source")) {
       s.metadata.source = u->value;
       if (!util::starts_with(u->value, "https://") && !util::starts_with(u->value, "http://"))
         m_diags.error(u->mark, "metadata.source must be a URL (http:// or https://)");
     }
   }
-  f.allow({"extends"});  // handled by the loader
+  f.allow({"extends"}); // handled by the loader
 
   define_builtins(s);
   vars(f.get("vars"), s);
@@ -118,8 +121,9 @@ void Decoder::vars(const Value* v, Stack& s) {
   if (!v->is_mapping()) return m_diags.error(v->mark, "vars must be a mapping of name: value");
   for (const auto& [k, val] : v->entries) {
     if (!valid_name(k->scalar, false)) {
-      m_diags.error(k->mark, "variable name '" + k->scalar +
-                                 "' may hold letters, digits, '_' and '-' only (dotted names are gpucfg's)");
+      m_diags.error(k->mark,
+                    "variable name '" + k->scalar +
+                        "' may hold letters, digits, '_' and '-' only (dotted names are gpucfg's)");
       continue;
     }
     if (!val->is_scalar()) {
@@ -159,16 +163,19 @@ void Decoder::requirements(const Value* v, Stack& s) {
     } else {
       Fields df(*d, "requires.driver", m_diags);
       for (const auto& os : k_os_names)
-        if (auto rg = range(df.get(os), "requires.driver." + os)) r.driver.push_back({os, rg->value, rg->mark});
+        if (auto rg = range(df.get(os), "requires.driver." + os))
+          r.driver.push_back({os, rg->value, rg->mark});
     }
   }
-  if (auto cc = range(f.get("compute_capability"), "requires.compute_capability")) r.compute_capability = cc;
+  if (auto cc = range(f.get("compute_capability"), "requires.compute_capability"))
+    r.compute_capability = cc;
   if (auto py = range(f.get("python"), "requires.python")) r.python = py;
   if (const Value* p = f.get("platforms")) {
     auto ids = platform::known_ids();
     for (const Value* e : yaml::scalar_list(*p, "requires.platforms", m_diags)) {
       if (!platform::find(e->scalar))
-        m_diags.error(e->mark, "unknown platform '" + e->scalar + "' (known: " + util::join(ids, ", ") + ")" +
+        m_diags.error(e->mark, "unknown platform '" + e->scalar +
+                                   "' (known: " + util::join(ids, ", ") + ")" +
                                    util::did_you_mean(e->scalar, ids));
       r.platforms.push_back({e->scalar, e->mark});
     }
@@ -210,7 +217,8 @@ void Decoder::cuda(const Value* v, Stack& s) {
     for (const Value* e : yaml::scalar_list(*comps, "cuda.components", m_diags))
       if (auto t = text(e, "cuda.components")) c.components.push_back(*t);
   c.source = source(f.get("source"), "cuda.source");
-  if (const Value* a = f.get("active")) c.active = yaml::boolean(*a, "cuda.active", m_diags).value_or(true);
+  if (const Value* a = f.get("active"))
+    c.active = yaml::boolean(*a, "cuda.active", m_diags).value_or(true);
   s.cuda = c;
 }
 
@@ -225,10 +233,12 @@ void Decoder::cudnn(const Value* v, Stack& s) {
   if (auto cv = version(f.get("cuda"), "cudnn.cuda")) c.cuda = cv;
   const Value* into = f.get("into");
   const Value* prefix = f.get("prefix");
-  if (into && prefix) m_diags.error(prefix->mark, "cudnn takes either 'into: cuda' or a 'prefix', not both");
+  if (into && prefix)
+    m_diags.error(prefix->mark, "cudnn takes either 'into: cuda' or a 'prefix', not both");
   if (into) {
     auto t = text(into, "cudnn.into");
-    if (t && t->value != "cuda") m_diags.error(t->mark, "cudnn.into can only be 'cuda' (the seed's copy step)");
+    if (t && t->value != "cuda")
+      m_diags.error(t->mark, "cudnn.into can only be 'cuda' (the seed's copy step)");
     if (t && !s.cuda) m_diags.error(t->mark, "cudnn.into: cuda needs a cuda section to copy into");
     c.into_cuda = true;
     if (s.cuda) c.prefix = {s.cuda->prefix.value, into->mark};
@@ -246,7 +256,8 @@ void Decoder::cudnn(const Value* v, Stack& s) {
       auto to = text(pf.require("to"), where + ".to");
       if (!when(pf.get("when")) || !from || !to) continue;
       if (m_platform.is_absolute(to->value) || to->value.find("..") != std::string::npos)
-        m_diags.error(to->mark, where + ".to is a folder inside the prefix (like lib64), not '" + to->value + "'");
+        m_diags.error(to->mark, where + ".to is a folder inside the prefix (like lib64), not '" +
+                                    to->value + "'");
       to->value = m_platform.native(c.prefix.value + "/" + to->value);
       c.place.push_back({from->value, *to, pl->items[i]->mark});
     }
@@ -267,7 +278,8 @@ std::optional<Located<std::string>> Decoder::path(const Value* v, const std::str
   if (!t) return std::nullopt;
   t->value = m_platform.native(t->value);
   if (t->value.find("${") == std::string::npos && !m_platform.is_absolute(t->value))
-    m_diags.error(v->mark, what + " must be an absolute path on " + m_platform.id() + ", not '" + t->value + "'");
+    m_diags.error(v->mark, what + " must be an absolute path on " + m_platform.id() + ", not '" +
+                               t->value + "'");
   return t;
 }
 
@@ -291,7 +303,8 @@ std::optional<Located<util::Version>> Decoder::version(const Value* v, const std
   // Other YAML readers (editors, PyYAML, the schema check) take a plain 11.10 as the number 11.1.
   if (!v->quoted && ver->size() == 2 && util::ends_with(t->value, "0")) {
     std::string as_number = t->value;
-    while (as_number.back() == '0') as_number.pop_back();
+    while (as_number.back() == '0')
+      as_number.pop_back();
     if (as_number.back() == '.') as_number += '0';
     m_diags.warning(v->mark, what + " " + t->value + " unquoted is the number " + as_number +
                                  " to other YAML tools; write \"" + t->value + "\"");
@@ -315,7 +328,8 @@ bool Decoder::when(const Value* v) {
   if (!v) return true;
   Fields f(*v, "when", m_diags);
   bool match = true;
-  auto check = [&](const char* key, const std::vector<std::string>& known, const std::string& actual) {
+  auto check = [&](const char* key, const std::vector<std::string>& known,
+                   const std::string& actual) {
     const Value* list = f.get(key);
     if (!list) return;
     bool any = false;
@@ -332,4 +346,4 @@ bool Decoder::when(const Value* v) {
   return match;
 }
 
-}  // namespace gpucfg::manifest
+} // namespace gpucfg::manifest

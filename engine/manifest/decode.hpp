@@ -4,11 +4,11 @@
 // All problems are collected in `diags`; the Stack is returned only when there were none.
 #pragma once
 
-#include <optional>
-
 #include "manifest/loader.hpp"
 #include "manifest/model.hpp"
 #include "platform/platform.hpp"
+
+#include <optional>
 
 namespace gpucfg::manifest {
 
@@ -19,4 +19,4 @@ std::optional<Stack> decode(const Loaded& loaded, const platform::Platform& targ
 // when it declares none. Used to validate a manifest for each platform it supports.
 std::vector<std::string> declared_platforms(const Value& tree);
 
-}  // namespace gpucfg::manifest
+} // namespace gpucfg::manifest

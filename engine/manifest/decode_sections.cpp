@@ -1,41 +1,53 @@
 // The list-shaped sections of a manifest: sources, files, env, loader, verify.
-#include <algorithm>
-#include <cctype>
-
 #include "manifest/decoder.hpp"
 #include "util/strings.hpp"
+
+#include <algorithm>
+#include <cctype>
 
 namespace gpucfg::manifest {
 
 namespace {
 
-bool valid_sha256(const std::string& s) { return s.size() == 64 && util::is_hex(s); }
+bool valid_sha256(const std::string& s) {
+  return s.size() == 64 && util::is_hex(s);
+}
 
 bool valid_env_name(const std::string& s) {
   if (s.empty() || std::isdigit(static_cast<unsigned char>(s[0]))) return false;
-  return std::all_of(s.begin(), s.end(),
-                     [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; });
+  return std::all_of(s.begin(), s.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '_';
+  });
 }
 
-}  // namespace
+} // namespace
 
 const char* to_string(FileEntry::Op op) {
   switch (op) {
-  case FileEntry::Op::copy: return "copy";
-  case FileEntry::Op::alias: return "alias";
-  case FileEntry::Op::symlink: return "symlink";
-  case FileEntry::Op::absent: return "absent";
+  case FileEntry::Op::copy:
+    return "copy";
+  case FileEntry::Op::alias:
+    return "alias";
+  case FileEntry::Op::symlink:
+    return "symlink";
+  case FileEntry::Op::absent:
+    return "absent";
   }
   return "?";
 }
 
 const char* to_string(Source::Kind k) {
   switch (k) {
-  case Source::Kind::adopt: return "adopt";
-  case Source::Kind::archive: return "archive";
-  case Source::Kind::redistrib: return "redistrib";
-  case Source::Kind::wheels: return "wheels";
-  case Source::Kind::directory: return "directory";
+  case Source::Kind::adopt:
+    return "adopt";
+  case Source::Kind::archive:
+    return "archive";
+  case Source::Kind::redistrib:
+    return "redistrib";
+  case Source::Kind::wheels:
+    return "wheels";
+  case Source::Kind::directory:
+    return "directory";
   }
   return "?";
 }
@@ -53,13 +65,15 @@ std::optional<Source> Decoder::source(const Value* v, const std::string& what) {
   const Value* sha = f.get("sha256");
   int kinds = !!adopt + !!archive + !!redistrib + !!wheels + !!directory;
   if (kinds != 1) {
-    m_diags.error(v->mark, what + " takes exactly one of adopt, archive, redistrib, wheels, directory");
+    m_diags.error(v->mark,
+                  what + " takes exactly one of adopt, archive, redistrib, wheels, directory");
     return std::nullopt;
   }
   auto pinned = [&](const Value* h, const std::string& where) -> std::string {
     if (!h) return {};
     auto t = text(h, where);
-    if (t && !valid_sha256(t->value)) m_diags.error(h->mark, where + " must be 64 hexadecimal digits");
+    if (t && !valid_sha256(t->value))
+      m_diags.error(h->mark, where + " must be 64 hexadecimal digits");
     return t ? t->value : "";
   };
   if (adopt) {
@@ -68,8 +82,11 @@ std::optional<Source> Decoder::source(const Value* v, const std::string& what) {
       m_diags.error(adopt->mark, what + ".adopt can only be true (leave the source out otherwise)");
   } else if (archive || redistrib || directory) {
     const Value* loc = archive ? archive : redistrib ? redistrib : directory;
-    src.kind = archive ? Source::Kind::archive : redistrib ? Source::Kind::redistrib : Source::Kind::directory;
-    if (auto t = text(loc, what)) src.artifacts.push_back({t->value, pinned(sha, what + ".sha256"), loc->mark});
+    src.kind = archive     ? Source::Kind::archive
+               : redistrib ? Source::Kind::redistrib
+                           : Source::Kind::directory;
+    if (auto t = text(loc, what))
+      src.artifacts.push_back({t->value, pinned(sha, what + ".sha256"), loc->mark});
   } else {
     src.kind = Source::Kind::wheels;
     if (!wheels->is_sequence()) m_diags.error(wheels->mark, what + ".wheels must be a list");
@@ -83,7 +100,8 @@ std::optional<Source> Decoder::source(const Value* v, const std::string& what) {
       if (pkg) src.artifacts.push_back({pkg->value, hash, pkg->mark});
     }
   }
-  if (sha && (adopt || wheels)) m_diags.error(sha->mark, what + ".sha256 goes with archive, redistrib or directory");
+  if (sha && (adopt || wheels))
+    m_diags.error(sha->mark, what + ".sha256 goes with archive, redistrib or directory");
   if (const Value* m = f.get("mirrors"))
     for (const Value* e : yaml::scalar_list(*m, what + ".mirrors", m_diags))
       if (auto t = text(e, what + ".mirrors")) src.mirrors.push_back(t->value);
@@ -122,41 +140,50 @@ void Decoder::files(const Value* v, Stack& s) {
     e.path = *p;
     switch (e.op) {
     case FileEntry::Op::copy:
-      if (!from) m_diags.error(item.mark, where + ": copy needs 'from' (a path or URL to copy)");
+      if (!from)
+        m_diags.error(item.mark, where + ": copy needs 'from' (a path or URL to copy)");
       else if (auto t = text(from, where + ".from")) {
-        bool url = util::starts_with(t->value, "https://") || util::starts_with(t->value, "http://") ||
-                   util::starts_with(t->value, "file://");
+        bool url = util::starts_with(t->value, "https://") ||
+                   util::starts_with(t->value, "http://") || util::starts_with(t->value, "file://");
         if (!url && !m_platform.is_absolute(t->value))
-          m_diags.error(t->mark, where + ".from must be an absolute path or a URL, not '" + t->value + "'");
+          m_diags.error(t->mark,
+                        where + ".from must be an absolute path or a URL, not '" + t->value + "'");
         e.source = *t;
       }
       if (target) m_diags.error(target->mark, where + ": copy takes 'from', not 'target'");
       break;
     case FileEntry::Op::alias:
     case FileEntry::Op::symlink:
-      if (!target) m_diags.error(item.mark, where + ": " + to_string(e.op) + " needs 'target'");
-      else if (auto t = text(target, where + ".target")) e.source = {m_platform.native(t->value), t->mark};
-      if (from) m_diags.error(from->mark, where + ": " + to_string(e.op) + " takes 'target', not 'from'");
+      if (!target)
+        m_diags.error(item.mark, where + ": " + to_string(e.op) + " needs 'target'");
+      else if (auto t = text(target, where + ".target"))
+        e.source = {m_platform.native(t->value), t->mark};
+      if (from)
+        m_diags.error(from->mark, where + ": " + to_string(e.op) + " takes 'target', not 'from'");
       break;
     case FileEntry::Op::absent:
-      if (from || target) m_diags.error(item.mark, where + ": absent takes neither 'from' nor 'target'");
+      if (from || target)
+        m_diags.error(item.mark, where + ": absent takes neither 'from' nor 'target'");
       break;
     }
     if (auto h = text(sha, where + ".sha256")) {
-      if (!valid_sha256(h->value)) m_diags.error(h->mark, where + ".sha256 must be 64 hexadecimal digits");
+      if (!valid_sha256(h->value))
+        m_diags.error(h->mark, where + ".sha256 must be 64 hexadecimal digits");
       if (e.op == FileEntry::Op::absent || e.op == FileEntry::Op::symlink)
         m_diags.error(h->mark, where + ".sha256 needs content: it goes with copy or alias");
       e.sha256 = h->value;
     }
     if (auto m = text(mode, where + ".mode")) {
       bool octal = m->value.size() >= 3 && m->value.size() <= 4 &&
-                   std::all_of(m->value.begin(), m->value.end(), [](char c) { return c >= '0' && c <= '7'; });
+                   std::all_of(m->value.begin(), m->value.end(),
+                               [](char c) { return c >= '0' && c <= '7'; });
       if (!octal) m_diags.error(m->mark, where + ".mode must be octal digits, like \"0644\"");
       e.mode = m->value;
     }
     if (auto w = text(why, where + ".why")) e.why = w->value;
     if (e.op == FileEntry::Op::alias && e.why.empty())
-      m_diags.warning(item.mark, where + ": an alias without 'why' will outlive everyone's memory of it");
+      m_diags.warning(item.mark,
+                      where + ": an alias without 'why' will outlive everyone's memory of it");
     s.files.push_back(e);
   }
 }
@@ -192,7 +219,10 @@ void Decoder::env(const Value* v, Stack& s) {
     if (!when(f.get("when"))) continue;
     if (set && unset) m_diags.error(unset->mark, where + " cannot both set and unset");
     if ((set || unset) && (pre || app || rem))
-      m_diags.error(val->mark, where + ": set/unset replace the value; prepend/append/remove edit a list. Pick one kind");
+      m_diags.error(
+          val->mark,
+          where +
+              ": set/unset replace the value; prepend/append/remove edit a list. Pick one kind");
     if (!set && !unset && !pre && !app && !rem)
       m_diags.error(val->mark, where + " needs one of set, unset, prepend, append, remove");
     if (set) e.set = text(set, where + ".set");
@@ -256,4 +286,4 @@ void Decoder::verify(const Value* v, Stack& s) {
     m_diags.error(v->mark, "verify.level framework needs verify.framework (tensorflow or pytorch)");
 }
 
-}  // namespace gpucfg::manifest
+} // namespace gpucfg::manifest

@@ -44,4 +44,4 @@ private:
   Scope m_scope;
 };
 
-}  // namespace gpucfg::manifest
+} // namespace gpucfg::manifest

@@ -1,9 +1,9 @@
 #include "manifest/loader.hpp"
 
+#include "util/strings.hpp"
+
 #include <algorithm>
 #include <filesystem>
-
-#include "util/strings.hpp"
 
 namespace fs = std::filesystem;
 
@@ -28,13 +28,17 @@ ValuePtr merge_lists_by(const ValuePtr& base, const ValuePtr& over,
     std::string id = identity(*item);
     auto same = [&](const ValuePtr& b) { return !id.empty() && identity(*b) == id; };
     auto it = std::find_if(out->items.begin(), out->items.end(), same);
-    if (it != out->items.end()) *it = item;
-    else out->items.push_back(item);
+    if (it != out->items.end())
+      *it = item;
+    else
+      out->items.push_back(item);
   }
   return out;
 }
 
-std::string scalar_identity(const Value& v) { return v.is_scalar() ? v.scalar : std::string(); }
+std::string scalar_identity(const Value& v) {
+  return v.is_scalar() ? v.scalar : std::string();
+}
 
 ValuePtr merge_at(const ValuePtr& base, const ValuePtr& over, const std::string& path) {
   if (!base) return over;
@@ -51,11 +55,13 @@ ValuePtr merge_at(const ValuePtr& base, const ValuePtr& over, const std::string&
     auto it = std::find_if(out->entries.begin(), out->entries.end(),
                            [&](const auto& e) { return e.first->scalar == key->scalar; });
     if (value->is_null() && it != out->entries.end() && path.empty()) {
-      out->entries.erase(it);  // `cudnn: null` in an overlay drops the base's section
+      out->entries.erase(it); // `cudnn: null` in an overlay drops the base's section
       continue;
     }
-    if (it == out->entries.end()) out->entries.emplace_back(key, value);
-    else it->second = merge_at(it->second, value, child);
+    if (it == out->entries.end())
+      out->entries.emplace_back(key, value);
+    else
+      it->second = merge_at(it->second, value, child);
   }
   return out;
 }
@@ -64,8 +70,9 @@ ValuePtr without_keys(const ValuePtr& v, std::initializer_list<const char*> keys
   auto out = std::make_shared<Value>(*v);
   out->entries.erase(std::remove_if(out->entries.begin(), out->entries.end(),
                                     [&](const auto& e) {
-                                      return std::any_of(keys.begin(), keys.end(),
-                                                         [&](const char* k) { return e.first->scalar == k; });
+                                      return std::any_of(
+                                          keys.begin(), keys.end(),
+                                          [&](const char* k) { return e.first->scalar == k; });
                                     }),
                      out->entries.end());
   return out;
@@ -75,7 +82,7 @@ struct ChainLoader {
   util::SourceSet& sources;
   util::Diagnostics& diags;
   const ReadLimits& limits;
-  std::vector<std::string> stack;  // canonical paths being loaded, for cycle detection
+  std::vector<std::string> stack; // canonical paths being loaded, for cycle detection
   std::vector<std::string> files;
 
   ValuePtr load(const std::string& path, const util::Mark& from) {
@@ -85,7 +92,8 @@ struct ChainLoader {
     if (auto it = std::find(stack.begin(), stack.end(), canon); it != stack.end()) {
       std::vector<std::string> cycle(it, stack.end());
       cycle.push_back(canon);
-      for (auto& c : cycle) c = fs::path(c).filename().string();
+      for (auto& c : cycle)
+        c = fs::path(c).filename().string();
       diags.error(from, "extends cycle: " + util::join(cycle, " -> "));
       return nullptr;
     }
@@ -100,7 +108,8 @@ struct ChainLoader {
     ValuePtr doc = yaml::read_yaml_file(path, sources, diags, limits);
     if (!doc) return nullptr;
     if (!doc->is_mapping()) {
-      diags.error(doc->mark, "a manifest is a mapping (apiVersion:, kind:, …), not " + doc->kind_name());
+      diags.error(doc->mark,
+                  "a manifest is a mapping (apiVersion:, kind:, …), not " + doc->kind_name());
       return nullptr;
     }
     stack.push_back(canon);
@@ -108,10 +117,13 @@ struct ChainLoader {
     bool ok = true;
     if (const Value* ext = doc->find("extends")) {
       std::vector<const Value*> entries;
-      if (ext->is_scalar()) entries.push_back(ext);
+      if (ext->is_scalar())
+        entries.push_back(ext);
       else if (ext->is_sequence())
-        for (const auto& i : ext->items) entries.push_back(i.get());
-      else diags.error(ext->mark, "extends takes a path or a list of paths");
+        for (const auto& i : ext->items)
+          entries.push_back(i.get());
+      else
+        diags.error(ext->mark, "extends takes a path or a list of paths");
       for (const Value* e : entries) {
         if (!e->is_scalar() || e->scalar.empty()) {
           diags.error(e->mark, "extends entries are relative paths to other manifests");
@@ -135,7 +147,7 @@ struct ChainLoader {
   }
 };
 
-}  // namespace
+} // namespace
 
 ValuePtr merge_documents(const ValuePtr& base, const ValuePtr& over) {
   return merge_at(without_keys(base, {"metadata", "extends"}), over, "");
@@ -150,4 +162,4 @@ Loaded load(const std::string& path, util::SourceSet& sources, util::Diagnostics
   return out;
 }
 
-}  // namespace gpucfg::manifest
+} // namespace gpucfg::manifest

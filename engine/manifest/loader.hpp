@@ -13,10 +13,10 @@
 // Every node keeps the mark of the file it came from, which is how `show` reports origins.
 #pragma once
 
+#include "yaml/reader.hpp"
+
 #include <string>
 #include <vector>
-
-#include "yaml/reader.hpp"
 
 namespace gpucfg::manifest {
 
@@ -25,8 +25,8 @@ using yaml::Value;
 using yaml::ValuePtr;
 
 struct Loaded {
-  ValuePtr tree;                    // the merged document; nullptr when loading failed
-  std::vector<std::string> files;   // every file read, bases first, the named file last
+  ValuePtr tree;                  // the merged document; nullptr when loading failed
+  std::vector<std::string> files; // every file read, bases first, the named file last
 };
 
 // Reads `path` and its bases. Cycles, missing bases and chains deeper than 16 files are errors,
@@ -37,4 +37,4 @@ Loaded load(const std::string& path, util::SourceSet& sources, util::Diagnostics
 // The merge rule above, on two trees (exposed for tests).
 ValuePtr merge_documents(const ValuePtr& base, const ValuePtr& over);
 
-}  // namespace gpucfg::manifest
+} // namespace gpucfg::manifest

@@ -3,13 +3,13 @@
 // node it came from, so later stages (validate, plan) can point at the line that asked for it.
 #pragma once
 
+#include "util/diagnostic.hpp"
+#include "util/version.hpp"
+
 #include <map>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include "util/diagnostic.hpp"
-#include "util/version.hpp"
 
 namespace gpucfg::platform {
 class Platform;
@@ -29,7 +29,7 @@ struct Metadata {
 
 // "What is this stack for": lets validate check the manifest against the knowledge base.
 struct Framework {
-  std::string name;  // tensorflow | pytorch
+  std::string name; // tensorflow | pytorch
   util::Version version;
   // The CUDA variant of a build that bundles its own CUDA (PyTorch's +cu124 wheels): the stack
   // then needs no toolkit, only a driver that can run this CUDA.
@@ -38,14 +38,14 @@ struct Framework {
 };
 
 struct DriverRequirement {
-  std::string os;  // linux | windows
+  std::string os; // linux | windows
   util::VersionRange range;
   util::Mark mark;
 };
 
 struct CompilerRequirement {
-  std::string os;        // linux | windows
-  std::string compiler;  // gcc | clang | msvc
+  std::string os;       // linux | windows
+  std::string compiler; // gcc | clang | msvc
   util::VersionRange range;
   util::Mark mark;
 };
@@ -53,23 +53,23 @@ struct CompilerRequirement {
 struct Requires {
   std::vector<DriverRequirement> driver;
   std::optional<Located<util::VersionRange>> compute_capability;
-  std::vector<Located<std::string>> platforms;  // empty: any platform
+  std::vector<Located<std::string>> platforms; // empty: any platform
   std::vector<CompilerRequirement> host_compiler;
   std::optional<Located<util::VersionRange>> python;
 };
 
 // Where a toolkit or cuDNN comes from. v1 defines the shapes; fetching them is the sources work.
 struct Artifact {
-  std::string location;  // URL or path; for wheels "package==version"
-  std::string sha256;    // pins the bytes; checked at fetch time
+  std::string location; // URL or path; for wheels "package==version"
+  std::string sha256;   // pins the bytes; checked at fetch time
   util::Mark mark;
 };
 
 struct Source {
   enum class Kind { adopt, archive, redistrib, wheels, directory };
   Kind kind = Kind::adopt;
-  std::vector<Artifact> artifacts;   // adopt: none; archive, redistrib, directory: one
-  std::vector<std::string> mirrors;  // folders or base URLs tried before the location's own host
+  std::vector<Artifact> artifacts;  // adopt: none; archive, redistrib, directory: one
+  std::vector<std::string> mirrors; // folders or base URLs tried before the location's own host
   util::Mark mark;
 };
 
@@ -79,7 +79,7 @@ struct Cuda {
   bool prefix_is_default = true;
   std::vector<Located<std::string>> components;
   std::optional<Source> source;
-  bool active = true;  // becomes /usr/local/cuda and CUDA_PATH's target
+  bool active = true; // becomes /usr/local/cuda and CUDA_PATH's target
   util::Mark mark;
 };
 
@@ -93,10 +93,10 @@ struct Placement {
 
 struct Cudnn {
   Located<util::Version> version;
-  std::optional<Located<util::Version>> cuda;  // the CUDA build of cuDNN, e.g. 11.2 or 12
-  bool into_cuda = false;                      // the seed's "copy cuDNN into the CUDA tree"
-  Located<std::string> prefix;                 // == cuda prefix when into_cuda
-  std::vector<Placement> place;                // empty: include/, lib/ and bin/ as packaged
+  std::optional<Located<util::Version>> cuda; // the CUDA build of cuDNN, e.g. 11.2 or 12
+  bool into_cuda = false;                     // the seed's "copy cuDNN into the CUDA tree"
+  Located<std::string> prefix;                // == cuda prefix when into_cuda
+  std::vector<Placement> place;               // empty: include/, lib/ and bin/ as packaged
   std::optional<Source> source;
   util::Mark mark;
 };
@@ -104,8 +104,8 @@ struct Cudnn {
 struct FileEntry {
   enum class Op { copy, alias, symlink, absent };
   Op op = Op::copy;
-  Located<std::string> path;    // what gpucfg manages
-  Located<std::string> source;  // copy: from; alias/symlink: target
+  Located<std::string> path;   // what gpucfg manages
+  Located<std::string> source; // copy: from; alias/symlink: target
   std::string sha256;
   std::string mode;
   std::string why;
@@ -117,20 +117,20 @@ struct EnvVar {
   std::optional<Located<std::string>> set;
   bool unset = false;
   std::vector<Located<std::string>> prepend, append, remove;
-  std::string scope = "system";  // system: every login shell and service; user: the invoking user
+  std::string scope = "system"; // system: every login shell and service; user: the invoking user
   util::Mark mark;
 };
 
 struct Verify {
-  std::string level = "static";  // static | load | compute | framework
-  std::optional<Located<std::string>> framework;  // tensorflow | pytorch smoke test
+  std::string level = "static";                  // static | load | compute | framework
+  std::optional<Located<std::string>> framework; // tensorflow | pytorch smoke test
   util::Mark mark;
 };
 
 struct Stack {
   std::string api_version, kind;
   Metadata metadata;
-  std::vector<std::string> files_read;  // the extends chain, bases first
+  std::vector<std::string> files_read; // the extends chain, bases first
   const platform::Platform* platform = nullptr;
   std::map<std::string, Located<std::string>> vars;
   std::optional<Framework> framework;
@@ -146,4 +146,4 @@ struct Stack {
 const char* to_string(FileEntry::Op op);
 const char* to_string(Source::Kind k);
 
-}  // namespace gpucfg::manifest
+} // namespace gpucfg::manifest

@@ -1,9 +1,9 @@
 #include "manifest/render.hpp"
 
+#include "platform/platform.hpp"
+
 #include <yaml-cpp/emitter.h>
 #include <yaml-cpp/emittermanip.h>
-
-#include "platform/platform.hpp"
 
 namespace gpucfg::manifest {
 namespace {
@@ -15,11 +15,14 @@ class Builder {
 public:
   explicit Builder(Rendered& r) : m_r(r) {}
 
-  template <class T> void put(json& at, const std::string& ptr, const T& value, const util::Mark& m) {
+  template <class T>
+  void put(json& at, const std::string& ptr, const T& value, const util::Mark& m) {
     at = value;
     if (m.line > 0) m_r.origins[ptr] = m.str();
   }
-  void loc(json& at, const std::string& ptr, const Located<std::string>& v) { put(at, ptr, v.value, v.mark); }
+  void loc(json& at, const std::string& ptr, const Located<std::string>& v) {
+    put(at, ptr, v.value, v.mark);
+  }
 
 private:
   Rendered& m_r;
@@ -37,7 +40,7 @@ json source_json(const Source& src) {
   return j;
 }
 
-}  // namespace
+} // namespace
 
 Rendered resolve_for_show(const Stack& s) {
   Rendered r;
@@ -52,29 +55,34 @@ Rendered resolve_for_show(const Stack& s) {
   j["files_read"] = s.files_read;
   if (s.framework) {
     b.put(j["framework"]["name"], "/framework/name", s.framework->name, s.framework->mark);
-    b.put(j["framework"]["version"], "/framework/version", s.framework->version.str(), s.framework->mark);
+    b.put(j["framework"]["version"], "/framework/version", s.framework->version.str(),
+          s.framework->mark);
     if (s.framework->cuda)
-      b.put(j["framework"]["cuda"], "/framework/cuda", s.framework->cuda->value.str(), s.framework->cuda->mark);
+      b.put(j["framework"]["cuda"], "/framework/cuda", s.framework->cuda->value.str(),
+            s.framework->cuda->mark);
   }
   const Requires& rq = s.requires_;
   for (const auto& d : rq.driver)
     b.put(j["requires"]["driver"][d.os], "/requires/driver/" + d.os, d.range.str(), d.mark);
   if (rq.compute_capability)
-    b.put(j["requires"]["compute_capability"], "/requires/compute_capability", rq.compute_capability->value.str(),
-          rq.compute_capability->mark);
-  if (rq.python) b.put(j["requires"]["python"], "/requires/python", rq.python->value.str(), rq.python->mark);
+    b.put(j["requires"]["compute_capability"], "/requires/compute_capability",
+          rq.compute_capability->value.str(), rq.compute_capability->mark);
+  if (rq.python)
+    b.put(j["requires"]["python"], "/requires/python", rq.python->value.str(), rq.python->mark);
   for (std::size_t i = 0; i < rq.platforms.size(); ++i)
-    b.loc(j["requires"]["platforms"][i], "/requires/platforms/" + std::to_string(i), rq.platforms[i]);
+    b.loc(j["requires"]["platforms"][i], "/requires/platforms/" + std::to_string(i),
+          rq.platforms[i]);
   for (const auto& hc : rq.host_compiler)
-    b.put(j["requires"]["host_compiler"][hc.os][hc.compiler], "/requires/host_compiler/" + hc.os + "/" + hc.compiler,
-          hc.range.str(), hc.mark);
+    b.put(j["requires"]["host_compiler"][hc.os][hc.compiler],
+          "/requires/host_compiler/" + hc.os + "/" + hc.compiler, hc.range.str(), hc.mark);
   if (s.cuda) {
     const Cuda& c = *s.cuda;
     b.put(j["cuda"]["version"], "/cuda/version", c.version.value.str(), c.version.mark);
     b.loc(j["cuda"]["prefix"], "/cuda/prefix", c.prefix);
     for (std::size_t i = 0; i < c.components.size(); ++i)
       b.loc(j["cuda"]["components"][i], "/cuda/components/" + std::to_string(i), c.components[i]);
-    if (c.source) b.put(j["cuda"]["source"], "/cuda/source", source_json(*c.source), c.source->mark);
+    if (c.source)
+      b.put(j["cuda"]["source"], "/cuda/source", source_json(*c.source), c.source->mark);
     j["cuda"]["active"] = c.active;
   }
   if (s.cudnn) {
@@ -88,7 +96,8 @@ Rendered resolve_for_show(const Stack& s) {
       b.put(j["cudnn"]["place"][i]["from"], p + "/from", c.place[i].from, c.place[i].mark);
       b.loc(j["cudnn"]["place"][i]["to"], p + "/to", c.place[i].to);
     }
-    if (c.source) b.put(j["cudnn"]["source"], "/cudnn/source", source_json(*c.source), c.source->mark);
+    if (c.source)
+      b.put(j["cudnn"]["source"], "/cudnn/source", source_json(*c.source), c.source->mark);
   }
   for (std::size_t i = 0; i < s.files.size(); ++i) {
     const FileEntry& f = s.files[i];
@@ -96,8 +105,8 @@ Rendered resolve_for_show(const Stack& s) {
     json& fj = j["files"][i];
     b.put(fj[to_string(f.op)], p + "/" + to_string(f.op), f.path.value, f.path.mark);
     if (!f.source.value.empty())
-      b.loc(fj[f.op == FileEntry::Op::copy ? "from" : "target"], p + (f.op == FileEntry::Op::copy ? "/from" : "/target"),
-            f.source);
+      b.loc(fj[f.op == FileEntry::Op::copy ? "from" : "target"],
+            p + (f.op == FileEntry::Op::copy ? "/from" : "/target"), f.source);
     if (!f.sha256.empty()) fj["sha256"] = f.sha256;
     if (!f.mode.empty()) fj["mode"] = f.mode;
     if (!f.why.empty()) fj["why"] = f.why;
@@ -107,7 +116,8 @@ Rendered resolve_for_show(const Stack& s) {
     json& ej = j["env"][e.name];
     if (e.set) b.loc(ej["set"], p + "/set", *e.set);
     if (e.unset) ej["unset"] = true;
-    for (auto [name, list] : {std::pair{"prepend", &e.prepend}, {"append", &e.append}, {"remove", &e.remove}})
+    for (auto [name, list] :
+         {std::pair{"prepend", &e.prepend}, {"append", &e.append}, {"remove", &e.remove}})
       for (std::size_t i = 0; i < list->size(); ++i)
         b.loc(ej[name][i], p + "/" + name + "/" + std::to_string(i), (*list)[i]);
     ej["scope"] = e.scope;
@@ -121,7 +131,8 @@ Rendered resolve_for_show(const Stack& s) {
 
 namespace {
 
-void emit(YAML::Emitter& out, const json& j, const std::string& ptr, const Rendered& r, bool origins) {
+void emit(YAML::Emitter& out, const json& j, const std::string& ptr, const Rendered& r,
+          bool origins) {
   auto comment = [&](const std::string& p) {
     if (!origins) return;
     if (auto it = r.origins.find(p); it != r.origins.end()) out << YAML::Comment(it->second);
@@ -135,7 +146,8 @@ void emit(YAML::Emitter& out, const json& j, const std::string& ptr, const Rende
     out << YAML::EndMap;
   } else if (j.is_array()) {
     out << YAML::BeginSeq;
-    for (std::size_t i = 0; i < j.size(); ++i) emit(out, j[i], ptr + "/" + std::to_string(i), r, origins);
+    for (std::size_t i = 0; i < j.size(); ++i)
+      emit(out, j[i], ptr + "/" + std::to_string(i), r, origins);
     out << YAML::EndSeq;
   } else if (j.is_string()) {
     out << YAML::DoubleQuoted << j.get<std::string>();
@@ -146,7 +158,7 @@ void emit(YAML::Emitter& out, const json& j, const std::string& ptr, const Rende
   }
 }
 
-}  // namespace
+} // namespace
 
 std::string to_yaml(const Rendered& r, bool with_origins) {
   YAML::Emitter out;
@@ -158,4 +170,4 @@ nlohmann::ordered_json to_json(const Rendered& r) {
   return {{"format_version", 1}, {"stack", r.stack}, {"origins", r.origins}};
 }
 
-}  // namespace gpucfg::manifest
+} // namespace gpucfg::manifest

@@ -3,21 +3,20 @@
 // with an `origins` map from JSON pointer to file:line:col.
 #pragma once
 
-#include <string>
+#include "manifest/model.hpp"
 
 #include <nlohmann/json.hpp>
-
-#include "manifest/model.hpp"
+#include <string>
 
 namespace gpucfg::manifest {
 
 struct Rendered {
-  nlohmann::ordered_json stack;                         // the resolved manifest
-  std::map<std::string, std::string> origins;     // JSON pointer -> "file:line:col"
+  nlohmann::ordered_json stack;               // the resolved manifest
+  std::map<std::string, std::string> origins; // JSON pointer -> "file:line:col"
 };
 
 Rendered resolve_for_show(const Stack& s);
 std::string to_yaml(const Rendered& r, bool with_origins);
 nlohmann::ordered_json to_json(const Rendered& r);
 
-}  // namespace gpucfg::manifest
+} // namespace gpucfg::manifest

@@ -5,7 +5,7 @@
 namespace gpucfg::manifest {
 
 namespace {
-constexpr int k_max_depth = 8;  // vars referring to vars; deeper means a cycle
+constexpr int k_max_depth = 8; // vars referring to vars; deeper means a cycle
 }
 
 void Scope::define(const std::string& name, std::string raw, util::Mark mark) {
@@ -14,7 +14,8 @@ void Scope::define(const std::string& name, std::string raw, util::Mark mark) {
 
 std::vector<std::string> Scope::names() const {
   std::vector<std::string> out;
-  for (const auto& [k, v] : m_values) out.push_back(k);
+  for (const auto& [k, v] : m_values)
+    out.push_back(k);
   return out;
 }
 
@@ -52,10 +53,12 @@ std::string Scope::expand_depth(const std::string& text, const util::Mark& at, b
     std::string name = util::trim(std::string_view(text).substr(i + 2, close - i - 2));
     auto it = m_values.find(name);
     if (it == m_values.end()) {
-      diags.error(mark_of(i), "undefined variable '${" + name + "}'" + util::did_you_mean(name, names()));
+      diags.error(mark_of(i),
+                  "undefined variable '${" + name + "}'" + util::did_you_mean(name, names()));
       out += text.substr(i, close + 1 - i);
     } else if (depth >= k_max_depth) {
-      diags.error(it->second.mark, "variable '" + name + "' refers to itself (directly or through others)");
+      diags.error(it->second.mark,
+                  "variable '" + name + "' refers to itself (directly or through others)");
       out += text.substr(i, close + 1 - i);
     } else {
       out += expand_depth(it->second.raw, it->second.mark, false, diags, depth + 1);
@@ -65,4 +68,4 @@ std::string Scope::expand_depth(const std::string& text, const util::Mark& at, b
   return out;
 }
 
-}  // namespace gpucfg::manifest
+} // namespace gpucfg::manifest

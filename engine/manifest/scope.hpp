@@ -4,11 +4,11 @@
 // "did you mean" when a defined name is close.
 #pragma once
 
+#include "util/diagnostic.hpp"
+
 #include <map>
 #include <string>
 #include <vector>
-
-#include "util/diagnostic.hpp"
 
 namespace gpucfg::manifest {
 
@@ -35,4 +35,4 @@ private:
   std::map<std::string, Entry> m_values;
 };
 
-}  // namespace gpucfg::manifest
+} // namespace gpucfg::manifest

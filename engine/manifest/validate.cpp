@@ -1,10 +1,10 @@
 #include "manifest/validate.hpp"
 
-#include <algorithm>
-#include <set>
-
 #include "platform/platform.hpp"
 #include "util/strings.hpp"
+
+#include <algorithm>
+#include <set>
 
 namespace gpucfg::manifest {
 namespace {
@@ -30,29 +30,36 @@ public:
 
 private:
   // An error backed by a knowledge row; a warning when that row is unconfirmed.
-  void finding(const util::Mark& at, const std::string& msg, const SourceRef& src, bool error = true) {
+  void finding(const util::Mark& at, const std::string& msg, const SourceRef& src,
+               bool error = true) {
     std::vector<std::string> notes = {"source: " + src.cite()};
-    if (error && !src.unconfirmed()) m_diags.error(at, msg, notes);
-    else m_diags.warning(at, msg, notes);
+    if (error && !src.unconfirmed())
+      m_diags.error(at, msg, notes);
+    else
+      m_diags.warning(at, msg, notes);
   }
 
   void platform_support() {
     const auto& declared = m_s.requires_.platforms;
     const std::string& id = m_s.platform->id();
     if (m_s.framework)
-      if (auto* rule = m_kb.platform_rule(m_s.framework->name, m_s.framework->version, id); rule && !rule->supported) {
+      if (auto* rule = m_kb.platform_rule(m_s.framework->name, m_s.framework->version, id);
+          rule && !rule->supported) {
         finding(m_s.framework->mark,
-                m_s.framework->name + " " + m_s.framework->version.str() + " is not supported on " + id + ": " + rule->why,
+                m_s.framework->name + " " + m_s.framework->version.str() + " is not supported on " +
+                    id + ": " + rule->why,
                 rule->source);
         return;
       }
     if (declared.empty()) return;
-    bool listed = std::any_of(declared.begin(), declared.end(), [&](const auto& p) { return p.value == id; });
+    bool listed =
+        std::any_of(declared.begin(), declared.end(), [&](const auto& p) { return p.value == id; });
     if (!listed) {
       std::vector<std::string> ids;
-      for (const auto& p : declared) ids.push_back(p.value);
-      m_diags.error(declared.front().mark, "'" + m_s.metadata.name + "' supports " + util::join(ids, ", ") +
-                                               " only, not " + id);
+      for (const auto& p : declared)
+        ids.push_back(p.value);
+      m_diags.error(declared.front().mark, "'" + m_s.metadata.name + "' supports " +
+                                               util::join(ids, ", ") + " only, not " + id);
     }
   }
 
@@ -72,15 +79,16 @@ private:
     auto req = std::find_if(m_s.requires_.driver.begin(), m_s.requires_.driver.end(),
                             [&](const auto& d) { return d.os == m_os; });
     if (!row) {
-      m_diags.warning(rt->mark, "CUDA " + cuda.str() +
-                                                  " is not in knowledge/cuda-driver.yaml; its driver minimum is not checked");
+      m_diags.warning(
+          rt->mark, "CUDA " + cuda.str() +
+                        " is not in knowledge/cuda-driver.yaml; its driver minimum is not checked");
       return;
     }
     const auto& toolkit_min = row->for_os(m_os);
     if (req == m_s.requires_.driver.end()) {
       if (toolkit_min)
-        m_diags.warning(rt->mark, "no requires.driver for " + m_os + "; CUDA " + row->label + " needs >=" +
-                                            toolkit_min->str() + " there");
+        m_diags.warning(rt->mark, "no requires.driver for " + m_os + "; CUDA " + row->label +
+                                      " needs >=" + toolkit_min->str() + " there");
       return;
     }
     auto lb = req->range.lower_bound();
@@ -92,17 +100,22 @@ private:
     // A release that shipped below its major's floor (CUDA 11.0) runs on its own driver.
     if (floor && toolkit_min && *toolkit_min < *floor) floor = toolkit_min;
     if (floor && *lb < *floor) {
-      finding(req->mark, "driver " + lb->str() + " cannot run CUDA " + cuda.str() + " at all: CUDA " +
-                             std::to_string(cuda.major()) + ".x needs >=" + floor->str() + " on " + m_os,
+      finding(req->mark,
+              "driver " + lb->str() + " cannot run CUDA " + cuda.str() + " at all: CUDA " +
+                  std::to_string(cuda.major()) + ".x needs >=" + floor->str() + " on " + m_os,
               compat->source);
     } else if (toolkit_min && *lb < *toolkit_min) {
       if (floor)
-        finding(req->mark, "driver " + lb->str() + " is below CUDA " + row->label + "'s " + toolkit_min->str() +
-                               " on " + m_os + "; it runs only through minor-version compatibility (no PTX JIT of newer code)",
+        finding(req->mark,
+                "driver " + lb->str() + " is below CUDA " + row->label + "'s " +
+                    toolkit_min->str() + " on " + m_os +
+                    "; it runs only through minor-version compatibility (no PTX JIT of newer code)",
                 row->source, false);
       else
-        finding(req->mark, "driver " + lb->str() + " is below CUDA " + row->label + "'s minimum " +
-                               toolkit_min->str() + " on " + m_os + " (no minor-version compatibility before CUDA 11)",
+        finding(req->mark,
+                "driver " + lb->str() + " is below CUDA " + row->label + "'s minimum " +
+                    toolkit_min->str() + " on " + m_os +
+                    " (no minor-version compatibility before CUDA 11)",
                 row->source);
     }
   }
@@ -148,8 +161,9 @@ private:
     }
     auto rows = m_kb.cudnn(c.version.value);
     if (rows.empty()) {
-      m_diags.warning(c.version.mark, "cuDNN " + c.version.value.str() +
-                                          " is not in knowledge/cudnn.yaml; its CUDA builds are not checked");
+      m_diags.warning(c.version.mark,
+                      "cuDNN " + c.version.value.str() +
+                          " is not in knowledge/cudnn.yaml; its CUDA builds are not checked");
       return;
     }
     if (!target) return;
@@ -160,8 +174,9 @@ private:
         if (b.major() == target->major()) return;
       }
     std::vector<std::string> list(builds.begin(), builds.end());
-    finding(at, "cuDNN " + c.version.value.str() + " has no build for CUDA " + std::to_string(target->major()) +
-                    ".x (builds: " + util::join(list, ", ") + ")",
+    finding(at,
+            "cuDNN " + c.version.value.str() + " has no build for CUDA " +
+                std::to_string(target->major()) + ".x (builds: " + util::join(list, ", ") + ")",
             rows.front()->source);
   }
 
@@ -173,15 +188,20 @@ private:
   }
 
   void tensorflow(const Framework& fw) {
-    if (m_kb.platform_rule(fw.name, fw.version, m_s.platform->id())) return;  // reported already
+    if (m_kb.platform_rule(fw.name, fw.version, m_s.platform->id())) return; // reported already
     const auto* row = m_kb.tensorflow(fw.version, m_os);
     if (!row) {
-      m_diags.warning(fw.mark, "TensorFlow " + fw.version.str() + " has no tested GPU configuration for " + m_os +
+      m_diags.warning(fw.mark, "TensorFlow " + fw.version.str() +
+                                   " has no tested GPU configuration for " + m_os +
                                    " in knowledge/frameworks.yaml");
       return;
     }
-    if (m_s.cuda) compare("CUDA", m_s.cuda->version, row->cuda, "TensorFlow " + row->version.str(), row->source);
-    if (m_s.cudnn) compare("cuDNN", m_s.cudnn->version, row->cudnn, "TensorFlow " + row->version.str(), row->source);
+    if (m_s.cuda)
+      compare("CUDA", m_s.cuda->version, row->cuda, "TensorFlow " + row->version.str(),
+              row->source);
+    if (m_s.cudnn)
+      compare("cuDNN", m_s.cudnn->version, row->cudnn, "TensorFlow " + row->version.str(),
+              row->source);
   }
 
   // Same major and at least the built minor: TF refuses an older cuDNN minor at run time
@@ -190,17 +210,21 @@ private:
                const std::string& who, const SourceRef& src) {
     Version h = have.value.truncated(2), b = built.truncated(2);
     if (h.major() != b.major() || h < b)
-      finding(have.mark, who + " was built with " + what + " " + b.str() + "; " + what + " " +
-                             have.value.str() + " cannot serve it",
+      finding(have.mark,
+              who + " was built with " + what + " " + b.str() + "; " + what + " " +
+                  have.value.str() + " cannot serve it",
               src);
     else if (h != b)
-      finding(have.mark, who + " was tested with " + what + " " + b.str() + ", not " + have.value.str(), src, false);
+      finding(have.mark,
+              who + " was tested with " + what + " " + b.str() + ", not " + have.value.str(), src,
+              false);
   }
 
   void pytorch(const Framework& fw) {
     const auto* rel = m_kb.pytorch(fw.version);
     if (!rel) {
-      m_diags.warning(fw.mark, "PyTorch " + fw.version.str() + " is not in knowledge/frameworks.yaml");
+      m_diags.warning(fw.mark,
+                      "PyTorch " + fw.version.str() + " is not in knowledge/frameworks.yaml");
       return;
     }
     const Located<Version>* rt = runtime_cuda();
@@ -209,15 +233,18 @@ private:
     for (const auto& v : rel->variants)
       if (v.cuda.truncated(2) == want) {
         if (m_s.cudnn && m_s.cudnn->version.value.truncated(2) != v.cudnn.truncated(2))
-          finding(m_s.cudnn->version.mark, "PyTorch " + rel->version.str() + "+cu" + want.str() + " bundles cuDNN " +
-                                               v.cudnn.str() + ", not " + m_s.cudnn->version.value.str(),
+          finding(m_s.cudnn->version.mark,
+                  "PyTorch " + rel->version.str() + "+cu" + want.str() + " bundles cuDNN " +
+                      v.cudnn.str() + ", not " + m_s.cudnn->version.value.str(),
                   rel->source, false);
         return;
       }
     std::vector<std::string> offered;
-    for (const auto& v : rel->variants) offered.push_back(v.cuda.str());
-    finding(rt->mark, "PyTorch " + rel->version.str() + " has no CUDA " + want.str() +
-                                        " build (offered: " + util::join(offered, ", ") + ")",
+    for (const auto& v : rel->variants)
+      offered.push_back(v.cuda.str());
+    finding(rt->mark,
+            "PyTorch " + rel->version.str() + " has no CUDA " + want.str() +
+                " build (offered: " + util::join(offered, ", ") + ")",
             rel->source);
   }
 
@@ -227,12 +254,16 @@ private:
     if (!row) return;
     for (const auto& hc : m_s.requires_.host_compiler) {
       if (hc.os != m_os) continue;
-      const util::VersionRange* known = hc.compiler == "gcc" ? &row->gcc : hc.compiler == "msvc" ? &row->msvc : nullptr;
+      const util::VersionRange* known = hc.compiler == "gcc"    ? &row->gcc
+                                        : hc.compiler == "msvc" ? &row->msvc
+                                                                : nullptr;
       if (!known) continue;
       for (const auto& c : hc.range.clauses())
-        if ((c.op == util::VersionRange::Op::le || c.op == util::VersionRange::Op::eq) && !known->contains(c.bound))
-          finding(hc.mark, hc.compiler + " " + c.bound.str() + " is outside what nvcc " +
-                               m_s.cuda->version.value.str() + " accepts (" + known->str() + ")",
+        if ((c.op == util::VersionRange::Op::le || c.op == util::VersionRange::Op::eq) &&
+            !known->contains(c.bound))
+          finding(hc.mark,
+                  hc.compiler + " " + c.bound.str() + " is outside what nvcc " +
+                      m_s.cuda->version.value.str() + " accepts (" + known->str() + ")",
                   row->source);
     }
   }
@@ -248,8 +279,11 @@ private:
     auto check = [&](const std::optional<Source>& src) {
       if (!src) return;
       for (const auto& a : src->artifacts)
-        if (a.sha256.empty() && src->kind != Source::Kind::directory && src->kind != Source::Kind::redistrib)
-          m_diags.warning(a.mark, "'" + a.location + "' is not pinned by a sha256; apply refuses it without --allow-unpinned");
+        if (a.sha256.empty() && src->kind != Source::Kind::directory &&
+            src->kind != Source::Kind::redistrib)
+          m_diags.warning(
+              a.mark, "'" + a.location +
+                          "' is not pinned by a sha256; apply refuses it without --allow-unpinned");
     };
     if (m_s.cuda) check(m_s.cuda->source);
     if (m_s.cudnn) check(m_s.cudnn->source);
@@ -261,10 +295,10 @@ private:
   std::string m_os;
 };
 
-}  // namespace
+} // namespace
 
 void validate(const Stack& stack, const knowledge::Knowledge& kb, util::Diagnostics& diags) {
   Checker(stack, kb, diags).run();
 }
 
-}  // namespace gpucfg::manifest
+} // namespace gpucfg::manifest

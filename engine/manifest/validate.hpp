@@ -10,4 +10,4 @@ namespace gpucfg::manifest {
 
 void validate(const Stack& stack, const knowledge::Knowledge& kb, util::Diagnostics& diags);
 
-}  // namespace gpucfg::manifest
+} // namespace gpucfg::manifest

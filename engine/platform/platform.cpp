@@ -70,14 +70,14 @@ const std::vector<std::unique_ptr<Platform>>& all() {
     auto* v = new std::vector<std::unique_ptr<Platform>>();
     v->push_back(std::make_unique<Linux>("linux-x86_64", "x86_64"));
     v->push_back(std::make_unique<Linux>("linux-sbsa", "aarch64"));
-    v->push_back(std::make_unique<Linux>("linux-aarch64", "aarch64"));  // Jetson (L4T)
+    v->push_back(std::make_unique<Linux>("linux-aarch64", "aarch64")); // Jetson (L4T)
     v->push_back(std::make_unique<Windows>());
     return v;
   }();
   return *platforms;
 }
 
-}  // namespace
+} // namespace
 
 const Platform* find(std::string_view id) {
   for (const auto& p : all())
@@ -97,8 +97,9 @@ const Platform& host() {
 
 std::vector<std::string> known_ids() {
   std::vector<std::string> ids;
-  for (const auto& p : all()) ids.push_back(p->id());
+  for (const auto& p : all())
+    ids.push_back(p->id());
   return ids;
 }
 
-}  // namespace gpucfg::platform
+} // namespace gpucfg::platform

@@ -3,11 +3,11 @@
 // asked of a Platform; no other code tests the OS by name.
 #pragma once
 
+#include "util/version.hpp"
+
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include "util/version.hpp"
 
 namespace gpucfg::platform {
 
@@ -45,4 +45,4 @@ const Platform* find(std::string_view id);
 const Platform& host();
 std::vector<std::string> known_ids();
 
-}  // namespace gpucfg::platform
+} // namespace gpucfg::platform

@@ -3,4 +3,4 @@
 namespace gpucfg::util {
 // gpucfg's version, from the CMake project version.
 const char* version();
-}  // namespace gpucfg::util
+} // namespace gpucfg::util

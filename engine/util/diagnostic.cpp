@@ -20,7 +20,9 @@ bool Mark::operator==(const Mark& o) const {
   return file == o.file && line == o.line && col == o.col;
 }
 
-void SourceSet::add(const std::string& file, std::string text) { m_texts[file] = std::move(text); }
+void SourceSet::add(const std::string& file, std::string text) {
+  m_texts[file] = std::move(text);
+}
 
 std::string SourceSet::line(const std::string& file, int line) const {
   auto it = m_texts.find(file);
@@ -63,9 +65,12 @@ void Diagnostics::clear() {
 
 static const char* severity_word(Severity s) {
   switch (s) {
-  case Severity::error: return "error";
-  case Severity::warning: return "warning";
-  case Severity::note: return "note";
+  case Severity::error:
+    return "error";
+  case Severity::warning:
+    return "warning";
+  case Severity::note:
+    return "note";
   }
   return "error";
 }
@@ -84,14 +89,16 @@ std::string render_one(const Diagnostic& d, const SourceSet& sources) {
     out << " " << num << " | " << text << "\n";
     out << " " << gutter << " | " << pad << "^\n";
   }
-  for (const auto& n : d.notes) out << "  note: " << n << "\n";
+  for (const auto& n : d.notes)
+    out << "  note: " << n << "\n";
   return out.str();
 }
 
 std::string Diagnostics::render(const SourceSet& sources) const {
   std::string s;
-  for (const auto& d : m_items) s += render_one(d, sources);
+  for (const auto& d : m_items)
+    s += render_one(d, sources);
   return s;
 }
 
-}  // namespace gpucfg::util
+} // namespace gpucfg::util

@@ -18,7 +18,7 @@ struct Mark {
   int line = 0;
   int col = 0;
 
-  std::string str() const;  // "file:line:col", or "file" when line is 0
+  std::string str() const; // "file:line:col", or "file" when line is 0
   bool operator<(const Mark& o) const;
   bool operator==(const Mark& o) const;
 };
@@ -29,7 +29,7 @@ struct Diagnostic {
   Severity severity = Severity::error;
   Mark mark;
   std::string message;
-  std::vector<std::string> notes;  // "while …" context or hints, printed indented after the caret
+  std::vector<std::string> notes; // "while …" context or hints, printed indented after the caret
 };
 
 // Keeps the text of every file read, so diagnostics can quote the offending line.
@@ -68,4 +68,4 @@ private:
 
 std::string render_one(const Diagnostic& d, const SourceSet& sources);
 
-}  // namespace gpucfg::util
+} // namespace gpucfg::util

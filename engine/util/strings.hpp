@@ -18,11 +18,12 @@ bool ends_with(std::string_view s, std::string_view suffix);
 std::size_t edit_distance(std::string_view a, std::string_view b);
 
 // The closest candidate to `word`, if it is close enough to be a plausible typo.
-std::optional<std::string> closest(std::string_view word, const std::vector<std::string>& candidates);
+std::optional<std::string> closest(std::string_view word,
+                                   const std::vector<std::string>& candidates);
 
 // "; did you mean 'x'?" or an empty string.
 std::string did_you_mean(std::string_view word, const std::vector<std::string>& candidates);
 
 bool is_hex(std::string_view s);
 
-}  // namespace gpucfg::util
+} // namespace gpucfg::util

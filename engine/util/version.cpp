@@ -1,8 +1,8 @@
 #include "util/version.hpp"
 
-#include <cctype>
-
 #include "util/strings.hpp"
+
+#include <cctype>
 
 namespace gpucfg::util {
 
@@ -18,7 +18,8 @@ std::optional<Version> Version::parse(std::string_view text, std::string* why) {
     if (p.size() > 9) return fail("component '" + p + "' is too long");
     for (char c : p)
       if (!std::isdigit(static_cast<unsigned char>(c)))
-        return fail("'" + std::string(text) + "' is not a dotted numeric version (like 11.2 or 8.1.0.77)");
+        return fail("'" + std::string(text) +
+                    "' is not a dotted numeric version (like 11.2 or 8.1.0.77)");
     parts.push_back(std::stoul(p));
   }
   if (parts.size() > 5) return fail("'" + std::string(text) + "' has more than 5 components");
@@ -30,12 +31,14 @@ std::optional<Version> Version::parse(std::string_view text, std::string* why) {
 std::string Version::str() const {
   if (!m_text.empty()) return m_text;
   std::string s;
-  for (std::size_t i = 0; i < m_parts.size(); ++i) s += (i ? "." : "") + std::to_string(m_parts[i]);
+  for (std::size_t i = 0; i < m_parts.size(); ++i)
+    s += (i ? "." : "") + std::to_string(m_parts[i]);
   return s;
 }
 
 Version Version::truncated(std::size_t n) const {
-  std::vector<unsigned long> p(m_parts.begin(), m_parts.begin() + static_cast<long>(std::min(n, m_parts.size())));
+  std::vector<unsigned long> p(m_parts.begin(),
+                               m_parts.begin() + static_cast<long>(std::min(n, m_parts.size())));
   return Version(std::move(p));
 }
 
@@ -96,12 +99,24 @@ bool VersionRange::contains(const Version& v) const {
     int cmp = compare(v.truncated(c.bound.size()), c.bound);
     bool ok = true;
     switch (c.op) {
-    case Op::ge: ok = cmp >= 0; break;
-    case Op::gt: ok = cmp > 0; break;
-    case Op::le: ok = cmp <= 0; break;
-    case Op::lt: ok = cmp < 0; break;
-    case Op::eq: ok = cmp == 0; break;
-    case Op::ne: ok = cmp != 0; break;
+    case Op::ge:
+      ok = cmp >= 0;
+      break;
+    case Op::gt:
+      ok = cmp > 0;
+      break;
+    case Op::le:
+      ok = cmp <= 0;
+      break;
+    case Op::lt:
+      ok = cmp < 0;
+      break;
+    case Op::eq:
+      ok = cmp == 0;
+      break;
+    case Op::ne:
+      ok = cmp != 0;
+      break;
     }
     if (!ok) return false;
   }
@@ -126,4 +141,4 @@ std::string VersionRange::str() const {
   return join(out, ",");
 }
 
-}  // namespace gpucfg::util
+} // namespace gpucfg::util

@@ -28,7 +28,7 @@ public:
   unsigned long major() const { return part(0); }
   unsigned long minor() const { return part(1); }
   const std::string& text() const { return m_text; }
-  std::string str() const;  // the text as written, or the parts joined by dots
+  std::string str() const; // the text as written, or the parts joined by dots
 
   // The first n components ("11.2.2" -> 2 -> "11.2").
   Version truncated(std::size_t n) const;
@@ -72,4 +72,4 @@ private:
   std::vector<Clause> m_clauses;
 };
 
-}  // namespace gpucfg::util
+} // namespace gpucfg::util

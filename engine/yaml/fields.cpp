@@ -1,8 +1,8 @@
 #include "yaml/fields.hpp"
 
-#include <algorithm>
-
 #include "util/strings.hpp"
+
+#include <algorithm>
 
 namespace gpucfg::yaml {
 
@@ -14,7 +14,9 @@ Fields::Fields(const Value& v, std::string where, util::Diagnostics& diags)
   }
 }
 
-Fields::~Fields() { done(); }
+Fields::~Fields() {
+  done();
+}
 
 const Value* Fields::get(const std::string& key) {
   m_known.push_back(key);
@@ -28,7 +30,8 @@ const Value* Fields::require(const std::string& key) {
 }
 
 void Fields::allow(std::initializer_list<const char*> keys) {
-  for (const char* k : keys) m_known.emplace_back(k);
+  for (const char* k : keys)
+    m_known.emplace_back(k);
 }
 
 void Fields::done() {
@@ -42,7 +45,8 @@ void Fields::done() {
   }
 }
 
-std::optional<std::string> scalar_text(const Value& v, const std::string& what, util::Diagnostics& diags) {
+std::optional<std::string> scalar_text(const Value& v, const std::string& what,
+                                       util::Diagnostics& diags) {
   if (v.is_scalar()) return v.scalar;
   diags.error(v.mark, what + " must be a string, not " + v.kind_name());
   return std::nullopt;
@@ -57,14 +61,17 @@ std::optional<bool> boolean(const Value& v, const std::string& what, util::Diagn
   return std::nullopt;
 }
 
-std::vector<const Value*> scalar_list(const Value& v, const std::string& what, util::Diagnostics& diags) {
+std::vector<const Value*> scalar_list(const Value& v, const std::string& what,
+                                      util::Diagnostics& diags) {
   std::vector<const Value*> out;
   if (v.is_scalar()) {
     out.push_back(&v);
   } else if (v.is_sequence()) {
     for (const auto& i : v.items) {
-      if (i->is_scalar()) out.push_back(i.get());
-      else diags.error(i->mark, "entries of " + what + " must be strings, not " + i->kind_name());
+      if (i->is_scalar())
+        out.push_back(i.get());
+      else
+        diags.error(i->mark, "entries of " + what + " must be strings, not " + i->kind_name());
     }
   } else {
     diags.error(v.mark, what + " must be a string or a list of strings, not " + v.kind_name());
@@ -72,4 +79,4 @@ std::vector<const Value*> scalar_list(const Value& v, const std::string& what, u
   return out;
 }
 
-}  // namespace gpucfg::yaml
+} // namespace gpucfg::yaml

@@ -3,12 +3,12 @@
 //   cuda.yaml:4:3: error: unknown key 'verion' in cuda; did you mean 'version'?
 #pragma once
 
+#include "util/diagnostic.hpp"
+#include "yaml/value.hpp"
+
 #include <optional>
 #include <string>
 #include <vector>
-
-#include "util/diagnostic.hpp"
-#include "yaml/value.hpp"
 
 namespace gpucfg::yaml {
 
@@ -17,7 +17,7 @@ public:
   // `where` names the mapping in messages ("cuda", "files[2]"). A non-mapping `v` is reported
   // once and then behaves as an empty mapping.
   Fields(const Value& v, std::string where, util::Diagnostics& diags);
-  ~Fields();  // reports unknown keys (call done() to do it earlier)
+  ~Fields(); // reports unknown keys (call done() to do it earlier)
 
   const Value* get(const std::string& key);
   // Like get, but a missing key is an error.
@@ -40,10 +40,12 @@ private:
 };
 
 // A scalar's text, or an error ("`what` must be a string, not a mapping") and nullopt.
-std::optional<std::string> scalar_text(const Value& v, const std::string& what, util::Diagnostics& diags);
+std::optional<std::string> scalar_text(const Value& v, const std::string& what,
+                                       util::Diagnostics& diags);
 // A plain `true`/`false` (quoted strings are not booleans).
 std::optional<bool> boolean(const Value& v, const std::string& what, util::Diagnostics& diags);
 // One scalar or a list of scalars.
-std::vector<const Value*> scalar_list(const Value& v, const std::string& what, util::Diagnostics& diags);
+std::vector<const Value*> scalar_list(const Value& v, const std::string& what,
+                                      util::Diagnostics& diags);
 
-}  // namespace gpucfg::yaml
+} // namespace gpucfg::yaml

@@ -4,7 +4,6 @@
 #include <sstream>
 #include <unordered_map>
 #include <unordered_set>
-
 #include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/exceptions.h>
 #include <yaml-cpp/mark.h>
@@ -26,17 +25,22 @@ ValuePtr Value::find_ptr(std::string_view key) const {
 
 std::string Value::kind_name() const {
   switch (kind) {
-  case Kind::null: return "nothing (null)";
-  case Kind::scalar: return "a scalar";
-  case Kind::sequence: return "a list";
-  case Kind::mapping: return "a mapping";
+  case Kind::null:
+    return "nothing (null)";
+  case Kind::scalar:
+    return "a scalar";
+  case Kind::sequence:
+    return "a list";
+  case Kind::mapping:
+    return "a mapping";
   }
   return "?";
 }
 
 ValuePtr clone(const Value& v) {
   auto c = std::make_shared<Value>(v);
-  for (auto& item : c->items) item = clone(*item);
+  for (auto& item : c->items)
+    item = clone(*item);
   for (auto& [k, val] : c->entries) {
     k = clone(*k);
     val = clone(*val);
@@ -51,11 +55,21 @@ std::size_t find_invalid_utf8(const std::string& s) {
     unsigned char c = byte(i);
     std::size_t len;
     unsigned int cp;
-    if (c < 0x80) { ++i; continue; }
-    if ((c & 0xE0) == 0xC0) { len = 2; cp = c & 0x1Fu; }
-    else if ((c & 0xF0) == 0xE0) { len = 3; cp = c & 0x0Fu; }
-    else if ((c & 0xF8) == 0xF0) { len = 4; cp = c & 0x07u; }
-    else return i;
+    if (c < 0x80) {
+      ++i;
+      continue;
+    }
+    if ((c & 0xE0) == 0xC0) {
+      len = 2;
+      cp = c & 0x1Fu;
+    } else if ((c & 0xF0) == 0xE0) {
+      len = 3;
+      cp = c & 0x0Fu;
+    } else if ((c & 0xF8) == 0xF0) {
+      len = 4;
+      cp = c & 0x07u;
+    } else
+      return i;
     if (i + len > n) return i;
     for (std::size_t k = 1; k < len; ++k) {
       if ((byte(i + k) & 0xC0) != 0x80) return i;
@@ -74,8 +88,11 @@ namespace {
 util::Mark mark_at_offset(const std::string& file, const std::string& text, std::size_t off) {
   int line = 1, col = 1;
   for (std::size_t i = 0; i < off && i < text.size(); ++i) {
-    if (text[i] == '\n') { ++line; col = 1; }
-    else ++col;
+    if (text[i] == '\n') {
+      ++line;
+      col = 1;
+    } else
+      ++col;
   }
   return {file, line, col};
 }
@@ -93,7 +110,8 @@ public:
 
   void OnDocumentStart(const YAML::Mark& mark) override {
     if (++m_documents > 1) {
-      m_diags.error(to_mark(mark), "a manifest holds exactly one YAML document; found a second one");
+      m_diags.error(to_mark(mark),
+                    "a manifest holds exactly one YAML document; found a second one");
       throw StopParsing{};
     }
   }
@@ -119,7 +137,7 @@ public:
     check_tag(mark, tag);
     auto v = node(Value::Kind::scalar, mark);
     v->scalar = value;
-    v->quoted = tag == "!";  // yaml-cpp gives "!" to quoted scalars and "?" to plain ones
+    v->quoted = tag == "!"; // yaml-cpp gives "!" to quoted scalars and "?" to plain ones
     finish(v, anchor);
   }
 
@@ -142,7 +160,7 @@ private:
     ValuePtr value;
     YAML::anchor_t anchor;
     ValuePtr pending_key;                      // mappings alternate key, value
-    std::unordered_map<std::string, int> keys;  // key -> line of first definition
+    std::unordered_map<std::string, int> keys; // key -> line of first definition
   };
 
   util::Mark to_mark(const YAML::Mark& m) const { return {m_file, m.line + 1, m.column + 1}; }
@@ -183,7 +201,8 @@ private:
   void attach(const ValuePtr& v, const util::Mark& where) {
     m_total += v->expanded_size;
     if (m_total > m_limits.max_nodes) {
-      m_diags.error(where, "the document expands to more than " + std::to_string(m_limits.max_nodes) +
+      m_diags.error(where, "the document expands to more than " +
+                               std::to_string(m_limits.max_nodes) +
                                " nodes (aliases included); refusing to expand it");
       throw StopParsing{};
     }
@@ -237,13 +256,14 @@ std::vector<std::string> syntax_hints(const std::string& text, const YAML::Excep
   }
   if (start != std::string::npos) {
     std::size_t end = text.find_first_not_of(" \t", start);
-    if (text.substr(start, end == std::string::npos ? std::string::npos : end - start).find('\t') != std::string::npos)
+    if (text.substr(start, end == std::string::npos ? std::string::npos : end - start).find('\t') !=
+        std::string::npos)
       hints.push_back("this line is indented with a tab; YAML indents with spaces only");
   }
   return hints;
 }
 
-}  // namespace
+} // namespace
 
 ValuePtr read_yaml(const std::string& file, const std::string& text, util::Diagnostics& diags,
                    const ReadLimits& limits) {
@@ -270,7 +290,8 @@ ValuePtr read_yaml(const std::string& file, const std::string& text, util::Diagn
   } catch (const StopParsing&) {
     return nullptr;
   } catch (const YAML::Exception& e) {
-    diags.error({file, e.mark.line + 1, e.mark.column + 1}, "YAML syntax: " + e.msg, syntax_hints(text, e));
+    diags.error({file, e.mark.line + 1, e.mark.column + 1}, "YAML syntax: " + e.msg,
+                syntax_hints(text, e));
     return nullptr;
   }
   if (diags.error_count() > before) return nullptr;
@@ -297,4 +318,4 @@ ValuePtr read_yaml_file(const std::string& path, util::SourceSet& sources, util:
   return read_yaml(path, text, diags, limits);
 }
 
-}  // namespace gpucfg::yaml
+} // namespace gpucfg::yaml

@@ -8,15 +8,15 @@
 // On any error it returns nullptr and the reasons are in `diags`.
 #pragma once
 
-#include <string>
-
-#include "yaml/value.hpp"
 #include "util/diagnostic.hpp"
+#include "yaml/value.hpp"
+
+#include <string>
 
 namespace gpucfg::yaml {
 
 struct ReadLimits {
-  std::size_t max_bytes = 1 << 20;  // 1 MiB: the largest curated manifest is under 8 KiB
+  std::size_t max_bytes = 1 << 20; // 1 MiB: the largest curated manifest is under 8 KiB
   int max_depth = 64;
   std::size_t max_nodes = 100000;
 };
@@ -32,4 +32,4 @@ ValuePtr read_yaml_file(const std::string& path, util::SourceSet& sources, util:
 // Offset of the first byte that breaks UTF-8, or npos when the text is valid.
 std::size_t find_invalid_utf8(const std::string& text);
 
-}  // namespace gpucfg::yaml
+} // namespace gpucfg::yaml

@@ -3,13 +3,13 @@
 // limit, so the reader builds this tree from parser events instead (reader.hpp).
 #pragma once
 
+#include "util/diagnostic.hpp"
+
 #include <memory>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
-
-#include "util/diagnostic.hpp"
 
 namespace gpucfg::yaml {
 
@@ -21,11 +21,11 @@ struct Value {
 
   Kind kind = Kind::null;
   util::Mark mark;
-  std::string scalar;   // for scalars, the text; keys are scalars too
-  bool quoted = false;  // "11.10" stays a string, and so does 'true'
-  std::vector<ValuePtr> items;                           // sequence
-  std::vector<std::pair<ValuePtr, ValuePtr>> entries;    // mapping, in file order
-  std::size_t expanded_size = 1;  // nodes in this subtree with aliases expanded
+  std::string scalar;                                 // for scalars, the text; keys are scalars too
+  bool quoted = false;                                // "11.10" stays a string, and so does 'true'
+  std::vector<ValuePtr> items;                        // sequence
+  std::vector<std::pair<ValuePtr, ValuePtr>> entries; // mapping, in file order
+  std::size_t expanded_size = 1;                      // nodes in this subtree with aliases expanded
 
   bool is_null() const { return kind == Kind::null; }
   bool is_scalar() const { return kind == Kind::scalar; }
@@ -42,4 +42,4 @@ struct Value {
 // A deep copy (merging must not edit a tree that an alias shares).
 ValuePtr clone(const Value& v);
 
-}  // namespace gpucfg::yaml
+} // namespace gpucfg::yaml

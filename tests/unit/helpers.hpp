@@ -1,15 +1,15 @@
 // Shared by the unit tests: manifests from strings, in a temporary folder when files are needed.
 #pragma once
 
-#include <filesystem>
-#include <fstream>
-#include <random>
-#include <string>
-
 #include "knowledge/knowledge.hpp"
 #include "manifest/decode.hpp"
 #include "manifest/validate.hpp"
 #include "yaml/reader.hpp"
+
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <string>
 
 namespace gpucfg::test {
 
@@ -63,8 +63,8 @@ struct Result {
 };
 
 // Decodes (and validates) a manifest given as text, for one platform.
-inline Result decode_text(const std::string& yaml_text, const std::string& platform = "linux-x86_64",
-                          bool validate = true) {
+inline Result decode_text(const std::string& yaml_text,
+                          const std::string& platform = "linux-x86_64", bool validate = true) {
   TempDir dir;
   std::string path = dir.write("m.yaml", yaml_text);
   Result r;
@@ -78,4 +78,4 @@ inline bool mentions(const Result& r, const std::string& needle) {
   return r.text().find(needle) != std::string::npos;
 }
 
-}  // namespace gpucfg::test
+} // namespace gpucfg::test

@@ -1,6 +1,6 @@
-#include <catch2/catch.hpp>
-
 #include "helpers.hpp"
+
+#include <catch2/catch.hpp>
 
 using namespace gpucfg;
 using test::decode_text;
@@ -15,8 +15,10 @@ TEST_CASE("a typo in a key gets a suggestion at its position", "[decode]") {
 }
 
 TEST_CASE("several errors are reported in one run", "[decode]") {
-  auto r = decode_text(head() + "cuda: {version: eleven}\nverify: {level: compte}\nfiles: [{copy: rel/path, from: /x}]\n",
-                       "linux-x86_64", false);
+  auto r = decode_text(
+      head() +
+          "cuda: {version: eleven}\nverify: {level: compte}\nfiles: [{copy: rel/path, from: /x}]\n",
+      "linux-x86_64", false);
   CHECK(r.diags.error_count() == 3);
   CHECK(mentions(r, "bad cuda.version"));
   CHECK(mentions(r, "did you mean 'compute'?"));
@@ -24,7 +26,8 @@ TEST_CASE("several errors are reported in one run", "[decode]") {
 }
 
 TEST_CASE("apiVersion, kind and metadata are checked", "[decode]") {
-  auto r = decode_text("apiVersion: gpucfg/v2\nkind: Stak\nmetadata: {name: 'a b'}\n", "linux-x86_64", false);
+  auto r = decode_text("apiVersion: gpucfg/v2\nkind: Stak\nmetadata: {name: 'a b'}\n",
+                       "linux-x86_64", false);
   CHECK(mentions(r, "unsupported apiVersion 'gpucfg/v2'"));
   CHECK(mentions(r, "kind must be 'Stack'"));
   CHECK(mentions(r, "metadata.name 'a b'"));
@@ -41,17 +44,21 @@ TEST_CASE("defaults and variables resolve per platform", "[decode]") {
   CHECK(lin.stack->env[1].prepend[0].value == "/usr/local/cuda-11.2/bin");
   auto win = decode_text(m, "windows-x86_64", false);
   REQUIRE(win.stack);
-  CHECK(win.stack->env[0].set->value == "C:\\Program Files\\NVIDIA GPU Computing Toolkit\\CUDA\\v11.2");
-  CHECK(win.stack->env[1].prepend[0].value == "C:\\Program Files\\NVIDIA GPU Computing Toolkit\\CUDA\\v11.2\\bin");
+  CHECK(win.stack->env[0].set->value ==
+        "C:\\Program Files\\NVIDIA GPU Computing Toolkit\\CUDA\\v11.2");
+  CHECK(win.stack->env[1].prepend[0].value ==
+        "C:\\Program Files\\NVIDIA GPU Computing Toolkit\\CUDA\\v11.2\\bin");
 }
 
 TEST_CASE("when: keeps entries for matching platforms only", "[decode]") {
-  std::string m = head() + "files:\n  - {absent: /tmp/x, when: {os: windows}}\n  - {absent: /tmp/y, when: {platform: [linux-x86_64]}}\n";
+  std::string m = head() + "files:\n  - {absent: /tmp/x, when: {os: windows}}\n  - {absent: "
+                           "/tmp/y, when: {platform: [linux-x86_64]}}\n";
   auto r = decode_text(m, "linux-x86_64", false);
   REQUIRE(r.stack);
   REQUIRE(r.stack->files.size() == 1);
   CHECK(r.stack->files[0].path.value == "/tmp/y");
-  auto bad = decode_text(head() + "files: [{absent: /x, when: {os: linxu}}]\n", "linux-x86_64", false);
+  auto bad =
+      decode_text(head() + "files: [{absent: /x, when: {os: linxu}}]\n", "linux-x86_64", false);
   CHECK(mentions(bad, "unknown os 'linxu' in when; did you mean 'linux'?"));
 }
 
@@ -62,7 +69,9 @@ TEST_CASE("files entries are checked for shape", "[decode]") {
                            "  - {alias: /b, from: /c}\n"
                            "  - {copy: /d, alias: /e, from: /f}\n"
                            "  - {copy: /g, from: /h, sha256: abc}\n"
-                           "  - {absent: /i, sha256: " + std::string(64, 'a') + "}\n"
+                           "  - {absent: /i, sha256: " +
+                           std::string(64, 'a') +
+                           "}\n"
                            "  - {copy: /j, from: relative}\n",
                        "linux-x86_64", false);
   CHECK(mentions(r, "files[0]: copy needs 'from'"));
@@ -74,9 +83,10 @@ TEST_CASE("files entries are checked for shape", "[decode]") {
 }
 
 TEST_CASE("env operations are checked", "[decode]") {
-  auto r = decode_text(head() + "env:\n  A: {set: x, prepend: [/y]}\n  9B: x\n  C: {scope: everyone, set: x}\n"
-                                "  D: {}\n  E: {prepend: ['/a:/b']}\n",
-                       "linux-x86_64", false);
+  auto r = decode_text(
+      head() + "env:\n  A: {set: x, prepend: [/y]}\n  9B: x\n  C: {scope: everyone, set: x}\n"
+               "  D: {}\n  E: {prepend: ['/a:/b']}\n",
+      "linux-x86_64", false);
   CHECK(mentions(r, "env.A: set/unset replace the value"));
   CHECK(mentions(r, "'9B' is not a valid environment variable name"));
   CHECK(mentions(r, "env.C.scope must be system or user"));
@@ -87,18 +97,23 @@ TEST_CASE("env operations are checked", "[decode]") {
 TEST_CASE("cudnn placement and sources", "[decode]") {
   auto r = decode_text(head() + "cudnn: {version: 8.1.0.77, into: cuda}\n", "linux-x86_64", false);
   CHECK(mentions(r, "cudnn.into: cuda needs a cuda section"));
-  auto both = decode_text(head() + "cuda: {version: '11.2'}\ncudnn: {version: '8.1', into: cuda, prefix: /opt/c}\n",
-                          "linux-x86_64", false);
+  auto both = decode_text(
+      head() + "cuda: {version: '11.2'}\ncudnn: {version: '8.1', into: cuda, prefix: /opt/c}\n",
+      "linux-x86_64", false);
   CHECK(mentions(both, "either 'into: cuda' or a 'prefix'"));
-  auto src = decode_text(head() + "cuda:\n  version: '11.2'\n  source: {archive: /a.tgz, adopt: true}\n",
-                         "linux-x86_64", false);
+  auto src =
+      decode_text(head() + "cuda:\n  version: '11.2'\n  source: {archive: /a.tgz, adopt: true}\n",
+                  "linux-x86_64", false);
   CHECK(mentions(src, "takes exactly one of adopt, archive"));
-  auto wheel = decode_text(head() + "cuda:\n  version: '12.3'\n  source: {wheels: [{package: nvidia-cuda-runtime-cu12}]}\n",
-                           "linux-x86_64", false);
+  auto wheel = decode_text(
+      head() +
+          "cuda:\n  version: '12.3'\n  source: {wheels: [{package: nvidia-cuda-runtime-cu12}]}\n",
+      "linux-x86_64", false);
   CHECK(mentions(wheel, "must pin a version: name==version"));
-  auto ok = decode_text(head() + "cuda: {version: '12.3'}\ncudnn:\n  version: 8.9.7.29\n  into: cuda\n"
-                                 "  place: [{from: lib/libcudnn*.so.8*, to: lib64}]\n",
-                        "linux-x86_64", false);
+  auto ok =
+      decode_text(head() + "cuda: {version: '12.3'}\ncudnn:\n  version: 8.9.7.29\n  into: cuda\n"
+                           "  place: [{from: lib/libcudnn*.so.8*, to: lib64}]\n",
+                  "linux-x86_64", false);
   REQUIRE(ok.stack);
   CHECK(ok.stack->cudnn->place[0].to.value == "/usr/local/cuda-12.3/lib64");
 }

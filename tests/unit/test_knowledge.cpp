@@ -1,11 +1,13 @@
-#include <catch2/catch.hpp>
-
 #include "helpers.hpp"
+
+#include <catch2/catch.hpp>
 
 using namespace gpucfg;
 using test::kb;
 
-static util::Version v(const char* s) { return *util::Version::parse(s); }
+static util::Version v(const char* s) {
+  return *util::Version::parse(s);
+}
 
 TEST_CASE("driver minimums come from the data, with their source", "[knowledge]") {
   const auto* ga = kb().toolkit_driver(v("11.2"));
@@ -14,7 +16,7 @@ TEST_CASE("driver minimums come from the data, with their source", "[knowledge]"
   CHECK(ga->windows->str() == "460.82");
   CHECK(ga->source.url.find("nvidia.com") != std::string::npos);
   CHECK(kb().toolkit_driver(v("11.2.2"))->windows->str() == "461.33");
-  CHECK(kb().toolkit_driver(v("11.0"))->label == "11.0.2 GA");  // the RC row is never chosen
+  CHECK(kb().toolkit_driver(v("11.0"))->label == "11.0.2 GA"); // the RC row is never chosen
   CHECK_FALSE(kb().toolkit_driver(v("13.0"))->windows);
   CHECK(kb().toolkit_driver(v("7.5")) == nullptr);
   CHECK(kb().minor_compat(12)->linux->str() == "525.60.13");
@@ -23,8 +25,9 @@ TEST_CASE("driver minimums come from the data, with their source", "[knowledge]"
 TEST_CASE("architectures, cuDNN builds and frameworks", "[knowledge]") {
   CHECK(kb().arch(v("3.5"))->removed->str() == "12.0");
   auto rows = kb().cudnn(v("8.1"));
-  REQUIRE(rows.size() == 2);  // 8.1.0.77 and 8.1.1.33
-  CHECK(rows[0]->sha256.at("11.2") == "dbe82faf071d91ba9bcf00480146ad33f462482dfee56caf4479c1b8dabe3ecb");
+  REQUIRE(rows.size() == 2); // 8.1.0.77 and 8.1.1.33
+  CHECK(rows[0]->sha256.at("11.2") ==
+        "dbe82faf071d91ba9bcf00480146ad33f462482dfee56caf4479c1b8dabe3ecb");
   CHECK(kb().cudnn(v("9.19.0.56")).front()->builds.size() == 2);
   const auto* tf = kb().tensorflow(v("2.5"), "windows");
   REQUIRE(tf);
@@ -38,16 +41,20 @@ TEST_CASE("architectures, cuDNN builds and frameworks", "[knowledge]") {
 }
 
 TEST_CASE("every knowledge row cites a known source", "[knowledge]") {
-  for (const auto& a : kb().archs()) CHECK_FALSE(a.source.title.empty());
-  for (const auto& t : kb().tensorflow_builds()) CHECK(t.source.id.rfind("tf-", 0) == 0);
-  for (const auto& p : kb().pytorch_releases()) CHECK_FALSE(p.source.url.empty());
+  for (const auto& a : kb().archs())
+    CHECK_FALSE(a.source.title.empty());
+  for (const auto& t : kb().tensorflow_builds())
+    CHECK(t.source.id.rfind("tf-", 0) == 0);
+  for (const auto& p : kb().pytorch_releases())
+    CHECK_FALSE(p.source.url.empty());
 }
 
 TEST_CASE("broken knowledge data is reported, not trusted", "[knowledge]") {
   test::TempDir dir;
   dir.write("knowledge/sources.yaml", "sources:\n  s: {title: t, url: u, status: confirmed}\n");
-  dir.write("knowledge/cuda-driver.yaml", "toolkit_driver:\n  - {cuda: 11.x, label: l, linux: 1, source: s}\n"
-                                          "minor_version_compat: []\n");
+  dir.write("knowledge/cuda-driver.yaml",
+            "toolkit_driver:\n  - {cuda: 11.x, label: l, linux: 1, source: s}\n"
+            "minor_version_compat: []\n");
   util::SourceSet s;
   util::Diagnostics d;
   CHECK_FALSE(knowledge::Knowledge::load(dir.path().string(), s, d));

@@ -1,6 +1,6 @@
-#include <catch2/catch.hpp>
-
 #include "platform/platform.hpp"
+
+#include <catch2/catch.hpp>
 
 using namespace gpucfg;
 
@@ -9,7 +9,8 @@ TEST_CASE("platforms name libraries and prefixes their own way", "[platform]") {
   const auto& windows = *platform::find("windows-x86_64");
   auto v = *util::Version::parse("11.2");
   CHECK(linux.default_cuda_prefix(v) == "/usr/local/cuda-11.2");
-  CHECK(windows.default_cuda_prefix(v) == "C:\\Program Files\\NVIDIA GPU Computing Toolkit\\CUDA\\v11.2");
+  CHECK(windows.default_cuda_prefix(v) ==
+        "C:\\Program Files\\NVIDIA GPU Computing Toolkit\\CUDA\\v11.2");
   CHECK(linux.library_file("cudnn", "8") == "libcudnn.so.8");
   CHECK(windows.library_file("cusolver", "10") == "cusolver64_10.dll");
   CHECK(windows.native("C:/x/y") == "C:\\x\\y");

@@ -1,8 +1,7 @@
-#include <catch2/catch.hpp>
-
-#include <chrono>
-
 #include "yaml/reader.hpp"
+
+#include <catch2/catch.hpp>
+#include <chrono>
 
 using namespace gpucfg;
 
@@ -10,14 +9,16 @@ namespace {
 struct Read {
   yaml::ValuePtr root;
   util::Diagnostics diags;
-  std::string first() const { return diags.all().empty() ? "" : diags.all()[0].mark.str() + " " + diags.all()[0].message; }
+  std::string first() const {
+    return diags.all().empty() ? "" : diags.all()[0].mark.str() + " " + diags.all()[0].message;
+  }
 };
 Read read(const std::string& text, yaml::ReadLimits limits = {}) {
   Read r;
   r.root = yaml::read_yaml("m.yaml", text, r.diags, limits);
   return r;
 }
-}  // namespace
+} // namespace
 
 TEST_CASE("every node keeps its line and column", "[reader]") {
   auto r = read("a: 1\nb:\n  c: [x, 'y']\n");
@@ -44,12 +45,15 @@ TEST_CASE("a billion laughs stops at the node budget", "[reader][hostile]") {
   std::string text = "a: &a [x, x, x, x, x, x, x, x, x, x]\n";
   for (char c = 'b'; c <= 'j'; ++c) {
     std::string prev(1, static_cast<char>(c - 1));
-    text += std::string(1, c) + ": &" + c + " [*" + prev + ", *" + prev + ", *" + prev + ", *" + prev + ", *" + prev +
-            ", *" + prev + ", *" + prev + ", *" + prev + ", *" + prev + ", *" + prev + "]\n";
+    text += std::string(1, c) + ": &" + c + " [*" + prev + ", *" + prev + ", *" + prev + ", *" +
+            prev + ", *" + prev + ", *" + prev + ", *" + prev + ", *" + prev + ", *" + prev +
+            ", *" + prev + "]\n";
   }
   auto t0 = std::chrono::steady_clock::now();
   auto r = read(text);
-  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0).count();
+  auto ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0)
+          .count();
   CHECK_FALSE(r.root);
   CHECK(r.first().find("expands to more than 100000 nodes") != std::string::npos);
   CHECK(ms < 1000);
@@ -67,7 +71,8 @@ TEST_CASE("deep nesting is refused, not recursed into", "[reader][hostile]") {
   CHECK(r.first().find("nesting deeper than 64") != std::string::npos);
 }
 
-TEST_CASE("NUL bytes, bad UTF-8 and oversize files are refused with a position", "[reader][hostile]") {
+TEST_CASE("NUL bytes, bad UTF-8 and oversize files are refused with a position",
+          "[reader][hostile]") {
   auto nul = read(std::string("a: 1\nb: x\0y\n", 12));
   CHECK(nul.first() == "m.yaml:2:5 NUL byte in a manifest (is this a binary file?)");
   auto bad = read("a: 1\nname: caf\xC3\n");
@@ -86,7 +91,8 @@ TEST_CASE("NUL bytes, bad UTF-8 and oversize files are refused with a position",
 
 TEST_CASE("tags, complex keys and extra documents are refused", "[reader]") {
   CHECK(read("a: !!python/object x\n").first().find("YAML tags") != std::string::npos);
-  CHECK(read("? [a, b]\n: 1\n").first().find("mapping keys must be plain strings") != std::string::npos);
+  CHECK(read("? [a, b]\n: 1\n").first().find("mapping keys must be plain strings") !=
+        std::string::npos);
   CHECK(read("a: 1\n---\nb: 2\n").first().find("exactly one YAML document") != std::string::npos);
 }
 
@@ -102,5 +108,6 @@ TEST_CASE("diagnostics render the line and a caret", "[reader]") {
   sources.add("m.yaml", "a: 1\n  verion: x\n");
   util::Diagnostics d;
   d.error({"m.yaml", 2, 3}, "unknown key 'verion'");
-  CHECK(d.render(sources) == "m.yaml:2:3: error: unknown key 'verion'\n 2 |   verion: x\n   |   ^\n");
+  CHECK(d.render(sources) ==
+        "m.yaml:2:3: error: unknown key 'verion'\n 2 |   verion: x\n   |   ^\n");
 }

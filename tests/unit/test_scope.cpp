@@ -1,6 +1,6 @@
-#include <catch2/catch.hpp>
-
 #include "manifest/scope.hpp"
+
+#include <catch2/catch.hpp>
 
 using namespace gpucfg;
 

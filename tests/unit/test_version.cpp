@@ -1,19 +1,23 @@
-#include <catch2/catch.hpp>
-
 #include "util/version.hpp"
+
+#include <catch2/catch.hpp>
 
 using gpucfg::util::Version;
 using gpucfg::util::VersionRange;
 
-static Version v(const char* s) { return *Version::parse(s); }
-static VersionRange r(const char* s) { return *VersionRange::parse(s); }
+static Version v(const char* s) {
+  return *Version::parse(s);
+}
+static VersionRange r(const char* s) {
+  return *VersionRange::parse(s);
+}
 
 TEST_CASE("versions parse and compare numerically", "[version]") {
   CHECK(v("11.10") > v("11.9"));
   CHECK(v("460.27.03") < v("460.32.03"));
   CHECK(v("8.1") == v("8.1.0"));
   CHECK(v("8.1.0.77").size() == 4);
-  CHECK(v("460.27.03").str() == "460.27.03");  // the text keeps its leading zero
+  CHECK(v("460.27.03").str() == "460.27.03"); // the text keeps its leading zero
   std::string why;
   CHECK_FALSE(Version::parse("11.x", &why));
   CHECK(why.find("dotted numeric") != std::string::npos);
