@@ -32,5 +32,7 @@ void print_diagnostics(const Context& ctx);
 
 void add_validate(CLI::App& app, int& exit_code);
 void add_show(CLI::App& app, int& exit_code);
+void add_facts(CLI::App& app, int& exit_code);
+void add_why(CLI::App& app, int& exit_code);
 
 } // namespace gpucfg::cli

@@ -21,6 +21,8 @@ int main(int argc, char** argv) {
   int exit_code = k_ok;
   add_validate(app, exit_code);
   add_show(app, exit_code);
+  add_facts(app, exit_code);
+  add_why(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

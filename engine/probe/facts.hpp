@@ -1,0 +1,104 @@
+// Facts: what the probe read off a machine, each with the evidence it came from. Saved as JSON
+// (schemas/facts.schema.json, `format_version`), so a CI runner without a GPU can plan for a
+// real host from its recorded facts. Plain data; see probe.hpp for how it is gathered.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace gpucfg::probe {
+
+// Where a fact came from: "file:/usr/local/cuda-13.0/include/cudnn_version.h",
+// "nvml:nvmlSystemGetDriverVersion", "command:/usr/local/cuda/bin/nvcc --version", "env:CUDA_HOME".
+using Evidence = std::string;
+
+struct Reading {  // one source's answer, kept even when another source won
+  std::string value;
+  Evidence evidence;
+};
+
+struct PlatformFacts {
+  std::string id, os, arch, distro, distro_version, kernel;
+  Evidence evidence;
+};
+
+struct Gpu {
+  unsigned index = 0;
+  std::string name, uuid, compute_capability;  // "9.0"
+  unsigned long long memory_bytes = 0;
+};
+
+struct DriverFacts {
+  bool present = false;
+  std::string version, max_cuda, kernel_module;  // max_cuda "13.0"; kernel_module proprietary|open
+  Evidence evidence;
+  std::vector<Gpu> gpus;
+  std::string absent_reason;  // why no driver was found, when present is false
+};
+
+struct Toolkit {
+  std::string path;      // as found
+  std::string realpath;  // links followed
+  std::string version;   // the best reading, e.g. "13.0.88"
+  Evidence version_evidence;
+  std::vector<Reading> readings;       // every source's version
+  std::vector<std::string> components; // nvcc, cudart, cublas, …, cudnn
+  std::vector<std::string> found_by;   // "/usr/local/cuda-*", "PATH", "CUDA_HOME", …
+};
+
+struct Selector {
+  std::string name;     // "PATH nvcc", "/usr/local/cuda", "CUDA_HOME", "CUDA_PATH", …
+  std::string value;    // what it says
+  std::string toolkit;  // the toolkit realpath it selects, empty when none
+};
+
+struct CudnnLibrary {
+  std::string file, realpath, version;  // version from the file name, may be empty
+};
+
+struct CudnnCopy {
+  std::string location;  // "toolkit", "system", "python", "conda"
+  std::string lib_dir;
+  std::string header;    // cudnn_version.h or cudnn.h used for the version, may be empty
+  std::string version;
+  Evidence version_evidence;
+  std::vector<CudnnLibrary> libraries;
+  std::vector<std::string> problems;  // sub-library skew, header/library mismatch
+};
+
+struct Candidate {
+  std::string path, realpath, via, version;  // via: LD_LIBRARY_PATH, ld.so.cache, default path
+};
+
+struct Resolution {
+  std::string name;    // "libcudnn.so.9"
+  std::string chosen;  // the path the loader would open, empty when none
+  std::vector<Candidate> candidates;  // in search order; chosen is the first
+  std::vector<std::string> steps;     // the chain walked, for `gpucfg why`
+};
+
+struct Compiler {
+  std::string name, path, version;
+  Evidence evidence;
+};
+
+struct Facts {
+  int format_version = 1;
+  std::string root = "/";
+  PlatformFacts platform;
+  DriverFacts driver;
+  std::vector<Toolkit> toolkits;
+  std::vector<Selector> selectors;
+  std::vector<CudnnCopy> cudnn;
+  std::vector<Resolution> loader;
+  std::vector<Compiler> compilers;
+  std::vector<std::string> warnings;
+};
+
+nlohmann::ordered_json to_json(const Facts& f);
+// Reads a saved facts file; throws nlohmann::json::exception on a malformed one.
+Facts facts_from_json(const nlohmann::json& j);
+
+}  // namespace gpucfg::probe

@@ -1,0 +1,149 @@
+// cuDNN copies: every folder holding libcudnn, wherever it lives (toolkits, system folders,
+// Python site-packages, conda environments), its version, and whether its pieces agree.
+#include <algorithm>
+#include <set>
+
+#include "probe/probe.hpp"
+#include "util/strings.hpp"
+
+namespace gpucfg::probe {
+namespace {
+
+struct Place {
+  std::string location, lib_dir, include_dir, dist_info_dir;
+};
+
+// Every `pattern` match of folder names: ("/root/.pyenv/versions", "*") style, one level.
+std::vector<std::string> subdirs(const Host& host, const std::string& dir, const std::string& prefix = "") {
+  std::vector<std::string> out;
+  for (const auto& n : host.list(dir))
+    if (util::starts_with(n, prefix) && host.is_dir(join(dir, n))) out.push_back(join(dir, n));
+  return out;
+}
+
+std::vector<std::string> site_packages(const Host& host) {
+  std::vector<std::string> roots = {"/usr/lib", "/usr/local/lib"};
+  if (auto home = host.env("HOME")) {
+    roots.push_back(join(*home, ".local/lib"));
+    for (const auto& v : subdirs(host, join(*home, ".pyenv/versions"))) roots.push_back(join(v, "lib"));
+  }
+  for (const char* e : {"VIRTUAL_ENV", "CONDA_PREFIX"})
+    if (auto v = host.env(e)) roots.push_back(join(*v, "lib"));
+  std::vector<std::string> out;
+  for (const auto& r : roots)
+    for (const auto& py : subdirs(host, r, "python3"))
+      for (const char* kind : {"site-packages", "dist-packages"})
+        if (host.is_dir(join(py, kind))) out.push_back(join(py, kind));
+  return out;
+}
+
+std::vector<std::string> conda_envs(const Host& host) {
+  std::vector<std::string> bases = {"/opt/conda"};
+  if (auto home = host.env("HOME"))
+    for (const char* d : {"miniconda3", "anaconda3", "miniforge3", "mambaforge"}) bases.push_back(join(*home, d));
+  std::vector<std::string> out;
+  if (auto p = host.env("CONDA_PREFIX")) out.push_back(*p);
+  for (const auto& b : bases) {
+    if (!host.is_dir(b)) continue;
+    out.push_back(b);
+    for (const auto& e : subdirs(host, join(b, "envs"))) out.push_back(e);
+  }
+  return out;
+}
+
+std::vector<Place> places(const Host& host, const Facts& facts) {
+  std::vector<Place> out;
+  for (const auto& t : facts.toolkits)
+    for (const char* d : {"lib64", "lib", "targets/x86_64-linux/lib", "targets/sbsa-linux/lib"})
+      out.push_back({"toolkit", join(t.realpath, d), join(t.realpath, "include"), join(t.realpath, "dist-info")});
+  for (const char* d : {"/usr/lib/x86_64-linux-gnu", "/usr/lib/aarch64-linux-gnu", "/usr/lib64", "/usr/lib",
+                        "/usr/local/lib", "/lib/x86_64-linux-gnu"})
+    out.push_back({"system", d, "/usr/include", ""});
+  for (const auto& sp : site_packages(host))
+    out.push_back({"python", join(sp, "nvidia/cudnn/lib"), join(sp, "nvidia/cudnn/include"), sp});
+  for (const auto& env : conda_envs(host)) out.push_back({"conda", join(env, "lib"), join(env, "include"), ""});
+  return out;
+}
+
+// cuDNN 8+ keeps the version macros in cudnn_version.h; Debian's packages name it
+// cudnn_version_v9.h under the multiarch folder; cuDNN <= 7 has them in cudnn.h.
+std::optional<std::pair<std::string, std::string>> header_version(const Host& host, const std::string& inc,
+                                                                   const std::string& major) {
+  std::vector<std::string> candidates = {join(inc, "cudnn_version.h"), join(inc, "cudnn_version_v" + major + ".h"),
+                                         join(inc, "x86_64-linux-gnu/cudnn_version_v" + major + ".h"),
+                                         join(inc, "cudnn.h")};
+  for (const auto& h : candidates)
+    if (auto text = host.read(h))
+      if (auto v = parse_cudnn_header(*text)) return std::make_pair(h, *v);
+  return std::nullopt;
+}
+
+}  // namespace
+
+void gather_cudnn(const Host& host, Facts& facts) {
+  std::set<std::string> seen;
+  for (const Place& place : places(host, facts)) {
+    std::vector<std::string> files;
+    for (const auto& f : host.list(place.lib_dir))
+      if (util::starts_with(f, "libcudnn") && f.find(".so") != std::string::npos) files.push_back(f);
+    if (files.empty()) continue;
+    std::string real_dir = host.resolve(place.lib_dir);
+    if (!seen.insert(real_dir).second) continue;  // lib64 -> lib, /usr/local/lib64 -> toolkit
+
+    CudnnCopy c;
+    c.location = place.location;
+    c.lib_dir = place.lib_dir;
+    std::string major;
+    std::set<std::string> full_versions;
+    for (const auto& f : files) {
+      std::string path = join(place.lib_dir, f);
+      std::string real = host.resolve(path);
+      CudnnLibrary lib{f, real, library_name_version(basename(real))};
+      if (library_stem(f) == "libcudnn" && util::split(library_name_version(f), '.').size() == 1)
+        major = library_name_version(f);
+      if (util::split(lib.version, '.').size() >= 3) full_versions.insert(library_stem(f) + " " + lib.version);
+      c.libraries.push_back(lib);
+    }
+    // The version: the header beside the libraries, else the libraries' own file names, else a
+    // wheel's dist-info.
+    if (auto h = header_version(host, place.include_dir, major)) {
+      c.header = h->first;
+      c.version = h->second;
+      c.version_evidence = "file:" + h->first;
+    }
+    std::set<std::string> lib_versions;
+    for (const auto& l : c.libraries)
+      if (util::split(l.version, '.').size() >= 3) lib_versions.insert(l.version);
+    if (c.version.empty() && !lib_versions.empty()) {
+      c.version = *lib_versions.rbegin();
+      c.version_evidence = "file names in " + place.lib_dir;
+    }
+    // A wheel's dist-info carries the build number too (9.19.0 -> 9.19.0.56): use it when it
+    // agrees with what the header or file names said, or when nothing else said anything.
+    if (!place.dist_info_dir.empty())
+      for (const auto& n : host.list(place.dist_info_dir))
+        if (auto di = parse_dist_info_name(n); di && util::starts_with(di->package, "nvidia_cudnn")) {
+          if (!c.version.empty() && !util::starts_with(di->version, c.version + ".")) continue;
+          c.version_evidence = (c.version.empty() ? "" : c.version_evidence + ", ") + "file:" + join(place.dist_info_dir, n);
+          c.version = di->version;
+        }
+    // cuDNN 8/9 load their sub-libraries at run time; mixed versions fail with
+    // CUDNN_STATUS_SUBLIBRARY_VERSION_MISMATCH.
+    if (lib_versions.size() > 1)
+      c.problems.push_back("sub-library version skew: " +
+                           util::join(std::vector<std::string>(full_versions.begin(), full_versions.end()), ", "));
+    if (!c.header.empty() && !lib_versions.empty() && !lib_versions.count(c.version) && lib_versions.size() == 1)
+      c.problems.push_back("header says " + c.version + " but the libraries are " + *lib_versions.begin());
+    for (const auto& p : c.problems) facts.warnings.push_back("cuDNN in " + c.lib_dir + ": " + p);
+    facts.cudnn.push_back(c);
+  }
+  if (facts.cudnn.size() > 1) {
+    std::set<std::string> majors_versions;
+    for (const auto& c : facts.cudnn) majors_versions.insert(c.version);
+    if (majors_versions.size() > 1)
+      facts.warnings.push_back(std::to_string(facts.cudnn.size()) +
+                               " cuDNN copies with different versions; `gpucfg why libcudnn.so.N` shows which one loads");
+  }
+}
+
+}  // namespace gpucfg::probe

@@ -1,0 +1,109 @@
+// Platform, driver and host compilers.
+#include <regex>
+
+#include "platform/platform.hpp"
+#include "probe/nvml.hpp"
+#include "probe/probe.hpp"
+#include "util/strings.hpp"
+
+namespace gpucfg::probe {
+
+std::vector<std::string> path_dirs(const Host& host) {
+  std::vector<std::string> out;
+  for (const auto& d : util::split(host.env("PATH").value_or(""), ':'))
+    if (!d.empty() && d[0] == '/') out.push_back(d);
+  return out;
+}
+
+std::optional<std::string> which(const Host& host, const std::string& name) {
+  for (const auto& d : path_dirs(host))
+    if (host.is_executable(join(d, name))) return join(d, name);
+  return std::nullopt;
+}
+
+PlatformFacts gather_platform(const Host& host) {
+  PlatformFacts p;
+  const platform::Platform& self = platform::host();
+  p.id = self.id();
+  p.os = self.os_name();
+  p.arch = self.arch();
+  auto os = parse_os_release(host.read("/etc/os-release").value_or(host.read("/usr/lib/os-release").value_or("")));
+  p.distro = os.count("ID") ? os["ID"] : "";
+  p.distro_version = os.count("VERSION_ID") ? os["VERSION_ID"] : "";
+  p.kernel = util::trim(host.read("/proc/sys/kernel/osrelease").value_or(""));
+  p.evidence = "file:/etc/os-release, file:/proc/sys/kernel/osrelease";
+  return p;
+}
+
+DriverFacts gather_driver(const Host& host) {
+  DriverFacts d;
+  std::string nvml_why;
+  // NVML answers for the live machine only; a --root folder has no driver to ask.
+  if (host.live()) {
+    if (auto r = query_nvml(&nvml_why)) {
+      d.present = true;
+      d.version = r->driver_version;
+      if (r->cuda_driver_version > 0)
+        d.max_cuda = std::to_string(r->cuda_driver_version / 1000) + "." +
+                     std::to_string((r->cuda_driver_version % 1000) / 10);
+      d.evidence = "nvml:" + (r->library.empty() ? std::string("libnvidia-ml.so.1") : r->library);
+      for (const auto& g : r->gpus)
+        d.gpus.push_back({g.index, g.name, g.uuid, std::to_string(g.cc_major) + "." + std::to_string(g.cc_minor),
+                          g.memory_total});
+    }
+  } else {
+    nvml_why = "not asked under --root";
+  }
+  if (auto text = host.read("/proc/driver/nvidia/version")) {
+    if (auto proc = parse_driver_proc(*text)) {
+      d.kernel_module = proc->module;
+      if (!d.present) {
+        d.present = true;
+        d.version = proc->version;
+        d.evidence = "file:/proc/driver/nvidia/version";
+      }
+    }
+  }
+  if (!d.present) {
+    if (auto sys = host.read("/sys/module/nvidia/version"); sys && !util::trim(*sys).empty()) {
+      d.present = true;
+      d.version = util::trim(*sys);
+      d.evidence = "file:/sys/module/nvidia/version";
+    }
+  }
+  if (!d.present)
+    d.absent_reason = "no NVIDIA driver: NVML " + nvml_why + "; no /proc/driver/nvidia/version";
+  return d;
+}
+
+std::vector<Compiler> gather_compilers(const Host& host) {
+  std::vector<Compiler> out;
+  // The major version is in the real file's name on Debian-style systems (gcc -> gcc-12,
+  // clang -> ../lib/llvm-14/bin/clang); running the compiler is the fallback.
+  static const std::regex tail(R"(-(\d+(?:\.\d+)*)$)");
+  static const std::regex llvm(R"(/llvm-(\d+)/)");
+  for (const char* name : {"gcc", "g++", "clang", "clang++"}) {
+    auto path = which(host, name);
+    if (!path) continue;
+    Compiler c;
+    c.name = name;
+    c.path = *path;
+    std::string real = host.resolve(*path);
+    std::smatch m;
+    std::string base = basename(real);
+    if (std::regex_search(base, m, tail) || std::regex_search(real, m, llvm)) {
+      c.version = m[1].str();
+      c.evidence = "file:" + real;
+    } else {
+      auto r = host.run({*path, "-dumpfullversion", "-dumpversion"}, std::chrono::milliseconds(2000));
+      if (auto v = parse_compiler_version(r.output)) {
+        c.version = *v;
+        c.evidence = "command:" + *path + " -dumpfullversion";
+      }
+    }
+    out.push_back(c);
+  }
+  return out;
+}
+
+}  // namespace gpucfg::probe

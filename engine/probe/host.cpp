@@ -1,0 +1,211 @@
+#include "probe/host.hpp"
+
+#include <algorithm>
+#include <cerrno>
+#include <csignal>
+#include <cstdlib>
+#include <cstring>
+#include <fcntl.h>
+#include <filesystem>
+#include <poll.h>
+#include <spawn.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+extern char** environ;
+
+namespace gpucfg::probe {
+
+namespace fs = std::filesystem;
+
+std::string join(const std::string& a, const std::string& b) {
+  if (b.empty()) return a;
+  if (!b.empty() && b[0] == '/') return b;
+  if (a.empty() || a.back() == '/') return a + b;
+  return a + "/" + b;
+}
+
+std::string dirname(const std::string& path) {
+  auto pos = path.find_last_of('/');
+  if (pos == std::string::npos) return ".";
+  if (pos == 0) return "/";
+  return path.substr(0, pos);
+}
+
+std::string basename(const std::string& path) {
+  auto pos = path.find_last_of('/');
+  return pos == std::string::npos ? path : path.substr(pos + 1);
+}
+
+namespace {
+
+class LocalHost final : public Host {
+public:
+  explicit LocalHost(std::string root) : m_root(root.empty() ? "/" : std::move(root)) {
+    while (m_root.size() > 1 && m_root.back() == '/') m_root.pop_back();
+  }
+
+  const std::string& root() const override { return m_root; }
+
+  std::optional<std::string> read(const std::string& path, std::size_t max_bytes) const override {
+    // Plain read(2) in chunks: procfs files report size 0, and libstdc++'s ifstream gets
+    // nothing from a sysctl file when asked for megabytes at once.
+    int fd = ::open(real(resolve(path)).c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return std::nullopt;
+    std::string text;
+    char buf[65536];
+    while (text.size() < max_bytes) {
+      ssize_t n = ::read(fd, buf, std::min(sizeof buf, max_bytes - text.size()));
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) break;
+      text.append(buf, static_cast<std::size_t>(n));
+    }
+    ::close(fd);
+    return text;
+  }
+
+  std::vector<std::string> list(const std::string& dir) const override {
+    std::vector<std::string> out;
+    std::error_code ec;
+    for (fs::directory_iterator it(real(resolve(dir)), ec), end; !ec && it != end; it.increment(ec))
+      out.push_back(it->path().filename().string());
+    std::sort(out.begin(), out.end());
+    return out;
+  }
+
+  bool is_dir(const std::string& path) const override { return stat_mode(path, S_IFDIR); }
+  bool is_file(const std::string& path) const override { return stat_mode(path, S_IFREG); }
+  bool is_executable(const std::string& path) const override {
+    return is_file(path) && ::access(real(resolve(path)).c_str(), X_OK) == 0;
+  }
+
+  std::optional<std::string> read_link(const std::string& path) const override {
+    char buf[4096];
+    ssize_t n = ::readlink(real(path).c_str(), buf, sizeof buf - 1);
+    if (n < 0) return std::nullopt;
+    return std::string(buf, static_cast<std::size_t>(n));
+  }
+
+  std::string resolve(const std::string& path) const override {
+    // Walk component by component so links resolve inside the root, as chroot would.
+    std::vector<std::string> todo, done;
+    auto push = [&](const std::string& p) {
+      std::vector<std::string> parts;
+      std::size_t i = 0;
+      while (i < p.size()) {
+        std::size_t j = p.find('/', i);
+        if (j == std::string::npos) j = p.size();
+        if (j > i) parts.push_back(p.substr(i, j - i));
+        i = j + 1;
+      }
+      todo.insert(todo.end(), parts.rbegin(), parts.rend());
+    };
+    push(path);
+    int links = 0;
+    while (!todo.empty()) {
+      std::string part = todo.back();
+      todo.pop_back();
+      if (part == ".") continue;
+      if (part == "..") {
+        if (!done.empty()) done.pop_back();
+        continue;
+      }
+      std::string current = "/";
+      for (const auto& d : done) current = join(current, d);
+      std::string next = join(current, part);
+      if (auto target = read_link(next)) {
+        if (++links > 40) return path;  // a loop
+        if (!target->empty() && (*target)[0] == '/') done.clear();
+        push(*target);
+        continue;
+      }
+      done.push_back(part);
+    }
+    std::string out = "/";
+    for (const auto& d : done) out = join(out, d);
+    return out;
+  }
+
+  std::optional<std::string> env(const std::string& name) const override {
+    const char* v = std::getenv(name.c_str());
+    if (!v) return std::nullopt;
+    return std::string(v);
+  }
+
+  std::vector<std::string> env_names(const std::string& prefix) const override {
+    std::vector<std::string> out;
+    for (char** e = environ; e && *e; ++e) {
+      std::string kv(*e);
+      std::string name = kv.substr(0, kv.find('='));
+      if (name.rfind(prefix, 0) == 0) out.push_back(name);
+    }
+    std::sort(out.begin(), out.end());
+    return out;
+  }
+
+  RunResult run(const std::vector<std::string>& argv, std::chrono::milliseconds timeout) const override {
+    RunResult r;
+    if (argv.empty()) return r;
+    std::string program = real(argv[0]);
+    int pipefd[2];
+    if (::pipe(pipefd) != 0) return r;
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_adddup2(&actions, pipefd[1], 1);
+    posix_spawn_file_actions_adddup2(&actions, pipefd[1], 2);
+    posix_spawn_file_actions_addclose(&actions, pipefd[0]);
+    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+    std::vector<char*> args;
+    std::vector<std::string> copy = argv;
+    copy[0] = program;
+    for (auto& a : copy) args.push_back(a.data());
+    args.push_back(nullptr);
+    pid_t pid = 0;
+    int rc = posix_spawn(&pid, program.c_str(), &actions, nullptr, args.data(), environ);
+    posix_spawn_file_actions_destroy(&actions);
+    ::close(pipefd[1]);
+    if (rc != 0) {
+      ::close(pipefd[0]);
+      return r;
+    }
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    char buf[4096];
+    for (;;) {
+      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+      if (left.count() <= 0) {
+        r.timed_out = true;
+        ::kill(pid, SIGKILL);
+        break;
+      }
+      pollfd p{pipefd[0], POLLIN, 0};
+      if (::poll(&p, 1, static_cast<int>(left.count())) <= 0) continue;
+      ssize_t n = ::read(pipefd[0], buf, sizeof buf);
+      if (n <= 0) break;
+      if (r.output.size() < (1 << 20)) r.output.append(buf, static_cast<std::size_t>(n));
+    }
+    ::close(pipefd[0]);
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+    if (!r.timed_out && WIFEXITED(status)) r.exit_code = WEXITSTATUS(status);
+    return r;
+  }
+
+private:
+  // The path on the real file system for a machine path.
+  std::string real(const std::string& path) const { return m_root == "/" ? path : m_root + path; }
+
+  bool stat_mode(const std::string& path, mode_t kind) const {
+    struct stat st{};
+    if (::stat(real(resolve(path)).c_str(), &st) != 0) return false;
+    return (st.st_mode & S_IFMT) == kind;
+  }
+
+  std::string m_root;
+};
+
+}  // namespace
+
+std::unique_ptr<Host> make_local_host(const std::string& root) { return std::make_unique<LocalHost>(root); }
+
+}  // namespace gpucfg::probe
