@@ -29,11 +29,16 @@ std::vector<std::string> site_packages(const Host& host) {
   }
   for (const char* e : {"VIRTUAL_ENV", "CONDA_PREFIX"})
     if (auto v = host.env(e)) roots.push_back(join(*v, "lib"));
+  // Interpreters on PATH: a virtual environment's bin/ sits beside its lib/python3.X.
+  for (const auto& d : path_dirs(host))
+    if (util::ends_with(d, "/bin")) roots.push_back(join(dirname(d), "lib"));
   std::vector<std::string> out;
+  std::set<std::string> seen;
   for (const auto& r : roots)
     for (const auto& py : subdirs(host, r, "python3"))
       for (const char* kind : {"site-packages", "dist-packages"})
-        if (host.is_dir(join(py, kind))) out.push_back(join(py, kind));
+        if (host.is_dir(join(py, kind)) && seen.insert(host.resolve(join(py, kind))).second)
+          out.push_back(join(py, kind));
   return out;
 }
 
@@ -59,8 +64,10 @@ std::vector<Place> places(const Host& host, const Facts& facts) {
   for (const char* d : {"/usr/lib/x86_64-linux-gnu", "/usr/lib/aarch64-linux-gnu", "/usr/lib64", "/usr/lib",
                         "/usr/local/lib", "/lib/x86_64-linux-gnu"})
     out.push_back({"system", d, "/usr/include", ""});
+  // NVIDIA's wheels: nvidia/cudnn/lib for cuDNN, nvidia/cu13/lib for CUDA 13's merged layout.
   for (const auto& sp : site_packages(host))
-    out.push_back({"python", join(sp, "nvidia/cudnn/lib"), join(sp, "nvidia/cudnn/include"), sp});
+    for (const auto& pkg : subdirs(host, join(sp, "nvidia")))
+      out.push_back({"python", join(pkg, "lib"), join(pkg, "include"), sp});
   for (const auto& env : conda_envs(host)) out.push_back({"conda", join(env, "lib"), join(env, "include"), ""});
   return out;
 }

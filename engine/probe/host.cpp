@@ -51,7 +51,7 @@ public:
   std::optional<std::string> read(const std::string& path, std::size_t max_bytes) const override {
     // Plain read(2) in chunks: procfs files report size 0, and libstdc++'s ifstream gets
     // nothing from a sysctl file when asked for megabytes at once.
-    int fd = ::open(real(resolve(path)).c_str(), O_RDONLY | O_CLOEXEC);
+    int fd = ::open(real(resolve(path)).c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);  // a FIFO must not hang us
     if (fd < 0) return std::nullopt;
     std::string text;
     char buf[65536];

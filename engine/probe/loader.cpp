@@ -44,7 +44,7 @@ Resolution resolve_library(const Host& host, const std::string& name, const std:
   std::set<std::string> listed;
   auto add = [&](const std::string& path, const std::string& via) {
     std::string real = host.resolve(path);
-    if (!listed.insert(real + "|" + via).second) return;
+    if (!listed.insert(real).second) return;  // the same file reached again (/lib is /usr/lib)
     r.candidates.push_back({path, real, via, version_of(real, facts)});
     if (r.chosen.empty()) r.chosen = path;
   };

@@ -1,0 +1,79 @@
+"""`gpucfg facts` on the machine the tests run on: the answer has the right shape (the schema,
+where python3-jsonschema is installed), every fact carries evidence, and what this project's
+machines are known to hold is found. With GPUCFG_EXPECT_GPU=1 (the device check) a driver and at
+least one GPU must be reported; without a GPU the driver must be reported absent, not invented."""
+import json
+import os
+
+from harness import ROOT, check, expect, finish, gpucfg
+
+r = gpucfg("facts", "--json")
+facts = json.loads(r.out) if r.code == 0 else {}
+EXPECT_GPU = os.environ.get("GPUCFG_EXPECT_GPU") == "1"
+
+
+@check("facts exits 0 and prints JSON")
+def _():
+    expect(r.code == 0, r.err)
+    expect(facts.get("format_version") == 1, r.out[:300])
+
+
+@check("facts --json follows schemas/facts.schema.json")
+def _():
+    try:
+        import jsonschema
+    except ImportError:
+        print("skipped: python3-jsonschema not installed here; shape checked below only")
+        return
+    with open(os.path.join(ROOT, "schemas", "facts.schema.json")) as f:
+        jsonschema.validate(facts, json.load(f))
+
+
+@check("the driver is reported with evidence, or absent with a reason")
+def _():
+    d = facts["driver"]
+    if EXPECT_GPU:
+        expect(d["present"], f"a GPU machine must report its driver: {d}")
+    if d["present"]:
+        expect(d["version"].count(".") >= 1 and d["evidence"], d)
+        expect(not EXPECT_GPU or d["gpus"], "no GPU listed")
+        for g in d["gpus"]:
+            major, minor = g["compute_capability"].split(".")
+            expect(int(major) >= 3 and g["name"] and g["uuid"].startswith("GPU-") and g["memory_bytes"] > 0, g)
+    else:
+        expect("no NVIDIA driver" in d["absent_reason"] and not d["gpus"], d)
+
+
+@check("every toolkit and cuDNN copy has a version and where it came from")
+def _():
+    for t in facts["toolkits"]:
+        expect(t["version"] and t["version_evidence"] and t["found_by"], t)
+    for c in facts["cudnn"]:
+        expect(c["version"] and c["version_evidence"] and c["libraries"], c)
+
+
+@check("every loader answer is its first candidate, and explains the chain")
+def _():
+    for res in facts["loader"]:
+        if res["chosen"]:
+            expect(res["candidates"][0]["path"] == res["chosen"], res)
+        expect(any(s.startswith("result:") for s in res["steps"]), res)
+
+
+@check("this project's CUDA 13.0 + cuDNN 9.19 tree is found where it is installed")
+def _():
+    if not os.path.isdir("/usr/local/cuda-13.0"):
+        print("skipped: no /usr/local/cuda-13.0 on this machine")
+        return
+    t = [t for t in facts["toolkits"] if t["realpath"] == "/usr/local/cuda-13.0"]
+    expect(t and t[0]["version"].startswith("13.0"), facts["toolkits"])
+    expect("nvcc" in t[0]["components"], t[0]["components"])
+    if os.path.exists("/usr/local/cuda-13.0/dist-info"):  # the build machines' wheel-made tree
+        expect(t[0]["version"] == "13.0.88" and "cudnn" in t[0]["components"], t[0])
+        c = [c for c in facts["cudnn"] if c["lib_dir"].startswith("/usr/local/cuda-13.0")]
+        expect(c and c[0]["version"].startswith("9.19.0"), facts["cudnn"])
+    why = [x for x in facts["loader"] if x["name"].startswith("libcudnn.so.")]
+    expect(why and why[0]["chosen"], "libcudnn.so.N is not explained")
+
+
+finish()
