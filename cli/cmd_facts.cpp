@@ -1,23 +1,24 @@
 // gpucfg facts: what this machine's GPU stack is, each fact with its evidence. Read-only.
-#include <iostream>
-
-#include <CLI/CLI.hpp>
-
 #include "common.hpp"
 #include "probe/probe.hpp"
+
+#include <CLI/CLI.hpp>
+#include <iostream>
 
 namespace gpucfg::cli {
 namespace {
 
 void print_text(const probe::Facts& f, std::ostream& out) {
   const auto& p = f.platform;
-  out << "platform   " << p.id << " (" << (p.distro.empty() ? p.os : p.distro + " " + p.distro_version)
+  out << "platform   " << p.id << " ("
+      << (p.distro.empty() ? p.os : p.distro + " " + p.distro_version)
       << (p.kernel.empty() ? "" : ", kernel " + p.kernel) << ")\n";
   if (f.root != "/") out << "root       " << f.root << "\n";
   const auto& d = f.driver;
   if (d.present) {
     out << "driver     " << d.version << (d.max_cuda.empty() ? "" : ", runs CUDA <= " + d.max_cuda)
-        << (d.kernel_module.empty() ? "" : ", " + d.kernel_module + " kernel module") << "  [" << d.evidence << "]\n";
+        << (d.kernel_module.empty() ? "" : ", " + d.kernel_module + " kernel module") << "  ["
+        << d.evidence << "]\n";
     for (const auto& g : d.gpus)
       out << "gpu " << g.index << "      " << g.name << ", sm_" << g.compute_capability << ", "
           << g.memory_bytes / (1024 * 1024) << " MiB, " << g.uuid << "\n";
@@ -25,69 +26,106 @@ void print_text(const probe::Facts& f, std::ostream& out) {
     out << "driver     none (" << d.absent_reason << ")\n";
   }
   for (const auto& t : f.toolkits) {
-    out << "toolkit    " << t.realpath << (t.path != t.realpath ? " (as " + t.path + ")" : "") << "\n";
-    out << "             version " << (t.version.empty() ? "unknown" : t.version) << "  [" << t.version_evidence
-        << "]\n";
+    out << "toolkit    " << t.realpath << (t.path != t.realpath ? " (as " + t.path + ")" : "")
+        << "\n";
+    out << "             version " << (t.version.empty() ? "unknown" : t.version) << "  ["
+        << t.version_evidence << "]\n";
     for (std::size_t i = 1; i < t.readings.size(); ++i)
-      out << "             also " << t.readings[i].value << "  [" << t.readings[i].evidence << "]\n";
+      out << "             also " << t.readings[i].value << "  [" << t.readings[i].evidence
+          << "]\n";
     std::string comps;
-    for (const auto& c : t.components) comps += (comps.empty() ? "" : " ") + c;
+    for (const auto& c : t.components)
+      comps += (comps.empty() ? "" : " ") + c;
     out << "             components " << comps << "\n";
   }
   for (const auto& s : f.selectors)
-    out << "selector   " << s.name << " = " << s.value << " -> " << (s.toolkit.empty() ? "(no toolkit)" : s.toolkit)
-        << "\n";
+    out << "selector   " << s.name << " = " << s.value << " -> "
+        << (s.toolkit.empty() ? "(no toolkit)" : s.toolkit) << "\n";
   for (const auto& c : f.cudnn) {
-    out << "cudnn      " << (c.version.empty() ? "unknown" : c.version) << " in " << c.lib_dir << " (" << c.location
-        << ")  [" << c.version_evidence << "]\n";
-    for (const auto& pr : c.problems) out << "             problem: " << pr << "\n";
+    out << "cudnn      " << (c.version.empty() ? "unknown" : c.version) << " in " << c.lib_dir
+        << " (" << c.location << ")  [" << c.version_evidence << "]\n";
+    for (const auto& pr : c.problems)
+      out << "             problem: " << pr << "\n";
   }
   for (const auto& r : f.loader)
     out << "loader     " << r.name << " -> " << (r.chosen.empty() ? "(not found)" : r.chosen)
         << (r.candidates.empty() ? "" : "  [" + r.candidates.front().via + "]") << "\n";
   for (const auto& c : f.compilers)
-    out << "compiler   " << c.name << " " << c.version << " (" << c.path << ")  [" << c.evidence << "]\n";
-  for (const auto& w : f.warnings) out << "warning: " << w << "\n";
+    out << "compiler   " << c.name << " " << c.version << " (" << c.path << ")  [" << c.evidence
+        << "]\n";
+  for (const auto& py : f.frameworks) {
+    out << "python     " << py.interpreter
+        << (py.python_version.empty() ? "" : " " + py.python_version)
+        << (py.error.empty() ? "" : " (" + py.error + ")") << "\n";
+    for (const auto& b : py.builds)
+      out << "             " << b.name << " " << b.version
+          << (b.error.empty() ? ", built for CUDA " + (b.cuda.empty() ? "none" : b.cuda) +
+                                    ", cuDNN " + (b.cudnn.empty() ? "none" : b.cudnn) +
+                                    (b.gpu_visible ? ", sees a GPU" : ", no GPU")
+                              : ": import failed: " + b.error)
+          << "\n";
+  }
+  for (const auto& w : f.warnings)
+    out << "warning: " << w << "\n";
 }
 
-}  // namespace
+} // namespace
 
 void add_facts(CLI::App& app, int& exit_code) {
-  auto* cmd = app.add_subcommand("facts", "Read this machine's GPU stack: driver and GPUs, every CUDA toolkit, every "
-                                          "cuDNN copy, which file the loader picks; read-only");
+  auto* cmd = app.add_subcommand(
+      "facts", "Read this machine's GPU stack: driver and GPUs, every CUDA toolkit, every "
+               "cuDNN copy, which file the loader picks; read-only");
   struct Opts {
-    bool json = false;
+    bool json = false, frameworks = false;
+    int timeout_s = 30;
     std::string root = "/";
     std::vector<std::string> libraries;
   };
   auto opts = std::make_shared<Opts>();
-  cmd->add_flag("--json", opts->json, "Print JSON (schemas/facts.schema.json); save it to plan for this machine elsewhere");
-  cmd->add_option("--root", opts->root, "Read the machine under this folder instead of /")->check(CLI::ExistingDirectory);
-  cmd->add_option("--library", opts->libraries, "Also explain how this library name resolves (repeatable)")
+  cmd->add_flag(
+      "--json", opts->json,
+      "Print JSON (schemas/facts.schema.json); save it to plan for this machine elsewhere");
+  cmd->add_option("--root", opts->root, "Read the machine under this folder instead of /")
+      ->check(CLI::ExistingDirectory);
+  cmd->add_option("--library", opts->libraries,
+                  "Also explain how this library name resolves (repeatable)")
       ->allow_extra_args(false);
+  cmd->add_flag(
+      "--frameworks", opts->frameworks,
+      "Also ask each Python on PATH for its TensorFlow/PyTorch build (slow: imports them)");
+  cmd->add_option("--timeout", opts->timeout_s,
+                  "Seconds each Python may take with --frameworks (default 30)")
+      ->check(CLI::Range(1, 600));
   cmd->footer("\nExamples:\n  gpucfg facts\n  gpucfg facts --json > host-facts.json\n"
               "  gpucfg facts --root /mnt/image --library libcudnn.so.8\n");
   cmd->callback([opts, &exit_code] {
     auto host = probe::make_local_host(opts->root);
     probe::ProbeOptions po;
     po.libraries = opts->libraries;
+    po.frameworks = opts->frameworks;
+    po.framework_timeout = std::chrono::seconds(opts->timeout_s);
     auto facts = probe::gather(*host, po);
-    if (opts->json) std::cout << probe::to_json(facts).dump(2) << "\n";
-    else print_text(facts, std::cout);
+    if (opts->json)
+      std::cout << probe::to_json(facts).dump(2) << "\n";
+    else
+      print_text(facts, std::cout);
     exit_code = k_ok;
   });
 }
 
 void add_why(CLI::App& app, int& exit_code) {
-  auto* cmd = app.add_subcommand("why", "Explain which file the dynamic loader opens for a library name, the chain "
-                                        "it walks and every candidate with its version");
+  auto* cmd = app.add_subcommand(
+      "why", "Explain which file the dynamic loader opens for a library name, the chain "
+             "it walks and every candidate with its version");
   struct Opts {
     std::string name, root = "/";
   };
   auto opts = std::make_shared<Opts>();
   cmd->add_option("library", opts->name, "A library file name, e.g. libcudnn.so.9")->required();
-  cmd->add_option("--root", opts->root, "Read the machine under this folder instead of /")->check(CLI::ExistingDirectory);
-  cmd->footer("\nExamples:\n  gpucfg why libcudnn.so.9\n  gpucfg why libcudart.so.12 --root /mnt/image\n");
+  cmd->add_option("--root", opts->root, "Read the machine under this folder instead of /")
+      ->check(CLI::ExistingDirectory);
+  cmd->footer(
+      "\nExamples:\n  gpucfg why libcudnn.so.9\n  gpucfg why libcudart.so.12 --root /mnt/image\n");
   cmd->callback([opts, &exit_code] {
     auto host = probe::make_local_host(opts->root);
     probe::Facts facts;
@@ -95,16 +133,19 @@ void add_why(CLI::App& app, int& exit_code) {
     probe::gather_cudnn(*host, facts);
     auto r = probe::resolve_library(*host, opts->name, probe::read_ld_cache(*host), facts);
     std::cout << r.name << "\n";
-    for (const auto& s : r.steps) std::cout << "  " << s << "\n";
+    for (const auto& s : r.steps)
+      std::cout << "  " << s << "\n";
     std::cout << "candidates, in the order the loader tries them:\n";
     for (std::size_t i = 0; i < r.candidates.size(); ++i) {
       const auto& c = r.candidates[i];
-      std::cout << (i == 0 ? "  * " : "    ") << c.path << (c.realpath != c.path ? " -> " + c.realpath : "") << "\n"
-                << "      via " << c.via << (c.version.empty() ? "" : ", version " + c.version) << "\n";
+      std::cout << (i == 0 ? "  * " : "    ") << c.path
+                << (c.realpath != c.path ? " -> " + c.realpath : "") << "\n"
+                << "      via " << c.via << (c.version.empty() ? "" : ", version " + c.version)
+                << "\n";
     }
     if (r.candidates.empty()) std::cout << "  (none)\n";
     exit_code = r.chosen.empty() ? k_error : k_ok;
   });
 }
 
-}  // namespace gpucfg::cli
+} // namespace gpucfg::cli

@@ -3,10 +3,9 @@
 // real host from its recorded facts. Plain data; see probe.hpp for how it is gathered.
 #pragma once
 
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 namespace gpucfg::probe {
 
@@ -14,7 +13,7 @@ namespace gpucfg::probe {
 // "nvml:nvmlSystemGetDriverVersion", "command:/usr/local/cuda/bin/nvcc --version", "env:CUDA_HOME".
 using Evidence = std::string;
 
-struct Reading {  // one source's answer, kept even when another source won
+struct Reading { // one source's answer, kept even when another source won
   std::string value;
   Evidence evidence;
 };
@@ -26,22 +25,22 @@ struct PlatformFacts {
 
 struct Gpu {
   unsigned index = 0;
-  std::string name, uuid, compute_capability;  // "9.0"
+  std::string name, uuid, compute_capability; // "9.0"
   unsigned long long memory_bytes = 0;
 };
 
 struct DriverFacts {
   bool present = false;
-  std::string version, max_cuda, kernel_module;  // max_cuda "13.0"; kernel_module proprietary|open
+  std::string version, max_cuda, kernel_module; // max_cuda "13.0"; kernel_module proprietary|open
   Evidence evidence;
   std::vector<Gpu> gpus;
-  std::string absent_reason;  // why no driver was found, when present is false
+  std::string absent_reason; // why no driver was found, when present is false
 };
 
 struct Toolkit {
-  std::string path;      // as found
-  std::string realpath;  // links followed
-  std::string version;   // the best reading, e.g. "13.0.88"
+  std::string path;     // as found
+  std::string realpath; // links followed
+  std::string version;  // the best reading, e.g. "13.0.88"
   Evidence version_evidence;
   std::vector<Reading> readings;       // every source's version
   std::vector<std::string> components; // nvcc, cudart, cublas, …, cudnn
@@ -49,39 +48,52 @@ struct Toolkit {
 };
 
 struct Selector {
-  std::string name;     // "PATH nvcc", "/usr/local/cuda", "CUDA_HOME", "CUDA_PATH", …
-  std::string value;    // what it says
-  std::string toolkit;  // the toolkit realpath it selects, empty when none
+  std::string name;    // "PATH nvcc", "/usr/local/cuda", "CUDA_HOME", "CUDA_PATH", …
+  std::string value;   // what it says
+  std::string toolkit; // the toolkit realpath it selects, empty when none
 };
 
 struct CudnnLibrary {
-  std::string file, realpath, version;  // version from the file name, may be empty
+  std::string file, realpath, version; // version from the file name, may be empty
 };
 
 struct CudnnCopy {
-  std::string location;  // "toolkit", "system", "python", "conda"
+  std::string location; // toolkit, system, python, conda, LD_LIBRARY_PATH, ld.so.cache
   std::string lib_dir;
-  std::string header;    // cudnn_version.h or cudnn.h used for the version, may be empty
+  std::string header; // cudnn_version.h or cudnn.h used for the version, may be empty
   std::string version;
   Evidence version_evidence;
   std::vector<CudnnLibrary> libraries;
-  std::vector<std::string> problems;  // sub-library skew, header/library mismatch
+  std::vector<std::string> problems; // sub-library skew, header/library mismatch
 };
 
 struct Candidate {
-  std::string path, realpath, via, version;  // via: LD_LIBRARY_PATH, ld.so.cache, default path
+  std::string path, realpath, via, version; // via: LD_LIBRARY_PATH, ld.so.cache, default path
 };
 
 struct Resolution {
-  std::string name;    // "libcudnn.so.9"
-  std::string chosen;  // the path the loader would open, empty when none
-  std::vector<Candidate> candidates;  // in search order; chosen is the first
-  std::vector<std::string> steps;     // the chain walked, for `gpucfg why`
+  std::string name;                  // "libcudnn.so.9"
+  std::string chosen;                // the path the loader would open, empty when none
+  std::vector<Candidate> candidates; // in search order; chosen is the first
+  std::vector<std::string> steps;    // the chain walked, for `gpucfg why`
 };
 
 struct Compiler {
   std::string name, path, version;
   Evidence evidence;
+};
+
+struct FrameworkBuild {
+  std::string name, version, cuda,
+      cudnn; // as the framework reports them (cuDNN 91900 style for torch)
+  bool gpu_visible = false;
+  std::string error; // import failed: the message
+};
+
+struct PythonEnv {
+  std::string interpreter, python_version;
+  std::vector<FrameworkBuild> builds;
+  std::string error;
 };
 
 struct Facts {
@@ -94,6 +106,7 @@ struct Facts {
   std::vector<CudnnCopy> cudnn;
   std::vector<Resolution> loader;
   std::vector<Compiler> compilers;
+  std::vector<PythonEnv> frameworks; // only with --frameworks
   std::vector<std::string> warnings;
 };
 
@@ -101,4 +114,4 @@ nlohmann::ordered_json to_json(const Facts& f);
 // Reads a saved facts file; throws nlohmann::json::exception on a malformed one.
 Facts facts_from_json(const nlohmann::json& j);
 
-}  // namespace gpucfg::probe
+} // namespace gpucfg::probe

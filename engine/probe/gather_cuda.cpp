@@ -1,12 +1,12 @@
 // CUDA toolkits: every one on the machine, its version from whichever source the layout has, its
 // components, and which toolkit each selector (PATH, /usr/local/cuda, CUDA_HOME, …) points to.
-#include <algorithm>
-#include <map>
-#include <set>
-
 #include "probe/probe.hpp"
 #include "util/strings.hpp"
 #include "util/version.hpp"
+
+#include <algorithm>
+#include <map>
+#include <set>
 
 namespace gpucfg::probe {
 namespace {
@@ -15,7 +15,8 @@ const char* k_lib_dirs[] = {"lib64", "lib", "targets/x86_64-linux/lib", "targets
 
 bool looks_like_toolkit(const Host& host, const std::string& dir) {
   return host.is_file(join(dir, "bin/nvcc")) || host.is_file(join(dir, "version.json")) ||
-         host.is_file(join(dir, "version.txt")) || host.is_file(join(dir, "include/cuda_runtime_api.h"));
+         host.is_file(join(dir, "version.txt")) ||
+         host.is_file(join(dir, "include/cuda_runtime_api.h"));
 }
 
 // "/usr/local/cuda-12.2" -> "12-2", the suffix NVIDIA's apt packages use (cuda-nvcc-12-2).
@@ -38,35 +39,42 @@ void read_versions(const Host& host, Toolkit& t, const std::map<std::string, std
     if (auto vj = parse_version_json(*text)) {
       t.readings.push_back({vj->cuda, "file:" + join(p, "version.json")});
       if (vj->components.count("cuda_nvcc"))
-        t.readings.push_back({vj->components["cuda_nvcc"], "file:" + join(p, "version.json") + " (cuda_nvcc)"});
+        t.readings.push_back(
+            {vj->components["cuda_nvcc"], "file:" + join(p, "version.json") + " (cuda_nvcc)"});
     }
   if (auto text = host.read(join(p, "version.txt")))
-    if (auto v = parse_version_txt(*text)) t.readings.push_back({*v, "file:" + join(p, "version.txt")});
+    if (auto v = parse_version_txt(*text))
+      t.readings.push_back({*v, "file:" + join(p, "version.txt")});
   // Toolkits assembled from NVIDIA's wheels keep the wheels' dist-info folders.
   for (const std::string& dir : {join(p, "dist-info"), p})
     for (const auto& name : host.list(dir))
       if (auto di = parse_dist_info_name(name))
-        if (util::starts_with(di->package, "nvidia_cuda_nvcc") || util::starts_with(di->package, "nvidia_cuda_runtime"))
+        if (util::starts_with(di->package, "nvidia_cuda_nvcc") ||
+            util::starts_with(di->package, "nvidia_cuda_runtime"))
           t.readings.push_back({di->version, "file:" + join(dir, name)});
   if (dpkg) {
     std::string suffix = apt_suffix(t.realpath);
     for (const char* pkg : {"cuda-nvcc-", "cuda-cudart-"})
       if (auto it = dpkg->find(pkg + suffix); !suffix.empty() && it != dpkg->end())
-        t.readings.push_back({it->second.substr(0, it->second.find('-')), "dpkg:" + it->first + " " + it->second});
+        t.readings.push_back(
+            {it->second.substr(0, it->second.find('-')), "dpkg:" + it->first + " " + it->second});
   }
   if (auto text = host.read(join(p, "include/cuda_runtime_api.h")))
     if (auto v = parse_cudart_header(*text))
-      t.readings.push_back({*v, "file:" + join(p, "include/cuda_runtime_api.h") + " (CUDART_VERSION)"});
+      t.readings.push_back(
+          {*v, "file:" + join(p, "include/cuda_runtime_api.h") + " (CUDART_VERSION)"});
 }
 
 void read_components(const Host& host, Toolkit& t) {
   std::set<std::string> found;
   if (host.is_file(join(t.realpath, "bin/nvcc"))) found.insert("nvcc");
   static const std::pair<const char*, const char*> libs[] = {
-      {"libcudart.so", "cudart"},   {"libcublas.so", "cublas"},     {"libcublasLt.so", "cublasLt"},
-      {"libcufft.so", "cufft"},     {"libcurand.so", "curand"},     {"libcusolver.so", "cusolver"},
-      {"libcusparse.so", "cusparse"}, {"libnvrtc.so", "nvrtc"},     {"libcupti.so", "cupti"},
-      {"libnccl.so", "nccl"},       {"libnvJitLink.so", "nvjitlink"}, {"libcudnn.so", "cudnn"}};
+      {"libcudart.so", "cudart"},       {"libcublas.so", "cublas"},
+      {"libcublasLt.so", "cublasLt"},   {"libcufft.so", "cufft"},
+      {"libcurand.so", "curand"},       {"libcusolver.so", "cusolver"},
+      {"libcusparse.so", "cusparse"},   {"libnvrtc.so", "nvrtc"},
+      {"libcupti.so", "cupti"},         {"libnccl.so", "nccl"},
+      {"libnvJitLink.so", "nvjitlink"}, {"libcudnn.so", "cudnn"}};
   for (const char* d : k_lib_dirs)
     for (const auto& f : host.list(join(t.realpath, d)))
       for (const auto& [prefix, comp] : libs)
@@ -75,10 +83,10 @@ void read_components(const Host& host, Toolkit& t) {
   t.components.assign(found.begin(), found.end());
 }
 
-}  // namespace
+} // namespace
 
 void gather_toolkits(const Host& host, Facts& facts) {
-  std::map<std::string, Toolkit> by_real;  // realpath -> toolkit
+  std::map<std::string, Toolkit> by_real; // realpath -> toolkit
   std::vector<std::string> order;
   auto consider = [&](const std::string& dir, const std::string& how) {
     if (dir.empty() || !host.is_dir(dir)) return std::string();
@@ -90,7 +98,8 @@ void gather_toolkits(const Host& host, Facts& facts) {
       it->second.realpath = real;
       order.push_back(real);
     }
-    if (std::find(it->second.found_by.begin(), it->second.found_by.end(), how) == it->second.found_by.end())
+    if (std::find(it->second.found_by.begin(), it->second.found_by.end(), how) ==
+        it->second.found_by.end())
       it->second.found_by.push_back(how);
     return real;
   };
@@ -98,7 +107,7 @@ void gather_toolkits(const Host& host, Facts& facts) {
   for (const char* parent : {"/usr/local", "/opt", "/opt/nvidia"})
     for (const auto& name : host.list(parent))
       if (util::starts_with(name, "cuda")) consider(join(parent, name), join(parent, "cuda*"));
-  consider("/usr/lib/cuda", "/usr/lib/cuda");  // Debian's nvidia-cuda-toolkit
+  consider("/usr/lib/cuda", "/usr/lib/cuda"); // Debian's nvidia-cuda-toolkit
 
   // Selectors: each says "use this toolkit" in its own way; record what they select.
   auto select = [&](const std::string& name, const std::string& value, const std::string& dir) {
@@ -111,8 +120,10 @@ void gather_toolkits(const Host& host, Facts& facts) {
   }
   for (const char* link : {"/usr/local/cuda", "/etc/alternatives/cuda"})
     if (auto target = host.read_link(link)) select(link, *target, link);
-  std::vector<std::string> env_names = {"CUDA_HOME", "CUDA_PATH", "CUDA_ROOT", "CUDA_TOOLKIT_ROOT_DIR"};
-  for (const auto& n : host.env_names("CUDA_PATH_V")) env_names.push_back(n);
+  std::vector<std::string> env_names = {"CUDA_HOME", "CUDA_PATH", "CUDA_ROOT",
+                                        "CUDA_TOOLKIT_ROOT_DIR"};
+  for (const auto& n : host.env_names("CUDA_PATH_V"))
+    env_names.push_back(n);
   for (const auto& n : env_names)
     if (auto v = host.env(n); v && !v->empty()) select("env " + n, *v, *v);
 
@@ -121,8 +132,9 @@ void gather_toolkits(const Host& host, Facts& facts) {
   for (const auto& real : order) {
     Toolkit& t = by_real[real];
     read_versions(host, t, nullptr);
-    bool has_full = std::any_of(t.readings.begin(), t.readings.end(),
-                                [](const Reading& r) { return util::split(r.value, '.').size() >= 3; });
+    bool has_full = std::any_of(t.readings.begin(), t.readings.end(), [](const Reading& r) {
+      return util::split(r.value, '.').size() >= 3;
+    });
     if (!has_full) {
       if (!dpkg) dpkg = parse_dpkg_status(host.read("/var/lib/dpkg/status", 64 << 20).value_or(""));
       t.readings.clear();
@@ -139,8 +151,9 @@ void gather_toolkits(const Host& host, Facts& facts) {
       t.version_evidence = t.readings.front().evidence;
       for (const auto& r : t.readings)
         if (major_minor(r.value) != major_minor(t.version))
-          facts.warnings.push_back("toolkit " + real + ": sources disagree on its version (" + t.version + " from " +
-                                   t.version_evidence + ", " + r.value + " from " + r.evidence + ")");
+          facts.warnings.push_back("toolkit " + real + ": sources disagree on its version (" +
+                                   t.version + " from " + t.version_evidence + ", " + r.value +
+                                   " from " + r.evidence + ")");
     }
     read_components(host, t);
     facts.toolkits.push_back(t);
@@ -151,9 +164,10 @@ void gather_toolkits(const Host& host, Facts& facts) {
     if (!s.toolkit.empty()) selected.insert(s.toolkit);
   if (selected.size() > 1) {
     std::string detail;
-    for (const auto& s : facts.selectors) detail += "\n  " + s.name + " -> " + (s.toolkit.empty() ? "(none)" : s.toolkit);
+    for (const auto& s : facts.selectors)
+      detail += "\n  " + s.name + " -> " + (s.toolkit.empty() ? "(none)" : s.toolkit);
     facts.warnings.push_back("selectors disagree on the CUDA toolkit:" + detail);
   }
 }
 
-}  // namespace gpucfg::probe
+} // namespace gpucfg::probe

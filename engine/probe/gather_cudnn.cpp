@@ -1,10 +1,10 @@
 // cuDNN copies: every folder holding libcudnn, wherever it lives (toolkits, system folders,
 // Python site-packages, conda environments), its version, and whether its pieces agree.
-#include <algorithm>
-#include <set>
-
 #include "probe/probe.hpp"
 #include "util/strings.hpp"
+
+#include <algorithm>
+#include <set>
 
 namespace gpucfg::probe {
 namespace {
@@ -14,7 +14,8 @@ struct Place {
 };
 
 // Every `pattern` match of folder names: ("/root/.pyenv/versions", "*") style, one level.
-std::vector<std::string> subdirs(const Host& host, const std::string& dir, const std::string& prefix = "") {
+std::vector<std::string> subdirs(const Host& host, const std::string& dir,
+                                 const std::string& prefix = "") {
   std::vector<std::string> out;
   for (const auto& n : host.list(dir))
     if (util::starts_with(n, prefix) && host.is_dir(join(dir, n))) out.push_back(join(dir, n));
@@ -25,7 +26,8 @@ std::vector<std::string> site_packages(const Host& host) {
   std::vector<std::string> roots = {"/usr/lib", "/usr/local/lib"};
   if (auto home = host.env("HOME")) {
     roots.push_back(join(*home, ".local/lib"));
-    for (const auto& v : subdirs(host, join(*home, ".pyenv/versions"))) roots.push_back(join(v, "lib"));
+    for (const auto& v : subdirs(host, join(*home, ".pyenv/versions")))
+      roots.push_back(join(v, "lib"));
   }
   for (const char* e : {"VIRTUAL_ENV", "CONDA_PREFIX"})
     if (auto v = host.env(e)) roots.push_back(join(*v, "lib"));
@@ -45,13 +47,15 @@ std::vector<std::string> site_packages(const Host& host) {
 std::vector<std::string> conda_envs(const Host& host) {
   std::vector<std::string> bases = {"/opt/conda"};
   if (auto home = host.env("HOME"))
-    for (const char* d : {"miniconda3", "anaconda3", "miniforge3", "mambaforge"}) bases.push_back(join(*home, d));
+    for (const char* d : {"miniconda3", "anaconda3", "miniforge3", "mambaforge"})
+      bases.push_back(join(*home, d));
   std::vector<std::string> out;
   if (auto p = host.env("CONDA_PREFIX")) out.push_back(*p);
   for (const auto& b : bases) {
     if (!host.is_dir(b)) continue;
     out.push_back(b);
-    for (const auto& e : subdirs(host, join(b, "envs"))) out.push_back(e);
+    for (const auto& e : subdirs(host, join(b, "envs")))
+      out.push_back(e);
   }
   return out;
 }
@@ -60,42 +64,52 @@ std::vector<Place> places(const Host& host, const Facts& facts) {
   std::vector<Place> out;
   for (const auto& t : facts.toolkits)
     for (const char* d : {"lib64", "lib", "targets/x86_64-linux/lib", "targets/sbsa-linux/lib"})
-      out.push_back({"toolkit", join(t.realpath, d), join(t.realpath, "include"), join(t.realpath, "dist-info")});
-  for (const char* d : {"/usr/lib/x86_64-linux-gnu", "/usr/lib/aarch64-linux-gnu", "/usr/lib64", "/usr/lib",
-                        "/usr/local/lib", "/lib/x86_64-linux-gnu"})
+      out.push_back({"toolkit", join(t.realpath, d), join(t.realpath, "include"),
+                     join(t.realpath, "dist-info")});
+  for (const char* d : {"/usr/lib/x86_64-linux-gnu", "/usr/lib/aarch64-linux-gnu", "/usr/lib64",
+                        "/usr/lib", "/usr/local/lib", "/lib/x86_64-linux-gnu"})
     out.push_back({"system", d, "/usr/include", ""});
   // NVIDIA's wheels: nvidia/cudnn/lib for cuDNN, nvidia/cu13/lib for CUDA 13's merged layout.
   for (const auto& sp : site_packages(host))
     for (const auto& pkg : subdirs(host, join(sp, "nvidia")))
       out.push_back({"python", join(pkg, "lib"), join(pkg, "include"), sp});
-  for (const auto& env : conda_envs(host)) out.push_back({"conda", join(env, "lib"), join(env, "include"), ""});
+  for (const auto& env : conda_envs(host))
+    out.push_back({"conda", join(env, "lib"), join(env, "include"), ""});
+  // Wherever the loader is told to look: a copy there matters even in an odd place.
+  for (const auto& dir : util::split(host.env("LD_LIBRARY_PATH").value_or(""), ':'))
+    if (!dir.empty()) out.push_back({"LD_LIBRARY_PATH", dir, join(dirname(dir), "include"), ""});
+  for (const auto& e : read_ld_cache(host))
+    if (util::starts_with(e.name, "libcudnn.so."))
+      out.push_back(
+          {"ld.so.cache", dirname(e.path), join(dirname(dirname(e.path)), "include"), ""});
   return out;
 }
 
 // cuDNN 8+ keeps the version macros in cudnn_version.h; Debian's packages name it
 // cudnn_version_v9.h under the multiarch folder; cuDNN <= 7 has them in cudnn.h.
-std::optional<std::pair<std::string, std::string>> header_version(const Host& host, const std::string& inc,
-                                                                   const std::string& major) {
-  std::vector<std::string> candidates = {join(inc, "cudnn_version.h"), join(inc, "cudnn_version_v" + major + ".h"),
-                                         join(inc, "x86_64-linux-gnu/cudnn_version_v" + major + ".h"),
-                                         join(inc, "cudnn.h")};
+std::optional<std::pair<std::string, std::string>>
+header_version(const Host& host, const std::string& inc, const std::string& major) {
+  std::vector<std::string> candidates = {
+      join(inc, "cudnn_version.h"), join(inc, "cudnn_version_v" + major + ".h"),
+      join(inc, "x86_64-linux-gnu/cudnn_version_v" + major + ".h"), join(inc, "cudnn.h")};
   for (const auto& h : candidates)
     if (auto text = host.read(h))
       if (auto v = parse_cudnn_header(*text)) return std::make_pair(h, *v);
   return std::nullopt;
 }
 
-}  // namespace
+} // namespace
 
 void gather_cudnn(const Host& host, Facts& facts) {
   std::set<std::string> seen;
   for (const Place& place : places(host, facts)) {
     std::vector<std::string> files;
     for (const auto& f : host.list(place.lib_dir))
-      if (util::starts_with(f, "libcudnn") && f.find(".so") != std::string::npos) files.push_back(f);
+      if (util::starts_with(f, "libcudnn") && f.find(".so") != std::string::npos)
+        files.push_back(f);
     if (files.empty()) continue;
     std::string real_dir = host.resolve(place.lib_dir);
-    if (!seen.insert(real_dir).second) continue;  // lib64 -> lib, /usr/local/lib64 -> toolkit
+    if (!seen.insert(real_dir).second) continue; // lib64 -> lib, /usr/local/lib64 -> toolkit
 
     CudnnCopy c;
     c.location = place.location;
@@ -108,7 +122,8 @@ void gather_cudnn(const Host& host, Facts& facts) {
       CudnnLibrary lib{f, real, library_name_version(basename(real))};
       if (library_stem(f) == "libcudnn" && util::split(library_name_version(f), '.').size() == 1)
         major = library_name_version(f);
-      if (util::split(lib.version, '.').size() >= 3) full_versions.insert(library_stem(f) + " " + lib.version);
+      if (util::split(lib.version, '.').size() >= 3)
+        full_versions.insert(library_stem(f) + " " + lib.version);
       c.libraries.push_back(lib);
     }
     // The version: the header beside the libraries, else the libraries' own file names, else a
@@ -129,28 +144,36 @@ void gather_cudnn(const Host& host, Facts& facts) {
     // agrees with what the header or file names said, or when nothing else said anything.
     if (!place.dist_info_dir.empty())
       for (const auto& n : host.list(place.dist_info_dir))
-        if (auto di = parse_dist_info_name(n); di && util::starts_with(di->package, "nvidia_cudnn")) {
+        if (auto di = parse_dist_info_name(n);
+            di && util::starts_with(di->package, "nvidia_cudnn")) {
           if (!c.version.empty() && !util::starts_with(di->version, c.version + ".")) continue;
-          c.version_evidence = (c.version.empty() ? "" : c.version_evidence + ", ") + "file:" + join(place.dist_info_dir, n);
+          c.version_evidence = (c.version.empty() ? "" : c.version_evidence + ", ") +
+                               "file:" + join(place.dist_info_dir, n);
           c.version = di->version;
         }
     // cuDNN 8/9 load their sub-libraries at run time; mixed versions fail with
     // CUDNN_STATUS_SUBLIBRARY_VERSION_MISMATCH.
     if (lib_versions.size() > 1)
-      c.problems.push_back("sub-library version skew: " +
-                           util::join(std::vector<std::string>(full_versions.begin(), full_versions.end()), ", "));
-    if (!c.header.empty() && !lib_versions.empty() && !lib_versions.count(c.version) && lib_versions.size() == 1)
-      c.problems.push_back("header says " + c.version + " but the libraries are " + *lib_versions.begin());
-    for (const auto& p : c.problems) facts.warnings.push_back("cuDNN in " + c.lib_dir + ": " + p);
+      c.problems.push_back(
+          "sub-library version skew: " +
+          util::join(std::vector<std::string>(full_versions.begin(), full_versions.end()), ", "));
+    if (!c.header.empty() && !lib_versions.empty() && !lib_versions.count(c.version) &&
+        lib_versions.size() == 1)
+      c.problems.push_back("header says " + c.version + " but the libraries are " +
+                           *lib_versions.begin());
+    for (const auto& p : c.problems)
+      facts.warnings.push_back("cuDNN in " + c.lib_dir + ": " + p);
     facts.cudnn.push_back(c);
   }
   if (facts.cudnn.size() > 1) {
     std::set<std::string> majors_versions;
-    for (const auto& c : facts.cudnn) majors_versions.insert(c.version);
+    for (const auto& c : facts.cudnn)
+      majors_versions.insert(c.version);
     if (majors_versions.size() > 1)
       facts.warnings.push_back(std::to_string(facts.cudnn.size()) +
-                               " cuDNN copies with different versions; `gpucfg why libcudnn.so.N` shows which one loads");
+                               " cuDNN copies with different versions; `gpucfg why libcudnn.so.N` "
+                               "shows which one loads");
   }
 }
 
-}  // namespace gpucfg::probe
+} // namespace gpucfg::probe

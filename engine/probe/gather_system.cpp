@@ -1,10 +1,10 @@
 // Platform, driver and host compilers.
-#include <regex>
-
 #include "platform/platform.hpp"
 #include "probe/nvml.hpp"
 #include "probe/probe.hpp"
 #include "util/strings.hpp"
+
+#include <regex>
 
 namespace gpucfg::probe {
 
@@ -27,7 +27,8 @@ PlatformFacts gather_platform(const Host& host) {
   p.id = self.id();
   p.os = self.os_name();
   p.arch = self.arch();
-  auto os = parse_os_release(host.read("/etc/os-release").value_or(host.read("/usr/lib/os-release").value_or("")));
+  auto os = parse_os_release(
+      host.read("/etc/os-release").value_or(host.read("/usr/lib/os-release").value_or("")));
   p.distro = os.count("ID") ? os["ID"] : "";
   p.distro_version = os.count("VERSION_ID") ? os["VERSION_ID"] : "";
   p.kernel = util::trim(host.read("/proc/sys/kernel/osrelease").value_or(""));
@@ -48,7 +49,8 @@ DriverFacts gather_driver(const Host& host) {
                      std::to_string((r->cuda_driver_version % 1000) / 10);
       d.evidence = "nvml:" + (r->library.empty() ? std::string("libnvidia-ml.so.1") : r->library);
       for (const auto& g : r->gpus)
-        d.gpus.push_back({g.index, g.name, g.uuid, std::to_string(g.cc_major) + "." + std::to_string(g.cc_minor),
+        d.gpus.push_back({g.index, g.name, g.uuid,
+                          std::to_string(g.cc_major) + "." + std::to_string(g.cc_minor),
                           g.memory_total});
     }
   } else {
@@ -95,7 +97,8 @@ std::vector<Compiler> gather_compilers(const Host& host) {
       c.version = m[1].str();
       c.evidence = "file:" + real;
     } else {
-      auto r = host.run({*path, "-dumpfullversion", "-dumpversion"}, std::chrono::milliseconds(2000));
+      auto r =
+          host.run({*path, "-dumpfullversion", "-dumpversion"}, std::chrono::milliseconds(2000));
       if (auto v = parse_compiler_version(r.output)) {
         c.version = *v;
         c.evidence = "command:" + *path + " -dumpfullversion";
@@ -106,4 +109,4 @@ std::vector<Compiler> gather_compilers(const Host& host) {
   return out;
 }
 
-}  // namespace gpucfg::probe
+} // namespace gpucfg::probe

@@ -43,7 +43,8 @@ namespace {
 class LocalHost final : public Host {
 public:
   explicit LocalHost(std::string root) : m_root(root.empty() ? "/" : std::move(root)) {
-    while (m_root.size() > 1 && m_root.back() == '/') m_root.pop_back();
+    while (m_root.size() > 1 && m_root.back() == '/')
+      m_root.pop_back();
   }
 
   const std::string& root() const override { return m_root; }
@@ -51,7 +52,8 @@ public:
   std::optional<std::string> read(const std::string& path, std::size_t max_bytes) const override {
     // Plain read(2) in chunks: procfs files report size 0, and libstdc++'s ifstream gets
     // nothing from a sysctl file when asked for megabytes at once.
-    int fd = ::open(real(resolve(path)).c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);  // a FIFO must not hang us
+    int fd = ::open(real(resolve(path)).c_str(),
+                    O_RDONLY | O_CLOEXEC | O_NONBLOCK); // a FIFO must not hang us
     if (fd < 0) return std::nullopt;
     std::string text;
     char buf[65536];
@@ -112,10 +114,11 @@ public:
         continue;
       }
       std::string current = "/";
-      for (const auto& d : done) current = join(current, d);
+      for (const auto& d : done)
+        current = join(current, d);
       std::string next = join(current, part);
       if (auto target = read_link(next)) {
-        if (++links > 40) return path;  // a loop
+        if (++links > 40) return path; // a loop
         if (!target->empty() && (*target)[0] == '/') done.clear();
         push(*target);
         continue;
@@ -123,7 +126,8 @@ public:
       done.push_back(part);
     }
     std::string out = "/";
-    for (const auto& d : done) out = join(out, d);
+    for (const auto& d : done)
+      out = join(out, d);
     return out;
   }
 
@@ -144,7 +148,8 @@ public:
     return out;
   }
 
-  RunResult run(const std::vector<std::string>& argv, std::chrono::milliseconds timeout) const override {
+  RunResult run(const std::vector<std::string>& argv,
+                std::chrono::milliseconds timeout) const override {
     RunResult r;
     if (argv.empty()) return r;
     std::string program = real(argv[0]);
@@ -159,7 +164,8 @@ public:
     std::vector<char*> args;
     std::vector<std::string> copy = argv;
     copy[0] = program;
-    for (auto& a : copy) args.push_back(a.data());
+    for (auto& a : copy)
+      args.push_back(a.data());
     args.push_back(nullptr);
     pid_t pid = 0;
     int rc = posix_spawn(&pid, program.c_str(), &actions, nullptr, args.data(), environ);
@@ -172,7 +178,8 @@ public:
     auto deadline = std::chrono::steady_clock::now() + timeout;
     char buf[4096];
     for (;;) {
-      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+          deadline - std::chrono::steady_clock::now());
       if (left.count() <= 0) {
         r.timed_out = true;
         ::kill(pid, SIGKILL);
@@ -196,7 +203,7 @@ private:
   std::string real(const std::string& path) const { return m_root == "/" ? path : m_root + path; }
 
   bool stat_mode(const std::string& path, mode_t kind) const {
-    struct stat st{};
+    struct stat st {};
     if (::stat(real(resolve(path)).c_str(), &st) != 0) return false;
     return (st.st_mode & S_IFMT) == kind;
   }
@@ -204,8 +211,10 @@ private:
   std::string m_root;
 };
 
-}  // namespace
+} // namespace
 
-std::unique_ptr<Host> make_local_host(const std::string& root) { return std::make_unique<LocalHost>(root); }
+std::unique_ptr<Host> make_local_host(const std::string& root) {
+  return std::make_unique<LocalHost>(root);
+}
 
-}  // namespace gpucfg::probe
+} // namespace gpucfg::probe

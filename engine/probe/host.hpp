@@ -14,8 +14,8 @@
 namespace gpucfg::probe {
 
 struct RunResult {
-  int exit_code = -1;  // -1: could not start or timed out
-  std::string output;  // stdout and stderr together
+  int exit_code = -1; // -1: could not start or timed out
+  std::string output; // stdout and stderr together
   bool timed_out = false;
 };
 
@@ -28,7 +28,8 @@ public:
   bool live() const { return root() == "/"; }
 
   // A file's contents, at most `max_bytes`; nullopt when missing or unreadable.
-  virtual std::optional<std::string> read(const std::string& path, std::size_t max_bytes = 4 << 20) const = 0;
+  virtual std::optional<std::string> read(const std::string& path,
+                                          std::size_t max_bytes = 4 << 20) const = 0;
   // Entry names in a folder (not "." or ".."), sorted; empty when missing.
   virtual std::vector<std::string> list(const std::string& dir) const = 0;
   virtual bool is_dir(const std::string& path) const = 0;
@@ -44,7 +45,8 @@ public:
   // Names of all environment variables starting with `prefix` (CUDA_PATH_V*).
   virtual std::vector<std::string> env_names(const std::string& prefix) const = 0;
   // Runs a program found on this machine (argv[0] is a machine path) with a time limit.
-  virtual RunResult run(const std::vector<std::string>& argv, std::chrono::milliseconds timeout) const = 0;
+  virtual RunResult run(const std::vector<std::string>& argv,
+                        std::chrono::milliseconds timeout) const = 0;
 };
 
 std::unique_ptr<Host> make_local_host(const std::string& root = "/");
@@ -54,4 +56,4 @@ std::string join(const std::string& a, const std::string& b);
 std::string dirname(const std::string& path);
 std::string basename(const std::string& path);
 
-}  // namespace gpucfg::probe
+} // namespace gpucfg::probe

@@ -1,17 +1,21 @@
 // What the dynamic loader would open for a library name, and the chain it walks to get there.
-#include <set>
-
 #include "platform/platform.hpp"
 #include "probe/probe.hpp"
 #include "util/strings.hpp"
+
+#include <set>
 
 namespace gpucfg::probe {
 namespace {
 
 // glibc's trusted default folders on Debian/Ubuntu multiarch and on RPM-style systems.
 const std::vector<std::string>& default_dirs() {
-  static const std::vector<std::string> dirs = {"/lib/x86_64-linux-gnu", "/usr/lib/x86_64-linux-gnu",
-                                                "/lib64", "/usr/lib64", "/lib", "/usr/lib"};
+  static const std::vector<std::string> dirs = {"/lib/x86_64-linux-gnu",
+                                                "/usr/lib/x86_64-linux-gnu",
+                                                "/lib64",
+                                                "/usr/lib64",
+                                                "/lib",
+                                                "/usr/lib"};
   return dirs;
 }
 
@@ -25,39 +29,43 @@ std::string version_of(const std::string& real, const Facts& facts) {
   if (util::split(v, '.').size() >= 3) return v;
   for (const auto& c : facts.cudnn)
     for (const auto& l : c.libraries)
-      if (l.realpath == real && !c.version.empty()) return c.version + " (cuDNN copy in " + c.lib_dir + ")";
+      if (l.realpath == real && !c.version.empty())
+        return c.version + " (cuDNN copy in " + c.lib_dir + ")";
   for (const auto& t : facts.toolkits)
-    if (under(real, t.realpath) && !t.version.empty()) return t.version + " (toolkit " + t.realpath + ")";
+    if (under(real, t.realpath) && !t.version.empty())
+      return t.version + " (toolkit " + t.realpath + ")";
   return v;
 }
 
-}  // namespace
+} // namespace
 
 std::vector<LdCacheEntry> read_ld_cache(const Host& host) {
   return parse_ld_so_cache(host.read("/etc/ld.so.cache", 16 << 20).value_or(""));
 }
 
-Resolution resolve_library(const Host& host, const std::string& name, const std::vector<LdCacheEntry>& cache,
-                           const Facts& facts) {
+Resolution resolve_library(const Host& host, const std::string& name,
+                           const std::vector<LdCacheEntry>& cache, const Facts& facts) {
   Resolution r;
   r.name = name;
   std::set<std::string> listed;
   auto add = [&](const std::string& path, const std::string& via) {
     std::string real = host.resolve(path);
-    if (!listed.insert(real).second) return;  // the same file reached again (/lib is /usr/lib)
+    if (!listed.insert(real).second) return; // the same file reached again (/lib is /usr/lib)
     r.candidates.push_back({path, real, via, version_of(real, facts)});
     if (r.chosen.empty()) r.chosen = path;
   };
 
-  r.steps.push_back("RUNPATH/RPATH of the program that loads it: not known here (a framework's own RUNPATH, "
-                    "e.g. torch's, is searched before the steps below)");
+  r.steps.push_back(
+      "RUNPATH/RPATH of the program that loads it: not known here (a framework's own RUNPATH, "
+      "e.g. torch's, is searched before the steps below)");
   std::string ld = host.env("LD_LIBRARY_PATH").value_or("");
   if (ld.empty()) {
     r.steps.push_back("LD_LIBRARY_PATH: not set");
   } else {
     r.steps.push_back("LD_LIBRARY_PATH: " + ld);
     for (const auto& dir : util::split(ld, ':'))
-      if (!dir.empty() && host.is_file(join(dir, name))) add(join(dir, name), "LD_LIBRARY_PATH " + dir);
+      if (!dir.empty() && host.is_file(join(dir, name)))
+        add(join(dir, name), "LD_LIBRARY_PATH " + dir);
   }
   bool arm = platform::host().arch() == "aarch64";
   std::size_t hits = 0;
@@ -66,8 +74,8 @@ Resolution resolve_library(const Host& host, const std::string& name, const std:
       ++hits;
       add(e.path, "ld.so.cache");
     }
-  r.steps.push_back("/etc/ld.so.cache: " + std::to_string(cache.size()) + " entries, " + std::to_string(hits) +
-                    " for " + name);
+  r.steps.push_back("/etc/ld.so.cache: " + std::to_string(cache.size()) + " entries, " +
+                    std::to_string(hits) + " for " + name);
   for (const auto& dir : default_dirs())
     if (host.is_file(join(dir, name))) add(join(dir, name), "default folder " + dir);
   r.steps.push_back("default folders: " + util::join(default_dirs(), ", "));
@@ -76,4 +84,4 @@ Resolution resolve_library(const Host& host, const std::string& name, const std:
   return r;
 }
 
-}  // namespace gpucfg::probe
+} // namespace gpucfg::probe

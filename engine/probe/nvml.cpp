@@ -21,9 +21,11 @@ using DevStrFn = int (*)(nvmlDevice_t, char*, unsigned);
 using CcFn = int (*)(nvmlDevice_t, int*, int*);
 using MemFn = int (*)(nvmlDevice_t, nvmlMemory_t*);
 
-template <class F> F sym(void* lib, const char* name) { return reinterpret_cast<F>(dlsym(lib, name)); }
+template <class F> F sym(void* lib, const char* name) {
+  return reinterpret_cast<F>(dlsym(lib, name));
+}
 
-}  // namespace
+} // namespace
 
 std::optional<NvmlReport> query_nvml(std::string* why) {
   void* lib = dlopen("libnvidia-ml.so.1", RTLD_NOW | RTLD_LOCAL);
@@ -50,7 +52,8 @@ std::optional<NvmlReport> query_nvml(std::string* why) {
     return std::nullopt;
   }
   if (int rc = init(); rc != 0) {
-    if (why) *why = "nvmlInit_v2 failed with NVML error " + std::to_string(rc) + " (driver not loaded?)";
+    if (why)
+      *why = "nvmlInit_v2 failed with NVML error " + std::to_string(rc) + " (driver not loaded?)";
     dlclose(lib);
     return std::nullopt;
   }
@@ -76,4 +79,4 @@ std::optional<NvmlReport> query_nvml(std::string* why) {
   return r;
 }
 
-}  // namespace gpucfg::probe
+} // namespace gpucfg::probe

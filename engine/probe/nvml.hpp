@@ -19,10 +19,10 @@ struct NvmlReport {
   std::string driver_version;  // "580.95.05"
   int cuda_driver_version = 0; // 13000 = the highest CUDA this driver supports
   std::vector<NvmlGpu> gpus;
-  std::string library;         // the file dlopen found, for the evidence
+  std::string library; // the file dlopen found, for the evidence
 };
 
 // nullopt with `why` set when the library is missing or NVML fails to initialise.
 std::optional<NvmlReport> query_nvml(std::string* why);
 
-}  // namespace gpucfg::probe
+} // namespace gpucfg::probe

@@ -1,13 +1,12 @@
 #include "probe/parsers.hpp"
 
+#include "util/strings.hpp"
+
 #include <cctype>
 #include <cstdint>
 #include <cstring>
-#include <regex>
-
 #include <nlohmann/json.hpp>
-
-#include "util/strings.hpp"
+#include <regex>
 
 namespace gpucfg::probe {
 
@@ -17,8 +16,10 @@ std::optional<VersionJson> parse_version_json(const std::string& text) {
   VersionJson out;
   for (const auto& [key, value] : j.items()) {
     if (!value.is_object() || !value.contains("version") || !value["version"].is_string()) continue;
-    if (key == "cuda") out.cuda = value["version"].get<std::string>();
-    else out.components[key] = value["version"].get<std::string>();
+    if (key == "cuda")
+      out.cuda = value["version"].get<std::string>();
+    else
+      out.components[key] = value["version"].get<std::string>();
   }
   if (out.cuda.empty()) return std::nullopt;
   return out;
@@ -46,7 +47,7 @@ std::optional<long> define_value(const std::string& text, const std::string& nam
   if (std::regex_search(text, m, re)) return std::stol(m[1].str());
   return std::nullopt;
 }
-}  // namespace
+} // namespace
 
 std::optional<std::string> parse_cudart_header(const std::string& text) {
   auto v = define_value(text, "CUDART_VERSION");
@@ -70,7 +71,8 @@ std::optional<DriverProc> parse_driver_proc(const std::string& text) {
   static const std::regex re(R"(Kernel Module(?: for \S+)?\s+(\d+\.\d+(?:\.\d+)?))");
   std::smatch m;
   if (!std::regex_search(first, m, re)) return std::nullopt;
-  return DriverProc{m[1].str(), first.find("Open Kernel Module") != std::string::npos ? "open" : "proprietary"};
+  return DriverProc{m[1].str(),
+                    first.find("Open Kernel Module") != std::string::npos ? "open" : "proprietary"};
 }
 
 std::optional<DistInfo> parse_dist_info_name(const std::string& dirname) {
@@ -86,7 +88,8 @@ std::map<std::string, std::string> parse_dpkg_status(const std::string& text) {
   std::map<std::string, std::string> out;
   std::string package, version, status;
   auto flush = [&] {
-    if (!package.empty() && !version.empty() && status.find("install ok installed") != std::string::npos)
+    if (!package.empty() && !version.empty() &&
+        status.find("install ok installed") != std::string::npos)
       out[package] = version;
     package.clear();
     version.clear();
@@ -97,10 +100,14 @@ std::map<std::string, std::string> parse_dpkg_status(const std::string& text) {
     std::size_t end = text.find('\n', pos);
     if (end == std::string::npos) end = text.size();
     std::string_view line(text.data() + pos, end - pos);
-    if (line.empty()) flush();
-    else if (util::starts_with(line, "Package: ")) package = std::string(line.substr(9));
-    else if (util::starts_with(line, "Version: ")) version = std::string(line.substr(9));
-    else if (util::starts_with(line, "Status: ")) status = std::string(line.substr(8));
+    if (line.empty())
+      flush();
+    else if (util::starts_with(line, "Package: "))
+      package = std::string(line.substr(9));
+    else if (util::starts_with(line, "Version: "))
+      version = std::string(line.substr(9));
+    else if (util::starts_with(line, "Status: "))
+      status = std::string(line.substr(8));
     pos = end + 1;
   }
   flush();
@@ -114,7 +121,8 @@ std::map<std::string, std::string> parse_os_release(const std::string& text) {
     auto eq = line.find('=');
     if (line.empty() || line[0] == '#' || eq == std::string::npos) continue;
     std::string value = line.substr(eq + 1);
-    if (value.size() >= 2 && (value.front() == '"' || value.front() == '\'') && value.back() == value.front())
+    if (value.size() >= 2 && (value.front() == '"' || value.front() == '\'') &&
+        value.back() == value.front())
       value = value.substr(1, value.size() - 2);
     out[line.substr(0, eq)] = value;
   }
@@ -158,14 +166,15 @@ std::vector<LdCacheEntry> parse_ld_so_cache(const std::string& bytes) {
     if (bytes.size() < 16) return out;
     std::uint32_t nold;
     std::memcpy(&nold, bytes.data() + 12, 4);
-    base = 16 + static_cast<std::size_t>(nold) * 12;  // old entries: flags, key, value (3 x int32)
+    base = 16 + static_cast<std::size_t>(nold) * 12; // old entries: flags, key, value (3 x int32)
     base = (base + 7) & ~static_cast<std::size_t>(7);
   }
-  if (bytes.size() < base + 48 || bytes.compare(base, sizeof magic_new - 1, magic_new) != 0) return out;
+  if (bytes.size() < base + 48 || bytes.compare(base, sizeof magic_new - 1, magic_new) != 0)
+    return out;
   std::uint32_t nlibs;
   std::memcpy(&nlibs, bytes.data() + base + 20, 4);
   const std::size_t header = 48, entry = 24;
-  if (nlibs > (bytes.size() - base - header) / entry) return out;  // truncated or corrupt
+  if (nlibs > (bytes.size() - base - header) / entry) return out; // truncated or corrupt
   auto str_at = [&](std::uint32_t off) -> std::string {
     std::size_t p = base + off;
     if (p >= bytes.size()) return {};
@@ -186,4 +195,4 @@ std::vector<LdCacheEntry> parse_ld_so_cache(const std::string& bytes) {
   return out;
 }
 
-}  // namespace gpucfg::probe
+} // namespace gpucfg::probe

@@ -10,10 +10,11 @@
 
 namespace gpucfg::probe {
 
-// CUDA 11.1+ `version.json`: {"cuda": {"name": "CUDA SDK", "version": "12.2.2"}, "cuda_nvcc": {...}}.
+// CUDA 11.1+ `version.json`: {"cuda": {"name": "CUDA SDK", "version": "12.2.2"}, "cuda_nvcc":
+// {...}}.
 struct VersionJson {
-  std::string cuda;                               // "12.2.2"
-  std::map<std::string, std::string> components;  // "cuda_nvcc" -> "12.2.140"
+  std::string cuda;                              // "12.2.2"
+  std::map<std::string, std::string> components; // "cuda_nvcc" -> "12.2.140"
 };
 std::optional<VersionJson> parse_version_json(const std::string& text);
 
@@ -31,12 +32,13 @@ std::optional<std::string> parse_cudnn_header(const std::string& text);
 
 // /proc/driver/nvidia/version, proprietary or open kernel module wording.
 struct DriverProc {
-  std::string version;  // "535.104.05"
-  std::string module;   // "proprietary" | "open"
+  std::string version; // "535.104.05"
+  std::string module;  // "proprietary" | "open"
 };
 std::optional<DriverProc> parse_driver_proc(const std::string& text);
 
-// A pip dist-info folder name: "nvidia_cudnn_cu13-9.19.0.56.dist-info" -> {nvidia_cudnn_cu13, 9.19.0.56}.
+// A pip dist-info folder name: "nvidia_cudnn_cu13-9.19.0.56.dist-info" ->
+// {nvidia_cudnn_cu13, 9.19.0.56}.
 struct DistInfo {
   std::string package, version;
 };
@@ -61,12 +63,12 @@ std::optional<std::string> parse_compiler_version(const std::string& text);
 // The ld.so cache (/etc/ld.so.cache, glibc's "glibc-ld.so.cache1.1" format, with or without the
 // old "ld.so-1.7.0" section before it).
 struct LdCacheEntry {
-  std::string name;  // "libcudnn.so.9"
-  std::string path;  // "/usr/local/cuda-13.0/lib/libcudnn.so.9"
+  std::string name; // "libcudnn.so.9"
+  std::string path; // "/usr/local/cuda-13.0/lib/libcudnn.so.9"
   std::uint32_t flags = 0;
   bool x86_64() const { return (flags & 0xff00) == 0x0300 && (flags & 0xff) == 0x03; }
   bool aarch64() const { return (flags & 0xff00) == 0x0a00 && (flags & 0xff) == 0x03; }
 };
 std::vector<LdCacheEntry> parse_ld_so_cache(const std::string& bytes);
 
-}  // namespace gpucfg::probe
+} // namespace gpucfg::probe

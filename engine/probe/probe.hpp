@@ -3,17 +3,19 @@
 // thing (nvcc --version costs ~150 ms; version.json or dist-info costs microseconds).
 #pragma once
 
-#include <string>
-#include <vector>
-
 #include "probe/facts.hpp"
 #include "probe/host.hpp"
 #include "probe/parsers.hpp"
 
+#include <string>
+#include <vector>
+
 namespace gpucfg::probe {
 
 struct ProbeOptions {
-  std::vector<std::string> libraries;  // extra names for loader resolution ("libcudnn.so.8")
+  std::vector<std::string> libraries; // extra names for loader resolution ("libcudnn.so.8")
+  bool frameworks = false;            // run each Python on PATH to ask TensorFlow/PyTorch
+  std::chrono::milliseconds framework_timeout{30000};
 };
 
 Facts gather(const Host& host, const ProbeOptions& options = {});
@@ -21,8 +23,8 @@ Facts gather(const Host& host, const ProbeOptions& options = {});
 // How the dynamic loader would find `name` (glibc's order for a program without RUNPATH):
 // LD_LIBRARY_PATH, then the ld.so cache, then the default folders. Every candidate is listed,
 // the first one wins. `facts` supplies versions for files whose names carry none.
-Resolution resolve_library(const Host& host, const std::string& name, const std::vector<LdCacheEntry>& cache,
-                           const Facts& facts);
+Resolution resolve_library(const Host& host, const std::string& name,
+                           const std::vector<LdCacheEntry>& cache, const Facts& facts);
 
 // Stages, exposed for tests and for `gpucfg why`.
 PlatformFacts gather_platform(const Host& host);
@@ -31,9 +33,10 @@ std::vector<Compiler> gather_compilers(const Host& host);
 void gather_toolkits(const Host& host, Facts& facts);
 void gather_cudnn(const Host& host, Facts& facts);
 std::vector<LdCacheEntry> read_ld_cache(const Host& host);
+std::vector<PythonEnv> gather_frameworks(const Host& host, std::chrono::milliseconds timeout_each);
 
 // PATH split into folders, and the first executable `name` on it (a machine path).
 std::vector<std::string> path_dirs(const Host& host);
 std::optional<std::string> which(const Host& host, const std::string& name);
 
-}  // namespace gpucfg::probe
+} // namespace gpucfg::probe

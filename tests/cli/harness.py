@@ -17,8 +17,10 @@ class Run:
         self.seconds = seconds
 
 
-def gpucfg(*args, cwd=None, env=None, timeout=20):
-    e = dict(os.environ)
+def gpucfg(*args, cwd=None, env=None, timeout=20, exact_env=False):
+    """Runs the binary. `env` adds to this process's environment, or with exact_env=True is
+    the whole environment (fake machines must not see this machine's CUDA_HOME)."""
+    e = {} if exact_env else dict(os.environ)
     e.setdefault("GPUCFG_DATA_DIR", ROOT)
     if env:
         e.update(env)

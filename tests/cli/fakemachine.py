@@ -1,0 +1,69 @@
+"""Builds fake machines for `gpucfg facts --root`: real folder layouts, real (tiny) ELF shared
+libraries with the right SONAMEs, and a real ld.so cache written by `ldconfig -r`."""
+import os
+import shutil
+import subprocess
+import tempfile
+
+FIXTURES = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "fixtures", "probe")
+_lib_cache = {}
+
+
+def _compile(soname):
+    if soname not in _lib_cache:
+        d = tempfile.mkdtemp(prefix="gpucfg-lib-")
+        src = os.path.join(d, "f.c")
+        with open(src, "w") as f:
+            f.write("int gpucfg_fixture(void) { return 0; }\n")
+        out = os.path.join(d, "lib.so")
+        subprocess.run(["cc", "-shared", "-fPIC", f"-Wl,-soname,{soname}", "-o", out, src], check=True)
+        _lib_cache[soname] = out
+    return _lib_cache[soname]
+
+
+class Machine:
+    def __init__(self):
+        self._tmp = tempfile.TemporaryDirectory(prefix="gpucfg-machine-")
+        self.root = self._tmp.name
+        self.ld_conf = []
+
+    def path(self, p):
+        return os.path.join(self.root, p.lstrip("/"))
+
+    def write(self, p, text, mode=0o644):
+        full = self.path(p)
+        os.makedirs(os.path.dirname(full), exist_ok=True)
+        with open(full, "w") as f:
+            f.write(text)
+        os.chmod(full, mode)
+
+    def fixture(self, name, p):
+        with open(os.path.join(FIXTURES, name)) as f:
+            self.write(p, f.read())
+
+    def link(self, p, target):
+        full = self.path(p)
+        os.makedirs(os.path.dirname(full), exist_ok=True)
+        os.symlink(target, full)
+
+    def library(self, folder, real_name, soname, dev_link=False):
+        """folder/real_name, a real ELF library with `soname`, plus the soname link."""
+        os.makedirs(self.path(folder), exist_ok=True)
+        shutil.copy(_compile(soname), self.path(os.path.join(folder, real_name)))
+        if soname != real_name:
+            self.link(os.path.join(folder, soname), real_name)
+        if dev_link:
+            self.link(os.path.join(folder, soname.split(".so")[0] + ".so"), soname)
+
+    def ldconfig(self):
+        """Writes <root>/etc/ld.so.cache with the real ldconfig. Returns False where that cannot
+        run (it chroots, so it needs root)."""
+        self.write("/etc/ld.so.conf", "\n".join(self.ld_conf) + "\n")
+        p = subprocess.run(["ldconfig", "-r", self.root], capture_output=True, text=True)
+        return p.returncode == 0 and os.path.exists(self.path("/etc/ld.so.cache"))
+
+    def env(self, **extra):
+        """An environment for gpucfg that names only machine paths of this root."""
+        e = {"PATH": "/usr/local/sbin:/usr/local/bin:/usr/bin:/bin", "HOME": "/root", "LD_LIBRARY_PATH": ""}
+        e.update(extra)
+        return e

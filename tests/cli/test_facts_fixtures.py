@@ -1,0 +1,198 @@
+"""`gpucfg facts --root` on fake machines built from real layouts: a CUDA 10.0 + cuDNN 7.6 tree,
+a CUDA 11.2 + cuDNN 8.1 tree (and one with mixed cuDNN sub-libraries), and a machine with two
+cuDNN copies where the wrong one wins through LD_LIBRARY_PATH."""
+import json
+import os
+
+from fakemachine import Machine
+from harness import check, expect, finish, gpucfg
+
+IS_ROOT = os.geteuid() == 0
+
+
+def facts(m, **env):
+    r = gpucfg("facts", "--json", "--root", m.root, env=m.env(**env), exact_env=True)
+    expect(r.code == 0, r.err)
+    return json.loads(r.out)
+
+
+def ldconfig(m):
+    ok = m.ldconfig()
+    if not ok and not IS_ROOT:
+        print("skipped ld.so.cache checks: `ldconfig -r` needs root")
+    expect(ok or not IS_ROOT, "ldconfig -r failed while running as root")
+    return ok
+
+
+def cuda_10_0():
+    m = Machine()
+    m.write("/etc/os-release", 'ID=ubuntu\nVERSION_ID="18.04"\n')
+    m.fixture("driver-proprietary.txt", "/proc/driver/nvidia/version")
+    t = "/usr/local/cuda-10.0"
+    m.fixture("version-10.0.txt", t + "/version.txt")
+    # An nvcc that leaves a mark if run: version.txt must be enough.
+    m.write(t + "/bin/nvcc", f"#!/bin/sh\ntouch {m.root}/nvcc-was-run\necho 'release 10.0, V10.0.130'\n", 0o755)
+    m.write(t + "/include/cuda_runtime_api.h", "#define CUDART_VERSION 10000\n")
+    m.library(t + "/lib64", "libcudart.so.10.0.130", "libcudart.so.10.0", dev_link=True)
+    m.fixture("cudnn-7.6.h", t + "/include/cudnn.h")
+    m.library(t + "/lib64", "libcudnn.so.7.6.5", "libcudnn.so.7", dev_link=True)
+    m.link("/usr/local/cuda", "cuda-10.0")
+    m.ld_conf.append(t + "/lib64")
+    return m
+
+
+@check("CUDA 10.0 + cuDNN 7.6: version.txt, cudnn.h, the proprietary driver file")
+def _():
+    m = cuda_10_0()
+    has_cache = ldconfig(m)
+    f = facts(m, PATH="/usr/local/cuda/bin:/usr/bin")
+    expect(f["root"] == m.root, f["root"])
+    expect(f["platform"]["distro"] == "ubuntu" and f["platform"]["distro_version"] == "18.04", f["platform"])
+    d = f["driver"]
+    expect(d["present"] and d["version"] == "535.104.05" and d["kernel_module"] == "proprietary", d)
+    expect(d["evidence"] == "file:/proc/driver/nvidia/version", d)
+    (t,) = f["toolkits"]
+    expect(t["realpath"] == "/usr/local/cuda-10.0" and t["version"] == "10.0.130", t)
+    expect(t["version_evidence"] == "file:/usr/local/cuda-10.0/version.txt", t)
+    expect(not os.path.exists(m.path("/nvcc-was-run")), "nvcc was run although version.txt says it all")
+    expect({"nvcc", "cudart", "cudnn"} <= set(t["components"]), t["components"])
+    expect({s["name"] for s in f["selectors"]} == {"PATH nvcc", "/usr/local/cuda"}, f["selectors"])
+    (c,) = f["cudnn"]
+    expect(c["version"] == "7.6.5" and c["header"].endswith("/include/cudnn.h") and c["location"] == "toolkit", c)
+    if has_cache:
+        r = {x["name"]: x for x in f["loader"]}
+        expect(r["libcudnn.so.7"]["chosen"] == "/usr/local/cuda-10.0/lib64/libcudnn.so.7", r.get("libcudnn.so.7"))
+        expect(r["libcudnn.so.7"]["candidates"][0]["version"] == "7.6.5", r["libcudnn.so.7"])
+        expect(r["libcudart.so.10.0"]["candidates"][0]["via"] == "ld.so.cache", r["libcudart.so.10.0"])
+
+
+def cuda_11_2(skew=False):
+    m = Machine()
+    m.fixture("driver-open.txt", "/proc/driver/nvidia/version")
+    t = "/usr/local/cuda-11.2"
+    m.write(t + "/version.json", '{"cuda": {"name": "CUDA SDK", "version": "11.2.2"},'
+                                 ' "cuda_nvcc": {"name": "CUDA NVCC", "version": "11.2.152"}}')
+    m.library(t + "/lib64", "libcudart.so.11.2.152", "libcudart.so.11.0")
+    m.fixture("cudnn_version-8.1.h", t + "/include/cudnn_version.h")
+    m.write(t + "/include/cudnn.h", '#include "cudnn_version.h"\n')
+    m.library(t + "/lib64", "libcudnn.so.8.1.0", "libcudnn.so.8")
+    m.library(t + "/lib64", "libcudnn_ops_infer.so.8.1.0", "libcudnn_ops_infer.so.8")
+    cnn = "libcudnn_cnn_infer.so.8.0.5" if skew else "libcudnn_cnn_infer.so.8.1.0"
+    m.library(t + "/lib64", cnn, "libcudnn_cnn_infer.so.8")
+    m.ld_conf.append(t + "/lib64")
+    return m
+
+
+@check("CUDA 11.2 + cuDNN 8.1: version.json, cudnn_version.h, the open driver file")
+def _():
+    m = cuda_11_2()
+    has_cache = ldconfig(m)
+    f = facts(m)
+    expect(f["driver"]["version"] == "580.159.04" and f["driver"]["kernel_module"] == "open", f["driver"])
+    (t,) = f["toolkits"]
+    expect(t["version"] == "11.2.2" and t["readings"][1]["value"] == "11.2.152", t)
+    expect(t["found_by"] == ["/usr/local/cuda*"] and f["selectors"] == [], (t, f["selectors"]))
+    (c,) = f["cudnn"]
+    expect(c["version"] == "8.1.0" and c["header"].endswith("cudnn_version.h") and not c["problems"], c)
+    expect(len(c["libraries"]) == 6, c["libraries"])
+    if has_cache:
+        r = {x["name"]: x for x in f["loader"]}
+        expect("libcudart.so.11.0" in r and r["libcudart.so.11.0"]["chosen"].startswith("/usr/local/cuda-11.2/"), r)
+
+
+@check("mixed cuDNN sub-libraries are reported as version skew")
+def _():
+    f = facts(cuda_11_2(skew=True))
+    (c,) = f["cudnn"]
+    expect(any("sub-library version skew" in p and "8.0.5" in p for p in c["problems"]), c["problems"])
+    expect(any("sub-library version skew" in w for w in f["warnings"]), f["warnings"])
+
+
+def two_copies():
+    m = Machine()
+    new = "/usr/local/cuda-12.2"
+    m.write(new + "/version.json", '{"cuda": {"name": "CUDA SDK", "version": "12.2.2"}}')
+    m.write(new + "/bin/nvcc", "#!/bin/sh\nexit 1\n", 0o755)
+    m.library(new + "/lib64", "libcudart.so.12.2.140", "libcudart.so.12")
+    m.write(new + "/include/cudnn_version.h", "#define CUDNN_MAJOR 8\n#define CUDNN_MINOR 9\n#define CUDNN_PATCHLEVEL 7\n")
+    m.library(new + "/lib64", "libcudnn.so.8.9.7", "libcudnn.so.8")
+    old = "/usr/local/cuda-11.8"
+    m.write(old + "/version.json", '{"cuda": {"name": "CUDA SDK", "version": "11.8.0"}}')
+    m.link("/usr/local/cuda", "cuda-12.2")
+    # The stale copy someone put on LD_LIBRARY_PATH years ago.
+    m.library("/opt/old-cudnn/lib64", "libcudnn.so.8.1.0", "libcudnn.so.8")
+    # A pip wheel's copy in the user's site-packages.
+    site = "/home/u/.local/lib/python3.10/site-packages"
+    m.library(site + "/nvidia/cudnn/lib", "libcudnn.so.8", "libcudnn.so.8")
+    m.write(site + "/nvidia_cudnn_cu12-8.9.2.26.dist-info/METADATA", "Name: nvidia-cudnn-cu12\n")
+    m.ld_conf.append(new + "/lib64")
+    return m
+
+
+@check("two cuDNN copies, the old one wins through LD_LIBRARY_PATH; selectors disagree")
+def _():
+    m = two_copies()
+    has_cache = ldconfig(m)
+    f = facts(m, LD_LIBRARY_PATH="/opt/old-cudnn/lib64", CUDA_HOME="/usr/local/cuda-11.8",
+              PATH="/usr/local/cuda/bin:/usr/bin", HOME="/home/u")
+    copies = {c["lib_dir"]: c for c in f["cudnn"]}
+    expect(copies["/usr/local/cuda-12.2/lib64"]["version"] == "8.9.7", copies)
+    expect(copies["/opt/old-cudnn/lib64"]["version"] == "8.1.0", copies)
+    py = [c for c in f["cudnn"] if c["location"] == "python"]
+    expect(py and py[0]["version"] == "8.9.2.26" and "dist-info" in py[0]["version_evidence"], f["cudnn"])
+    (r,) = [x for x in f["loader"] if x["name"] == "libcudnn.so.8"]
+    expect(r["chosen"] == "/opt/old-cudnn/lib64/libcudnn.so.8", r)
+    expect(r["candidates"][0]["via"] == "LD_LIBRARY_PATH /opt/old-cudnn/lib64", r["candidates"][0])
+    expect(r["candidates"][0]["version"] == "8.1.0", r["candidates"][0])
+    if has_cache:
+        expect(any(c["version"] == "8.9.7" and c["via"] == "ld.so.cache" for c in r["candidates"]), r["candidates"])
+    expect(any(w.startswith("libcudnn.so.8: ") and "/opt/old-cudnn" in w for w in f["warnings"]), f["warnings"])
+    expect(any("selectors disagree" in w and "CUDA_HOME -> /usr/local/cuda-11.8" in w for w in f["warnings"]),
+           f["warnings"])
+    # `why` tells the same story for a person.
+    w = gpucfg("why", "libcudnn.so.8", "--root", m.root,
+               env=m.env(LD_LIBRARY_PATH="/opt/old-cudnn/lib64", HOME="/home/u"), exact_env=True)
+    expect(w.code == 0 and "* /opt/old-cudnn/lib64/libcudnn.so.8" in w.out and "version 8.1.0" in w.out, w.out)
+
+
+@check("no driver on a machine is a normal answer")
+def _():
+    m = Machine()
+    f = facts(m)
+    expect(not f["driver"]["present"] and "no NVIDIA driver" in f["driver"]["absent_reason"], f["driver"])
+    expect(f["toolkits"] == [] and f["cudnn"] == [], f)
+
+
+@check("why a library that is nowhere exits 1 and says so")
+def _():
+    m = Machine()
+    r = gpucfg("why", "libcudnn.so.9", "--root", m.root, env=m.env(), exact_env=True)
+    expect(r.code == 1 and "not found" in r.out, r.out)
+
+
+@check("a FIFO where a file should be does not hang the probe")
+def _():
+    m = Machine()
+    os.makedirs(m.path("/proc/driver/nvidia"))
+    os.mkfifo(m.path("/proc/driver/nvidia/version"))
+    r = gpucfg("facts", "--root", m.root, env=m.env(), timeout=10, exact_env=True)
+    expect(r.code == 0 and r.seconds < 2, f"{r.code} {r.seconds}")
+
+
+@check("--frameworks asks each Python on PATH, within its timeout")
+def _():
+    m = Machine()
+    m.write("/usr/bin/python3", "#!/bin/sh\necho '{\"python\": \"3.10.12\", \"executable\": \"/usr/bin/python3\", "
+            "\"torch\": {\"version\": \"2.1.0+cu118\", \"cuda\": \"11.8\", \"cudnn\": \"8700\", \"gpu\": false}}'\n", 0o755)
+    m.write("/opt/slow/bin/python3", "#!/bin/sh\nsleep 20\n", 0o755)
+    r = gpucfg("facts", "--json", "--frameworks", "--timeout", "1", "--root", m.root,
+               env=m.env(PATH="/usr/bin:/opt/slow/bin"), exact_env=True)
+    expect(r.code == 0 and r.seconds < 5, f"{r.code} {r.seconds:.1f}s {r.err}")
+    envs = {e["interpreter"]: e for e in json.loads(r.out)["frameworks"]}
+    torch = envs["/usr/bin/python3"]["builds"][0]
+    expect(torch == {"name": "torch", "version": "2.1.0+cu118", "cuda": "11.8", "cudnn": "8700",
+                     "gpu_visible": False, "error": ""}, torch)
+    expect(envs["/opt/slow/bin/python3"]["error"].startswith("timed out"), envs)
+
+
+finish()
