@@ -82,6 +82,27 @@ public:
     return is_file(path) && ::access(real(resolve(path)).c_str(), X_OK) == 0;
   }
 
+  std::optional<FileStat> lstat(const std::string& path) const override {
+    struct stat st{};
+    if (::lstat(host_path(path).c_str(), &st) != 0) return std::nullopt;
+    FileStat f;
+    switch (st.st_mode & S_IFMT) {
+    case S_IFREG: f.kind = "file"; break;
+    case S_IFLNK: f.kind = "symlink"; break;
+    case S_IFDIR: f.kind = "dir"; break;
+    default: f.kind = "other";
+    }
+    f.size = static_cast<std::uint64_t>(st.st_size);
+    f.mtime_ns = static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
+    f.mode = st.st_mode & 07777;
+    return f;
+  }
+
+  std::string host_path(const std::string& path) const override {
+    std::string dir = resolve(dirname(path));
+    return real(join(dir, basename(path)));
+  }
+
   std::optional<std::string> read_link(const std::string& path) const override {
     char buf[4096];
     ssize_t n = ::readlink(real(path).c_str(), buf, sizeof buf - 1);

@@ -6,12 +6,20 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 namespace gpucfg::probe {
+
+struct FileStat {
+  std::string kind;  // file | symlink | dir | other
+  std::uint64_t size = 0;
+  std::int64_t mtime_ns = 0;
+  unsigned mode = 0;  // permission bits
+};
 
 struct RunResult {
   int exit_code = -1; // -1: could not start or timed out
@@ -35,6 +43,11 @@ public:
   virtual bool is_dir(const std::string& path) const = 0;
   virtual bool is_file(const std::string& path) const = 0;
   virtual bool is_executable(const std::string& path) const = 0;
+  // lstat of the last component (links in the folders above are followed); nullopt: absent.
+  virtual std::optional<FileStat> lstat(const std::string& path) const = 0;
+  // The path on this computer's file system for a machine path (the root joined in front, the
+  // folders above the last component resolved), for code that must open it itself.
+  virtual std::string host_path(const std::string& path) const = 0;
   // A symbolic link's target as written, or nullopt when `path` is no link.
   virtual std::optional<std::string> read_link(const std::string& path) const = 0;
   // The machine path with every link followed (inside the root); `path` itself when it cannot be

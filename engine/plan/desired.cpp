@@ -1,0 +1,191 @@
+// From a Stack to the list of paths it wants and how each should be. Pure.
+#include <fnmatch.h>
+
+#include "plan/env_render.hpp"
+#include "plan/planner.hpp"
+#include "platform/platform.hpp"
+#include "util/sha256.hpp"
+#include "util/strings.hpp"
+
+namespace gpucfg::plan {
+namespace {
+
+bool linux_platform(const manifest::Stack& s) { return s.platform->os() == platform::Os::linux; }
+
+std::string loader_conf(const manifest::Stack& s) { return "/etc/ld.so.conf.d/gpucfg-" + s.metadata.name + ".conf"; }
+
+std::string parent(const std::string& p) {
+  auto pos = p.find_last_of("/\\");
+  return pos == std::string::npos ? p : p.substr(0, pos);
+}
+
+std::string base(const std::string& p) {
+  auto pos = p.find_last_of("/\\");
+  return pos == std::string::npos ? p : p.substr(pos + 1);
+}
+
+std::string source_dir(const std::optional<manifest::Source>& src) {
+  if (src && src->kind == manifest::Source::Kind::directory && !src->artifacts.empty())
+    return src->artifacts.front().location;
+  return {};
+}
+
+// cuDNN placement rules; without any, the package's include/ and lib*/ go to the same places.
+std::vector<std::pair<std::string, std::string>> place_rules(const manifest::Stack& s) {
+  std::vector<std::pair<std::string, std::string>> rules;
+  const auto& c = *s.cudnn;
+  for (const auto& p : c.place) rules.emplace_back(p.from, p.to.value);
+  if (rules.empty()) {
+    std::string pre = c.prefix.value;
+    rules = {{"include/cudnn*.h", pre + "/include"}, {"lib/libcudnn*", pre + "/lib64"}, {"lib64/libcudnn*", pre + "/lib64"}};
+  }
+  return rules;
+}
+
+}  // namespace
+
+Wanted wanted(const manifest::Stack& s, const std::string& home) {
+  Wanted w;
+  if (s.cuda) {
+    w.paths.push_back(s.cuda->prefix.value);
+    if (s.cuda->active && linux_platform(s)) w.paths.push_back("/usr/local/cuda");
+  }
+  if (s.cudnn)
+    if (auto dir = source_dir(s.cudnn->source); !dir.empty()) w.source_dirs.push_back(dir);
+  for (const auto& f : s.files) {
+    w.paths.push_back(f.path.value);
+    if (f.op == manifest::FileEntry::Op::copy && !util::starts_with(f.source.value, "http"))
+      w.paths.push_back(util::starts_with(f.source.value, "file://") ? f.source.value.substr(7) : f.source.value);
+  }
+  if (linux_platform(s)) {
+    for (const char* scope : {"system", "user"}) {
+      auto files = env_files(scope, home);
+      w.paths.push_back(files.profile);
+      w.paths.push_back(files.environment);
+    }
+    w.paths.push_back(loader_conf(s));
+  }
+  return w;
+}
+
+std::vector<Desired> desired_state(const manifest::Stack& s, const Observed& observed) {
+  std::vector<Desired> out;
+  const bool linux = linux_platform(s);
+  if (s.cuda) {
+    const auto& c = *s.cuda;
+    bool adopt = c.source && c.source->kind == manifest::Source::Kind::adopt;
+    Desired d{c.prefix.value, "tree", "", source_dir(c.source), "", "", "", "toolkit",
+              "CUDA " + c.version.value.str() + " in " + c.prefix.value, "cuda.version", c.version.mark.str()};
+    d.needs_source = !adopt && d.from.empty();
+    if (adopt) d.kind = "adopt";
+    out.push_back(d);
+    if (c.active && linux)
+      out.push_back({"/usr/local/cuda", "symlink", "", "", "", c.prefix.value, "", "active-toolkit",
+                     "the active toolkit: /usr/local/cuda -> " + c.prefix.value, "cuda.active", c.mark.str()});
+  }
+  if (s.cudnn) {
+    const auto& c = *s.cudnn;
+    std::string dir = source_dir(c.source);
+    bool adopt = c.source && c.source->kind == manifest::Source::Kind::adopt;
+    std::string what = "cuDNN " + c.version.value.str();
+    if (adopt) {
+      out.push_back({c.prefix.value, "adopt-cudnn", "", "", "", "", "", "cudnn", what + " in " + c.prefix.value,
+                     "cudnn.source: adopt", c.version.mark.str()});
+    } else if (dir.empty()) {
+      // No package to list yet: one entry per placement rule says what goes where.
+      for (const auto& [from, to] : place_rules(s)) {
+        Desired d{to + (linux ? "/" : "\\") + base(from), "file", "", "", "", "", "", "cudnn",
+                  what + ": " + from + " -> " + to, "cudnn.place", c.mark.str()};
+        d.needs_source = true;
+        out.push_back(d);
+      }
+    } else {
+      auto it = observed.sources.find(dir);
+      for (const auto& [glob, to] : place_rules(s)) {
+        if (it == observed.sources.end()) break;
+        for (const auto& f : it->second)
+          if (fnmatch(glob.c_str(), f.relative.c_str(), FNM_PATHNAME) == 0) {
+            std::string dest = to + "/" + base(f.relative);
+            if (f.kind == "symlink")
+              out.push_back({dest, "symlink", "", "", "", f.link_target, "", "cudnn", what + ": " + f.relative,
+                             "cudnn.place " + glob, c.mark.str()});
+            else
+              out.push_back({dest, "file", "", dir + "/" + f.relative, "", "", "0644", "cudnn", what + ": " + f.relative,
+                             "cudnn.place " + glob, c.mark.str()});
+          }
+      }
+    }
+  }
+  for (const auto& f : s.files) {
+    Desired d;
+    d.path = f.path.value;
+    d.resource = "file";
+    d.origin = f.path.mark.str();
+    d.why = f.why;
+    d.mode = f.mode;
+    switch (f.op) {
+    case manifest::FileEntry::Op::copy:
+      d.kind = "file";
+      d.from = util::starts_with(f.source.value, "file://") ? f.source.value.substr(7) : f.source.value;
+      d.sha256 = f.sha256;
+      d.summary = "copy of " + f.source.value;
+      break;
+    case manifest::FileEntry::Op::alias:
+      // An alias is the same library under another name: a link on Linux, a copy on Windows
+      // (creating symbolic links there needs a privilege most accounts lack).
+      if (linux) {
+        d.kind = "symlink";
+        d.link_target = f.source.value;
+      } else {
+        d.kind = "file";
+        d.from = f.source.value.find('\\') == std::string::npos ? parent(f.path.value) + "\\" + f.source.value
+                                                                 : f.source.value;
+      }
+      d.summary = "alias of " + f.source.value;
+      break;
+    case manifest::FileEntry::Op::symlink:
+      d.kind = "symlink";
+      d.link_target = f.source.value;
+      d.summary = "link to " + f.source.value;
+      break;
+    case manifest::FileEntry::Op::absent:
+      d.kind = "absent";
+      d.summary = "must not exist";
+      break;
+    }
+    out.push_back(d);
+  }
+  if (linux) {
+    for (const char* scope : {"system", "user"}) {
+      auto files = env_files(scope, observed.home);
+      for (auto [path, content] : {std::pair{files.profile, render_profile(s.env, scope, s.metadata.name)},
+                                   std::pair{files.environment, render_environment_d(s.env, scope, s.metadata.name)}}) {
+        if (content.empty()) continue;
+        out.push_back({path, "file", content, "", util::sha256_hex(content), "", "0644", "env",
+                       "environment (" + std::string(scope) + "): " + std::to_string(s.env.size()) + " variable(s)",
+                       "env", s.env.front().mark.str()});
+      }
+    }
+    if (!s.loader_paths.empty()) {
+      std::string content = "# Managed by gpucfg for '" + s.metadata.name + "'.\n";
+      for (const auto& p : s.loader_paths) content += p.value + "\n";
+      out.push_back({loader_conf(s), "file", content, "", util::sha256_hex(content), "", "0644", "loader",
+                     "loader paths: " + std::to_string(s.loader_paths.size()), "loader.paths",
+                     s.loader_paths.front().mark.str()});
+    }
+  } else {
+    for (const auto& v : s.env) {
+      std::string value;
+      if (v.set) value = "= " + v.set->value;
+      else if (v.unset) value = "(unset)";
+      for (const auto& p : v.prepend) value += (value.empty() ? "prepend " : ", ") + p.value;
+      for (const auto& p : v.append) value += (value.empty() ? "append " : ", ") + p.value;
+      for (const auto& p : v.remove) value += (value.empty() ? "remove " : ", ") + p.value;
+      out.push_back({"env:" + v.name, "setenv", value, "", "", "", "", "env", v.name + " " + value,
+                     "env." + v.name + " (" + v.scope + " scope)", v.mark.str()});
+    }
+  }
+  return out;
+}
+
+}  // namespace gpucfg::plan

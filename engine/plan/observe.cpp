@@ -1,0 +1,91 @@
+#include "plan/observe.hpp"
+
+#include <cstdio>
+
+#include "plan/plan_json.hpp"
+#include "util/sha256.hpp"
+
+namespace gpucfg::plan {
+namespace {
+
+std::string octal(unsigned mode) {
+  char buf[8];
+  std::snprintf(buf, sizeof buf, "%04o", mode);
+  return buf;
+}
+
+void list_tree(const probe::Host& host, const std::string& dir, const std::string& rel, int depth,
+               std::vector<SourceFile>& out) {
+  if (depth > 8) return;
+  for (const auto& name : host.list(probe::join(dir, rel))) {
+    std::string r = rel.empty() ? name : rel + "/" + name;
+    auto st = host.lstat(probe::join(dir, r));
+    if (!st) continue;
+    if (st->kind == "dir") list_tree(host, dir, r, depth + 1, out);
+    else if (st->kind == "symlink") out.push_back({r, "symlink", host.read_link(probe::join(dir, r)).value_or(""), 0});
+    else if (st->kind == "file") out.push_back({r, "file", "", st->size});
+  }
+}
+
+}  // namespace
+
+Generation read_current_generation(const probe::Host& host) {
+  auto text = host.read(std::string(k_state_dir) + "/current.json");
+  if (!text) return {};
+  auto j = nlohmann::json::parse(*text, nullptr, false);
+  if (j.is_discarded()) return {};
+  try {
+    return j.get<Generation>();
+  } catch (const nlohmann::json::exception&) {
+    return {};
+  }
+}
+
+Observed observe(const probe::Host& host, const Wanted& wanted, bool checksum) {
+  Observed o;
+  o.live = true;
+  o.home = host.env("HOME").value_or("/root");
+  o.current = read_current_generation(host);
+  auto recorded = [&](const std::string& path) -> const ManagedEntry* {
+    for (const auto& e : o.current.entries)
+      if (e.path == path) return &e;
+    return nullptr;
+  };
+  for (const auto& path : wanted.paths) {
+    PathState ps;
+    auto st = host.lstat(path);
+    if (st) {
+      ps.kind = st->kind;
+      if (st->kind == "symlink") ps.link_target = host.read_link(path).value_or("");
+      if (st->kind == "file") {
+        ps.size = st->size;
+        ps.mtime_ns = st->mtime_ns;
+        ps.mode = octal(st->mode);
+        // Unchanged since gpucfg wrote it (same size and mtime): trust the recorded hash.
+        const ManagedEntry* e = recorded(path);
+        if (!checksum && e && e->kind == "file" && e->size == st->size && e->mtime_ns == st->mtime_ns)
+          ps.sha256 = e->sha256;
+        else
+          ps.sha256 = util::sha256_file(host.host_path(path)).value_or("");
+      }
+    }
+    o.paths[path] = ps;
+  }
+  for (const auto& dir : wanted.source_dirs) {
+    std::vector<SourceFile> files;
+    list_tree(host, dir, "", 0, files);
+    for (const auto& f : files)
+      if (f.kind == "file") {
+        std::string p = probe::join(dir, f.relative);
+        PathState ps;
+        ps.kind = "file";
+        ps.size = f.size;
+        ps.sha256 = util::sha256_file(host.host_path(p)).value_or("");
+        o.paths[p] = ps;
+      }
+    o.sources[dir] = files;
+  }
+  return o;
+}
+
+}  // namespace gpucfg::plan

@@ -1,0 +1,14 @@
+#include "plan/plan_json.hpp"
+
+namespace gpucfg::plan {
+
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Check, name, outcome, detail, source)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Action, op, resource, path, change, summary, reason, origin, content,
+                                                from, sha256, mode, link_target, details)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Plan, format_version, manifest, files, platform, root, facts_source,
+                                                fingerprint, checks, actions, errors, warnings, notes)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(ManagedEntry, path, kind, sha256, link_target, mode, size, mtime_ns,
+                                                resource, manifest)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Generation, number, manifest, created, plan_fingerprint, entries)
+
+}  // namespace gpucfg::plan

@@ -1,0 +1,61 @@
+#include "util/sha256.hpp"
+
+#include <cstdio>
+#include <fcntl.h>
+#include <memory>
+#include <unistd.h>
+#include <vector>
+
+#include <openssl/evp.h>
+
+namespace gpucfg::util {
+namespace {
+
+std::string hex(const unsigned char* d, unsigned n) {
+  static const char digits[] = "0123456789abcdef";
+  std::string s;
+  for (unsigned i = 0; i < n; ++i) {
+    s += digits[d[i] >> 4];
+    s += digits[d[i] & 15];
+  }
+  return s;
+}
+
+struct CtxFree {
+  void operator()(EVP_MD_CTX* c) const { EVP_MD_CTX_free(c); }
+};
+
+}  // namespace
+
+std::string sha256_hex(const std::string& data) {
+  unsigned char out[EVP_MAX_MD_SIZE];
+  unsigned n = 0;
+  EVP_Digest(data.data(), data.size(), out, &n, EVP_sha256(), nullptr);
+  return hex(out, n);
+}
+
+std::optional<std::string> sha256_file(const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return std::nullopt;
+  std::unique_ptr<EVP_MD_CTX, CtxFree> ctx(EVP_MD_CTX_new());
+  EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr);
+  std::vector<char> buf(1 << 20);
+  bool ok = true;
+  for (;;) {
+    ssize_t r = ::read(fd, buf.data(), buf.size());
+    if (r == 0) break;
+    if (r < 0) {
+      ok = false;
+      break;
+    }
+    EVP_DigestUpdate(ctx.get(), buf.data(), static_cast<std::size_t>(r));
+  }
+  ::close(fd);
+  if (!ok) return std::nullopt;
+  unsigned char out[EVP_MAX_MD_SIZE];
+  unsigned n = 0;
+  EVP_DigestFinal_ex(ctx.get(), out, &n);
+  return hex(out, n);
+}
+
+}  // namespace gpucfg::util
