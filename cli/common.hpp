@@ -15,9 +15,11 @@ namespace gpucfg::cli {
 
 // Exit codes, documented in README.md ("Exit codes") and checked by tests/cli.
 enum Exit : int {
-  k_ok = 0,     // success; for validate: no errors (warnings allowed unless --strict)
-  k_error = 1,  // invalid input or a failed operation; nothing was changed
-  k_usage = 64, // bad command line (EX_USAGE)
+  k_ok = 0,      // success; for validate: no errors (warnings allowed unless --strict)
+  k_error = 1,   // invalid input or a failed operation; nothing was changed
+  k_changes = 2, // plan --detailed-exitcode: the plan has changes
+  k_verify = 3,  // verify: a check failed (reserved)
+  k_usage = 64,  // bad command line (EX_USAGE)
 };
 
 struct Context {
@@ -34,5 +36,11 @@ void add_validate(CLI::App& app, int& exit_code);
 void add_show(CLI::App& app, int& exit_code);
 void add_facts(CLI::App& app, int& exit_code);
 void add_why(CLI::App& app, int& exit_code);
+void add_plan(CLI::App& app, int& exit_code);
+void add_apply(CLI::App& app, int& exit_code);
+void add_rollback(CLI::App& app, int& exit_code);
+void add_destroy(CLI::App& app, int& exit_code);
+void add_history(CLI::App& app, int& exit_code);
+void add_env(CLI::App& app, int& exit_code);
 
 } // namespace gpucfg::cli

@@ -23,6 +23,12 @@ int main(int argc, char** argv) {
   add_show(app, exit_code);
   add_facts(app, exit_code);
   add_why(app, exit_code);
+  add_plan(app, exit_code);
+  add_apply(app, exit_code);
+  add_rollback(app, exit_code);
+  add_destroy(app, exit_code);
+  add_history(app, exit_code);
+  add_env(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

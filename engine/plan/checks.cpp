@@ -1,10 +1,10 @@
 // Prerequisite checks: what the plan depends on but does not change. Pure; every verdict says
 // its reasoning ("driver 456.71 < 460.82 required by CUDA 11.2 on windows-x86_64").
-#include <algorithm>
-
 #include "plan/planner.hpp"
 #include "platform/platform.hpp"
 #include "util/strings.hpp"
+
+#include <algorithm>
 
 namespace gpucfg::plan {
 namespace {
@@ -17,19 +17,24 @@ void add(Plan& plan, const std::string& name, const std::string& outcome, const 
   if (outcome == "fail") plan.errors.push_back(name + ": " + detail);
 }
 
-std::optional<Version> ver(const std::string& s) { return Version::parse(s); }
+std::optional<Version> ver(const std::string& s) {
+  return Version::parse(s);
+}
 
 void platform_check(const PlanInput& in, Plan& plan) {
   const auto& s = in.stack;
   const std::string& id = in.facts.platform.id;
   if (s.framework)
-    if (auto* rule = in.kb.platform_rule(s.framework->name, s.framework->version, id); rule && !rule->supported)
+    if (auto* rule = in.kb.platform_rule(s.framework->name, s.framework->version, id);
+        rule && !rule->supported)
       return add(plan, "platform", "fail", id + ": " + rule->why, rule->source.cite());
   std::vector<std::string> ids;
-  for (const auto& p : s.requires_.platforms) ids.push_back(p.value);
+  for (const auto& p : s.requires_.platforms)
+    ids.push_back(p.value);
   if (!ids.empty() && std::find(ids.begin(), ids.end(), id) == ids.end())
     return add(plan, "platform", "fail", id + " is not among " + util::join(ids, ", "));
-  add(plan, "platform", "pass", id + (ids.empty() ? " (the manifest names no platforms)" : " is supported"));
+  add(plan, "platform", "pass",
+      id + (ids.empty() ? " (the manifest names no platforms)" : " is supported"));
 }
 
 void driver_check(const PlanInput& in, Plan& plan) {
@@ -38,20 +43,26 @@ void driver_check(const PlanInput& in, Plan& plan) {
   std::string os = s.platform->os_name();
   std::optional<Version> cuda;
   std::string cuda_text;
-  if (s.cuda) cuda = s.cuda->version.value;
-  else if (s.framework && s.framework->cuda) cuda = s.framework->cuda->value;
+  if (s.cuda)
+    cuda = s.cuda->version.value;
+  else if (s.framework && s.framework->cuda)
+    cuda = s.framework->cuda->value;
   auto req = std::find_if(s.requires_.driver.begin(), s.requires_.driver.end(),
                           [&](const auto& r) { return r.os == os; });
   if (!d.present) {
     std::string need = req != s.requires_.driver.end() ? " " + req->range.str() : "";
     return add(plan, "driver", "warn",
-               "no NVIDIA driver on this machine: the stack can be installed, but nothing runs on a GPU until a driver" +
+               "no NVIDIA driver on this machine: the stack can be installed, but nothing runs on "
+               "a GPU until a driver" +
                    need + " is installed (gpucfg never installs drivers)");
   }
   auto have = ver(d.version);
-  if (!have) return add(plan, "driver", "unknown", "driver version '" + d.version + "' is not a version");
+  if (!have)
+    return add(plan, "driver", "unknown", "driver version '" + d.version + "' is not a version");
   if (req != s.requires_.driver.end() && !req->range.contains(*have))
-    return add(plan, "driver", "fail", "driver " + d.version + " is outside " + req->range.str() + " (requires.driver." + os + ")",
+    return add(plan, "driver", "fail",
+               "driver " + d.version + " is outside " + req->range.str() + " (requires.driver." +
+                   os + ")",
                req->mark.str());
   if (cuda) {
     const auto* row = in.kb.toolkit_driver(*cuda);
@@ -61,21 +72,29 @@ void driver_check(const PlanInput& in, Plan& plan) {
     if (floor && min && *min < *floor) floor = min;
     std::string label = row ? "CUDA " + row->label : "CUDA " + cuda->str();
     if (floor && *have < *floor)
-      return add(plan, "driver", "fail", "driver " + d.version + " < " + floor->str() + " required by CUDA " +
-                                             std::to_string(cuda->major()) + ".x on " + in.facts.platform.id,
+      return add(plan, "driver", "fail",
+                 "driver " + d.version + " < " + floor->str() + " required by CUDA " +
+                     std::to_string(cuda->major()) + ".x on " + in.facts.platform.id,
                  compat->source.cite());
     if (!floor && min && *have < *min)
-      return add(plan, "driver", "fail", "driver " + d.version + " < " + min->str() + " required by " + label + " on " +
-                                             in.facts.platform.id, row->source.cite());
+      return add(plan, "driver", "fail",
+                 "driver " + d.version + " < " + min->str() + " required by " + label + " on " +
+                     in.facts.platform.id,
+                 row->source.cite());
     if (min && *have < *min)
-      return add(plan, "driver", "warn", "driver " + d.version + " < " + min->str() + " of " + label +
-                                             ": runs through minor-version compatibility only (no PTX JIT of newer code)",
+      return add(plan, "driver", "warn",
+                 "driver " + d.version + " < " + min->str() + " of " + label +
+                     ": runs through minor-version compatibility only (no PTX JIT of newer code)",
                  row->source.cite());
     if (min)
-      return add(plan, "driver", "pass", "driver " + d.version + " >= " + min->str() + " required by " + label + " on " +
-                                             in.facts.platform.id, row->source.cite());
+      return add(plan, "driver", "pass",
+                 "driver " + d.version + " >= " + min->str() + " required by " + label + " on " +
+                     in.facts.platform.id,
+                 row->source.cite());
   }
-  add(plan, "driver", "pass", "driver " + d.version + (req != s.requires_.driver.end() ? " within " + req->range.str() : ""));
+  add(plan, "driver", "pass",
+      "driver " + d.version +
+          (req != s.requires_.driver.end() ? " within " + req->range.str() : ""));
 }
 
 void gpu_checks(const PlanInput& in, Plan& plan) {
@@ -83,8 +102,9 @@ void gpu_checks(const PlanInput& in, Plan& plan) {
   const auto& gpus = in.facts.driver.gpus;
   if (gpus.empty()) {
     if (s.requires_.compute_capability)
-      add(plan, "gpu", "unknown", "no GPU in the facts; compute capability " +
-                                      s.requires_.compute_capability->value.str() + " not checked");
+      add(plan, "gpu", "unknown",
+          "no GPU in the facts; compute capability " + s.requires_.compute_capability->value.str() +
+              " not checked");
     return;
   }
   for (const auto& g : gpus) {
@@ -96,20 +116,26 @@ void gpu_checks(const PlanInput& in, Plan& plan) {
     }
     std::string sm = "sm_" + std::to_string(cc->major()) + std::to_string(cc->minor());
     if (s.requires_.compute_capability && !s.requires_.compute_capability->value.contains(*cc)) {
-      add(plan, name, "fail", g.name + ", " + sm + ": outside compute_capability " +
-                                  s.requires_.compute_capability->value.str(),
+      add(plan, name, "fail",
+          g.name + ", " + sm + ": outside compute_capability " +
+              s.requires_.compute_capability->value.str(),
           s.requires_.compute_capability->mark.str());
       continue;
     }
     if (s.cuda)
-      if (const auto* a = in.kb.arch(*cc); a && a->removed && s.cuda->version.value.truncated(2) >= *a->removed && !a->renamed_to) {
-        add(plan, name, "fail", g.name + ", " + sm + ": CUDA " + s.cuda->version.value.str() +
-                                    " cannot target it (removed in " + a->removed->str() + ")", a->source.cite());
+      if (const auto* a = in.kb.arch(*cc);
+          a && a->removed && s.cuda->version.value.truncated(2) >= *a->removed && !a->renamed_to) {
+        add(plan, name, "fail",
+            g.name + ", " + sm + ": CUDA " + s.cuda->version.value.str() +
+                " cannot target it (removed in " + a->removed->str() + ")",
+            a->source.cite());
         continue;
       }
-    add(plan, name, "pass", g.name + ", " + sm + (s.requires_.compute_capability
-                                                      ? " within " + s.requires_.compute_capability->value.str()
-                                                      : ""));
+    add(plan, name, "pass",
+        g.name + ", " + sm +
+            (s.requires_.compute_capability
+                 ? " within " + s.requires_.compute_capability->value.str()
+                 : ""));
   }
 }
 
@@ -118,13 +144,16 @@ void compiler_checks(const PlanInput& in, Plan& plan) {
   std::string os = s.platform->os_name();
   for (const auto& hc : s.requires_.host_compiler) {
     if (hc.os != os) continue;
-    std::string want = hc.compiler == "gcc" ? "g++" : hc.compiler == "clang" ? "clang++" : hc.compiler;
+    std::string want = hc.compiler == "gcc"     ? "g++"
+                       : hc.compiler == "clang" ? "clang++"
+                                                : hc.compiler;
     const probe::Compiler* found = nullptr;
     for (const auto& c : in.facts.compilers)
       if (c.name == want || c.name == hc.compiler) found = found ? found : &c;
     std::string label = "host compiler";
     if (!found) {
-      add(plan, label, "warn", "no " + hc.compiler + " found; nvcc needs one " + hc.range.str() + " to compile",
+      add(plan, label, "warn",
+          "no " + hc.compiler + " found; nvcc needs one " + hc.range.str() + " to compile",
           hc.mark.str());
       continue;
     }
@@ -134,16 +163,19 @@ void compiler_checks(const PlanInput& in, Plan& plan) {
       continue;
     }
     if (!hc.range.contains(*v)) {
-      add(plan, label, "fail", hc.compiler + " " + found->version + " is outside " + hc.range.str() +
-                                   " (requires.host_compiler." + os + ")", hc.mark.str());
+      add(plan, label, "fail",
+          hc.compiler + " " + found->version + " is outside " + hc.range.str() +
+              " (requires.host_compiler." + os + ")",
+          hc.mark.str());
       continue;
     }
-    add(plan, label, "pass", hc.compiler + " " + found->version + " within " + hc.range.str() +
-                                 (found->evidence.empty() ? "" : " [" + found->evidence + "]"));
+    add(plan, label, "pass",
+        hc.compiler + " " + found->version + " within " + hc.range.str() +
+            (found->evidence.empty() ? "" : " [" + found->evidence + "]"));
   }
 }
 
-}  // namespace
+} // namespace
 
 void run_checks(const PlanInput& in, Plan& plan) {
   platform_check(in, plan);
@@ -156,7 +188,8 @@ std::string apply_assumptions(probe::Facts& facts, const std::string& assume) {
   if (assume.empty()) return {};
   for (const auto& item : util::split(assume, ',')) {
     auto eq = item.find('=');
-    std::string key = util::trim(item.substr(0, eq)), value = eq == std::string::npos ? "" : util::trim(item.substr(eq + 1));
+    std::string key = util::trim(item.substr(0, eq)),
+                value = eq == std::string::npos ? "" : util::trim(item.substr(eq + 1));
     if (value.empty()) return "--assume: '" + item + "' is not key=value";
     if (key == "driver") {
       if (!util::Version::parse(value)) return "--assume driver=" + value + ": not a version";
@@ -166,12 +199,15 @@ std::string apply_assumptions(probe::Facts& facts, const std::string& assume) {
     } else if (key == "gpu") {
       // sm_86 or 8.6
       std::string cc = value;
-      if (util::starts_with(cc, "sm_") && cc.size() >= 5) cc = cc.substr(3, cc.size() - 4) + "." + cc.substr(cc.size() - 1);
+      if (util::starts_with(cc, "sm_") && cc.size() >= 5)
+        cc = cc.substr(3, cc.size() - 4) + "." + cc.substr(cc.size() - 1);
       if (!util::Version::parse(cc)) return "--assume gpu=" + value + ": use sm_86 or 8.6";
       facts.driver.gpus = {{0, "assumed GPU", "", cc, 0}};
     } else if (key == "platform") {
       const platform::Platform* p = platform::find(value);
-      if (!p) return "--assume platform=" + value + ": unknown platform" + util::did_you_mean(value, platform::known_ids());
+      if (!p)
+        return "--assume platform=" + value + ": unknown platform" +
+               util::did_you_mean(value, platform::known_ids());
       facts.platform.id = p->id();
       facts.platform.os = p->os_name();
       facts.platform.arch = p->arch();
@@ -182,4 +218,4 @@ std::string apply_assumptions(probe::Facts& facts, const std::string& assume) {
   return {};
 }
 
-}  // namespace gpucfg::plan
+} // namespace gpucfg::plan

@@ -1,18 +1,22 @@
 // From a Stack to the list of paths it wants and how each should be. Pure.
-#include <fnmatch.h>
-
 #include "plan/env_render.hpp"
 #include "plan/planner.hpp"
 #include "platform/platform.hpp"
 #include "util/sha256.hpp"
 #include "util/strings.hpp"
 
+#include <fnmatch.h>
+
 namespace gpucfg::plan {
 namespace {
 
-bool linux_platform(const manifest::Stack& s) { return s.platform->os() == platform::Os::linux; }
+bool linux_platform(const manifest::Stack& s) {
+  return s.platform->os() == platform::Os::linux;
+}
 
-std::string loader_conf(const manifest::Stack& s) { return "/etc/ld.so.conf.d/gpucfg-" + s.metadata.name + ".conf"; }
+std::string loader_conf(const manifest::Stack& s) {
+  return "/etc/ld.so.conf.d/gpucfg-" + s.metadata.name + ".conf";
+}
 
 std::string parent(const std::string& p) {
   auto pos = p.find_last_of("/\\");
@@ -34,15 +38,18 @@ std::string source_dir(const std::optional<manifest::Source>& src) {
 std::vector<std::pair<std::string, std::string>> place_rules(const manifest::Stack& s) {
   std::vector<std::pair<std::string, std::string>> rules;
   const auto& c = *s.cudnn;
-  for (const auto& p : c.place) rules.emplace_back(p.from, p.to.value);
+  for (const auto& p : c.place)
+    rules.emplace_back(p.from, p.to.value);
   if (rules.empty()) {
     std::string pre = c.prefix.value;
-    rules = {{"include/cudnn*.h", pre + "/include"}, {"lib/libcudnn*", pre + "/lib64"}, {"lib64/libcudnn*", pre + "/lib64"}};
+    rules = {{"include/cudnn*.h", pre + "/include"},
+             {"lib/libcudnn*", pre + "/lib64"},
+             {"lib64/libcudnn*", pre + "/lib64"}};
   }
   return rules;
 }
 
-}  // namespace
+} // namespace
 
 Wanted wanted(const manifest::Stack& s, const std::string& home) {
   Wanted w;
@@ -55,7 +62,8 @@ Wanted wanted(const manifest::Stack& s, const std::string& home) {
   for (const auto& f : s.files) {
     w.paths.push_back(f.path.value);
     if (f.op == manifest::FileEntry::Op::copy && !util::starts_with(f.source.value, "http"))
-      w.paths.push_back(util::starts_with(f.source.value, "file://") ? f.source.value.substr(7) : f.source.value);
+      w.paths.push_back(util::starts_with(f.source.value, "file://") ? f.source.value.substr(7)
+                                                                     : f.source.value);
   }
   if (linux_platform(s)) {
     for (const char* scope : {"system", "user"}) {
@@ -74,14 +82,24 @@ std::vector<Desired> desired_state(const manifest::Stack& s, const Observed& obs
   if (s.cuda) {
     const auto& c = *s.cuda;
     bool adopt = c.source && c.source->kind == manifest::Source::Kind::adopt;
-    Desired d{c.prefix.value, "tree", "", source_dir(c.source), "", "", "", "toolkit",
-              "CUDA " + c.version.value.str() + " in " + c.prefix.value, "cuda.version", c.version.mark.str()};
+    Desired d{c.prefix.value,
+              "tree",
+              "",
+              source_dir(c.source),
+              "",
+              "",
+              "",
+              "toolkit",
+              "CUDA " + c.version.value.str() + " in " + c.prefix.value,
+              "cuda.version",
+              c.version.mark.str()};
     d.needs_source = !adopt && d.from.empty();
     if (adopt) d.kind = "adopt";
     out.push_back(d);
     if (c.active && linux)
       out.push_back({"/usr/local/cuda", "symlink", "", "", "", c.prefix.value, "", "active-toolkit",
-                     "the active toolkit: /usr/local/cuda -> " + c.prefix.value, "cuda.active", c.mark.str()});
+                     "the active toolkit: /usr/local/cuda -> " + c.prefix.value, "cuda.active",
+                     c.mark.str()});
   }
   if (s.cudnn) {
     const auto& c = *s.cudnn;
@@ -89,13 +107,22 @@ std::vector<Desired> desired_state(const manifest::Stack& s, const Observed& obs
     bool adopt = c.source && c.source->kind == manifest::Source::Kind::adopt;
     std::string what = "cuDNN " + c.version.value.str();
     if (adopt) {
-      out.push_back({c.prefix.value, "adopt-cudnn", "", "", "", "", "", "cudnn", what + " in " + c.prefix.value,
-                     "cudnn.source: adopt", c.version.mark.str()});
+      out.push_back({c.prefix.value, "adopt-cudnn", "", "", "", "", "", "cudnn",
+                     what + " in " + c.prefix.value, "cudnn.source: adopt", c.version.mark.str()});
     } else if (dir.empty()) {
       // No package to list yet: one entry per placement rule says what goes where.
       for (const auto& [from, to] : place_rules(s)) {
-        Desired d{to + (linux ? "/" : "\\") + base(from), "file", "", "", "", "", "", "cudnn",
-                  what + ": " + from + " -> " + to, "cudnn.place", c.mark.str()};
+        Desired d{to + (linux ? "/" : "\\") + base(from),
+                  "file",
+                  "",
+                  "",
+                  "",
+                  "",
+                  "",
+                  "cudnn",
+                  what + ": " + from + " -> " + to,
+                  "cudnn.place",
+                  c.mark.str()};
         d.needs_source = true;
         out.push_back(d);
       }
@@ -107,11 +134,11 @@ std::vector<Desired> desired_state(const manifest::Stack& s, const Observed& obs
           if (fnmatch(glob.c_str(), f.relative.c_str(), FNM_PATHNAME) == 0) {
             std::string dest = to + "/" + base(f.relative);
             if (f.kind == "symlink")
-              out.push_back({dest, "symlink", "", "", "", f.link_target, "", "cudnn", what + ": " + f.relative,
-                             "cudnn.place " + glob, c.mark.str()});
+              out.push_back({dest, "symlink", "", "", "", f.link_target, "", "cudnn",
+                             what + ": " + f.relative, "cudnn.place " + glob, c.mark.str()});
             else
-              out.push_back({dest, "file", "", dir + "/" + f.relative, "", "", "0644", "cudnn", what + ": " + f.relative,
-                             "cudnn.place " + glob, c.mark.str()});
+              out.push_back({dest, "file", "", dir + "/" + f.relative, "", "", "0644", "cudnn",
+                             what + ": " + f.relative, "cudnn.place " + glob, c.mark.str()});
           }
       }
     }
@@ -126,7 +153,8 @@ std::vector<Desired> desired_state(const manifest::Stack& s, const Observed& obs
     switch (f.op) {
     case manifest::FileEntry::Op::copy:
       d.kind = "file";
-      d.from = util::starts_with(f.source.value, "file://") ? f.source.value.substr(7) : f.source.value;
+      d.from =
+          util::starts_with(f.source.value, "file://") ? f.source.value.substr(7) : f.source.value;
       d.sha256 = f.sha256;
       d.summary = "copy of " + f.source.value;
       break;
@@ -138,8 +166,9 @@ std::vector<Desired> desired_state(const manifest::Stack& s, const Observed& obs
         d.link_target = f.source.value;
       } else {
         d.kind = "file";
-        d.from = f.source.value.find('\\') == std::string::npos ? parent(f.path.value) + "\\" + f.source.value
-                                                                 : f.source.value;
+        d.from = f.source.value.find('\\') == std::string::npos
+                     ? parent(f.path.value) + "\\" + f.source.value
+                     : f.source.value;
       }
       d.summary = "alias of " + f.source.value;
       break;
@@ -158,29 +187,37 @@ std::vector<Desired> desired_state(const manifest::Stack& s, const Observed& obs
   if (linux) {
     for (const char* scope : {"system", "user"}) {
       auto files = env_files(scope, observed.home);
-      for (auto [path, content] : {std::pair{files.profile, render_profile(s.env, scope, s.metadata.name)},
-                                   std::pair{files.environment, render_environment_d(s.env, scope, s.metadata.name)}}) {
+      for (auto [path, content] :
+           {std::pair{files.profile, render_profile(s.env, scope, s.metadata.name)},
+            std::pair{files.environment, render_environment_d(s.env, scope, s.metadata.name)}}) {
         if (content.empty()) continue;
         out.push_back({path, "file", content, "", util::sha256_hex(content), "", "0644", "env",
-                       "environment (" + std::string(scope) + "): " + std::to_string(s.env.size()) + " variable(s)",
+                       "environment (" + std::string(scope) + "): " + std::to_string(s.env.size()) +
+                           " variable(s)",
                        "env", s.env.front().mark.str()});
       }
     }
     if (!s.loader_paths.empty()) {
       std::string content = "# Managed by gpucfg for '" + s.metadata.name + "'.\n";
-      for (const auto& p : s.loader_paths) content += p.value + "\n";
-      out.push_back({loader_conf(s), "file", content, "", util::sha256_hex(content), "", "0644", "loader",
-                     "loader paths: " + std::to_string(s.loader_paths.size()), "loader.paths",
-                     s.loader_paths.front().mark.str()});
+      for (const auto& p : s.loader_paths)
+        content += p.value + "\n";
+      out.push_back({loader_conf(s), "file", content, "", util::sha256_hex(content), "", "0644",
+                     "loader", "loader paths: " + std::to_string(s.loader_paths.size()),
+                     "loader.paths", s.loader_paths.front().mark.str()});
     }
   } else {
     for (const auto& v : s.env) {
       std::string value;
-      if (v.set) value = "= " + v.set->value;
-      else if (v.unset) value = "(unset)";
-      for (const auto& p : v.prepend) value += (value.empty() ? "prepend " : ", ") + p.value;
-      for (const auto& p : v.append) value += (value.empty() ? "append " : ", ") + p.value;
-      for (const auto& p : v.remove) value += (value.empty() ? "remove " : ", ") + p.value;
+      if (v.set)
+        value = "= " + v.set->value;
+      else if (v.unset)
+        value = "(unset)";
+      for (const auto& p : v.prepend)
+        value += (value.empty() ? "prepend " : ", ") + p.value;
+      for (const auto& p : v.append)
+        value += (value.empty() ? "append " : ", ") + p.value;
+      for (const auto& p : v.remove)
+        value += (value.empty() ? "remove " : ", ") + p.value;
       out.push_back({"env:" + v.name, "setenv", value, "", "", "", "", "env", v.name + " " + value,
                      "env." + v.name + " (" + v.scope + " scope)", v.mark.str()});
     }
@@ -188,4 +225,4 @@ std::vector<Desired> desired_state(const manifest::Stack& s, const Observed& obs
   return out;
 }
 
-}  // namespace gpucfg::plan
+} // namespace gpucfg::plan

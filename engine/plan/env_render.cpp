@@ -6,7 +6,8 @@ namespace gpucfg::plan {
 
 std::string sh_quote(const std::string& s) {
   std::string out = "'";
-  for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  for (char c : s)
+    out += c == '\'' ? std::string("'\\''") : std::string(1, c);
   return out + "'";
 }
 
@@ -20,13 +21,15 @@ namespace {
 
 std::vector<std::string> values(const std::vector<manifest::Located<std::string>>& l) {
   std::vector<std::string> out;
-  for (const auto& v : l) out.push_back(v.value);
+  for (const auto& v : l)
+    out.push_back(v.value);
   return out;
 }
 
 std::string header(const std::string& name, const char* comment) {
-  return std::string(comment) + " Managed by gpucfg for '" + name + "'. The next `gpucfg apply` rewrites this file;\n" +
-         comment + " edit the manifest instead.\n";
+  return std::string(comment) + " Managed by gpucfg for '" + name +
+         "'. The next `gpucfg apply` rewrites this file;\n" + comment +
+         " edit the manifest instead.\n";
 }
 
 // environment.d: backslash escapes $ and \ so nothing expands; newlines cannot be expressed.
@@ -39,7 +42,7 @@ std::string envd_escape(const std::string& s) {
   return out;
 }
 
-}  // namespace
+} // namespace
 
 std::string render_profile(const std::vector<manifest::EnvVar>& vars, const std::string& scope,
                            const std::string& name) {
@@ -81,18 +84,21 @@ std::string render_profile(const std::vector<manifest::EnvVar>& vars, const std:
   std::string fn;
   if (needs_remove)
     fn = "# _gpucfg_remove LIST ENTRY: LIST without ENTRY (colon-separated), no globbing.\n"
-         "_gpucfg_remove() (\n  set -f; r=; IFS=:\n  for e in $1; do [ \"$e\" = \"$2\" ] || r=\"${r:+$r:}$e\"; done\n"
+         "_gpucfg_remove() (\n  set -f; r=; IFS=:\n  for e in $1; do [ \"$e\" = \"$2\" ] || "
+         "r=\"${r:+$r:}$e\"; done\n"
          "  printf '%s' \"$r\"\n)\n";
-  return "# shellcheck shell=sh\n" + header(name, "#") + fn + body + (needs_remove ? "unset -f _gpucfg_remove\n" : "");
+  return "# shellcheck shell=sh\n" + header(name, "#") + fn + body +
+         (needs_remove ? "unset -f _gpucfg_remove\n" : "");
 }
 
-std::string render_environment_d(const std::vector<manifest::EnvVar>& vars, const std::string& scope,
-                                 const std::string& name) {
+std::string render_environment_d(const std::vector<manifest::EnvVar>& vars,
+                                 const std::string& scope, const std::string& name) {
   std::string body;
   for (const auto& v : vars) {
     if (v.scope != scope) continue;
     if (v.unset) {
-      body += "# " + v.name + ": unset is not expressible in environment.d; login shells unset it\n";
+      body +=
+          "# " + v.name + ": unset is not expressible in environment.d; login shells unset it\n";
       continue;
     }
     if (v.set) {
@@ -101,10 +107,12 @@ std::string render_environment_d(const std::vector<manifest::EnvVar>& vars, cons
     }
     if (!v.remove.empty()) body += "# " + v.name + ": remove is not expressible in environment.d\n";
     std::vector<std::string> parts;
-    for (const auto& p : v.prepend) parts.push_back(envd_escape(p.value));
+    for (const auto& p : v.prepend)
+      parts.push_back(envd_escape(p.value));
     if (!v.prepend.empty() || !v.append.empty()) {
       parts.push_back("${" + v.name + "}");
-      for (const auto& p : v.append) parts.push_back(envd_escape(p.value));
+      for (const auto& p : v.append)
+        parts.push_back(envd_escape(p.value));
       body += v.name + "=" + util::join(parts, ":") + "\n";
     }
   }
@@ -114,9 +122,10 @@ std::string render_environment_d(const std::vector<manifest::EnvVar>& vars, cons
 std::string render_activation(const std::vector<manifest::EnvVar>& vars, const std::string& shell) {
   std::string out;
   bool fish = shell == "fish";
-  auto fq = [](const std::string& s) {  // fish: single quotes, escape \ and '
+  auto fq = [](const std::string& s) { // fish: single quotes, escape \ and '
     std::string o = "'";
-    for (char c : s) o += (c == '\\' || c == '\'') ? std::string("\\") + c : std::string(1, c);
+    for (char c : s)
+      o += (c == '\\' || c == '\'') ? std::string("\\") + c : std::string(1, c);
     return o + "'";
   };
   for (const auto& v : vars) {
@@ -127,11 +136,14 @@ std::string render_activation(const std::vector<manifest::EnvVar>& vars, const s
                   : "export " + v.name + "=" + sh_quote(v.set->value) + "\n";
     } else if (fish) {
       std::string line = "set -gx " + v.name;
-      for (const auto& p : v.prepend) line += " " + fq(p.value);
+      for (const auto& p : v.prepend)
+        line += " " + fq(p.value);
       line += " $" + v.name;
-      for (const auto& p : v.append) line += " " + fq(p.value);
+      for (const auto& p : v.append)
+        line += " " + fq(p.value);
       if (!v.prepend.empty() || !v.append.empty()) out += line + "\n";
-      for (const auto& r : v.remove) out += "set -gx " + v.name + " (string match -v -- " + fq(r.value) + " $" + v.name + ")\n";
+      for (const auto& r : v.remove)
+        out += "set -gx " + v.name + " (string match -v -- " + fq(r.value) + " $" + v.name + ")\n";
     } else {
       std::vector<std::string> pre = values(v.prepend), app = values(v.append);
       std::string expr;
@@ -144,4 +156,4 @@ std::string render_activation(const std::vector<manifest::EnvVar>& vars, const s
   return out;
 }
 
-}  // namespace gpucfg::plan
+} // namespace gpucfg::plan

@@ -3,17 +3,17 @@
 // sh ('…' with ' as '\''), escaped for systemd's environment.d, quoted for fish.
 #pragma once
 
+#include "manifest/model.hpp"
+
 #include <string>
 #include <vector>
-
-#include "manifest/model.hpp"
 
 namespace gpucfg::plan {
 
 // Where each scope's files live on Linux (machine paths; `home` for the user scope).
 struct EnvFiles {
-  std::string profile;      // sourced by login shells: /etc/profile.d/gpucfg.sh
-  std::string environment;  // read by systemd (user managers): /etc/environment.d/90-gpucfg.conf
+  std::string profile;     // sourced by login shells: /etc/profile.d/gpucfg.sh
+  std::string environment; // read by systemd (user managers): /etc/environment.d/90-gpucfg.conf
 };
 EnvFiles env_files(const std::string& scope, const std::string& home);
 
@@ -21,8 +21,8 @@ EnvFiles env_files(const std::string& scope, const std::string& home);
 // empty when the scope has no variables.
 std::string render_profile(const std::vector<manifest::EnvVar>& vars, const std::string& scope,
                            const std::string& manifest_name);
-std::string render_environment_d(const std::vector<manifest::EnvVar>& vars, const std::string& scope,
-                                 const std::string& manifest_name);
+std::string render_environment_d(const std::vector<manifest::EnvVar>& vars,
+                                 const std::string& scope, const std::string& manifest_name);
 
 // `gpucfg env --shell bash|zsh|fish`: lines to paste or eval in the current shell.
 std::string render_activation(const std::vector<manifest::EnvVar>& vars, const std::string& shell);
@@ -30,4 +30,4 @@ std::string render_activation(const std::vector<manifest::EnvVar>& vars, const s
 // sh single-quoting: abc -> 'abc', it's -> 'it'\''s'.
 std::string sh_quote(const std::string& s);
 
-}  // namespace gpucfg::plan
+} // namespace gpucfg::plan

@@ -10,45 +10,54 @@ namespace gpucfg::plan {
 
 // A prerequisite the plan does not change but depends on (driver, GPU, host compiler, platform).
 struct Check {
-  std::string name;     // "driver", "gpu 0", "host compiler", "platform"
-  std::string outcome;  // pass | fail | warn | unknown
-  std::string detail;   // the reasoning, e.g. "driver 456.71 < 460.82 required by CUDA 11.2 on windows"
-  std::string source;   // the knowledge row or manifest line behind it
+  std::string name;    // "driver", "gpu 0", "host compiler", "platform"
+  std::string outcome; // pass | fail | warn | unknown
+  std::string
+      detail; // the reasoning, e.g. "driver 456.71 < 460.82 required by CUDA 11.2 on windows"
+  std::string source; // the knowledge row or manifest line behind it
 };
 
 // One change. `op` says what kind, `path` what it touches; the rest is the payload the executor
 // needs, so a saved plan can be applied without the manifest.
 struct Action {
-  std::string op;        // write | symlink | remove | install-tree | run | check-only
-  std::string resource;  // toolkit, cudnn, file, env, loader, active-toolkit
-  std::string path;      // the managed path (machine path), or the command for `run`
-  std::string change;    // create | update | delete | run
-  std::string summary;   // one line for people
-  std::string reason;    // why: the manifest line and what differs
-  std::string origin;    // file:line:col of the manifest value that asked for it
+  std::string op;       // write | symlink | remove | install-tree | run | check-only
+  std::string resource; // toolkit, cudnn, file, env, loader, active-toolkit
+  std::string path;     // the managed path (machine path), or the command for `run`
+  std::string change;   // create | update | delete | run
+  std::string summary;  // one line for people
+  std::string reason;   // why: the manifest line and what differs
+  std::string origin;   // file:line:col of the manifest value that asked for it
   // payload
-  std::string content;      // write: inline content (env and loader files)
-  std::string from;         // write: a local source file; install-tree: a source folder
-  std::string sha256;       // write: the content's hash, checked before the rename
-  std::string mode;         // write: octal mode, "" for 0644
-  std::string link_target;  // symlink
-  std::vector<std::string> details;  // sub-steps shown with --explain
+  std::string content;              // write: inline content (env and loader files)
+  std::string from;                 // write: a local source file; install-tree: a source folder
+  std::string sha256;               // write: the content's hash, checked before the rename
+  std::string mode;                 // write: octal mode, "" for 0644
+  std::string link_target;          // symlink
+  std::vector<std::string> details; // sub-steps shown with --explain
+};
+
+// A path the manifest manages, changed or not: what the next generation's record lists.
+struct Managed {
+  std::string path, resource, kind; // kind: file | symlink | absent | tree
+  std::string manifest;             // empty: the plan's manifest
 };
 
 struct Plan {
   int format_version = 1;
-  std::string manifest;        // metadata.name
+  std::string manifest; // metadata.name
   std::vector<std::string> files;
-  std::string platform;        // platform id planned for
+  std::string platform; // platform id planned for
   std::string root = "/";
-  std::string facts_source;    // "live" or the facts file
-  std::string fingerprint;     // sha256 of the facts and observed state; apply refuses a stale plan
+  std::string facts_source; // "live" or the facts file
+  std::string fingerprint;  // sha256 of the facts and observed state; apply refuses a stale plan
+  std::vector<std::string> observed_paths, source_dirs; // what was observed, to observe it again
   std::vector<Check> checks;
   std::vector<Action> actions;
+  std::vector<Managed> managed;
   std::vector<std::string> errors, warnings, notes;
 
   bool has_errors() const { return !errors.empty(); }
   bool has_changes() const { return !actions.empty(); }
 };
 
-}  // namespace gpucfg::plan
+} // namespace gpucfg::plan

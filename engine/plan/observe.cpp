@@ -1,9 +1,9 @@
 #include "plan/observe.hpp"
 
-#include <cstdio>
-
 #include "plan/plan_json.hpp"
 #include "util/sha256.hpp"
+
+#include <cstdio>
 
 namespace gpucfg::plan {
 namespace {
@@ -21,13 +21,16 @@ void list_tree(const probe::Host& host, const std::string& dir, const std::strin
     std::string r = rel.empty() ? name : rel + "/" + name;
     auto st = host.lstat(probe::join(dir, r));
     if (!st) continue;
-    if (st->kind == "dir") list_tree(host, dir, r, depth + 1, out);
-    else if (st->kind == "symlink") out.push_back({r, "symlink", host.read_link(probe::join(dir, r)).value_or(""), 0});
-    else if (st->kind == "file") out.push_back({r, "file", "", st->size});
+    if (st->kind == "dir")
+      list_tree(host, dir, r, depth + 1, out);
+    else if (st->kind == "symlink")
+      out.push_back({r, "symlink", host.read_link(probe::join(dir, r)).value_or(""), 0});
+    else if (st->kind == "file")
+      out.push_back({r, "file", "", st->size});
   }
 }
 
-}  // namespace
+} // namespace
 
 Generation read_current_generation(const probe::Host& host) {
   auto text = host.read(std::string(k_state_dir) + "/current.json");
@@ -63,7 +66,8 @@ Observed observe(const probe::Host& host, const Wanted& wanted, bool checksum) {
         ps.mode = octal(st->mode);
         // Unchanged since gpucfg wrote it (same size and mtime): trust the recorded hash.
         const ManagedEntry* e = recorded(path);
-        if (!checksum && e && e->kind == "file" && e->size == st->size && e->mtime_ns == st->mtime_ns)
+        if (!checksum && e && e->kind == "file" && e->size == st->size &&
+            e->mtime_ns == st->mtime_ns)
           ps.sha256 = e->sha256;
         else
           ps.sha256 = util::sha256_file(host.host_path(path)).value_or("");
@@ -88,4 +92,4 @@ Observed observe(const probe::Host& host, const Wanted& wanted, bool checksum) {
   return o;
 }
 
-}  // namespace gpucfg::plan
+} // namespace gpucfg::plan

@@ -17,4 +17,4 @@ Observed observe(const probe::Host& host, const Wanted& wanted, bool checksum);
 // The generation recorded as current, or generation 0 when nothing was applied yet.
 Generation read_current_generation(const probe::Host& host);
 
-}  // namespace gpucfg::plan
+} // namespace gpucfg::plan

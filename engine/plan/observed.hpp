@@ -10,42 +10,42 @@
 namespace gpucfg::plan {
 
 struct PathState {
-  std::string kind = "absent";  // absent | file | symlink | dir | other | unknown
-  std::string link_target;      // symlink
-  std::uint64_t size = 0;       // file
-  std::int64_t mtime_ns = 0;    // file
-  std::string sha256;           // file, when hashed (or trusted from the record)
-  std::string mode;             // file, octal
+  std::string kind = "absent"; // absent | file | symlink | dir | other | unknown
+  std::string link_target;     // symlink
+  std::uint64_t size = 0;      // file
+  std::int64_t mtime_ns = 0;   // file
+  std::string sha256;          // file, when hashed (or trusted from the record)
+  std::string mode;            // file, octal
 };
 
 // One path gpucfg manages, as the last apply left it.
 struct ManagedEntry {
-  std::string path, kind, sha256, link_target, mode;  // kind: file | symlink | tree | absent
+  std::string path, kind, sha256, link_target, mode; // kind: file | symlink | tree | absent
   std::uint64_t size = 0;
   std::int64_t mtime_ns = 0;
-  std::string resource;  // env, loader, file, cudnn, toolkit, active-toolkit
-  std::string manifest;  // metadata.name of the manifest that wanted it
+  std::string resource; // env, loader, file, cudnn, toolkit, active-toolkit
+  std::string manifest; // metadata.name of the manifest that wanted it
 };
 
 struct Generation {
-  int number = 0;  // 0: nothing applied yet
+  int number = 0; // 0: nothing applied yet
   std::string manifest, created, plan_fingerprint;
   std::vector<ManagedEntry> entries;
 };
 
 // A file found under a source folder, for cuDNN placement (relative path inside the folder).
 struct SourceFile {
-  std::string relative, kind;  // kind: file | symlink
+  std::string relative, kind; // kind: file | symlink
   std::string link_target;
   std::uint64_t size = 0;
 };
 
 struct Observed {
-  bool live = true;  // false: planning from a facts file; paths were not observed
+  bool live = true; // false: planning from a facts file; paths were not observed
   std::map<std::string, PathState> paths;
-  std::map<std::string, std::vector<SourceFile>> sources;  // source folder -> its files
+  std::map<std::string, std::vector<SourceFile>> sources; // source folder -> its files
   Generation current;
   std::string home = "/root";
 };
 
-}  // namespace gpucfg::plan
+} // namespace gpucfg::plan

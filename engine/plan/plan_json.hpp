@@ -1,22 +1,26 @@
-// JSON forms of plans (schemas/plan.schema.json) and generation records.
+// JSON forms of plans (schemas/plan.schema.json) and generation records. Missing fields in a
+// file read back take their defaults.
 #pragma once
-
-#include <nlohmann/json.hpp>
 
 #include "plan/model.hpp"
 #include "plan/observed.hpp"
 
+#include <nlohmann/json.hpp>
+
 namespace gpucfg::plan {
 
-void to_json(nlohmann::json& j, const Check& c);
-void from_json(const nlohmann::json& j, Check& c);
-void to_json(nlohmann::json& j, const Action& a);
-void from_json(const nlohmann::json& j, Action& a);
-void to_json(nlohmann::json& j, const Plan& p);
-void from_json(const nlohmann::json& j, Plan& p);
-void to_json(nlohmann::json& j, const ManagedEntry& e);
-void from_json(const nlohmann::json& j, ManagedEntry& e);
-void to_json(nlohmann::json& j, const Generation& g);
-void from_json(const nlohmann::json& j, Generation& g);
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Check, name, outcome, detail, source)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Action, op, resource, path, change, summary, reason,
+                                                origin, content, from, sha256, mode, link_target,
+                                                details)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Managed, path, resource, kind, manifest)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Plan, format_version, manifest, files, platform,
+                                                root, facts_source, fingerprint, observed_paths,
+                                                source_dirs, checks, actions, managed, errors,
+                                                warnings, notes)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(ManagedEntry, path, kind, sha256, link_target, mode,
+                                                size, mtime_ns, resource, manifest)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Generation, number, manifest, created,
+                                                plan_fingerprint, entries)
 
-}  // namespace gpucfg::plan
+} // namespace gpucfg::plan

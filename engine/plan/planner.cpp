@@ -2,13 +2,12 @@
 // managed and the manifest no longer wants, and the checks. Pure.
 #include "plan/planner.hpp"
 
-#include <set>
-
-#include <nlohmann/json.hpp>
-
 #include "platform/platform.hpp"
 #include "util/sha256.hpp"
 #include "util/strings.hpp"
+
+#include <nlohmann/json.hpp>
+#include <set>
 
 namespace gpucfg::plan {
 namespace {
@@ -31,7 +30,8 @@ bool version_matches(const std::string& have, const util::Version& want) {
   return v && v->has_prefix(want);
 }
 
-const probe::CudnnCopy* cudnn_in(const probe::Facts& f, const std::string& prefix, const util::Version& want) {
+const probe::CudnnCopy* cudnn_in(const probe::Facts& f, const std::string& prefix,
+                                 const util::Version& want) {
   for (const auto& c : f.cudnn)
     if (util::starts_with(c.lib_dir, prefix + "/") && version_matches(c.version, want)) return &c;
   return nullptr;
@@ -50,11 +50,16 @@ Action action_for(const Desired& d, const std::string& change, const std::string
   a.sha256 = d.sha256;
   a.mode = d.mode;
   a.link_target = d.link_target;
-  if (d.kind == "file") a.op = "write";
-  else if (d.kind == "symlink") a.op = "symlink";
-  else if (d.kind == "absent") a.op = "remove";
-  else if (d.kind == "tree") a.op = "install-tree";
-  else if (d.kind == "setenv") a.op = "setenv";
+  if (d.kind == "file")
+    a.op = "write";
+  else if (d.kind == "symlink")
+    a.op = "symlink";
+  else if (d.kind == "absent")
+    a.op = "remove";
+  else if (d.kind == "tree")
+    a.op = "install-tree";
+  else if (d.kind == "setenv")
+    a.op = "setenv";
   if (!d.why.empty()) a.details.push_back("why: " + d.why);
   return a;
 }
@@ -65,57 +70,71 @@ void diff_one(const PlanInput& in, const Desired& d, Plan& plan) {
   const PathState& st = state_of(o, d.path);
   if (d.kind == "adopt") {
     const auto* t = toolkit_at(in.facts, d.path);
-    if (!t) plan.errors.push_back("cuda.source adopt: no toolkit at " + d.path + " on this machine");
+    if (!t)
+      plan.errors.push_back("cuda.source adopt: no toolkit at " + d.path + " on this machine");
     else if (!version_matches(t->version, s.cuda->version.value))
-      plan.errors.push_back("cuda.source adopt: " + d.path + " holds CUDA " + t->version + ", not " +
-                            s.cuda->version.value.str() + " [" + t->version_evidence + "]");
+      plan.errors.push_back("cuda.source adopt: " + d.path + " holds CUDA " + t->version +
+                            ", not " + s.cuda->version.value.str() + " [" + t->version_evidence +
+                            "]");
     return;
   }
   if (d.kind == "adopt-cudnn") {
     if (!cudnn_in(in.facts, d.path, s.cudnn->version.value))
-      plan.errors.push_back("cudnn.source adopt: no cuDNN " + s.cudnn->version.value.str() + " under " + d.path);
+      plan.errors.push_back("cudnn.source adopt: no cuDNN " + s.cudnn->version.value.str() +
+                            " under " + d.path);
     return;
   }
-  if (d.resource == "cudnn" && d.needs_source && cudnn_in(in.facts, s.cudnn->prefix.value, s.cudnn->version.value))
-    return;  // already placed (seen by the probe), nothing to copy
+  if (d.resource == "cudnn" && d.needs_source &&
+      cudnn_in(in.facts, s.cudnn->prefix.value, s.cudnn->version.value))
+    return; // already placed (seen by the probe), nothing to copy
   if (d.kind == "tree") {
-    if (const auto* t = toolkit_at(in.facts, d.path); t && version_matches(t->version, s.cuda->version.value)) return;
+    if (const auto* t = toolkit_at(in.facts, d.path);
+        t && version_matches(t->version, s.cuda->version.value))
+      return;
     bool exists = o.live ? st.kind != "absent" : toolkit_at(in.facts, d.path) != nullptr;
     bool ours = false;
-    for (const auto& e : o.current.entries) ours = ours || (e.path == d.path && e.kind == "tree");
+    for (const auto& e : o.current.entries)
+      ours = ours || (e.path == d.path && e.kind == "tree");
     if (exists && !ours) {
-      plan.errors.push_back("toolkit: " + d.path + " exists and gpucfg did not install it; refusing to replace it "
+      plan.errors.push_back("toolkit: " + d.path +
+                            " exists and gpucfg did not install it; refusing to replace it "
                             "(adopt it with source: {adopt: true}, or choose another cuda.prefix)");
       return;
     }
-    Action a = action_for(d, exists ? "update" : "create", exists ? "holds another version" : "no toolkit there");
+    Action a = action_for(d, exists ? "update" : "create",
+                          exists ? "holds another version" : "no toolkit there");
     if (d.needs_source) {
-      a.details.push_back("no cuda.source in the manifest: apply cannot install it until one is named");
-      plan.warnings.push_back("toolkit " + d.path + ": no source declared; apply will refuse this step");
+      a.details.push_back(
+          "no cuda.source in the manifest: apply cannot install it until one is named");
+      plan.warnings.push_back("toolkit " + d.path +
+                              ": no source declared; apply will refuse this step");
     }
     plan.actions.push_back(a);
     return;
   }
-  if (d.kind == "setenv") {  // Windows: planned from facts, never observed here
+  if (d.kind == "setenv") { // Windows: planned from facts, never observed here
     plan.actions.push_back(action_for(d, "create", "machine environment (Windows registry)"));
     return;
   }
-  if (!o.live) {  // planning from a facts file: paths are not observed
+  if (!o.live) { // planning from a facts file: paths are not observed
     if (d.kind != "absent") {
-      Action a = action_for(d, "create", "not observed (planning from a facts file); assumed absent");
-      if (d.needs_source) a.details.push_back("from the cuDNN package; no cudnn.source in the manifest yet");
+      Action a =
+          action_for(d, "create", "not observed (planning from a facts file); assumed absent");
+      if (d.needs_source)
+        a.details.push_back("from the cuDNN package; no cudnn.source in the manifest yet");
       plan.actions.push_back(a);
     }
     return;
   }
   if (d.kind == "absent") {
-    if (st.kind != "absent") plan.actions.push_back(action_for(d, "delete", "exists (" + st.kind + ")"));
+    if (st.kind != "absent")
+      plan.actions.push_back(action_for(d, "delete", "exists (" + st.kind + ")"));
     return;
   }
   if (d.kind == "symlink") {
     if (st.kind == "symlink" && st.link_target == d.link_target) return;
     plan.actions.push_back(action_for(d, st.kind == "absent" ? "create" : "update",
-                                      st.kind == "absent" ? "missing"
+                                      st.kind == "absent"    ? "missing"
                                       : st.kind == "symlink" ? "points to " + st.link_target
                                                              : "is a " + st.kind + ", not a link"));
     return;
@@ -127,19 +146,22 @@ void diff_one(const PlanInput& in, const Desired& d, Plan& plan) {
     plan.errors.push_back(d.resource + ": source " + d.from + " of " + d.path + " does not exist");
     return;
   }
-  if (st.kind == "file" && !want.empty() && st.sha256 == want && (d.mode.empty() || st.mode.empty() || st.mode == d.mode))
+  if (st.kind == "file" && !want.empty() && st.sha256 == want &&
+      (d.mode.empty() || st.mode.empty() || st.mode == d.mode))
     return;
   Action a = action_for(d, st.kind == "absent" ? "create" : "update",
                         st.kind == "absent" ? "missing"
                         : st.kind != "file" ? "is a " + st.kind + ", not a file"
-                        : st.sha256 != want ? "content differs (sha256 " + st.sha256.substr(0, 12) + " != " + want.substr(0, 12) + ")"
+                        : st.sha256 != want ? "content differs (sha256 " + st.sha256.substr(0, 12) +
+                                                  " != " + want.substr(0, 12) + ")"
                                             : "mode " + st.mode + " != " + d.mode);
   if (a.sha256.empty()) a.sha256 = want;
-  if (d.needs_source) a.details.push_back("no cudnn.source in the manifest: apply cannot copy it until one is named");
+  if (d.needs_source)
+    a.details.push_back("no cudnn.source in the manifest: apply cannot copy it until one is named");
   plan.actions.push_back(a);
 }
 
-}  // namespace
+} // namespace
 
 Plan make_plan(const PlanInput& in) {
   const auto& s = in.stack;
@@ -156,6 +178,8 @@ Plan make_plan(const PlanInput& in) {
   bool loader_changed = false;
   for (const auto& d : desired) {
     wanted_paths.insert(d.path);
+    if (d.kind == "file" || d.kind == "symlink" || d.kind == "absent" || d.kind == "tree")
+      plan.managed.push_back({d.path, d.resource, d.kind, ""});
     std::size_t before = plan.actions.size();
     diff_one(in, d, plan);
     if (d.resource == "loader" && plan.actions.size() > before) loader_changed = true;
@@ -184,7 +208,8 @@ Plan make_plan(const PlanInput& in) {
     a.reason = "an /etc/ld.so.conf.d entry changed";
     plan.actions.push_back(a);
   }
-  if (plan.actions.empty() && plan.errors.empty()) plan.notes.push_back("no changes: the machine matches the manifest");
+  if (plan.actions.empty() && plan.errors.empty())
+    plan.notes.push_back("no changes: the machine matches the manifest");
   return plan;
 }
 
@@ -198,4 +223,4 @@ std::string fingerprint(const probe::Facts& facts, const Observed& observed) {
   return util::sha256_hex(j.dump());
 }
 
-}  // namespace gpucfg::plan
+} // namespace gpucfg::plan

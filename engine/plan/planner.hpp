@@ -2,32 +2,32 @@
 // no clock, no environment; the same inputs give the same plan byte for byte.
 #pragma once
 
-#include <string>
-#include <vector>
-
 #include "knowledge/knowledge.hpp"
 #include "manifest/model.hpp"
 #include "plan/model.hpp"
 #include "plan/observed.hpp"
 #include "probe/facts.hpp"
 
+#include <string>
+#include <vector>
+
 namespace gpucfg::plan {
 
 // One path the manifest wants, in the form the executor writes it.
 struct Desired {
-  std::string path, kind;  // kind: file | symlink | absent | tree | setenv (Windows, plan only)
-  std::string content;     // file: inline content
-  std::string from;        // file: local source file; tree: source folder
-  std::string sha256;      // file: pinned or computed content hash ("" when unknown)
+  std::string path, kind; // kind: file | symlink | absent | tree | setenv (Windows, plan only)
+  std::string content;    // file: inline content
+  std::string from;       // file: local source file; tree: source folder
+  std::string sha256;     // file: pinned or computed content hash ("" when unknown)
   std::string link_target, mode;
   std::string resource, summary, why;
-  std::string origin;      // file:line:col
-  bool needs_source = false;  // the manifest names no source for it yet
+  std::string origin;        // file:line:col
+  bool needs_source = false; // the manifest names no source for it yet
 };
 
 struct Wanted {
-  std::vector<std::string> paths;        // observe their state
-  std::vector<std::string> source_dirs;  // list their files (cuDNN placement)
+  std::vector<std::string> paths;       // observe their state
+  std::vector<std::string> source_dirs; // list their files (cuDNN placement)
 };
 
 // The paths and source folders the planner will ask about (pure; observe.cpp reads them).
@@ -38,7 +38,7 @@ std::vector<Desired> desired_state(const manifest::Stack& s, const Observed& obs
 
 struct PlanInput {
   const manifest::Stack& stack;
-  probe::Facts facts;  // after --assume overrides
+  probe::Facts facts; // after --assume overrides
   const Observed& observed;
   const knowledge::Knowledge& kb;
   std::string facts_source = "live";
@@ -55,4 +55,4 @@ std::string apply_assumptions(probe::Facts& facts, const std::string& assume);
 
 std::string fingerprint(const probe::Facts& facts, const Observed& observed);
 
-}  // namespace gpucfg::plan
+} // namespace gpucfg::plan

@@ -36,63 +36,82 @@ std::string body(const Plan& p, bool explain) {
       out += "      " + a.summary + (a.reason.empty() ? "" : " (" + a.reason + ")") + "\n";
       if (explain) {
         if (!a.origin.empty()) out += "      asked for at " + a.origin + "\n";
-        for (const auto& d : a.details) out += "      " + d + "\n";
+        for (const auto& d : a.details)
+          out += "      " + d + "\n";
       }
     }
     out += "\n";
   }
-  for (const auto& w : p.warnings) out += "Warning: " + w + "\n";
-  for (const auto& e : p.errors) out += "Error: " + e + "\n";
-  for (const auto& n : p.notes) out += n + "\n";
+  for (const auto& w : p.warnings)
+    out += "Warning: " + w + "\n";
+  for (const auto& e : p.errors)
+    out += "Error: " + e + "\n";
+  for (const auto& n : p.notes)
+    out += n + "\n";
   return out;
 }
 
-}  // namespace
+} // namespace
 
 Counts count(const Plan& p) {
   Counts c;
   for (const auto& a : p.actions) {
-    if (a.change == "create") ++c.create;
-    else if (a.change == "update") ++c.update;
-    else if (a.change == "delete") ++c.remove;
-    else ++c.run;
+    if (a.change == "create")
+      ++c.create;
+    else if (a.change == "update")
+      ++c.update;
+    else if (a.change == "delete")
+      ++c.remove;
+    else
+      ++c.run;
   }
   return c;
 }
 
 std::string summary_line(const Plan& p) {
-  if (p.has_errors()) return "Plan failed: " + std::to_string(p.errors.size()) + " error(s); nothing will change.";
+  if (p.has_errors())
+    return "Plan failed: " + std::to_string(p.errors.size()) + " error(s); nothing will change.";
   if (!p.has_changes()) return "No changes. The machine matches '" + p.manifest + "'.";
   Counts c = count(p);
-  return "Plan: " + std::to_string(c.create) + " to add, " + std::to_string(c.update) + " to change, " +
-         std::to_string(c.remove) + " to destroy, " + std::to_string(c.run) + " to run.";
+  return "Plan: " + std::to_string(c.create) + " to add, " + std::to_string(c.update) +
+         " to change, " + std::to_string(c.remove) + " to destroy, " + std::to_string(c.run) +
+         " to run.";
 }
 
 std::string render_text(const Plan& p, bool explain) {
   std::string out = "gpucfg plan: " + p.manifest + " for " + p.platform +
                     (p.root != "/" ? " under " + p.root : "") +
-                    (p.facts_source != "live" ? " (facts from " + p.facts_source + ")" : "") + "\n\n";
+                    (p.facts_source != "live" ? " (facts from " + p.facts_source + ")" : "") +
+                    "\n\n";
   return out + body(p, explain) + summary_line(p) + "\n";
 }
 
 std::string render_markdown(const Plan& p) {
   Counts c = count(p);
   std::vector<std::string> labels;
-  if (p.has_errors()) labels.push_back("plan-failed");
-  else if (!p.has_changes()) labels.push_back("no-changes");
-  else labels.push_back("changes");
+  if (p.has_errors())
+    labels.push_back("plan-failed");
+  else if (!p.has_changes())
+    labels.push_back("no-changes");
+  else
+    labels.push_back("changes");
   if (c.remove) labels.push_back("removal");
-  bool driver_bad = std::any_of(p.checks.begin(), p.checks.end(),
-                                [](const Check& k) { return k.name == "driver" && k.outcome != "pass"; });
+  bool driver_bad = std::any_of(p.checks.begin(), p.checks.end(), [](const Check& k) {
+    return k.name == "driver" && k.outcome != "pass";
+  });
   if (driver_bad) labels.push_back("driver-change");
-  if (std::any_of(p.actions.begin(), p.actions.end(), [](const Action& a) { return a.resource == "toolkit"; }))
+  if (std::any_of(p.actions.begin(), p.actions.end(),
+                  [](const Action& a) { return a.resource == "toolkit"; }))
     labels.push_back("toolkit-change");
   std::string lab;
-  for (const auto& l : labels) lab += (lab.empty() ? "" : " ") + std::string("`") + l + "`";
-  std::string out = "**gpucfg plan** `" + p.manifest + "` on `" + p.platform + "`: " + summary_line(p) + "\n\n";
+  for (const auto& l : labels)
+    lab += (lab.empty() ? "" : " ") + std::string("`") + l + "`";
+  std::string out =
+      "**gpucfg plan** `" + p.manifest + "` on `" + p.platform + "`: " + summary_line(p) + "\n\n";
   out += "Labels: " + lab + "\n\n";
-  out += "<details><summary>Full plan</summary>\n\n```text\n" + body(p, true) + "```\n\n</details>\n";
+  out +=
+      "<details><summary>Full plan</summary>\n\n```text\n" + body(p, true) + "```\n\n</details>\n";
   return out;
 }
 
-}  // namespace gpucfg::plan
+} // namespace gpucfg::plan

@@ -83,14 +83,21 @@ public:
   }
 
   std::optional<FileStat> lstat(const std::string& path) const override {
-    struct stat st{};
+    struct stat st {};
     if (::lstat(host_path(path).c_str(), &st) != 0) return std::nullopt;
     FileStat f;
     switch (st.st_mode & S_IFMT) {
-    case S_IFREG: f.kind = "file"; break;
-    case S_IFLNK: f.kind = "symlink"; break;
-    case S_IFDIR: f.kind = "dir"; break;
-    default: f.kind = "other";
+    case S_IFREG:
+      f.kind = "file";
+      break;
+    case S_IFLNK:
+      f.kind = "symlink";
+      break;
+    case S_IFDIR:
+      f.kind = "dir";
+      break;
+    default:
+      f.kind = "other";
     }
     f.size = static_cast<std::uint64_t>(st.st_size);
     f.mtime_ns = static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;

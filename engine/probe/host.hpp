@@ -15,10 +15,10 @@
 namespace gpucfg::probe {
 
 struct FileStat {
-  std::string kind;  // file | symlink | dir | other
+  std::string kind; // file | symlink | dir | other
   std::uint64_t size = 0;
   std::int64_t mtime_ns = 0;
-  unsigned mode = 0;  // permission bits
+  unsigned mode = 0; // permission bits
 };
 
 struct RunResult {

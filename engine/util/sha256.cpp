@@ -3,10 +3,9 @@
 #include <cstdio>
 #include <fcntl.h>
 #include <memory>
+#include <openssl/evp.h>
 #include <unistd.h>
 #include <vector>
-
-#include <openssl/evp.h>
 
 namespace gpucfg::util {
 namespace {
@@ -25,7 +24,7 @@ struct CtxFree {
   void operator()(EVP_MD_CTX* c) const { EVP_MD_CTX_free(c); }
 };
 
-}  // namespace
+} // namespace
 
 std::string sha256_hex(const std::string& data) {
   unsigned char out[EVP_MAX_MD_SIZE];
@@ -58,4 +57,4 @@ std::optional<std::string> sha256_file(const std::string& path) {
   return hex(out, n);
 }
 
-}  // namespace gpucfg::util
+} // namespace gpucfg::util

@@ -11,4 +11,4 @@ std::string sha256_hex(const std::string& data);
 // nullopt when the file cannot be read.
 std::optional<std::string> sha256_file(const std::string& path);
 
-}  // namespace gpucfg::util
+} // namespace gpucfg::util

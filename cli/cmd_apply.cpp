@@ -1,0 +1,222 @@
+// gpucfg apply / rollback / destroy / history: changes to the machine, each one transaction
+// under the state lock. apply takes a manifest (planned now) or a saved plan (refused if the
+// machine changed since it was made).
+#include "exec/executor.hpp"
+#include "exec/restore.hpp"
+#include "manifest/check.hpp"
+#include "plan/observe.hpp"
+#include "plan/plan_json.hpp"
+#include "plan/planner.hpp"
+#include "plan/render.hpp"
+#include "plan_common.hpp"
+#include "probe/probe.hpp"
+
+#include <CLI/CLI.hpp>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+#include <unistd.h>
+
+namespace gpucfg::cli {
+namespace {
+
+struct Session {
+  std::optional<exec::StateStore> store;
+  std::unique_ptr<exec::Lock> lock;
+};
+
+// Takes the lock and finishes or undoes whatever a killed gpucfg left. False: cannot go on.
+bool begin(Session& s, const std::string& root, const std::string& operation, int wait_s) {
+  s.store.emplace(root);
+  if (auto err = s.store->ensure(); !err.empty()) {
+    std::cerr << "gpucfg: " << err << "\n";
+    return false;
+  }
+  s.lock = std::make_unique<exec::Lock>(*s.store, operation, wait_s);
+  if (!s.lock->held()) {
+    std::cerr << "gpucfg: " << s.lock->message() << "\n";
+    return false;
+  }
+  if (!s.lock->message().empty()) std::cerr << "gpucfg: " << s.lock->message() << "\n";
+  if (auto msg = exec::recover(*s.store); !msg.empty()) std::cerr << "gpucfg: " << msg << "\n";
+  return true;
+}
+
+bool confirmed(bool yes) {
+  if (yes) return true;
+  if (!::isatty(0)) {
+    std::cerr << "gpucfg: not a terminal; pass --yes to apply without a prompt\n";
+    return false;
+  }
+  std::cout << "Apply these changes? Only 'yes' is accepted: " << std::flush;
+  std::string answer;
+  std::getline(std::cin, answer);
+  return answer == "yes";
+}
+
+int run(exec::StateStore& store, const plan::Plan& p, bool yes, bool print_plan) {
+  if (print_plan) std::cout << plan::render_text(p, false);
+  if (p.has_errors()) return k_error;
+  if (!p.has_changes()) return k_ok;
+  if (!confirmed(yes)) return k_error;
+  auto r = exec::execute(store, p);
+  if (!r.ok) {
+    std::cerr << "gpucfg: apply failed: " << r.error << "\n";
+    return k_error;
+  }
+  std::cout << "Applied: generation " << r.generation << " (" << r.log.size() << " change(s)).\n";
+  return k_ok;
+}
+
+std::optional<plan::Plan> read_saved_plan(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  auto j = nlohmann::json::parse(text.str(), nullptr, false);
+  if (j.is_discarded() || !j.is_object() || !j.contains("format_version") || !j.contains("actions"))
+    return std::nullopt;
+  return j.get<plan::Plan>();
+}
+
+} // namespace
+
+void add_apply(CLI::App& app, int& exit_code) {
+  auto* cmd = app.add_subcommand(
+      "apply", "Make the machine match a manifest (or a saved plan), as one transaction: "
+               "staged, fsynced, renamed into place, recorded; undone on failure");
+  struct Opts {
+    PlanRequest req;
+    bool yes = false;
+    int wait_s = 0;
+  };
+  auto o = std::make_shared<Opts>();
+  cmd->add_option("manifest", o->req.manifest,
+                  "Manifest file, or a plan saved with `gpucfg plan --out`")
+      ->required()
+      ->check(CLI::ExistingFile);
+  cmd->add_option("--root", o->req.root, "Apply to the machine under this folder")
+      ->check(CLI::ExistingDirectory);
+  cmd->add_flag("-y,--yes", o->yes, "Do not ask for confirmation");
+  cmd->add_option("--lock-timeout", o->wait_s,
+                  "Seconds to wait for another gpucfg holding the lock (default 0)");
+  cmd->footer("\nExamples:\n  gpucfg apply --yes examples/local-cuda-13.0.yaml\n"
+              "  gpucfg plan --out p.json m.yaml && gpucfg apply p.json\n");
+  cmd->callback([o, &exit_code] {
+    Session s;
+    if (!begin(s, o->req.root, "apply " + o->req.manifest, o->wait_s)) {
+      exit_code = k_error;
+      return;
+    }
+    if (auto saved = read_saved_plan(o->req.manifest)) {
+      // Re-read the machine the way the plan did and refuse if anything it saw has changed.
+      auto host = probe::make_local_host(o->req.root);
+      auto facts = probe::gather(*host);
+      auto observed = plan::observe(*host, {saved->observed_paths, saved->source_dirs}, false);
+      if (plan::fingerprint(facts, observed) != saved->fingerprint ||
+          saved->facts_source != "live") {
+        std::cerr << "gpucfg: the plan in " << o->req.manifest
+                  << " is stale: the machine changed since it was made (or it was made from a "
+                     "facts file); "
+                     "run gpucfg plan again\n";
+        exit_code = k_error;
+        return;
+      }
+      exit_code = run(*s.store, *saved, o->yes, true);
+      return;
+    }
+    Context ctx;
+    auto planned = make_plan(o->req, ctx);
+    if (!planned) {
+      exit_code = k_error;
+      return;
+    }
+    exit_code = run(*s.store, planned->plan, o->yes, true);
+  });
+}
+
+void add_rollback(CLI::App& app, int& exit_code) {
+  auto* cmd = app.add_subcommand("rollback",
+                                 "Put every managed path back as an earlier generation recorded it "
+                                 "(a new generation; files byte for byte, links and env included)");
+  struct Opts {
+    std::string root = "/";
+    int to = -1, wait_s = 0;
+    bool yes = false;
+  };
+  auto o = std::make_shared<Opts>();
+  cmd->add_option(
+      "--to", o->to,
+      "Generation to go back to (default: the one before the current; 0: before gpucfg)");
+  cmd->add_option("--root", o->root, "The machine under this folder")
+      ->check(CLI::ExistingDirectory);
+  cmd->add_flag("-y,--yes", o->yes, "Do not ask for confirmation");
+  cmd->add_option("--lock-timeout", o->wait_s, "Seconds to wait for the lock");
+  cmd->footer("\nExamples:\n  gpucfg rollback --yes\n  gpucfg rollback --to 3 --yes\n");
+  cmd->callback([o, &exit_code] {
+    Session s;
+    if (!begin(s, o->root, "rollback", o->wait_s)) {
+      exit_code = k_error;
+      return;
+    }
+    int current = s.store->current().number;
+    int to = o->to >= 0 ? o->to : current - 1;
+    if (to < 0 || to >= current) {
+      std::cerr << "gpucfg: nothing to roll back to (current generation " << current << ")\n";
+      exit_code = k_error;
+      return;
+    }
+    exit_code = run(*s.store, exec::rollback_plan(*s.store, to), o->yes, true);
+  });
+}
+
+void add_destroy(CLI::App& app, int& exit_code) {
+  auto* cmd = app.add_subcommand(
+      "destroy", "Remove what a manifest made gpucfg manage, restoring what was there "
+                 "before; touches nothing gpucfg does not own");
+  struct Opts {
+    std::string manifest, root = "/";
+    bool yes = false;
+    int wait_s = 0;
+  };
+  auto o = std::make_shared<Opts>();
+  cmd->add_option("manifest", o->manifest, "Manifest file")->required()->check(CLI::ExistingFile);
+  cmd->add_option("--root", o->root, "The machine under this folder")
+      ->check(CLI::ExistingDirectory);
+  cmd->add_flag("-y,--yes", o->yes, "Do not ask for confirmation");
+  cmd->add_option("--lock-timeout", o->wait_s, "Seconds to wait for the lock");
+  cmd->callback([o, &exit_code] {
+    Context ctx;
+    auto loaded = manifest::load(o->manifest, ctx.sources, ctx.diags);
+    const yaml::Value* meta = loaded.tree ? loaded.tree->find("metadata") : nullptr;
+    const yaml::Value* name = meta ? meta->find("name") : nullptr;
+    if (!name || !name->is_scalar()) {
+      print_diagnostics(ctx);
+      std::cerr << "gpucfg: cannot read metadata.name from " << o->manifest << "\n";
+      exit_code = k_error;
+      return;
+    }
+    Session s;
+    if (!begin(s, o->root, "destroy " + name->scalar, o->wait_s)) {
+      exit_code = k_error;
+      return;
+    }
+    exit_code = run(*s.store, exec::destroy_plan(*s.store, name->scalar), o->yes, true);
+  });
+}
+
+void add_history(CLI::App& app, int& exit_code) {
+  auto* cmd = app.add_subcommand("history", "List the generations gpucfg recorded");
+  auto root = std::make_shared<std::string>("/");
+  cmd->add_option("--root", *root, "The machine under this folder")->check(CLI::ExistingDirectory);
+  cmd->callback([root, &exit_code] {
+    exec::StateStore store(*root);
+    auto current = store.current();
+    if (current.number == 0) std::cout << "no generations yet\n";
+    for (const auto& g : store.history())
+      std::cout << (g.number == current.number ? "* " : "  ") << g.number << "  " << g.created
+                << "  " << g.manifest << "  " << g.entries.size() << " managed path(s)\n";
+    exit_code = k_ok;
+  });
+}
+
+} // namespace gpucfg::cli

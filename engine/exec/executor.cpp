@@ -1,0 +1,368 @@
+#include "exec/executor.hpp"
+
+#include "plan/plan_json.hpp"
+#include "util/sha256.hpp"
+
+#include <csignal>
+#include <cstdlib>
+#include <ctime>
+#include <filesystem>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <thread>
+#include <unistd.h>
+
+namespace gpucfg::exec {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace {
+
+// Test hook: GPUCFG_FAULT_STEP=K kills this process (SIGKILL) at its K-th checkpoint, and
+// GPUCFG_FAULT_DELAY_MS slows each checkpoint so a test can kill it from outside at random.
+void checkpoint() {
+  static int count = 0;
+  static const int fault = [] {
+    const char* e = std::getenv("GPUCFG_FAULT_STEP");
+    return e ? std::atoi(e) : -1;
+  }();
+  static const int delay = [] {
+    const char* e = std::getenv("GPUCFG_FAULT_DELAY_MS");
+    return e ? std::atoi(e) : 0;
+  }();
+  ++count;
+  if (delay > 0) std::this_thread::sleep_for(std::chrono::milliseconds(delay));
+  if (count == fault) ::kill(::getpid(), SIGKILL);
+}
+
+std::string sibling(const std::string& host_path, const char* tag) {
+  fs::path p(host_path);
+  return (p.parent_path() / (std::string(".gpucfg-") + tag + "-" + p.filename().string())).string();
+}
+
+unsigned parse_mode(const std::string& m) {
+  return m.empty() ? 0644u : static_cast<unsigned>(std::stoul(m, nullptr, 8));
+}
+
+class Transaction {
+public:
+  Transaction(StateStore& store, int target) : m_store(store) {
+    m_journal["generation"] = target;
+    m_journal["steps"] = json::array();
+    m_originals = store.originals();
+  }
+
+  // Journals the step before doing it, so a crash right after still knows how to undo it.
+  Status note(json step) {
+    m_journal["steps"].push_back(std::move(step));
+    Status s = write_atomic(m_store.dir() + "/journal.json", m_journal.dump());
+    checkpoint();
+    return s;
+  }
+
+  // What the path was before gpucfg ever touched it, kept for destroy and rollback to 0.
+  Status remember_original(const std::string& machine_path) {
+    if (m_originals.count(machine_path)) return "";
+    std::string h = m_store.host(machine_path);
+    plan::ManagedEntry e;
+    e.path = machine_path;
+    struct stat st {};
+    if (::lstat(h.c_str(), &st) != 0)
+      e.kind = "absent";
+    else if (S_ISLNK(st.st_mode)) {
+      e.kind = "symlink";
+      e.link_target = fs::read_symlink(h).string();
+    } else if (S_ISDIR(st.st_mode))
+      e.kind = "tree";
+    else {
+      e.kind = "file";
+      e.sha256 = util::sha256_file(h).value_or("");
+      char mode[8];
+      std::snprintf(mode, sizeof mode, "%04o", st.st_mode & 07777);
+      e.mode = mode;
+      if (Status s = m_store.keep_blob(h, e.sha256); !s.empty()) return s;
+    }
+    m_originals[machine_path] = e;
+    m_originals_changed = true;
+    return "";
+  }
+
+  Status mkdirs(const std::string& host_dir) {
+    std::vector<std::string> created;
+    Status s = make_dirs(host_dir, &created);
+    for (const auto& d : created)
+      if (Status n = note({{"kind", "mkdir"}, {"path", d}}); !n.empty()) return n;
+    return s;
+  }
+
+  // Moves `staged` into `target`, backing the old one up beside it first.
+  Status swap_in(const std::string& staged, const std::string& target) {
+    if (exists(target)) {
+      std::string backup = sibling(target, "old");
+      remove_tree(backup);
+      bool dir = fs::is_directory(fs::symlink_status(target));
+      // Files and links: a hard link keeps the old one while the rename replaces it atomically.
+      // Folders: moved aside (a folder cannot be hard linked).
+      if (Status s = note({{"kind", "replace"}, {"path", target}, {"backup", backup}}); !s.empty())
+        return s;
+      int rc =
+          dir ? ::rename(target.c_str(), backup.c_str()) : ::link(target.c_str(), backup.c_str());
+      if (rc != 0) return "back up " + target + " failed";
+      checkpoint();
+    } else if (Status s = note({{"kind", "create"}, {"path", target}}); !s.empty()) {
+      return s;
+    }
+    if (::rename(staged.c_str(), target.c_str()) != 0) return "rename into " + target + " failed";
+    checkpoint();
+    return fsync_parent(target);
+  }
+
+  Status write(const plan::Action& a) {
+    std::string h = m_store.host(a.path);
+    if (Status s = mkdirs(fs::path(h).parent_path().string()); !s.empty()) return s;
+    std::string staged = sibling(h, "new");
+    if (Status s = note({{"kind", "staged"}, {"path", staged}}); !s.empty()) return s;
+    remove_tree(staged);
+    std::string sha;
+    Status s;
+    if (!a.from.empty())
+      s = copy_file(m_store.host(a.from), staged, parse_mode(a.mode), &sha);
+    else {
+      s = write_file(staged, a.content, parse_mode(a.mode));
+      sha = util::sha256_hex(a.content);
+    }
+    if (!s.empty()) return s;
+    if (!a.sha256.empty() && sha != a.sha256)
+      return a.path + ": content sha256 " + sha + " is not the planned " + a.sha256 +
+             "; nothing installed";
+    checkpoint();
+    return swap_in(staged, h);
+  }
+
+  Status symlink(const plan::Action& a) {
+    std::string h = m_store.host(a.path);
+    if (Status s = mkdirs(fs::path(h).parent_path().string()); !s.empty()) return s;
+    std::string staged = sibling(h, "new");
+    if (Status s = note({{"kind", "staged"}, {"path", staged}}); !s.empty()) return s;
+    remove_tree(staged);
+    if (::symlink(a.link_target.c_str(), staged.c_str()) != 0)
+      return "symlink " + staged + " failed";
+    return swap_in(staged, h);
+  }
+
+  Status install_tree(const plan::Action& a) {
+    std::string h = m_store.host(a.path);
+    if (Status s = mkdirs(fs::path(h).parent_path().string()); !s.empty()) return s;
+    std::string staged = sibling(h, "new");
+    if (Status s = note({{"kind", "staged"}, {"path", staged}}); !s.empty()) return s;
+    remove_tree(staged);
+    if (Status s = copy_tree(m_store.host(a.from), staged); !s.empty()) return s;
+    checkpoint();
+    return swap_in(staged, h);
+  }
+
+  Status remove(const plan::Action& a) {
+    std::string h = m_store.host(a.path);
+    if (!exists(h)) return "";
+    std::string backup = sibling(h, "old");
+    remove_tree(backup);
+    if (Status s = note({{"kind", "replace"}, {"path", h}, {"backup", backup}}); !s.empty())
+      return s;
+    if (::rename(h.c_str(), backup.c_str()) != 0) return "remove " + h + " failed";
+    checkpoint();
+    return fsync_parent(h);
+  }
+
+  Status ldconfig() {
+    if (Status s = note({{"kind", "ldconfig"}}); !s.empty()) return s;
+    return run_ldconfig(m_store);
+  }
+
+  static Status run_ldconfig(const StateStore& store) {
+    std::string cmd = store.root().empty() ? "ldconfig" : "ldconfig -r '" + store.root() + "'";
+    int rc = std::system((cmd + " >/dev/null 2>&1").c_str());
+    return rc == 0 ? "" : cmd + " failed (exit " + std::to_string(WEXITSTATUS(rc)) + ")";
+  }
+
+  // Undo in reverse order; used for failures and for recovery after a kill.
+  static void undo(StateStore& store, const json& steps) {
+    bool rerun_ldconfig = false;
+    for (auto it = steps.rbegin(); it != steps.rend(); ++it) {
+      std::string kind = it->value("kind", ""), path = it->value("path", "");
+      if (kind == "staged")
+        remove_tree(path);
+      else if (kind == "create")
+        remove_tree(path);
+      else if (kind == "replace") {
+        std::string backup = it->value("backup", "");
+        if (exists(backup)) {
+          remove_tree(path);
+          ::rename(backup.c_str(), path.c_str());
+        }
+      } else if (kind == "mkdir")
+        ::rmdir(path.c_str());
+      else if (kind == "ldconfig")
+        rerun_ldconfig = true;
+      if (!path.empty()) fsync_parent(path);
+    }
+    if (rerun_ldconfig) run_ldconfig(store);
+  }
+
+  // Past the commit point: only the backups are left to delete.
+  static void cleanup(const json& steps) {
+    for (const auto& step : steps)
+      if (step.value("kind", "") == "replace") remove_tree(step.value("backup", ""));
+  }
+
+  const json& journal() const { return m_journal; }
+  Status save_originals() { return m_originals_changed ? m_store.save_originals(m_originals) : ""; }
+
+private:
+  StateStore& m_store;
+  json m_journal;
+  std::map<std::string, plan::ManagedEntry> m_originals;
+  bool m_originals_changed = false;
+};
+
+// The record of every managed path as it is now, reusing hashes for files that did not change.
+plan::Generation record(StateStore& store, const plan::Plan& p, int number) {
+  plan::Generation prev = store.current(), g;
+  g.number = number;
+  g.manifest = p.manifest.empty() ? p.notes.empty() ? "restore" : p.notes.front() : p.manifest;
+  g.plan_fingerprint = p.fingerprint;
+  std::time_t now = std::time(nullptr);
+  char when[32];
+  std::strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&now));
+  g.created = when;
+  // A manifest's apply replaces that manifest's entries; a restore (rollback, destroy: no
+  // manifest) lists every entry itself.
+  if (!p.manifest.empty())
+    for (const auto& e : prev.entries)
+      if (e.manifest != p.manifest) g.entries.push_back(e);
+  for (const auto& m : p.managed) {
+    plan::ManagedEntry e;
+    e.path = m.path;
+    e.resource = m.resource;
+    e.manifest = m.manifest.empty() ? p.manifest : m.manifest;
+    std::string h = store.host(m.path);
+    struct stat st {};
+    if (::lstat(h.c_str(), &st) != 0)
+      e.kind = "absent";
+    else if (S_ISLNK(st.st_mode)) {
+      e.kind = "symlink";
+      e.link_target = fs::read_symlink(h).string();
+    } else if (S_ISDIR(st.st_mode))
+      e.kind = "tree";
+    else {
+      e.kind = "file";
+      e.size = static_cast<std::uint64_t>(st.st_size);
+      e.mtime_ns = static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
+      char mode[8];
+      std::snprintf(mode, sizeof mode, "%04o", st.st_mode & 07777);
+      e.mode = mode;
+      for (const auto& old : prev.entries)
+        if (old.path == e.path && old.size == e.size && old.mtime_ns == e.mtime_ns)
+          e.sha256 = old.sha256;
+      if (e.sha256.empty()) e.sha256 = util::sha256_file(h).value_or("");
+      store.keep_blob(h, e.sha256);
+    }
+    g.entries.push_back(e);
+  }
+  return g;
+}
+
+} // namespace
+
+std::string unsupported(const plan::Plan& p) {
+  for (const auto& a : p.actions) {
+    if (a.op == "setenv")
+      return "'" + a.path +
+             "': the Windows machine environment is set by gpucfg on Windows, which is not built "
+             "yet";
+    if (a.op == "install-tree" && a.from.empty())
+      return a.path +
+             ": the manifest names no source for this toolkit (cuda.source); nothing was changed";
+    if (a.op == "write" && a.from.empty() && a.content.empty() && a.resource == "cudnn")
+      return a.path +
+             ": the manifest names no source for cuDNN (cudnn.source); nothing was changed";
+    if (a.op == "write" && (a.from.rfind("http://", 0) == 0 || a.from.rfind("https://", 0) == 0))
+      return a.path + ": downloads come with the sources work; use a local path or file:// for now";
+  }
+  return {};
+}
+
+ExecResult execute(StateStore& store, const plan::Plan& p) {
+  ExecResult r;
+  r.generation = store.current().number;
+  if (p.has_errors() || !p.has_changes()) {
+    r.ok = !p.has_errors();
+    return r;
+  }
+  if (std::string why = unsupported(p); !why.empty()) {
+    r.error = why;
+    return r;
+  }
+  int target = r.generation + 1;
+  Transaction tx(store, target);
+  Status failed;
+  for (const auto& a : p.actions) {
+    if (!failed.empty()) break;
+    if (a.op != "run" && a.op != "setenv") failed = tx.remember_original(a.path);
+    if (!failed.empty()) break;
+    if (a.op == "write")
+      failed = tx.write(a);
+    else if (a.op == "symlink")
+      failed = tx.symlink(a);
+    else if (a.op == "install-tree")
+      failed = tx.install_tree(a);
+    else if (a.op == "remove" || a.op == "remove-tree")
+      failed = tx.remove(a);
+    else if (a.op == "run" && a.path == "ldconfig")
+      failed = tx.ldconfig();
+    else
+      failed = "unknown action '" + a.op + "'";
+    if (failed.empty()) r.log.push_back(a.change + " " + a.resource + " " + a.path);
+  }
+  if (failed.empty()) {
+    plan::Generation g = record(store, p, target);
+    failed = tx.save_originals();
+    if (failed.empty()) failed = store.commit(g); // the commit point
+  }
+  if (!failed.empty()) {
+    Transaction::undo(store, tx.journal()["steps"]);
+    ::unlink((store.dir() + "/journal.json").c_str());
+    r.error = failed + "; every change was undone";
+    return r;
+  }
+  Transaction::cleanup(tx.journal()["steps"]);
+  ::unlink((store.dir() + "/journal.json").c_str());
+  r.ok = true;
+  r.generation = target;
+  return r;
+}
+
+std::string recover(StateStore& store) {
+  auto text = read_text(store.dir() + "/journal.json");
+  if (!text) return {};
+  auto j = json::parse(*text, nullptr, false);
+  if (j.is_discarded()) {
+    ::unlink((store.dir() + "/journal.json").c_str());
+    return "an interrupted transaction left an unreadable journal; it was removed";
+  }
+  int target = j.value("generation", 0);
+  if (store.current().number >= target) {
+    Transaction::cleanup(j["steps"]);
+    ::unlink((store.dir() + "/journal.json").c_str());
+    return "finished cleaning up generation " + std::to_string(target) +
+           ", which was committed before gpucfg stopped";
+  }
+  Transaction::undo(store, j["steps"]);
+  ::unlink((store.dir() + "/journal.json").c_str());
+  return "undid an interrupted transaction (" + std::to_string(j["steps"].size()) +
+         " step(s)); the machine is back at generation " + std::to_string(store.current().number);
+}
+
+} // namespace gpucfg::exec

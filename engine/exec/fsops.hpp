@@ -1,0 +1,31 @@
+// The file-system operations apply is made of, on host paths (root already joined): each one
+// either completes or leaves things as they were, and reports errors as text instead of throwing.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace gpucfg::exec {
+
+// Empty string on success, else what failed ("rename a -> b: No such file or directory").
+using Status = std::string;
+
+Status fsync_path(const std::string& path);
+Status fsync_parent(const std::string& path);
+// Writes `data` to `path` (created or truncated) and fsyncs it.
+Status write_file(const std::string& path, const std::string& data, unsigned mode);
+// Streams `from` into `to`, fsyncs, and returns its sha256 in *sha.
+Status copy_file(const std::string& from, const std::string& to, unsigned mode, std::string* sha);
+// Copies a folder tree (files, folders, symbolic links kept as links) and fsyncs the files.
+Status copy_tree(const std::string& from, const std::string& to);
+Status remove_tree(const std::string& path);
+// mkdir -p; the folders it created, outermost first, in *created.
+Status make_dirs(const std::string& path, std::vector<std::string>* created);
+
+bool exists(const std::string& path); // lstat: links count even when dangling
+std::optional<std::string> read_text(const std::string& path);
+// Writes through a temporary file and a rename, so readers see the old or the new text.
+Status write_atomic(const std::string& path, const std::string& data);
+
+} // namespace gpucfg::exec

@@ -1,0 +1,128 @@
+#include "exec/state.hpp"
+
+#include "plan/plan_json.hpp"
+
+#include <chrono>
+#include <csignal>
+#include <ctime>
+#include <fcntl.h>
+#include <filesystem>
+#include <sys/file.h>
+#include <thread>
+#include <unistd.h>
+
+namespace gpucfg::exec {
+
+namespace fs = std::filesystem;
+
+StateStore::StateStore(std::string root)
+    : m_root(root.empty() || root == "/" ? "" : std::move(root)) {
+  while (!m_root.empty() && m_root.back() == '/')
+    m_root.pop_back();
+}
+
+std::string StateStore::host(const std::string& p) const {
+  return m_root + p;
+}
+
+Status StateStore::ensure() {
+  for (const char* sub : {"", "/generations", "/blobs"})
+    if (Status s = make_dirs(dir() + sub, nullptr); !s.empty()) return s;
+  return "";
+}
+
+plan::Generation StateStore::current() const {
+  auto text = read_text(dir() + "/current.json");
+  if (!text) return {};
+  auto j = nlohmann::json::parse(*text, nullptr, false);
+  return j.is_discarded() ? plan::Generation{} : j.get<plan::Generation>();
+}
+
+std::optional<plan::Generation> StateStore::generation(int n) const {
+  auto text = read_text(dir() + "/generations/" + std::to_string(n) + ".json");
+  if (!text) return std::nullopt;
+  auto j = nlohmann::json::parse(*text, nullptr, false);
+  if (j.is_discarded()) return std::nullopt;
+  return j.get<plan::Generation>();
+}
+
+std::vector<plan::Generation> StateStore::history() const {
+  std::vector<plan::Generation> out;
+  for (int n = 1; n <= current().number; ++n)
+    if (auto g = generation(n)) out.push_back(*g);
+  return out;
+}
+
+Status StateStore::commit(const plan::Generation& g) {
+  std::string text = nlohmann::json(g).dump(2) + "\n";
+  if (Status s = write_atomic(dir() + "/generations/" + std::to_string(g.number) + ".json", text);
+      !s.empty())
+    return s;
+  return write_atomic(dir() + "/current.json", text);
+}
+
+std::map<std::string, plan::ManagedEntry> StateStore::originals() const {
+  std::map<std::string, plan::ManagedEntry> out;
+  auto text = read_text(dir() + "/originals.json");
+  if (!text) return out;
+  auto j = nlohmann::json::parse(*text, nullptr, false);
+  if (!j.is_discarded()) out = j.get<std::map<std::string, plan::ManagedEntry>>();
+  return out;
+}
+
+Status StateStore::save_originals(const std::map<std::string, plan::ManagedEntry>& o) {
+  return write_atomic(dir() + "/originals.json", nlohmann::json(o).dump(2) + "\n");
+}
+
+Status StateStore::keep_blob(const std::string& host_file, const std::string& sha) {
+  std::string dest = blob(sha);
+  if (sha.empty() || exists(dest)) return "";
+  std::string tmp = dest + ".tmp";
+  // A copy, not a hard link: an in-place edit of the managed file must not change the blob.
+  if (Status s = copy_file(host_file, tmp, 0444, nullptr); !s.empty()) return s;
+  if (::rename(tmp.c_str(), dest.c_str()) != 0) return "rename " + tmp + " failed";
+  return "";
+}
+
+Lock::Lock(const StateStore& store, const std::string& operation, int wait_s) {
+  std::string path = store.dir() + "/lock", owner_path = store.dir() + "/lock.owner";
+  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0) {
+    m_message = "cannot open " + path;
+    return;
+  }
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(wait_s);
+  while (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    if (std::chrono::steady_clock::now() >= deadline) {
+      std::string owner = read_text(owner_path).value_or("(unknown)");
+      m_message =
+          "another gpucfg holds the lock on " + store.dir() + ": " + owner +
+          (wait_s ? " (waited " + std::to_string(wait_s) + " s)" : " (use --lock-timeout to wait)");
+      ::close(fd);
+      return;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  // flock is released when its holder dies, so a leftover owner note means a crash: say so.
+  if (auto prev = read_text(owner_path); prev && !prev->empty())
+    m_message = "recovered the lock left by " + *prev + ", which is no longer running";
+  char host[256] = "?";
+  ::gethostname(host, sizeof host);
+  std::time_t now = std::time(nullptr);
+  char when[32];
+  std::strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&now));
+  write_atomic(owner_path, "pid " + std::to_string(::getpid()) + " on " + host + ", " + operation +
+                               " since " + when);
+  m_fd = fd;
+  (void)store;
+  m_owner_path = owner_path;
+}
+
+Lock::~Lock() {
+  if (m_fd < 0) return;
+  ::unlink(m_owner_path.c_str());
+  ::flock(m_fd, LOCK_UN);
+  ::close(m_fd);
+}
+
+} // namespace gpucfg::exec

@@ -1,0 +1,62 @@
+// gpucfg's own state under <root>/var/lib/gpucfg:
+//   lock, lock.owner      one apply/rollback/destroy at a time (flock: a dead owner frees it)
+//   journal.json          the undo log of the transaction in progress; present only mid-apply
+//   current.json          the current generation (the commit point: written by rename)
+//   generations/N.json    every generation's record, for history and rollback
+//   originals.json        what each managed path was before gpucfg first touched it
+//   blobs/<sha256>        the bytes of every file gpucfg wrote or replaced, for rollback
+#pragma once
+
+#include "exec/fsops.hpp"
+#include "plan/observed.hpp"
+
+#include <map>
+#include <string>
+#include <vector>
+
+namespace gpucfg::exec {
+
+class StateStore {
+public:
+  explicit StateStore(std::string root);
+
+  const std::string& root() const { return m_root; }
+  // The host path for a machine path (root joined in front).
+  std::string host(const std::string& machine_path) const;
+  std::string dir() const { return host("/var/lib/gpucfg"); }
+
+  Status ensure();
+  plan::Generation current() const;
+  std::vector<plan::Generation> history() const;
+  std::optional<plan::Generation> generation(int n) const;
+  Status commit(const plan::Generation& g); // generations/N.json, then current.json
+
+  std::map<std::string, plan::ManagedEntry> originals() const;
+  Status save_originals(const std::map<std::string, plan::ManagedEntry>& o);
+
+  std::string blob(const std::string& sha) const { return dir() + "/blobs/" + sha; }
+  // Keeps a copy of `host_file` as blobs/<sha> (once per content).
+  Status keep_blob(const std::string& host_file, const std::string& sha);
+
+private:
+  std::string m_root;
+};
+
+// Holds the state lock for its lifetime. `wait_s` seconds are waited for another holder.
+class Lock {
+public:
+  Lock(const StateStore& store, const std::string& operation, int wait_s);
+  ~Lock();
+  Lock(const Lock&) = delete;
+  Lock& operator=(const Lock&) = delete;
+
+  bool held() const { return m_fd >= 0; }
+  const std::string& message() const { return m_message; } // why not held, or what was recovered
+
+private:
+  int m_fd = -1;
+  std::string m_message;
+  std::string m_owner_path;
+};
+
+} // namespace gpucfg::exec
