@@ -1,6 +1,7 @@
 #include "exec/executor.hpp"
 
 #include "plan/plan_json.hpp"
+#include "probe/host.hpp"
 #include "util/sha256.hpp"
 
 #include <csignal>
@@ -181,10 +182,21 @@ public:
     return run_ldconfig(m_store);
   }
 
+  // This computer's ldconfig (not one inside --root), by absolute path: PATH may lack sbin.
   static Status run_ldconfig(const StateStore& store) {
-    std::string cmd = store.root().empty() ? "ldconfig" : "ldconfig -r '" + store.root() + "'";
-    int rc = std::system((cmd + " >/dev/null 2>&1").c_str());
-    return rc == 0 ? "" : cmd + " failed (exit " + std::to_string(WEXITSTATUS(rc)) + ")";
+    auto host = probe::make_local_host("/");
+    std::string ldconfig = "/sbin/ldconfig";
+    for (const char* p : {"/sbin/ldconfig", "/usr/sbin/ldconfig"})
+      if (host->is_executable(p)) {
+        ldconfig = p;
+        break;
+      }
+    std::vector<std::string> argv = {ldconfig};
+    if (!store.root().empty()) argv.insert(argv.end(), {"-r", store.root()});
+    auto r = host->run(argv, std::chrono::seconds(120));
+    if (r.exit_code == 0) return "";
+    return ldconfig + (store.root().empty() ? "" : " -r " + store.root()) + " failed (exit " +
+           std::to_string(r.exit_code) + "): " + r.output.substr(0, 300);
   }
 
   // Undo in reverse order; used for failures and for recovery after a kill.

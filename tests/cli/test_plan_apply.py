@@ -1,0 +1,263 @@
+"""plan and apply end to end in temporary roots: converge, drift, repair, rollback byte for byte,
+idempotence, saved plans and staleness, the lock, destroy, env quoting, and the seed's Windows
+plan from a saved facts file (golden files; GPUCFG_TEST_ACCEPT=1 rewrites them)."""
+import hashlib
+import json
+import os
+import subprocess
+import time
+
+from fakemachine import Machine
+from harness import ACCEPT, ROOT, check, expect, finish, gpucfg
+
+GOLDEN = os.path.join(ROOT, "tests", "golden")
+
+
+def manifest(m, name="demo", content="hello\n", extra_files="", path_entry="/opt/demo/bin"):
+    """A manifest exercising every Linux resource apply has: copy, symlink, alias, absent,
+    env (set and prepend) and loader paths, with its source file inside the root."""
+    m.write("/opt/src/tool.conf", content)
+    text = f"""apiVersion: gpucfg/v1
+kind: Stack
+metadata: {{name: {name}}}
+requires: {{platforms: [linux-x86_64]}}
+files:
+  - {{copy: /opt/demo/tool.conf, from: /opt/src/tool.conf, mode: "0640"}}
+  - {{symlink: /opt/demo/current, target: tool.conf}}
+  - {{alias: /opt/demo/lib/libcusolver.so.10, target: libcusolver.so.11, why: "TF 2.4 asks for .so.10"}}
+  - {{absent: /opt/demo/stale.txt}}
+{extra_files}env:
+  DEMO_HOME: /opt/demo
+  PATH: {{prepend: [{path_entry}]}}
+loader:
+  paths: [/opt/demo/lib]
+"""
+    path = os.path.join(m.root, "..", os.path.basename(m.root) + f"-{name}.yaml")
+    with open(path, "w") as f:
+        f.write(text)
+    return path
+
+
+def run(m, *args, **kw):
+    return gpucfg(*args, "--root", m.root, env=m.env(**kw.pop("env", {})), exact_env=True, **kw)
+
+
+def snapshot(root, skip_state=True):
+    out = {}
+    for dirpath, dirnames, filenames in os.walk(root):
+        rel_dir = os.path.relpath(dirpath, root)
+        if skip_state and rel_dir.startswith(os.path.join("var", "lib", "gpucfg")):
+            continue
+        for n in sorted(dirnames + filenames):
+            p = os.path.join(dirpath, n)
+            rel = os.path.normpath(os.path.join(rel_dir, n))
+            if os.path.islink(p):
+                out[rel] = ("link", os.readlink(p))
+            elif os.path.isfile(p):
+                with open(p, "rb") as f:
+                    out[rel] = ("file", hashlib.sha256(f.read()).hexdigest(), oct(os.stat(p).st_mode & 0o7777))
+            elif os.path.isdir(p):
+                out[rel] = ("dir",)
+    return out
+
+
+def debris(root):
+    found = []
+    for dirpath, dirnames, filenames in os.walk(root):
+        for n in dirnames + filenames:
+            if n.startswith(".gpucfg-new-") or n.startswith(".gpucfg-old-") or n.endswith(".tmp"):
+                found.append(os.path.join(dirpath, n))
+    if os.path.exists(os.path.join(root, "var/lib/gpucfg/journal.json")):
+        found.append("journal.json")
+    return found
+
+
+@check("plan -> apply -> plan: no changes (detailed exit 0); drift is seen and repaired; rollback is byte for byte")
+def _():
+    m = Machine()
+    m.write("/opt/demo/stale.txt", "left over\n")
+    mf = manifest(m)
+    r = run(m, "plan", "--detailed-exitcode", mf)
+    expect(r.code == 2 and "Plan: 6 to add, 0 to change, 1 to destroy, 1 to run." in r.out, r.out + r.err)
+    r = run(m, "apply", "--yes", mf)
+    expect(r.code == 0 and "Applied: generation 1" in r.out, r.out + r.err)
+    after_first = snapshot(m.root)
+    expect(after_first["opt/demo/tool.conf"][2] == "0o640", after_first["opt/demo/tool.conf"])
+    expect(after_first["opt/demo/lib/libcusolver.so.10"] == ("link", "libcusolver.so.11"), after_first)
+    expect("opt/demo/stale.txt" not in after_first, "absent: must be removed")
+    expect(os.path.exists(m.path("/etc/ld.so.cache")), "ldconfig -r ran")
+    r = run(m, "plan", "--detailed-exitcode", mf)
+    expect(r.code == 0 and "No changes." in r.out, r.out)
+    # A person edits a managed file: the plan sees it, apply repairs it.
+    with open(m.path("/opt/demo/tool.conf"), "a") as f:
+        f.write("edited by hand\n")
+    r = run(m, "plan", "--detailed-exitcode", mf)
+    expect(r.code == 2 and "~ file /opt/demo/tool.conf" in r.out and "content differs" in r.out, r.out)
+    # The manifest changes too, so generation 2 differs from 1 in more than the repair.
+    mf = manifest(m, content="hello, second version\n", path_entry="/opt/demo/sbin")
+    r = run(m, "apply", "--yes", mf)
+    expect(r.code == 0 and "generation 2" in r.out, r.out + r.err)
+    expect(snapshot(m.root) != after_first, "generation 2 should differ")
+    r = run(m, "rollback", "--yes")
+    expect(r.code == 0 and "generation 3" in r.out, r.out + r.err)
+    now = snapshot(m.root)
+    for snap in (now, after_first):  # the manifest's source file is the test's input, not managed
+        snap.pop("opt/src/tool.conf", None)
+    expect(now == after_first, "rollback differs:\n" + "\n".join(
+        f"{k}: {after_first.get(k)} -> {now.get(k)}" for k in sorted(set(now) | set(after_first))
+        if now.get(k) != after_first.get(k)))
+    h = run(m, "history")
+    expect(h.out.count("\n") == 3 and "* 3" in h.out, h.out)
+
+
+@check("a second apply changes nothing and makes no generation")
+def _():
+    m = Machine()
+    mf = manifest(m)
+    expect(run(m, "apply", "--yes", mf).code == 0, "first apply")
+    before = snapshot(m.root, skip_state=False)
+    r = run(m, "apply", "--yes", mf)
+    expect(r.code == 0 and "No changes." in r.out and "Applied" not in r.out, r.out)
+    after = snapshot(m.root, skip_state=False)
+    expect(before == after, "the second apply touched something")
+
+
+@check("destroy restores what was there before gpucfg, byte for byte, and nothing else")
+def _():
+    m = Machine()
+    m.write("/opt/demo/tool.conf", "the admin's own file\n")
+    m.write("/etc/profile.d/other.sh", "export OTHER=1\n")
+    before = snapshot(m.root)
+    mf = manifest(m)
+    before = snapshot(m.root)  # includes the manifest's source file
+    expect(run(m, "apply", "--yes", mf).code == 0, "apply")
+    r = run(m, "destroy", "--yes", mf)
+    expect(r.code == 0, r.out + r.err)
+    after = {k: v for k, v in snapshot(m.root).items() if v[0] != "dir"}
+    want = {k: v for k, v in before.items() if v[0] != "dir"}
+    after.pop("etc/ld.so.cache", None)
+    expect(after == want, f"{sorted(set(after.items()) ^ set(want.items()))}")
+
+
+@check("a saved plan applies while the machine is unchanged, and is refused as stale after")
+def _():
+    m = Machine()
+    mf = manifest(m)
+    out = os.path.join(m.root, "..", os.path.basename(m.root) + ".plan.json")
+    r = run(m, "plan", "--out", out, mf)
+    expect(r.code == 0 and os.path.exists(out), r.err)
+    stale_out = out + ".2"
+    run(m, "plan", "--out", stale_out, mf)
+    r = run(m, "apply", "--yes", out)
+    expect(r.code == 0 and "generation 1" in r.out, r.out + r.err)
+    r = run(m, "apply", "--yes", stale_out)  # made before the apply above changed the machine
+    expect(r.code == 1 and "stale" in r.err, r.out + r.err)
+    w = gpucfg("plan", "--out", stale_out, "--facts", os.path.join(ROOT, "examples/facts/windows-gtx1650.json"),
+               os.path.join(ROOT, "manifests/tf-2.5.yaml"))
+    r = run(m, "apply", "--yes", stale_out)
+    expect(r.code == 1 and "stale" in r.err, "a plan made from a facts file must not apply here")
+
+
+@check("env values are written so that nothing in them executes")
+def _():
+    m = Machine()
+    nasty = "it's $(touch PWNED) `touch PWNED2` ${HOME} \\ \"q\""  # $${ is gpucfg's literal ${
+    mf = os.path.join(m.root, "..", os.path.basename(m.root) + "-env.yaml")
+    with open(mf, "w") as f:
+        f.write("apiVersion: gpucfg/v1\nkind: Stack\nmetadata: {name: envq}\nenv:\n  NASTY: " +
+                json.dumps(nasty.replace("${", "$${")) +
+                "\n  PATH: {prepend: [\"/opt/a b/bin\"], remove: [/old/bin]}\n")
+    r = run(m, "apply", "--yes", mf)
+    expect(r.code == 0, r.out + r.err)
+    script = m.path("/etc/profile.d/gpucfg.sh")
+    work = os.path.join(m.root, "work")
+    os.makedirs(work)
+    p = subprocess.run(["sh", "-c", f". {script}; . {script}; printf '%s\\n' \"$NASTY\" \"$PATH\""], cwd=work,
+                       capture_output=True, text=True, env={"PATH": "/old/bin:/usr/bin:/bin", "HOME": "/h"})
+    lines = p.stdout.split("\n")
+    expect(p.returncode == 0 and lines[0] == nasty, p.stdout + p.stderr)
+    expect(lines[1] == "/opt/a b/bin:/usr/bin:/bin", lines[1])
+    expect(not os.listdir(work), f"something executed: {os.listdir(work)}")
+    for shell, needle in (("bash", "export NASTY='it'\\''s $(touch"), ("fish", "set -gx NASTY 'it\\'s $(touch")):
+        r = gpucfg("env", "--shell", shell, mf)
+        expect(r.code == 0 and needle in r.out, r.out)
+
+
+@check("two applies at once: the second fails with a clear lock message; state stays consistent")
+def _():
+    m = Machine()
+    mf = manifest(m)
+    env = dict(m.env(), GPUCFG_FAULT_DELAY_MS="150", GPUCFG_DATA_DIR=ROOT)
+    from harness import BINARY
+    slow = subprocess.Popen([BINARY, "apply", "--yes", "--root", m.root, mf], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(0.4)
+    r = run(m, "apply", "--yes", mf)
+    expect(r.code == 1 and "another gpucfg holds the lock" in r.err and "pid " in r.err, r.err)
+    out, err = slow.communicate(timeout=60)
+    expect(slow.returncode == 0, out + err)
+    r = run(m, "plan", "--detailed-exitcode", mf)
+    expect(r.code == 0, r.out)
+    expect(run(m, "history").out.count("\n") == 1, "one generation")
+
+
+@check("a killed apply leaves a lock and a journal that the next gpucfg recovers")
+def _():
+    m = Machine()
+    mf = manifest(m)
+    env = dict(m.env(), GPUCFG_FAULT_STEP="6", GPUCFG_DATA_DIR=ROOT)
+    from harness import BINARY
+    p = subprocess.run([BINARY, "apply", "--yes", "--root", m.root, mf], env=env, capture_output=True, text=True)
+    expect(p.returncode == -9, f"expected SIGKILL, got {p.returncode}")
+    r = run(m, "apply", "--yes", mf)
+    expect(r.code == 0 and "undid an interrupted transaction" in r.err and "recovered the lock" in r.err, r.err)
+    expect(not debris(m.root), debris(m.root))
+
+
+@check("the seed's Windows machine planned with tf-2.5 lists exactly the seed's steps (golden)")
+def _():
+    args = ["plan", "--facts", "examples/facts/windows-gtx1650.json", "manifests/tf-2.5.yaml"]
+    for fmt, ext in (("text", "txt"), ("markdown", "md")):
+        r = gpucfg(*args, "--format", fmt, "--detailed-exitcode")
+        expect(r.code == 2, r.out + r.err)
+        path = os.path.join(GOLDEN, f"plan-tf-2.5-windows.{ext}")
+        if ACCEPT:
+            with open(path, "w") as f:
+                f.write(r.out)
+            continue
+        with open(path) as f:
+            want = f.read()
+        expect(r.out == want, f"plan differs from {path}:\n{r.out}")
+    doc = json.loads(gpucfg(*args, "--format", "json").out)
+    got = sorted((a["change"], a["resource"], a["path"].split("CUDA\\v11.2")[-1]) for a in doc["actions"])
+    want = sorted([("create", "toolkit", ""), ("create", "cudnn", "\\bin\\cudnn64_8.dll"),
+                   ("create", "cudnn", "\\include\\cudnn*.h"), ("create", "cudnn", "\\lib\\x64\\cudnn*.lib"),
+                   ("create", "file", "\\bin\\cusolver64_10.dll"), ("create", "env", "env:CUDA_PATH"),
+                   ("create", "env", "env:PATH"), ("create", "env", "env:TF_XLA_FLAGS")])
+    expect(got == want, got)
+    checks = {c["name"]: c["outcome"] for c in doc["checks"]}
+    expect(checks == {"platform": "pass", "driver": "pass", "gpu 0": "pass", "host compiler": "pass"}, checks)
+    try:
+        import jsonschema
+        with open(os.path.join(ROOT, "schemas", "plan.schema.json")) as f:
+            jsonschema.validate(doc, json.load(f))
+    except ImportError:
+        print("skipped plan schema check: no python3-jsonschema")
+
+
+@check("plans are deterministic, and --assume turns a good plan into a failing one")
+def _():
+    args = ["plan", "--format", "json", "--facts", "examples/facts/windows-gtx1650.json", "manifests/tf-2.5.yaml"]
+    expect(gpucfg(*args).out == gpucfg(*args).out, "two plans of the same inputs differ")
+    r = gpucfg(*args[:-1], "--assume", "driver=456.71", "manifests/tf-2.5.yaml")
+    doc = json.loads(r.out)
+    expect(r.code == 1 and any("driver 456.71" in e for e in doc["errors"]), r.out[:500])
+    r = gpucfg("plan", "--facts", "examples/facts/windows-gtx1650.json", "--assume", "gpu=sm_30", "manifests/tf-2.5.yaml")
+    expect(r.code == 1 and "FAIL    gpu 0" in r.out, r.out)
+    r = gpucfg("plan", "--facts", "examples/facts/windows-gtx1650.json", "manifests/tf-2.12.yaml")
+    expect(r.code == 1 and "no native-Windows GPU build" in r.err, r.out + r.err)
+    r = gpucfg("plan", "--assume", "gpu=banana", "manifests/tf-2.5.yaml")
+    expect(r.code == 1 and "--assume gpu=banana" in r.err, r.err)
+
+
+finish()
