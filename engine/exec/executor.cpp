@@ -357,6 +357,11 @@ ExecResult execute(StateStore& store, const plan::Plan& p) {
 }
 
 std::string recover(StateStore& store) {
+  // A kill between writing a temporary file and renaming it leaves the temporary behind.
+  std::error_code ec;
+  for (const char* sub : {"", "/generations", "/blobs"})
+    for (fs::directory_iterator it(store.dir() + sub, ec), end; !ec && it != end; it.increment(ec))
+      if (it->path().extension() == ".tmp") fs::remove(it->path(), ec);
   auto text = read_text(store.dir() + "/journal.json");
   if (!text) return {};
   auto j = json::parse(*text, nullptr, false);

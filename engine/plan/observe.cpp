@@ -54,7 +54,12 @@ Observed observe(const probe::Host& host, const Wanted& wanted, bool checksum) {
       if (e.path == path) return &e;
     return nullptr;
   };
-  for (const auto& path : wanted.paths) {
+  // Paths the last generation managed are observed too: one the manifest dropped must be removed.
+  std::vector<std::string> paths = wanted.paths;
+  for (const auto& e : o.current.entries)
+    paths.push_back(e.path);
+  for (const auto& path : paths) {
+    if (o.paths.count(path)) continue;
     PathState ps;
     auto st = host.lstat(path);
     if (st) {

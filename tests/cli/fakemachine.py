@@ -1,5 +1,6 @@
 """Builds fake machines for `gpucfg facts --root`: real folder layouts, real (tiny) ELF shared
 libraries with the right SONAMEs, and a real ld.so cache written by `ldconfig -r`."""
+import hashlib
 import os
 import shutil
 import subprocess
@@ -67,3 +68,33 @@ class Machine:
         e = {"PATH": "/usr/local/sbin:/usr/local/bin:/usr/bin:/bin", "HOME": "/root", "LD_LIBRARY_PATH": ""}
         e.update(extra)
         return e
+
+
+def snapshot(root, skip_state=True):
+    out = {}
+    for dirpath, dirnames, filenames in os.walk(root):
+        rel_dir = os.path.relpath(dirpath, root)
+        if skip_state and rel_dir.startswith(os.path.join("var", "lib", "gpucfg")):
+            continue
+        for n in sorted(dirnames + filenames):
+            p = os.path.join(dirpath, n)
+            rel = os.path.normpath(os.path.join(rel_dir, n))
+            if os.path.islink(p):
+                out[rel] = ("link", os.readlink(p))
+            elif os.path.isfile(p):
+                with open(p, "rb") as f:
+                    out[rel] = ("file", hashlib.sha256(f.read()).hexdigest(), oct(os.stat(p).st_mode & 0o7777))
+            elif os.path.isdir(p):
+                out[rel] = ("dir",)
+    return out
+
+
+def debris(root):
+    found = []
+    for dirpath, dirnames, filenames in os.walk(root):
+        for n in dirnames + filenames:
+            if n.startswith(".gpucfg-new-") or n.startswith(".gpucfg-old-") or n.endswith(".tmp"):
+                found.append(os.path.join(dirpath, n))
+    if os.path.exists(os.path.join(root, "var/lib/gpucfg/journal.json")):
+        found.append("journal.json")
+    return found

@@ -1,13 +1,12 @@
 """plan and apply end to end in temporary roots: converge, drift, repair, rollback byte for byte,
 idempotence, saved plans and staleness, the lock, destroy, env quoting, and the seed's Windows
 plan from a saved facts file (golden files; GPUCFG_TEST_ACCEPT=1 rewrites them)."""
-import hashlib
 import json
 import os
 import subprocess
 import time
 
-from fakemachine import Machine
+from fakemachine import Machine, debris, snapshot
 from harness import ACCEPT, ROOT, check, expect, finish, gpucfg
 
 GOLDEN = os.path.join(ROOT, "tests", "golden")
@@ -40,36 +39,6 @@ loader:
 
 def run(m, *args, **kw):
     return gpucfg(*args, "--root", m.root, env=m.env(**kw.pop("env", {})), exact_env=True, **kw)
-
-
-def snapshot(root, skip_state=True):
-    out = {}
-    for dirpath, dirnames, filenames in os.walk(root):
-        rel_dir = os.path.relpath(dirpath, root)
-        if skip_state and rel_dir.startswith(os.path.join("var", "lib", "gpucfg")):
-            continue
-        for n in sorted(dirnames + filenames):
-            p = os.path.join(dirpath, n)
-            rel = os.path.normpath(os.path.join(rel_dir, n))
-            if os.path.islink(p):
-                out[rel] = ("link", os.readlink(p))
-            elif os.path.isfile(p):
-                with open(p, "rb") as f:
-                    out[rel] = ("file", hashlib.sha256(f.read()).hexdigest(), oct(os.stat(p).st_mode & 0o7777))
-            elif os.path.isdir(p):
-                out[rel] = ("dir",)
-    return out
-
-
-def debris(root):
-    found = []
-    for dirpath, dirnames, filenames in os.walk(root):
-        for n in dirnames + filenames:
-            if n.startswith(".gpucfg-new-") or n.startswith(".gpucfg-old-") or n.endswith(".tmp"):
-                found.append(os.path.join(dirpath, n))
-    if os.path.exists(os.path.join(root, "var/lib/gpucfg/journal.json")):
-        found.append("journal.json")
-    return found
 
 
 @check("plan -> apply -> plan: no changes (detailed exit 0); drift is seen and repaired; rollback is byte for byte")
