@@ -8,9 +8,11 @@ Ansible's check mode of seven equivalent stat/file/lineinfile tasks at about 2.9
     bench/plan.py [path/to/gpucfg] [runs]
 """
 import os
+import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -22,11 +24,16 @@ SHELL = ("test -d /usr/local/cuda-13.0 && readlink /usr/local/cuda && /usr/local
          "ldconfig -p | grep -c cudnn && cat /proc/driver/nvidia/version 2>/dev/null; true")
 
 
+# The adoption is recorded in a temporary state folder, never under /var/lib.
+STATE = tempfile.mkdtemp(prefix="gpucfg-bench-state-")
+ENV = dict(os.environ, GPUCFG_STATE_DIR=STATE)
+
+
 def median_ms(cmd, shell=False):
     times = []
     for _ in range(RUNS):
         t0 = time.perf_counter()
-        p = subprocess.run(cmd, shell=shell, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        p = subprocess.run(cmd, shell=shell, env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         times.append((time.perf_counter() - t0) * 1000)
         if not shell and p.returncode not in (0,):
             sys.exit(f"{' '.join(cmd)} exited {p.returncode}")
@@ -37,8 +44,12 @@ def main():
     if not os.path.isdir("/usr/local/cuda-13.0"):
         print("skipped: no /usr/local/cuda-13.0 on this machine")
         return 0
-    p = subprocess.run([BINARY, "plan", "--detailed-exitcode", MANIFEST], capture_output=True, text=True)
+    # Converged: after an apply that records the adopted tree (its files, sizes, hashes).
+    subprocess.run([BINARY, "apply", "--yes", MANIFEST], env=ENV, check=True, stdout=subprocess.DEVNULL)
+    p = subprocess.run([BINARY, "plan", "--detailed-exitcode", MANIFEST], env=ENV, capture_output=True, text=True)
     print(p.stdout.strip().splitlines()[-1])
+    if p.returncode != 0:
+        sys.exit("the plan is not converged")
     rows = [("gpucfg plan (converged, adopt CUDA 13.0 + cuDNN 9.19)", median_ms([BINARY, "plan", MANIFEST])),
             ("gpucfg facts (its input)", median_ms([BINARY, "facts"])),
             ("shell: the same questions by hand (nvcc --version, ls, ldconfig -p)", median_ms(SHELL, shell=True))]
@@ -50,4 +61,7 @@ def main():
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    finally:
+        shutil.rmtree(STATE, ignore_errors=True)

@@ -1,6 +1,7 @@
 #include "exec/executor.hpp"
 
 #include "plan/plan_json.hpp"
+#include "plan/tree.hpp"
 #include "probe/host.hpp"
 #include "util/sha256.hpp"
 
@@ -129,8 +130,10 @@ public:
     remove_tree(staged);
     std::string sha;
     Status s;
+    // Rollback copies from gpucfg's own blobs, which are paths on this computer already.
+    std::string from = a.from.rfind(m_store.dir(), 0) == 0 ? a.from : m_store.host(a.from);
     if (!a.from.empty())
-      s = copy_file(m_store.host(a.from), staged, parse_mode(a.mode), &sha);
+      s = copy_file(from, staged, parse_mode(a.mode), &sha);
     else {
       s = write_file(staged, a.content, parse_mode(a.mode));
       sha = util::sha256_hex(a.content);
@@ -263,12 +266,20 @@ plan::Generation record(StateStore& store, const plan::Plan& p, int number) {
     struct stat st {};
     if (::lstat(h.c_str(), &st) != 0)
       e.kind = "absent";
-    else if (S_ISLNK(st.st_mode)) {
+    else if (S_ISLNK(st.st_mode) && m.kind != "adopted") {
       e.kind = "symlink";
       e.link_target = fs::read_symlink(h).string();
-    } else if (S_ISDIR(st.st_mode))
-      e.kind = "tree";
-    else {
+    } else if (S_ISDIR(st.st_mode) || m.kind == "adopted") {
+      // A tree: its file list with hashes, so plan can see later changes. Kept from the previous
+      // record while that still describes it (hashing a toolkit takes seconds).
+      e.kind = m.kind == "adopted" ? "adopted" : "tree";
+      for (const auto& old : prev.entries)
+        if (old.path == e.path && old.kind == e.kind) e.sha256 = old.sha256;
+      if (e.sha256.empty()) {
+        auto tree = plan::scan_tree(h, true, std::max(1u, std::thread::hardware_concurrency()));
+        store.keep_text(nlohmann::json(tree.files).dump(), &e.sha256);
+      }
+    } else {
       e.kind = "file";
       e.size = static_cast<std::uint64_t>(st.st_size);
       e.mtime_ns = static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
@@ -322,7 +333,7 @@ ExecResult execute(StateStore& store, const plan::Plan& p) {
   Status failed;
   for (const auto& a : p.actions) {
     if (!failed.empty()) break;
-    if (a.op != "run" && a.op != "setenv") failed = tx.remember_original(a.path);
+    if (a.op != "run" && a.op != "setenv" && a.op != "adopt") failed = tx.remember_original(a.path);
     if (!failed.empty()) break;
     if (a.op == "write")
       failed = tx.write(a);
@@ -334,6 +345,8 @@ ExecResult execute(StateStore& store, const plan::Plan& p) {
       failed = tx.remove(a);
     else if (a.op == "run" && a.path == "ldconfig")
       failed = tx.ldconfig();
+    else if (a.op == "adopt")
+      failed = ""; // nothing changes on disk; the record below lists the tree's files
     else
       failed = "unknown action '" + a.op + "'";
     if (failed.empty()) r.log.push_back(a.change + " " + a.resource + " " + a.path);

@@ -97,7 +97,8 @@ Status copy_tree(const std::string& from, const std::string& to) {
   fs::create_directories(to, ec);
   if (ec) return "mkdir " + to + ": " + ec.message();
   for (fs::recursive_directory_iterator it(from, ec), end; !ec && it != end; it.increment(ec)) {
-    fs::path rel = fs::relative(it->path(), from);
+    fs::path rel =
+        it->path().lexically_relative(from); // lexical: links inside must not be followed
     fs::path dest = fs::path(to) / rel;
     auto st = it->symlink_status();
     if (fs::is_symlink(st)) {

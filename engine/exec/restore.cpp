@@ -21,6 +21,7 @@ std::optional<plan::Action> restore_action(const StateStore& store, const plan::
   a.path = want.path;
   a.resource = want.resource.empty() ? "file" : want.resource;
   a.reason = why;
+  if (want.kind == "adopted") return std::nullopt; // never gpucfg's to change
   if (want.kind == "absent") {
     if (!present) return std::nullopt;
     a.op = S_ISDIR(st.st_mode) ? "remove-tree" : "remove";
@@ -37,7 +38,7 @@ std::optional<plan::Action> restore_action(const StateStore& store, const plan::
     if (present && S_ISREG(st.st_mode) && util::sha256_file(h).value_or("") == want.sha256)
       return std::nullopt;
     a.op = "write";
-    a.from = "/var/lib/gpucfg/blobs/" + want.sha256;
+    a.from = store.blob(want.sha256);
     a.sha256 = want.sha256;
     a.mode = want.mode;
     a.change = present ? "update" : "create";
@@ -67,7 +68,8 @@ plan::Plan restore(const StateStore& store, const std::vector<plan::ManagedEntry
     p.managed.push_back({e.path, e.resource, e.kind, e.manifest});
   }
   for (const auto& e : store.current().entries) {
-    if (paths.count(e.path)) continue;
+    // An adopted tree was never gpucfg's: forgetting it is all a rollback or destroy does.
+    if (paths.count(e.path) || e.kind == "adopted") continue;
     auto it = originals.find(e.path);
     plan::ManagedEntry orig;
     if (it != originals.end())

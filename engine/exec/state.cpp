@@ -1,6 +1,8 @@
 #include "exec/state.hpp"
 
+#include "plan/observe.hpp"
 #include "plan/plan_json.hpp"
+#include "util/sha256.hpp"
 
 #include <chrono>
 #include <csignal>
@@ -23,6 +25,18 @@ StateStore::StateStore(std::string root)
 
 std::string StateStore::host(const std::string& p) const {
   return m_root + p;
+}
+
+std::string StateStore::dir() const {
+  return plan::state_dir(m_root.empty() ? "/" : m_root);
+}
+
+Status StateStore::keep_text(const std::string& text, std::string* sha) {
+  *sha = util::sha256_hex(text);
+  std::string dest = blob(*sha);
+  if (exists(dest)) return "";
+  if (Status s = write_file(dest + ".tmp", text, 0444); !s.empty()) return s;
+  return ::rename((dest + ".tmp").c_str(), dest.c_str()) == 0 ? "" : "rename " + dest + " failed";
 }
 
 Status StateStore::ensure() {

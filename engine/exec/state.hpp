@@ -23,7 +23,7 @@ public:
   const std::string& root() const { return m_root; }
   // The host path for a machine path (root joined in front).
   std::string host(const std::string& machine_path) const;
-  std::string dir() const { return host("/var/lib/gpucfg"); }
+  std::string dir() const; // plan::state_dir(root): $GPUCFG_STATE_DIR or <root>/var/lib/gpucfg
 
   Status ensure();
   plan::Generation current() const;
@@ -37,6 +37,8 @@ public:
   std::string blob(const std::string& sha) const { return dir() + "/blobs/" + sha; }
   // Keeps a copy of `host_file` as blobs/<sha> (once per content).
   Status keep_blob(const std::string& host_file, const std::string& sha);
+  // Stores `text` as a blob; returns its sha256 in *sha.
+  Status keep_text(const std::string& text, std::string* sha);
 
 private:
   std::string m_root;

@@ -96,6 +96,11 @@ std::vector<Desired> desired_state(const manifest::Stack& s, const Observed& obs
     d.needs_source = !adopt && d.from.empty();
     if (adopt) d.kind = "adopt";
     out.push_back(d);
+    if (adopt)
+      out.push_back({c.prefix.value, "adopted", "", "", "", "", "", "toolkit",
+                     "adopt CUDA " + c.version.value.str() + " in " + c.prefix.value +
+                         ": record its files, to see later changes",
+                     "cuda.source: adopt", c.version.mark.str()});
     if (c.active && linux)
       out.push_back({"/usr/local/cuda", "symlink", "", "", "", c.prefix.value, "", "active-toolkit",
                      "the active toolkit: /usr/local/cuda -> " + c.prefix.value, "cuda.active",

@@ -1,9 +1,14 @@
 #include "plan/observe.hpp"
 
 #include "plan/plan_json.hpp"
+#include "plan/tree.hpp"
 #include "util/sha256.hpp"
 
 #include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+#include <thread>
 
 namespace gpucfg::plan {
 namespace {
@@ -32,8 +37,26 @@ void list_tree(const probe::Host& host, const std::string& dir, const std::strin
 
 } // namespace
 
+std::string state_dir(const std::string& root) {
+  if (const char* e = std::getenv("GPUCFG_STATE_DIR"); e && *e) return e;
+  std::string r = root == "/" ? "" : root;
+  while (!r.empty() && r.back() == '/')
+    r.pop_back();
+  return r + "/var/lib/gpucfg";
+}
+
+namespace {
+std::optional<std::string> slurp(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return std::nullopt;
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+} // namespace
+
 Generation read_current_generation(const probe::Host& host) {
-  auto text = host.read(std::string(k_state_dir) + "/current.json");
+  auto text = slurp(state_dir(host.root()) + "/current.json");
   if (!text) return {};
   auto j = nlohmann::json::parse(*text, nullptr, false);
   if (j.is_discarded()) return {};
@@ -79,6 +102,18 @@ Observed observe(const probe::Host& host, const Wanted& wanted, bool checksum) {
       }
     }
     o.paths[path] = ps;
+  }
+  // Trees gpucfg recorded (installed or adopted): compare with what is there now.
+  for (const auto& e : o.current.entries) {
+    if ((e.kind != "adopted" && e.kind != "tree") || e.sha256.empty()) continue;
+    auto text = slurp(state_dir(host.root()) + "/blobs/" + e.sha256);
+    auto j = text ? nlohmann::json::parse(*text, nullptr, false) : nlohmann::json();
+    if (!j.is_array()) continue;
+    TreeManifest then;
+    then.files = j.get<std::vector<TreeFile>>();
+    TreeManifest now = scan_tree(host.host_path(e.path), checksum,
+                                 std::max(1u, std::thread::hardware_concurrency()));
+    o.tree_drift[e.path] = tree_drift(then, now, 20);
   }
   for (const auto& dir : wanted.source_dirs) {
     std::vector<SourceFile> files;

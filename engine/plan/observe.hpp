@@ -8,10 +8,12 @@
 
 namespace gpucfg::plan {
 
-// The state folder under a root: <root>/var/lib/gpucfg (machine path /var/lib/gpucfg).
-inline const char* k_state_dir = "/var/lib/gpucfg";
+// gpucfg's state folder as a path on this computer: $GPUCFG_STATE_DIR when set (tests and
+// benchmarks that must not write under /var/lib), else <root>/var/lib/gpucfg.
+std::string state_dir(const std::string& root);
 
-// `checksum`: hash every file even when size and mtime match the last generation's record.
+// `checksum`: hash every file (managed files, and the files of recorded toolkit trees) even
+// when size and mtime match the last generation's record.
 Observed observe(const probe::Host& host, const Wanted& wanted, bool checksum);
 
 // The generation recorded as current, or generation 0 when nothing was applied yet.

@@ -46,6 +46,7 @@ struct Observed {
   std::map<std::string, std::vector<SourceFile>> sources; // source folder -> its files
   Generation current;
   std::string home = "/root";
+  std::map<std::string, std::vector<std::string>> tree_drift; // recorded tree -> paths that differ
 };
 
 } // namespace gpucfg::plan

@@ -78,6 +78,24 @@ void diff_one(const PlanInput& in, const Desired& d, Plan& plan) {
                             "]");
     return;
   }
+  if (d.kind == "adopted") {
+    bool recorded = false;
+    for (const auto& e : o.current.entries)
+      recorded = recorded || (e.path == d.path && e.kind == "adopted");
+    if (!recorded) {
+      Action a = action_for(d, "create", "not recorded yet");
+      a.op = "adopt";
+      plan.actions.push_back(a);
+      return;
+    }
+    if (auto it = o.tree_drift.find(d.path); it != o.tree_drift.end() && !it->second.empty())
+      plan.errors.push_back(
+          "the adopted toolkit " + d.path + " changed since gpucfg adopted it (" +
+          util::join(it->second, ", ") +
+          "); gpucfg does not own it, so it will not repair it: reinstall it, then "
+          "`gpucfg destroy` and apply again to adopt it anew");
+    return;
+  }
   if (d.kind == "adopt-cudnn") {
     if (!cudnn_in(in.facts, d.path, s.cudnn->version.value))
       plan.errors.push_back("cudnn.source adopt: no cuDNN " + s.cudnn->version.value.str() +
@@ -178,7 +196,8 @@ Plan make_plan(const PlanInput& in) {
   bool loader_changed = false;
   for (const auto& d : desired) {
     wanted_paths.insert(d.path);
-    if (d.kind == "file" || d.kind == "symlink" || d.kind == "absent" || d.kind == "tree")
+    if (d.kind == "file" || d.kind == "symlink" || d.kind == "absent" || d.kind == "tree" ||
+        d.kind == "adopted")
       plan.managed.push_back({d.path, d.resource, d.kind, ""});
     std::size_t before = plan.actions.size();
     diff_one(in, d, plan);
@@ -186,7 +205,10 @@ Plan make_plan(const PlanInput& in) {
   }
   // What the last generation managed for this manifest and the manifest no longer wants.
   for (const auto& e : in.observed.current.entries) {
-    if (e.manifest != s.metadata.name || wanted_paths.count(e.path) || e.kind == "absent") continue;
+    // An adopted tree is never gpucfg's to remove: dropping it only drops the record.
+    if (e.manifest != s.metadata.name || wanted_paths.count(e.path) || e.kind == "absent" ||
+        e.kind == "adopted")
+      continue;
     if (state_of(in.observed, e.path).kind == "absent") continue;
     Action a;
     a.op = e.kind == "tree" ? "remove-tree" : "remove";

@@ -229,4 +229,82 @@ def _():
     expect(r.code == 1 and "--assume gpu=banana" in r.err, r.err)
 
 
+def fake_cuda_sources(m):
+    """A CUDA 12.3 toolkit folder and a cuDNN 8.9.7 package folder, laid out as NVIDIA ships them."""
+    src = "/srv/cuda-12.3"
+    m.write(src + "/version.json", '{"cuda": {"name": "CUDA SDK", "version": "12.3.2"}}')
+    m.write(src + "/bin/nvcc", "#!/bin/sh\necho 'Cuda compilation tools, release 12.3, V12.3.107'\n", 0o755)
+    m.library(src + "/lib64", "libcudart.so.12.3.101", "libcudart.so.12")
+    pkg = "/srv/cudnn-linux-x86_64-8.9.7.29_cuda12-archive"
+    m.write(pkg + "/include/cudnn_version.h", "#define CUDNN_MAJOR 8\n#define CUDNN_MINOR 9\n#define CUDNN_PATCHLEVEL 7\n")
+    m.write(pkg + "/include/cudnn.h", '#include "cudnn_version.h"\n')
+    m.library(pkg + "/lib", "libcudnn.so.8.9.7", "libcudnn.so.8")
+    m.library(pkg + "/lib", "libcudnn_ops_infer.so.8.9.7", "libcudnn_ops_infer.so.8")
+    mf = os.path.join(m.root, "..", os.path.basename(m.root) + "-cuda.yaml")
+    with open(mf, "w") as f:
+        f.write(f"""apiVersion: gpucfg/v1
+kind: Stack
+metadata: {{name: cuda-dir}}
+requires: {{platforms: [linux-x86_64]}}
+cuda:
+  version: "12.3"
+  source: {{directory: {src}}}
+cudnn:
+  version: 8.9.7.29
+  into: cuda
+  source: {{directory: {pkg}}}
+  place:
+    - {{from: "include/cudnn*.h", to: include}}
+    - {{from: "lib/libcudnn*.so.8*", to: lib64}}
+loader:
+  paths: ["${{cuda.prefix}}/lib64"]
+""")
+    return mf
+
+
+@check("a toolkit and cuDNN from local folders: installed, reported by facts, converged, rolled back")
+def _():
+    m = Machine()
+    mf = fake_cuda_sources(m)
+    r = run(m, "apply", "--yes", mf)
+    expect(r.code == 0, r.out + r.err)
+    expect("+ toolkit /usr/local/cuda-12.3" in r.out and "+ active-toolkit /usr/local/cuda" in r.out, r.out)
+    f = json.loads(run(m, "facts", "--json").out)
+    t = [t for t in f["toolkits"] if t["realpath"] == "/usr/local/cuda-12.3"]
+    expect(t and t[0]["version"] == "12.3.2", f["toolkits"])
+    c = [c for c in f["cudnn"] if c["lib_dir"] == "/usr/local/cuda-12.3/lib64"]
+    expect(c and c[0]["version"] == "8.9.7" and not c[0]["problems"], f["cudnn"])
+    expect(os.readlink(m.path("/usr/local/cuda-12.3/lib64/libcudnn.so.8")) == "libcudnn.so.8.9.7", "links kept")
+    expect(os.readlink(m.path("/usr/local/cuda")) == "/usr/local/cuda-12.3", "active toolkit")
+    r = run(m, "plan", "--detailed-exitcode", mf)
+    expect(r.code == 0, r.out)
+    r = run(m, "rollback", "--to", "0", "--yes")
+    expect(r.code == 0 and not os.path.exists(m.path("/usr/local/cuda-12.3")) and
+           not os.path.lexists(m.path("/usr/local/cuda")), r.out + r.err)
+    expect(not debris(m.root), debris(m.root))
+
+
+@check("an adopted toolkit is recorded, never changed, and a change to it is reported")
+def _():
+    m = Machine()
+    t = "/usr/local/cuda-12.2"
+    m.write(t + "/version.json", '{"cuda": {"name": "CUDA SDK", "version": "12.2.2"}}')
+    m.library(t + "/lib64", "libcudart.so.12.2.140", "libcudart.so.12")
+    mf = os.path.join(m.root, "..", os.path.basename(m.root) + "-adopt.yaml")
+    with open(mf, "w") as f:
+        f.write("apiVersion: gpucfg/v1\nkind: Stack\nmetadata: {name: adopt}\n"
+                "cuda: {version: '12.2', active: false, source: {adopt: true}}\n")
+    r = run(m, "apply", "--yes", mf)
+    expect(r.code == 0 and "record its files" in r.out, r.out + r.err)
+    before = snapshot(m.root)
+    expect(run(m, "plan", "--detailed-exitcode", mf).code == 0, "converged")
+    with open(m.path(t + "/lib64/libcudart.so.12.2.140"), "ab") as f:
+        f.write(b"patched")
+    r = run(m, "plan", "--checksum", mf)
+    expect(r.code == 1 and "changed since gpucfg adopted it (~lib64/libcudart.so.12.2.140)" in r.out, r.out)
+    r = run(m, "destroy", "--yes", mf)
+    expect(r.code == 0 and os.path.exists(m.path(t + "/version.json")), "destroy must not remove an adopted tree")
+    expect({k for k in before if k.startswith("usr")} == {k for k in snapshot(m.root) if k.startswith("usr")}, "")
+
+
 finish()

@@ -1,0 +1,102 @@
+#include "plan/tree.hpp"
+
+#include "util/sha256.hpp"
+
+#include <algorithm>
+#include <atomic>
+#include <filesystem>
+#include <map>
+#include <sys/stat.h>
+#include <thread>
+
+namespace gpucfg::plan {
+
+namespace fs = std::filesystem;
+
+void to_json(nlohmann::json& j, const TreeFile& f) {
+  j = nlohmann::json::array(
+      {f.path, f.kind, f.size, f.mtime_ns, f.sha256}); // compact: trees hold thousands
+}
+
+void from_json(const nlohmann::json& j, TreeFile& f) {
+  f.path = j.at(0).get<std::string>();
+  f.kind = j.at(1).get<std::string>();
+  f.size = j.at(2).get<std::uint64_t>();
+  f.mtime_ns = j.at(3).get<std::int64_t>();
+  f.sha256 = j.at(4).get<std::string>();
+}
+
+TreeManifest scan_tree(const std::string& host_dir, bool hash, unsigned jobs) {
+  TreeManifest m;
+  std::error_code ec;
+  for (fs::recursive_directory_iterator it(host_dir, ec), end; !ec && it != end; it.increment(ec)) {
+    struct stat st {};
+    if (::lstat(it->path().c_str(), &st) != 0) continue;
+    TreeFile f;
+    f.path = it->path().lexically_relative(host_dir).string();
+    if (S_ISLNK(st.st_mode)) {
+      f.kind = "symlink";
+      f.sha256 = fs::read_symlink(it->path()).string();
+    } else if (S_ISREG(st.st_mode)) {
+      f.kind = "file";
+      f.size = static_cast<std::uint64_t>(st.st_size);
+      f.mtime_ns = static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
+    } else {
+      continue;
+    }
+    m.files.push_back(std::move(f));
+  }
+  std::sort(m.files.begin(), m.files.end(),
+            [](const TreeFile& a, const TreeFile& b) { return a.path < b.path; });
+  if (!hash) return m;
+  // Largest files first, handed out one at a time, so the threads finish together.
+  std::vector<std::size_t> order;
+  for (std::size_t i = 0; i < m.files.size(); ++i)
+    if (m.files[i].kind == "file") order.push_back(i);
+  std::sort(order.begin(), order.end(),
+            [&](std::size_t a, std::size_t b) { return m.files[a].size > m.files[b].size; });
+  std::atomic<std::size_t> next{0};
+  auto work = [&] {
+    for (std::size_t k; (k = next++) < order.size();) {
+      TreeFile& f = m.files[order[k]];
+      f.sha256 = util::sha256_file(host_dir + "/" + f.path).value_or("");
+    }
+  };
+  std::vector<std::thread> threads;
+  for (unsigned t = 1; t < std::max(1u, jobs); ++t)
+    threads.emplace_back(work);
+  work();
+  for (auto& t : threads)
+    t.join();
+  return m;
+}
+
+std::vector<std::string> tree_drift(const TreeManifest& recorded, const TreeManifest& now,
+                                    std::size_t limit) {
+  std::vector<std::string> out;
+  std::map<std::string, const TreeFile*> was;
+  for (const auto& f : recorded.files)
+    was[f.path] = &f;
+  for (const auto& f : now.files) {
+    if (out.size() >= limit) return out;
+    auto it = was.find(f.path);
+    if (it == was.end()) {
+      out.push_back("+" + f.path);
+      continue;
+    }
+    const TreeFile& r = *it->second;
+    bool same = f.kind == r.kind && (f.kind == "symlink" ? f.sha256 == r.sha256
+                                     : !f.sha256.empty() && !r.sha256.empty()
+                                         ? f.sha256 == r.sha256 && f.size == r.size
+                                         : f.size == r.size && f.mtime_ns == r.mtime_ns);
+    if (!same) out.push_back("~" + f.path);
+    was.erase(it);
+  }
+  for (const auto& [p, f] : was) {
+    if (out.size() >= limit) break;
+    out.push_back("-" + p);
+  }
+  return out;
+}
+
+} // namespace gpucfg::plan
