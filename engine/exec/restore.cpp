@@ -86,16 +86,7 @@ plan::Plan restore(const StateStore& store, const std::vector<plan::ManagedEntry
     if (a.op == "missing-tree") p.errors.push_back(a.path + ": " + a.summary);
     loader = loader || a.resource == "loader";
   }
-  if (loader) {
-    plan::Action run;
-    run.op = "run";
-    run.resource = "loader";
-    run.path = "ldconfig";
-    run.change = "run";
-    run.summary = "rebuild the loader cache";
-    run.reason = "an /etc/ld.so.conf.d entry changed";
-    p.actions.push_back(run);
-  }
+  if (loader) p.actions.push_back(plan::ldconfig_action());
   return p;
 }
 

@@ -42,6 +42,9 @@ struct Managed {
   std::string manifest;             // empty: the plan's manifest
 };
 
+// The step that rebuilds the loader cache after an /etc/ld.so.conf.d entry changed.
+Action ldconfig_action();
+
 struct Plan {
   int format_version = 1;
   std::string manifest; // metadata.name

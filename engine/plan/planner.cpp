@@ -181,6 +181,17 @@ void diff_one(const PlanInput& in, const Desired& d, Plan& plan) {
 
 } // namespace
 
+Action ldconfig_action() {
+  Action a;
+  a.op = "run";
+  a.resource = "loader";
+  a.path = "ldconfig";
+  a.change = "run";
+  a.summary = "rebuild the loader cache";
+  a.reason = "an /etc/ld.so.conf.d entry changed";
+  return a;
+}
+
 Plan make_plan(const PlanInput& in) {
   const auto& s = in.stack;
   Plan plan;
@@ -220,16 +231,7 @@ Plan make_plan(const PlanInput& in) {
     plan.actions.push_back(a);
     loader_changed = loader_changed || e.resource == "loader";
   }
-  if (loader_changed && s.platform->os() == platform::Os::linux) {
-    Action a;
-    a.op = "run";
-    a.resource = "loader";
-    a.path = "ldconfig";
-    a.change = "run";
-    a.summary = "rebuild the loader cache";
-    a.reason = "an /etc/ld.so.conf.d entry changed";
-    plan.actions.push_back(a);
-  }
+  if (loader_changed && s.platform->os() == platform::Os::linux) plan.actions.push_back(ldconfig_action());
   if (plan.actions.empty() && plan.errors.empty())
     plan.notes.push_back("no changes: the machine matches the manifest");
   return plan;
