@@ -18,7 +18,8 @@ enum Exit : int {
   k_ok = 0,      // success; for validate: no errors (warnings allowed unless --strict)
   k_error = 1,   // invalid input or a failed operation; nothing was changed
   k_changes = 2, // plan --detailed-exitcode: the plan has changes
-  k_verify = 3,  // verify: a check failed (reserved)
+  k_verify_failed = 3,  // verify: a check failed
+  k_verify_partial = 4, // verify: nothing failed, but some checks could not run here
   k_usage = 64,  // bad command line (EX_USAGE)
 };
 
@@ -42,5 +43,6 @@ void add_rollback(CLI::App& app, int& exit_code);
 void add_destroy(CLI::App& app, int& exit_code);
 void add_history(CLI::App& app, int& exit_code);
 void add_env(CLI::App& app, int& exit_code);
+void add_verify(CLI::App& app, int& exit_code);
 
 } // namespace gpucfg::cli

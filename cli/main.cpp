@@ -29,6 +29,7 @@ int main(int argc, char** argv) {
   add_destroy(app, exit_code);
   add_history(app, exit_code);
   add_env(app, exit_code);
+  add_verify(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

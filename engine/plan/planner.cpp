@@ -32,8 +32,10 @@ bool version_matches(const std::string& have, const util::Version& want) {
 
 const probe::CudnnCopy* cudnn_in(const probe::Facts& f, const std::string& prefix,
                                  const util::Version& want) {
+  // The copy in one of the prefix's own library folders: /usr is a prefix of /usr/local/cuda too.
   for (const auto& c : f.cudnn)
-    if (util::starts_with(c.lib_dir, prefix + "/") && version_matches(c.version, want)) return &c;
+    for (const char* d : {"/lib64", "/lib", "/lib/x86_64-linux-gnu", "/lib/aarch64-linux-gnu"})
+      if (c.lib_dir == prefix + d && version_matches(c.version, want)) return &c;
   return nullptr;
 }
 

@@ -93,3 +93,19 @@ TEST_CASE("library file names and compiler output", "[parsers]") {
   CHECK(parse_compiler_version("Debian clang version 14.0.6\nTarget: x86_64") == "14.0.6");
   CHECK(parse_compiler_version("12.2.0\n") == "12.2.0");
 }
+
+#include "probe/elf.hpp"
+
+TEST_CASE("ELF dynamic section: needed libraries and runpath", "[parsers]") {
+  std::ifstream in("/proc/self/exe", std::ios::binary);
+  std::ostringstream s;
+  s << in.rdbuf();
+  auto deps = parse_elf_deps(s.str());
+  REQUIRE(deps);
+  bool libc = false;
+  for (const auto& n : deps->needed) libc = libc || n == "libc.so.6";
+  CHECK(libc);
+  CHECK_FALSE(parse_elf_deps("#!/bin/sh\necho not elf\n"));
+  CHECK_FALSE(parse_elf_deps(s.str().substr(0, 40)));  // truncated header: refused, no crash
+  CHECK_FALSE(parse_elf_deps(""));
+}

@@ -1,0 +1,46 @@
+// gpucfg verify: evidence that a stack works, in levels. Each check ends pass, fail or not-run
+// (with the reason: "no CUDA device", "under --root"); not-run never counts as pass.
+//   static   files, versions, hashes and the host compiler, from the facts and the file system
+//   load     dlopen each promised library from the stack's prefix; cuDNN's run-time version
+//            against its header and the manifest; the runtime against the driver
+//   compute  kernels/*.cu built by the stack's own nvcc against its own libraries (rpath to
+//            the prefix, binaries cached), run; each checks numerics against an fp64 reference
+//   framework  the manifest's framework imported, GPU visible, one convolution on it
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "manifest/model.hpp"
+#include "probe/facts.hpp"
+#include "probe/host.hpp"
+
+namespace gpucfg::verify {
+
+struct Result {
+  std::string level, check, outcome, detail;  // outcome: pass | fail | not-run
+  nlohmann::json data = nlohmann::json::object();  // what a workload reported (TFLOP/s, library, …)
+};
+
+struct Report {
+  std::vector<Result> results;
+  int count(const std::string& outcome) const;
+};
+
+struct Options {
+  std::string level = "compute";
+  std::string kernels_dir;  // folder with the workloads' sources
+  std::string cache_dir;    // compiled workloads, by hash of source, compiler and flags
+  int timeout_s = 300;
+};
+
+Report run(const manifest::Stack& stack, const probe::Facts& facts, const probe::Host& host, const Options& o);
+
+// Levels include those below them: compute runs static and load first.
+int level_rank(const std::string& level);
+
+nlohmann::ordered_json to_json(const Report& r);
+
+}  // namespace gpucfg::verify

@@ -1,0 +1,90 @@
+"""gpucfg verify: levels, outcomes and exit codes. On this project's build machines (CUDA 13.0
+and cuDNN 9.19 in /usr/local/cuda-13.0, no GPU) the workloads are built by the stack's own nvcc
+and report not-run with the reason, and the exit code says "passed what could run" (4), never a
+full pass. With GPUCFG_EXPECT_GPU=1 (the device check) every compute check must pass."""
+import json
+import os
+import tempfile
+import time
+
+from fakemachine import Machine
+from harness import ROOT, check, expect, finish, gpucfg
+
+EXPECT_GPU = os.environ.get("GPUCFG_EXPECT_GPU") == "1"
+# The manifest describing this machine's stack; the device check sets examples/h200-cuda13-apt.yaml.
+LOCAL = os.path.join(ROOT, os.environ.get("GPUCFG_VERIFY_MANIFEST", "examples/local-cuda-13.0.yaml"))
+cache = tempfile.TemporaryDirectory(prefix="gpucfg-verify-cache-")
+
+
+@check("compute level on this machine's CUDA 13.0 + cuDNN 9.19: built by its nvcc, run, honest outcome")
+def _():
+    if not os.path.isdir("/usr/local/cuda-13.0"):
+        print("skipped: no /usr/local/cuda-13.0 here")
+        return
+    r = gpucfg("verify", "--json", "--level", "compute", LOCAL, env={"GPUCFG_CACHE_DIR": cache.name}, timeout=900)
+    doc = json.loads(r.out)
+    by = {x["check"]: x for x in doc["results"]}
+    for name in ("toolkit", "nvcc", "cudnn", "ELF dependency closure", "load libcudnn", "build conv", "build gemm"):
+        expect(by[name]["outcome"] == "pass", by[name])
+    if LOCAL.endswith("local-cuda-13.0.yaml"):
+        expect("cudnnGetVersion() = 9.19.0" in by["load libcudnn"]["detail"], by["load libcudnn"])
+    compute = [x for x in doc["results"] if x["level"] == "compute" and not x["check"].startswith("build ")]
+    expect(compute, "no compute results")
+    if EXPECT_GPU:
+        expect(r.code == 0 and all(x["outcome"] == "pass" for x in compute),
+               [x for x in compute if x["outcome"] != "pass"])
+    else:
+        expect(r.code == 4, f"exit {r.code}, want 4 (passed what could run)")
+        expect(all(x["outcome"] == "not-run" and "no CUDA device" in x["detail"] for x in compute), compute)
+
+
+@check("a cached second verify takes under a second or two (workloads are not rebuilt)")
+def _():
+    if not os.path.isdir("/usr/local/cuda-13.0"):
+        print("skipped: no /usr/local/cuda-13.0 here")
+        return
+    r = gpucfg("verify", "--level", "compute", LOCAL, env={"GPUCFG_CACHE_DIR": cache.name}, timeout=900)
+    print(f"cached verify: {r.seconds:.2f} s")
+    expect("build conv: built by" in r.out and r.seconds < 2.0, f"{r.seconds:.2f} s")
+
+
+def fake_stack(cudnn_version):
+    m = Machine()
+    t = "/usr/local/cuda-11.2"
+    m.write(t + "/version.json", '{"cuda": {"name": "CUDA SDK", "version": "11.2.2"}}')
+    m.write(t + "/include/cuda_runtime_api.h", "#define CUDART_VERSION 11020\n")
+    m.write(t + "/include/cublas_v2.h", "\n")
+    m.library(t + "/lib64", "libcudart.so.11.2.152", "libcudart.so.11.0")
+    m.library(t + "/lib64", "libcublas.so.11.4.1", "libcublas.so.11")
+    major, minor, patch = cudnn_version.split(".")
+    m.write(t + "/include/cudnn_version.h",
+            f"#define CUDNN_MAJOR {major}\n#define CUDNN_MINOR {minor}\n#define CUDNN_PATCHLEVEL {patch}\n")
+    m.library(t + "/lib64", f"libcudnn.so.{cudnn_version}", f"libcudnn.so.{major}")
+    mf = os.path.join(m.root, "..", os.path.basename(m.root) + "-v.yaml")
+    with open(mf, "w") as f:
+        f.write("apiVersion: gpucfg/v1\nkind: Stack\nmetadata: {name: v}\n"
+                "cuda: {version: '11.2', source: {adopt: true}}\ncudnn: {version: 8.1.0.77, into: cuda, source: {adopt: true}}\n")
+    return m, mf
+
+
+@check("static level on a fake machine: the wrong cuDNN fails (exit 3); load is not-run under --root")
+def _():
+    m, mf = fake_stack("8.0.5")
+    r = gpucfg("verify", "--level", "load", "--root", m.root, mf, env=m.env(), exact_env=True)
+    expect(r.code == 3, f"exit {r.code}\n{r.out}{r.err}")
+    expect("FAIL    static: cudnn: cuDNN 8.0.5" in r.out and "the manifest wants 8.1.0.77" in r.out, r.out)
+    expect("FAIL    static: nvcc" in r.out, r.out)
+    expect("not-run load: load libcudnn: under --root" in r.out, r.out)
+
+
+@check("static level passes on a complete fake stack but a missing nvcc still fails it")
+def _():
+    m, mf = fake_stack("8.1.0")
+    r = gpucfg("verify", "--level", "static", "--json", "--root", m.root, mf, env=m.env(), exact_env=True)
+    doc = json.loads(r.out)
+    by = {x["check"]: x["outcome"] for x in doc["results"]}
+    expect(by["cudnn"] == "pass" and by["toolkit"] == "pass" and by["ELF dependency closure"] == "pass", by)
+    expect(by["nvcc"] == "fail" and r.code == 3, by)
+
+
+finish()
