@@ -1,44 +1,48 @@
 // gpucfg verify MANIFEST: prove the stack works, level by level; pass, fail or not-run.
-#include <cstdlib>
-#include <iostream>
-
-#include <CLI/CLI.hpp>
-
 #include "common.hpp"
 #include "knowledge/knowledge.hpp"
 #include "manifest/check.hpp"
 #include "probe/probe.hpp"
 #include "verify/verify.hpp"
 
+#include <CLI/CLI.hpp>
+#include <cstdlib>
+#include <iostream>
+
 namespace gpucfg::cli {
 namespace {
 
 std::string cache_dir() {
   if (const char* e = std::getenv("GPUCFG_CACHE_DIR"); e && *e) return e;
-  if (const char* x = std::getenv("XDG_CACHE_HOME"); x && *x) return std::string(x) + "/gpucfg/verify";
+  if (const char* x = std::getenv("XDG_CACHE_HOME"); x && *x)
+    return std::string(x) + "/gpucfg/verify";
   if (const char* h = std::getenv("HOME"); h && *h) return std::string(h) + "/.cache/gpucfg/verify";
   return "/var/cache/gpucfg/verify";
 }
 
-}  // namespace
+} // namespace
 
 void add_verify(CLI::App& app, int& exit_code) {
-  auto* cmd = app.add_subcommand("verify", "Prove the stack works: static checks, loading its libraries, compiled "
-                                           "CUDA/cuDNN workloads run on the GPU, the framework; pass/fail/not-run");
+  auto* cmd = app.add_subcommand(
+      "verify", "Prove the stack works: static checks, loading its libraries, compiled "
+                "CUDA/cuDNN workloads run on the GPU, the framework; pass/fail/not-run");
   struct Opts {
     std::string manifest, root = "/", level;
     bool json = false;
   };
   auto o = std::make_shared<Opts>();
   cmd->add_option("manifest", o->manifest, "Manifest file")->required()->check(CLI::ExistingFile);
-  cmd->add_option("--level", o->level, "static, load, compute or framework (default: the manifest's verify.level)")
+  cmd->add_option("--level", o->level,
+                  "static, load, compute or framework (default: the manifest's verify.level)")
       ->check(CLI::IsMember({"static", "load", "compute", "framework"}));
-  cmd->add_option("--root", o->root, "The machine under this folder (load and compute need the live machine)")
+  cmd->add_option("--root", o->root,
+                  "The machine under this folder (load and compute need the live machine)")
       ->check(CLI::ExistingDirectory);
   cmd->add_flag("--json", o->json, "Print the report as JSON");
   cmd->footer("\nExamples:\n  gpucfg verify examples/local-cuda-13.0.yaml\n"
               "  gpucfg verify --level static --json manifests/tf-2.5.yaml\n"
-              "\nExit codes: 0 every check passed; 3 a check failed; 4 nothing failed but some checks could\n"
+              "\nExit codes: 0 every check passed; 3 a check failed; 4 nothing failed but some "
+              "checks could\n"
               "not run here (no GPU, no nvcc): a partial pass, never reported as a full one.\n");
   cmd->callback([o, &exit_code] {
     Context ctx;
@@ -65,13 +69,17 @@ void add_verify(CLI::App& app, int& exit_code) {
       std::cout << verify::to_json(report).dump(2) << "\n";
     } else {
       for (const auto& r : report.results)
-        std::cout << (r.outcome == "pass" ? "pass    " : r.outcome == "fail" ? "FAIL    " : "not-run ") << r.level
-                  << ": " << r.check << ": " << r.detail << "\n";
-      std::cout << "Verify (" << opts.level << "): " << report.count("pass") << " passed, " << report.count("fail")
-                << " failed, " << report.count("not-run") << " not run.\n";
+        std::cout << (r.outcome == "pass"   ? "pass    "
+                      : r.outcome == "fail" ? "FAIL    "
+                                            : "not-run ")
+                  << r.level << ": " << r.check << ": " << r.detail << "\n";
+      std::cout << "Verify (" << opts.level << "): " << report.count("pass") << " passed, "
+                << report.count("fail") << " failed, " << report.count("not-run") << " not run.\n";
     }
-    exit_code = report.count("fail") ? k_verify_failed : report.count("not-run") ? k_verify_partial : k_ok;
+    exit_code = report.count("fail")      ? k_verify_failed
+                : report.count("not-run") ? k_verify_partial
+                                          : k_ok;
   });
 }
 
-}  // namespace gpucfg::cli
+} // namespace gpucfg::cli

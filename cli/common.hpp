@@ -15,12 +15,12 @@ namespace gpucfg::cli {
 
 // Exit codes, documented in README.md ("Exit codes") and checked by tests/cli.
 enum Exit : int {
-  k_ok = 0,      // success; for validate: no errors (warnings allowed unless --strict)
-  k_error = 1,   // invalid input or a failed operation; nothing was changed
-  k_changes = 2, // plan --detailed-exitcode: the plan has changes
+  k_ok = 0,             // success; for validate: no errors (warnings allowed unless --strict)
+  k_error = 1,          // invalid input or a failed operation; nothing was changed
+  k_changes = 2,        // plan --detailed-exitcode: the plan has changes
   k_verify_failed = 3,  // verify: a check failed
   k_verify_partial = 4, // verify: nothing failed, but some checks could not run here
-  k_usage = 64,  // bad command line (EX_USAGE)
+  k_usage = 64,         // bad command line (EX_USAGE)
 };
 
 struct Context {

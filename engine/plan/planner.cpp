@@ -233,7 +233,8 @@ Plan make_plan(const PlanInput& in) {
     plan.actions.push_back(a);
     loader_changed = loader_changed || e.resource == "loader";
   }
-  if (loader_changed && s.platform->os() == platform::Os::linux) plan.actions.push_back(ldconfig_action());
+  if (loader_changed && s.platform->os() == platform::Os::linux)
+    plan.actions.push_back(ldconfig_action());
   if (plan.actions.empty() && plan.errors.empty())
     plan.notes.push_back("no changes: the machine matches the manifest");
   return plan;

@@ -1,10 +1,10 @@
 #include "probe/elf.hpp"
 
+#include "util/strings.hpp"
+
 #include <cstdint>
 #include <cstring>
 #include <elf.h>
-
-#include "util/strings.hpp"
 
 namespace gpucfg::probe {
 
@@ -14,12 +14,12 @@ template <class T> bool read_at(std::string_view b, std::size_t off, T* out) {
   std::memcpy(out, b.data() + off, sizeof(T));
   return true;
 }
-}  // namespace
+} // namespace
 
 std::optional<ElfDeps> parse_elf_deps(std::string_view b) {
   Elf64_Ehdr eh;
-  if (!read_at(b, 0, &eh) || std::memcmp(eh.e_ident, ELFMAG, SELFMAG) != 0 || eh.e_ident[EI_CLASS] != ELFCLASS64 ||
-      eh.e_ident[EI_DATA] != ELFDATA2LSB)
+  if (!read_at(b, 0, &eh) || std::memcmp(eh.e_ident, ELFMAG, SELFMAG) != 0 ||
+      eh.e_ident[EI_CLASS] != ELFCLASS64 || eh.e_ident[EI_DATA] != ELFDATA2LSB)
     return std::nullopt;
   // The dynamic segment (PT_DYNAMIC) and the load segments that map virtual addresses to offsets.
   std::vector<Elf64_Phdr> loads;
@@ -31,24 +31,37 @@ std::optional<ElfDeps> parse_elf_deps(std::string_view b) {
     if (ph.p_type == PT_DYNAMIC) dyn = ph;
   }
   ElfDeps out;
-  if (!dyn) return out;  // static: needs nothing
+  if (!dyn) return out; // static: needs nothing
   auto to_offset = [&](std::uint64_t vaddr) -> std::optional<std::size_t> {
     for (const auto& l : loads)
-      if (vaddr >= l.p_vaddr && vaddr < l.p_vaddr + l.p_filesz) return std::size_t(vaddr - l.p_vaddr + l.p_offset);
+      if (vaddr >= l.p_vaddr && vaddr < l.p_vaddr + l.p_filesz)
+        return std::size_t(vaddr - l.p_vaddr + l.p_offset);
     return std::nullopt;
   };
   std::vector<std::uint64_t> needed;
   std::optional<std::uint64_t> strtab, runpath, rpath, soname;
-  for (std::size_t off = dyn->p_offset; off + sizeof(Elf64_Dyn) <= dyn->p_offset + dyn->p_filesz; off += sizeof(Elf64_Dyn)) {
+  for (std::size_t off = dyn->p_offset; off + sizeof(Elf64_Dyn) <= dyn->p_offset + dyn->p_filesz;
+       off += sizeof(Elf64_Dyn)) {
     Elf64_Dyn d;
     if (!read_at(b, off, &d) || d.d_tag == DT_NULL) break;
     switch (d.d_tag) {
-    case DT_NEEDED: needed.push_back(d.d_un.d_val); break;
-    case DT_STRTAB: strtab = d.d_un.d_ptr; break;
-    case DT_RUNPATH: runpath = d.d_un.d_val; break;
-    case DT_RPATH: rpath = d.d_un.d_val; break;
-    case DT_SONAME: soname = d.d_un.d_val; break;
-    default: break;
+    case DT_NEEDED:
+      needed.push_back(d.d_un.d_val);
+      break;
+    case DT_STRTAB:
+      strtab = d.d_un.d_ptr;
+      break;
+    case DT_RUNPATH:
+      runpath = d.d_un.d_val;
+      break;
+    case DT_RPATH:
+      rpath = d.d_un.d_val;
+      break;
+    case DT_SONAME:
+      soname = d.d_un.d_val;
+      break;
+    default:
+      break;
     }
   }
   if (!strtab) return std::nullopt;
@@ -60,7 +73,8 @@ std::optional<ElfDeps> parse_elf_deps(std::string_view b) {
     std::size_t end = b.find('\0', p);
     return std::string(b.substr(p, (end == std::string_view::npos ? b.size() : end) - p));
   };
-  for (auto n : needed) out.needed.push_back(str(n));
+  for (auto n : needed)
+    out.needed.push_back(str(n));
   if (soname) out.soname = str(*soname);
   std::optional<std::uint64_t> path = runpath ? runpath : rpath;
   if (path)
@@ -69,4 +83,4 @@ std::optional<ElfDeps> parse_elf_deps(std::string_view b) {
   return out;
 }
 
-}  // namespace gpucfg::probe
+} // namespace gpucfg::probe

@@ -13,9 +13,9 @@ namespace gpucfg::probe {
 struct ElfDeps {
   std::string soname;
   std::vector<std::string> needed;
-  std::vector<std::string> runpath;  // RUNPATH (or RPATH) entries, $ORIGIN not expanded
+  std::vector<std::string> runpath; // RUNPATH (or RPATH) entries, $ORIGIN not expanded
 };
 
 std::optional<ElfDeps> parse_elf_deps(std::string_view bytes);
 
-}  // namespace gpucfg::probe
+} // namespace gpucfg::probe

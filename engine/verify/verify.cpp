@@ -1,13 +1,5 @@
 #include "verify/verify.hpp"
 
-#include <dlfcn.h>
-#include <fcntl.h>
-#include <sys/mman.h>
-#include <unistd.h>
-#include <set>
-#include <filesystem>
-#include <sys/stat.h>
-
 #include "platform/platform.hpp"
 #include "probe/elf.hpp"
 #include "probe/parsers.hpp"
@@ -15,13 +7,22 @@
 #include "util/sha256.hpp"
 #include "util/strings.hpp"
 
+#include <dlfcn.h>
+#include <fcntl.h>
+#include <filesystem>
+#include <set>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 namespace gpucfg::verify {
 
 namespace fs = std::filesystem;
 
 int Report::count(const std::string& outcome) const {
   int n = 0;
-  for (const auto& r : results) n += r.outcome == outcome;
+  for (const auto& r : results)
+    n += r.outcome == outcome;
   return n;
 }
 
@@ -39,7 +40,10 @@ nlohmann::ordered_json to_json(const Report& r) {
   j["failed"] = r.count("fail");
   j["not_run"] = r.count("not-run");
   for (const auto& x : r.results)
-    j["results"].push_back({{"level", x.level}, {"check", x.check}, {"outcome", x.outcome}, {"detail", x.detail},
+    j["results"].push_back({{"level", x.level},
+                            {"check", x.check},
+                            {"outcome", x.outcome},
+                            {"detail", x.detail},
                             {"data", x.data}});
   return j;
 }
@@ -54,19 +58,23 @@ bool is_soname(const std::string& file) {
 }
 
 // Versions that agree as far as both go: a header's 8.1.0 is the manifest's 8.1.0.77.
-bool agrees(const util::Version& a, const util::Version& b) { return a.has_prefix(b) || b.has_prefix(a); }
+bool agrees(const util::Version& a, const util::Version& b) {
+  return a.has_prefix(b) || b.has_prefix(a);
+}
 
 // The ELF headers of a library, read through a private mapping: no need to read 500 MB of
 // libcublasLt to learn what it links against.
 std::optional<probe::ElfDeps> elf_deps(const std::string& host_path) {
   int fd = ::open(host_path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return std::nullopt;
-  struct stat st{};
+  struct stat st {};
   std::optional<probe::ElfDeps> out;
   if (::fstat(fd, &st) == 0 && st.st_size > 0) {
-    void* map = ::mmap(nullptr, static_cast<std::size_t>(st.st_size), PROT_READ, MAP_PRIVATE, fd, 0);
+    void* map =
+        ::mmap(nullptr, static_cast<std::size_t>(st.st_size), PROT_READ, MAP_PRIVATE, fd, 0);
     if (map != MAP_FAILED) {
-      out = probe::parse_elf_deps(std::string_view(static_cast<const char*>(map), static_cast<std::size_t>(st.st_size)));
+      out = probe::parse_elf_deps(
+          std::string_view(static_cast<const char*>(map), static_cast<std::size_t>(st.st_size)));
       ::munmap(map, static_cast<std::size_t>(st.st_size));
     }
   }
@@ -110,20 +118,24 @@ struct Verifier {
     for (const auto& k : facts.toolkits)
       if (k.realpath == host.resolve(prefix) || k.path == prefix) t = &k;
     auto v = s.cuda->version.value;
-    if (!t) add("static", "toolkit", false, "no CUDA toolkit at " + prefix);
+    if (!t)
+      add("static", "toolkit", false, "no CUDA toolkit at " + prefix);
     else {
       auto have = util::Version::parse(t->version);
       bool ok = have && agrees(*have, v);
-      add("static", "toolkit", ok, "CUDA " + t->version + " at " + prefix + " [" + t->version_evidence + "]" +
-                                       (ok ? "" : "; the manifest wants " + v.str()));
+      add("static", "toolkit", ok,
+          "CUDA " + t->version + " at " + prefix + " [" + t->version_evidence + "]" +
+              (ok ? "" : "; the manifest wants " + v.str()));
     }
     bool nvcc = host.is_executable(prefix + "/bin/nvcc");
-    add("static", "nvcc", nvcc, nvcc ? prefix + "/bin/nvcc" : "no nvcc in " + prefix + "/bin: compute cannot build");
+    add("static", "nvcc", nvcc,
+        nvcc ? prefix + "/bin/nvcc" : "no nvcc in " + prefix + "/bin: compute cannot build");
     for (const char* h : {"include/cuda_runtime_api.h", "include/cublas_v2.h"})
       add("static", std::string("header ") + h, host.is_file(prefix + "/" + h), prefix + "/" + h);
     for (const char* stem : {"libcudart", "libcublas"}) {
       std::string so = soname(stem);
-      add("static", stem, !so.empty(), so.empty() ? "no " + std::string(stem) + ".so.N in " + libdir : libdir + "/" + so);
+      add("static", stem, !so.empty(),
+          so.empty() ? "no " + std::string(stem) + ".so.N in " + libdir : libdir + "/" + so);
     }
     if (s.cudnn) {
       const probe::CudnnCopy* c = nullptr;
@@ -133,19 +145,22 @@ struct Verifier {
         for (const auto& d : lib_dirs(host, s.cudnn->prefix.value))
           if (!c && host.resolve(k.lib_dir) == host.resolve(d)) c = &k;
       auto want = s.cudnn->version.value;
-      if (!c) add("static", "cudnn", false, "no cuDNN under " + s.cudnn->prefix.value);
+      if (!c)
+        add("static", "cudnn", false, "no cuDNN under " + s.cudnn->prefix.value);
       else {
         auto have = util::Version::parse(c->version);
         bool ok = have && agrees(*have, want) && c->problems.empty();
-        add("static", "cudnn", ok, "cuDNN " + c->version + " in " + c->lib_dir + " [" + c->version_evidence + "]" +
-                                       (have && agrees(*have, want) ? "" : "; the manifest wants " + want.str()) +
-                                       (c->problems.empty() ? "" : "; " + util::join(c->problems, "; ")));
+        add("static", "cudnn", ok,
+            "cuDNN " + c->version + " in " + c->lib_dir + " [" + c->version_evidence + "]" +
+                (have && agrees(*have, want) ? "" : "; the manifest wants " + want.str()) +
+                (c->problems.empty() ? "" : "; " + util::join(c->problems, "; ")));
       }
     }
     for (const auto& f : s.files)
       if (!f.sha256.empty()) {
         auto sha = util::sha256_file(host.host_path(f.path.value)).value_or("");
-        add("static", "file " + f.path.value, sha == f.sha256, sha.empty() ? "missing" : "sha256 " + sha.substr(0, 16));
+        add("static", "file " + f.path.value, sha == f.sha256,
+            sha.empty() ? "missing" : "sha256 " + sha.substr(0, 16));
       }
     for (const auto& hc : s.requires_.host_compiler) {
       if (hc.os != s.platform->os_name()) continue;
@@ -154,7 +169,8 @@ struct Verifier {
         if (c.name == (hc.compiler == "gcc" ? "g++" : hc.compiler)) found = &c;
       auto cv = found ? util::Version::parse(found->version) : std::nullopt;
       add("static", "host compiler", cv && hc.range.contains(*cv),
-          found ? hc.compiler + " " + found->version + " against " + hc.range.str() : "no " + hc.compiler + " found");
+          found ? hc.compiler + " " + found->version + " against " + hc.range.str()
+                : "no " + hc.compiler + " found");
     }
     elf_closure();
   }
@@ -165,12 +181,15 @@ struct Verifier {
     std::vector<std::string> todo;
     std::vector<std::string> dirs = {libdir};
     if (s.cudnn)
-      for (const auto& d : lib_dirs(host, s.cudnn->prefix.value)) dirs.push_back(d);
+      for (const auto& d : lib_dirs(host, s.cudnn->prefix.value))
+        dirs.push_back(d);
     for (const auto& d : dirs)
       for (const auto& f : host.list(d))
         for (const char* stem : {"libcudart", "libcublas", "libcublasLt", "libcudnn"})
-          if (util::starts_with(probe::library_stem(f), stem) && is_soname(f)) todo.push_back(d + "/" + f);
-    if (todo.empty()) return not_run("static", "ELF dependency closure", "no promised library found to walk");
+          if (util::starts_with(probe::library_stem(f), stem) && is_soname(f))
+            todo.push_back(d + "/" + f);
+    if (todo.empty())
+      return not_run("static", "ELF dependency closure", "no promised library found to walk");
     auto cache = probe::read_ld_cache(host);
     std::set<std::string> seen, unresolved;
     std::size_t walked = 0;
@@ -194,26 +213,34 @@ struct Verifier {
           if (found.empty() && host.is_file(d + "/" + need)) found = d + "/" + need;
         for (const auto& e : cache)
           if (found.empty() && e.name == need && e.x86_64()) found = e.path;
-        for (const char* d : {"/lib/x86_64-linux-gnu", "/usr/lib/x86_64-linux-gnu", "/lib64", "/usr/lib64"})
-          if (found.empty() && host.is_file(std::string(d) + "/" + need)) found = std::string(d) + "/" + need;
-        if (found.empty()) unresolved.insert(need + " (needed by " + probe::basename(real) + ")");
-        else todo.push_back(found);
+        for (const char* d :
+             {"/lib/x86_64-linux-gnu", "/usr/lib/x86_64-linux-gnu", "/lib64", "/usr/lib64"})
+          if (found.empty() && host.is_file(std::string(d) + "/" + need))
+            found = std::string(d) + "/" + need;
+        if (found.empty())
+          unresolved.insert(need + " (needed by " + probe::basename(real) + ")");
+        else
+          todo.push_back(found);
       }
     }
     add("static", "ELF dependency closure", unresolved.empty(),
-        unresolved.empty() ? std::to_string(walked) + " libraries walked, every DT_NEEDED resolved"
-                           : "unresolved: " + util::join(std::vector<std::string>(unresolved.begin(), unresolved.end()), ", "));
+        unresolved.empty()
+            ? std::to_string(walked) + " libraries walked, every DT_NEEDED resolved"
+            : "unresolved: " +
+                  util::join(std::vector<std::string>(unresolved.begin(), unresolved.end()), ", "));
   }
 
   void load_level() {
     if (!host.live()) {
-      for (const char* c : {"load libcudart", "load libcublas", "load libcudnn"}) not_run("load", c, "under --root");
+      for (const char* c : {"load libcudart", "load libcublas", "load libcudnn"})
+        not_run("load", c, "under --root");
       return;
     }
     for (const char* stem : {"libcudart", "libcublas", "libcudnn"}) {
       if (std::string(stem) == "libcudnn" && !s.cudnn) continue;
-      std::vector<std::string> dirs =
-          std::string(stem) == "libcudnn" ? lib_dirs(host, s.cudnn->prefix.value) : std::vector<std::string>{libdir};
+      std::vector<std::string> dirs = std::string(stem) == "libcudnn"
+                                          ? lib_dirs(host, s.cudnn->prefix.value)
+                                          : std::vector<std::string>{libdir};
       std::string so, dir = dirs.empty() ? libdir : dirs.front();
       for (const auto& d : dirs)
         for (const auto& f : host.list(d))
@@ -241,11 +268,13 @@ struct Verifier {
           // cudnnGetVersion: 8.x is major*1000+minor*100+patch, 9.x major*10000+minor*100+patch.
           std::size_t major = rv >= 90000 ? rv / 10000 : rv / 1000;
           std::size_t minor = rv >= 90000 ? (rv / 100) % 100 : (rv / 100) % 10;
-          std::string runtime = std::to_string(major) + "." + std::to_string(minor) + "." + std::to_string(rv % 100);
+          std::string runtime =
+              std::to_string(major) + "." + std::to_string(minor) + "." + std::to_string(rv % 100);
           data["runtime_version"] = runtime;
           auto v = util::Version::parse(runtime);
           ok = v && v->has_prefix(s.cudnn->version.value.truncated(3));
-          detail += ", cudnnGetVersion() = " + runtime + (ok ? "" : ", not the manifest's " + s.cudnn->version.value.str());
+          detail += ", cudnnGetVersion() = " + runtime +
+                    (ok ? "" : ", not the manifest's " + s.cudnn->version.value.str());
         }
       }
       if (std::string(stem) == "libcudart") {
@@ -255,7 +284,8 @@ struct Verifier {
         if (auto fn = reinterpret_cast<Ver>(dlsym(h, "cudaDriverGetVersion"))) fn(&drv);
         data["runtime"] = rt;
         data["driver"] = drv;
-        detail += ", runtime " + std::to_string(rt) + ", driver supports " + (drv ? std::to_string(drv) : "nothing (no driver)");
+        detail += ", runtime " + std::to_string(rt) + ", driver supports " +
+                  (drv ? std::to_string(drv) : "nothing (no driver)");
         if (drv && drv < rt) {
           ok = false;
           detail += ": the driver is older than the runtime";
@@ -270,15 +300,16 @@ struct Verifier {
   std::string build(const std::string& name, std::string* error) {
     std::string src = o.kernels_dir + "/" + name + ".cu", common = o.kernels_dir + "/common.cuh";
     std::string nvcc = prefix + "/bin/nvcc";
-    std::string arch = "-arch=sm_75";  // the workloads' own code is host code calling the libraries
+    std::string arch = "-arch=sm_75"; // the workloads' own code is host code calling the libraries
     if (!facts.driver.gpus.empty()) {
       std::string cc = facts.driver.gpus.front().compute_capability;
       cc.erase(std::remove(cc.begin(), cc.end(), '.'), cc.end());
       arch = "-arch=sm_" + cc;
     }
     // The stack's own headers and libraries, and a run path to them, so the run loads the stack.
-    std::vector<std::string> argv = {nvcc, "-O2", "-std=c++17", arch, "-I" + prefix + "/include", "-L" + libdir,
-                                     "-Xlinker", "-rpath=" + libdir};
+    std::vector<std::string> argv = {
+        nvcc,          "-O2",      "-std=c++17",      arch, "-I" + prefix + "/include",
+        "-L" + libdir, "-Xlinker", "-rpath=" + libdir};
     if (s.cudnn && s.cudnn->prefix.value != prefix) {
       argv.push_back("-I" + s.cudnn->prefix.value + "/include");
       for (const auto& d : lib_dirs(host, s.cudnn->prefix.value)) {
@@ -287,10 +318,11 @@ struct Verifier {
       }
     }
     argv.insert(argv.end(), {src, "-lcublas", "-lcudnn", "-o"});
-    std::string key = util::sha256_hex(util::join(argv, " ") + "\n" + util::sha256_file(src).value_or("") +
-                                       util::sha256_file(common).value_or("") +
-                                       util::sha256_file(host.host_path(nvcc)).value_or("") +
-                                       (s.cudnn ? s.cudnn->version.value.str() : ""));
+    std::string key =
+        util::sha256_hex(util::join(argv, " ") + "\n" + util::sha256_file(src).value_or("") +
+                         util::sha256_file(common).value_or("") +
+                         util::sha256_file(host.host_path(nvcc)).value_or("") +
+                         (s.cudnn ? s.cudnn->version.value.str() : ""));
     std::string out = o.cache_dir + "/" + key.substr(0, 24) + "/" + name;
     if (fs::exists(out)) return out;
     std::error_code ec;
@@ -318,7 +350,8 @@ struct Verifier {
         add("compute", std::string("build ") + name, false, error);
         continue;
       }
-      add("compute", std::string("build ") + name, true, "built by " + prefix + "/bin/nvcc: " + bin);
+      add("compute", std::string("build ") + name, true,
+          "built by " + prefix + "/bin/nvcc: " + bin);
       auto r = probe::make_local_host("/")->run({bin}, std::chrono::seconds(o.timeout_s));
       bool any = false;
       for (const auto& line : util::split(r.output, '\n')) {
@@ -331,42 +364,56 @@ struct Verifier {
         // A library loaded from outside the stack is a shadowing copy, not the stack working.
         std::string lib = j.value("library", "");
         std::string cudnn_prefix = s.cudnn ? host.resolve(s.cudnn->prefix.value) : "";
-        if (!lib.empty() && lib != "?" && !util::starts_with(host.resolve(lib), host.resolve(prefix)) &&
+        if (!lib.empty() && lib != "?" &&
+            !util::starts_with(host.resolve(lib), host.resolve(prefix)) &&
             !(s.cudnn && util::starts_with(host.resolve(lib), cudnn_prefix))) {
           res.outcome = "fail";
           res.detail += "; loaded " + lib + ", which is not the stack's (" + prefix + ")";
         }
         report.results.push_back(res);
       }
-      if (!any) add("compute", name, false, r.timed_out ? "timed out" : "no result (exit " + std::to_string(r.exit_code) + "): " + r.output.substr(0, 400));
+      if (!any)
+        add("compute", name, false,
+            r.timed_out ? "timed out"
+                        : "no result (exit " + std::to_string(r.exit_code) +
+                              "): " + r.output.substr(0, 400));
     }
   }
 
   void framework_level() {
     if (!s.verify.framework) return;
     std::string fw = s.verify.framework->value;
-    std::string script = fw == "pytorch"
-        ? "import torch,torch.nn.functional as F\nassert torch.version.cuda, 'not a CUDA build'\n"
-          "assert torch.cuda.is_available(), 'no GPU visible'\nx=torch.randn(8,16,32,32,device='cuda')\n"
-          "w=torch.randn(16,16,3,3,device='cuda')\ny=F.conv2d(x,w,padding=1)\ntorch.cuda.synchronize()\n"
-          "print('torch', torch.__version__, 'cuda', torch.version.cuda, 'cudnn', torch.backends.cudnn.version())\n"
-        : "import tensorflow as tf\nassert tf.test.is_built_with_cuda(), 'not a CUDA build'\n"
-          "g=tf.config.list_physical_devices('GPU')\nassert g, 'no GPU visible'\n"
-          "with tf.device('/GPU:0'):\n  y=tf.nn.conv2d(tf.random.normal([8,32,32,16]),tf.random.normal([3,3,16,16]),1,'SAME')\n"
-          "print('tensorflow', tf.__version__, y.device)\n";
+    std::string script =
+        fw == "pytorch"
+            ? "import torch,torch.nn.functional as F\nassert torch.version.cuda, 'not a CUDA "
+              "build'\n"
+              "assert torch.cuda.is_available(), 'no GPU "
+              "visible'\nx=torch.randn(8,16,32,32,device='cuda')\n"
+              "w=torch.randn(16,16,3,3,device='cuda')\ny=F.conv2d(x,w,padding=1)\ntorch.cuda."
+              "synchronize()\n"
+              "print('torch', torch.__version__, 'cuda', torch.version.cuda, 'cudnn', "
+              "torch.backends.cudnn.version())\n"
+            : "import tensorflow as tf\nassert tf.test.is_built_with_cuda(), 'not a CUDA build'\n"
+              "g=tf.config.list_physical_devices('GPU')\nassert g, 'no GPU visible'\n"
+              "with tf.device('/GPU:0'):\n  "
+              "y=tf.nn.conv2d(tf.random.normal([8,32,32,16]),tf.random.normal([3,3,16,16]),1,'SAME'"
+              ")\n"
+              "print('tensorflow', tf.__version__, y.device)\n";
     auto python = probe::which(host, "python3");
     if (!python) return not_run("framework", fw, "no python3 on PATH");
     auto r = host.run({*python, "-c", script}, std::chrono::seconds(o.timeout_s));
     std::string last = util::trim(r.output);
     if (r.output.find("ModuleNotFoundError") != std::string::npos)
       return not_run("framework", fw, fw + " is not installed for " + *python);
-    add("framework", fw, r.exit_code == 0, last.substr(last.rfind('\n') == std::string::npos ? 0 : last.rfind('\n') + 1));
+    add("framework", fw, r.exit_code == 0,
+        last.substr(last.rfind('\n') == std::string::npos ? 0 : last.rfind('\n') + 1));
   }
 };
 
-}  // namespace
+} // namespace
 
-Report run(const manifest::Stack& stack, const probe::Facts& facts, const probe::Host& host, const Options& o) {
+Report run(const manifest::Stack& stack, const probe::Facts& facts, const probe::Host& host,
+           const Options& o) {
   Verifier v{stack, facts, host, o, {}, {}, {}};
   if (!stack.cuda) {
     v.not_run("static", "toolkit", "the manifest has no cuda section");
@@ -382,4 +429,4 @@ Report run(const manifest::Stack& stack, const probe::Facts& facts, const probe:
   return v.report;
 }
 
-}  // namespace gpucfg::verify
+} // namespace gpucfg::verify

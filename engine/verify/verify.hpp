@@ -8,20 +8,19 @@
 //   framework  the manifest's framework imported, GPU visible, one convolution on it
 #pragma once
 
-#include <string>
-#include <vector>
-
-#include <nlohmann/json.hpp>
-
 #include "manifest/model.hpp"
 #include "probe/facts.hpp"
 #include "probe/host.hpp"
 
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
 namespace gpucfg::verify {
 
 struct Result {
-  std::string level, check, outcome, detail;  // outcome: pass | fail | not-run
-  nlohmann::json data = nlohmann::json::object();  // what a workload reported (TFLOP/s, library, …)
+  std::string level, check, outcome, detail;      // outcome: pass | fail | not-run
+  nlohmann::json data = nlohmann::json::object(); // what a workload reported (TFLOP/s, library, …)
 };
 
 struct Report {
@@ -31,16 +30,17 @@ struct Report {
 
 struct Options {
   std::string level = "compute";
-  std::string kernels_dir;  // folder with the workloads' sources
-  std::string cache_dir;    // compiled workloads, by hash of source, compiler and flags
+  std::string kernels_dir; // folder with the workloads' sources
+  std::string cache_dir;   // compiled workloads, by hash of source, compiler and flags
   int timeout_s = 300;
 };
 
-Report run(const manifest::Stack& stack, const probe::Facts& facts, const probe::Host& host, const Options& o);
+Report run(const manifest::Stack& stack, const probe::Facts& facts, const probe::Host& host,
+           const Options& o);
 
 // Levels include those below them: compute runs static and load first.
 int level_rank(const std::string& level);
 
 nlohmann::ordered_json to_json(const Report& r);
 
-}  // namespace gpucfg::verify
+} // namespace gpucfg::verify

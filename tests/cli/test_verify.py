@@ -38,14 +38,17 @@ def _():
         expect(all(x["outcome"] == "not-run" and "no CUDA device" in x["detail"] for x in compute), compute)
 
 
-@check("a cached second verify takes under a second or two (workloads are not rebuilt)")
+@check("a cached second verify rebuilds nothing (under 2 s without a GPU)")
 def _():
     if not os.path.isdir("/usr/local/cuda-13.0"):
         print("skipped: no /usr/local/cuda-13.0 here")
         return
     r = gpucfg("verify", "--level", "compute", LOCAL, env={"GPUCFG_CACHE_DIR": cache.name}, timeout=900)
     print(f"cached verify: {r.seconds:.2f} s")
-    expect("build conv: built by" in r.out and r.seconds < 2.0, f"{r.seconds:.2f} s")
+    expect("build conv: built by" in r.out, r.out)
+    # With a GPU the workloads themselves run (about 10 s on an H200, the throughput shapes
+    # included); without one, a cached verify is the checks and the builds' cache hits.
+    expect(EXPECT_GPU or r.seconds < 2.0, f"{r.seconds:.2f} s")
 
 
 def fake_stack(cudnn_version):
