@@ -28,6 +28,12 @@ def _():
         expect(by[name]["outcome"] == "pass", by[name])
     if LOCAL.endswith("local-cuda-13.0.yaml"):
         expect("cudnnGetVersion() = 9.19.0" in by["load libcudnn"]["detail"], by["load libcudnn"])
+    try:
+        import jsonschema
+        with open(os.path.join(ROOT, "schemas", "verify.schema.json")) as f:
+            jsonschema.validate(doc, json.load(f))
+    except ImportError:
+        print("skipped verify schema check: no python3-jsonschema")
     compute = [x for x in doc["results"] if x["level"] == "compute" and not x["check"].startswith("build ")]
     expect(compute, "no compute results")
     if EXPECT_GPU:
