@@ -10,6 +10,7 @@
 #include "plan/render.hpp"
 #include "plan_common.hpp"
 #include "probe/probe.hpp"
+#include "verify/verify.hpp"
 
 #include <CLI/CLI.hpp>
 #include <fstream>
@@ -86,10 +87,11 @@ void add_apply(CLI::App& app, int& exit_code) {
                "staged, fsynced, renamed into place, recorded; undone on failure");
   struct Opts {
     PlanRequest req;
-    bool yes = false;
+    bool yes = false, no_verify = false;
     int wait_s = 0;
   };
   auto o = std::make_shared<Opts>();
+  cmd->add_flag("--no-verify", o->no_verify, "Skip the manifest's verify level after a change");
   cmd->add_option("manifest", o->req.manifest,
                   "Manifest file, or a plan saved with `gpucfg plan --out`")
       ->required()
@@ -131,6 +133,24 @@ void add_apply(CLI::App& app, int& exit_code) {
       return;
     }
     exit_code = run(*s.store, planned->plan, o->yes, true);
+    // After a change, the manifest's own verify level (when it has a verify section) says
+    // whether the result works; a failure is exit 3, the changes stay (rollback undoes them).
+    bool changed = exit_code == k_ok && planned->plan.has_changes();
+    if (changed && !o->no_verify && planned->stack->verify.mark.line > 0) {
+      verify::Options vo;
+      vo.level = planned->stack->verify.level;
+      vo.kernels_dir = knowledge::data_dir() + "/kernels";
+      vo.cache_dir = verify_cache_dir();
+      auto host = probe::make_local_host(o->req.root);
+      auto report = verify::run(*planned->stack, probe::gather(*host), *host, vo);
+      for (const auto& r : report.results)
+        if (r.outcome != "pass")
+          std::cout << (r.outcome == "fail" ? "FAIL    " : "not-run ") << r.level << ": " << r.check
+                    << ": " << r.detail << "\n";
+      std::cout << "Verify (" << vo.level << "): " << report.count("pass") << " passed, "
+                << report.count("fail") << " failed, " << report.count("not-run") << " not run.\n";
+      if (report.count("fail")) exit_code = k_verify_failed;
+    }
   });
 }
 

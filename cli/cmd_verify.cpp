@@ -10,17 +10,14 @@
 #include <iostream>
 
 namespace gpucfg::cli {
-namespace {
 
-std::string cache_dir() {
+std::string verify_cache_dir() {
   if (const char* e = std::getenv("GPUCFG_CACHE_DIR"); e && *e) return e;
   if (const char* x = std::getenv("XDG_CACHE_HOME"); x && *x)
     return std::string(x) + "/gpucfg/verify";
   if (const char* h = std::getenv("HOME"); h && *h) return std::string(h) + "/.cache/gpucfg/verify";
   return "/var/cache/gpucfg/verify";
 }
-
-} // namespace
 
 void add_verify(CLI::App& app, int& exit_code) {
   auto* cmd = app.add_subcommand(
@@ -63,7 +60,7 @@ void add_verify(CLI::App& app, int& exit_code) {
     verify::Options opts;
     opts.level = o->level.empty() ? stack.verify.level : o->level;
     opts.kernels_dir = knowledge::data_dir() + "/kernels";
-    opts.cache_dir = cache_dir();
+    opts.cache_dir = verify_cache_dir();
     auto report = verify::run(stack, facts, *host, opts);
     if (o->json) {
       std::cout << verify::to_json(report).dump(2) << "\n";

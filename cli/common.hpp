@@ -45,4 +45,7 @@ void add_history(CLI::App& app, int& exit_code);
 void add_env(CLI::App& app, int& exit_code);
 void add_verify(CLI::App& app, int& exit_code);
 
+// Where verify caches built workloads: $GPUCFG_CACHE_DIR, else the user's cache folder.
+std::string verify_cache_dir();
+
 } // namespace gpucfg::cli

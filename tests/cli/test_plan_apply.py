@@ -258,6 +258,8 @@ cudnn:
     - {{from: "lib/libcudnn*.so.8*", to: lib64}}
 loader:
   paths: ["${{cuda.prefix}}/lib64"]
+verify:
+  level: static
 """)
     return mf
 
@@ -267,7 +269,9 @@ def _():
     m = Machine()
     mf = fake_cuda_sources(m)
     r = run(m, "apply", "--yes", mf)
-    expect(r.code == 0, r.out + r.err)
+    # The manifest's verify level runs after the change: this fake toolkit has no cuBLAS, so the
+    # static level fails (exit 3) while the changes stay applied.
+    expect(r.code == 3 and "FAIL    static: libcublas" in r.out and "Applied: generation 1" in r.out, r.out + r.err)
     expect("+ toolkit /usr/local/cuda-12.3" in r.out and "+ active-toolkit /usr/local/cuda" in r.out, r.out)
     f = json.loads(run(m, "facts", "--json").out)
     t = [t for t in f["toolkits"] if t["realpath"] == "/usr/local/cuda-12.3"]
