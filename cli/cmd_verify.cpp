@@ -25,7 +25,7 @@ void add_verify(CLI::App& app, int& exit_code) {
                 "CUDA/cuDNN workloads run on the GPU, the framework; pass/fail/not-run");
   struct Opts {
     std::string manifest, root = "/", level;
-    bool json = false;
+    bool json = false, fresh = false;
   };
   auto o = std::make_shared<Opts>();
   cmd->add_option("manifest", o->manifest, "Manifest file")->required()->check(CLI::ExistingFile);
@@ -36,6 +36,8 @@ void add_verify(CLI::App& app, int& exit_code) {
                   "The machine under this folder (load and compute need the live machine)")
       ->check(CLI::ExistingDirectory);
   cmd->add_flag("--json", o->json, "Print the report as JSON");
+  cmd->add_flag("--fresh", o->fresh,
+                "Run every workload again, even when a passing result is cached");
   cmd->footer("\nExamples:\n  gpucfg verify examples/local-cuda-13.0.yaml\n"
               "  gpucfg verify --level static --json manifests/tf-2.5.yaml\n"
               "\nExit codes: 0 every check passed; 3 a check failed; 4 nothing failed but some "
@@ -61,6 +63,7 @@ void add_verify(CLI::App& app, int& exit_code) {
     opts.level = o->level.empty() ? stack.verify.level : o->level;
     opts.kernels_dir = knowledge::data_dir() + "/kernels";
     opts.cache_dir = verify_cache_dir();
+    opts.fresh = o->fresh;
     auto report = verify::run(stack, facts, *host, opts);
     if (o->json) {
       std::cout << verify::to_json(report).dump(2) << "\n";

@@ -1,7 +1,8 @@
-// Verify workload: cuDNN convolution forward (fp32 NCHW, fp16 NHWC) and backward data and filter
-// (fp32), each with outputs poisoned first and sampled outputs checked against a double-precision
-// CPU reference; then forward fp16 NHWC throughput on the issue's three shapes. Algorithms come
-// from cuDNN's autotuner (cudnnFind*AlgorithmEx), available from cuDNN 7 through 9.
+// Verify workload: cuDNN convolution forward, backward data and backward filter in fp32 (NCHW)
+// and fp16 (NHWC), each with outputs poisoned first and sampled outputs checked against a
+// double-precision CPU reference; then forward fp16 NHWC throughput on the issue's three shapes.
+// The small checks use the legacy API's autotuner (cudnnFind*AlgorithmEx, cuDNN 7 through 9);
+// the throughput shapes use the graph API with heuristics and autotuning where cuDNN >= 9.
 #include <algorithm>
 #include <functional>
 #include <stdexcept>
@@ -116,11 +117,167 @@ void report(const std::string& name, double worst, double tol, const std::string
              extra);
 }
 
+// Largest relative error of 128 sampled forward outputs against the fp64 reference.
+double forward_error(const Conv& cv, const Shape& s, const std::vector<float>& X, const std::vector<float>& W,
+                     const std::vector<float>& out) {
+  std::mt19937 rng(5);
+  double worst = 0;
+  for (int t = 0; t < 128; ++t) {
+    int n = rng() % s.n, k = rng() % s.k, p = rng() % s.h, q = rng() % s.w;
+    double want = 0;
+    for (int c = 0; c < s.c; ++c)
+      for (int r = 0; r < s.r; ++r)
+        for (int u = 0; u < s.r; ++u) {
+          int iy = p + r - s.pad(), ix = q + u - s.pad();
+          if (iy < 0 || ix < 0 || iy >= s.h || ix >= s.w) continue;
+          std::size_t wi = cv.nhwc ? ((std::size_t(k) * s.r + r) * s.r + u) * s.c + c
+                                   : ((std::size_t(k) * s.c + c) * s.r + r) * s.r + u;
+          want += double(X[cv.at(n, c, iy, ix, s.c, s.h, s.w)]) * W[wi];
+        }
+    worst = std::max(worst, gv::rel_err(out[cv.at(n, k, p, q, s.k, s.h, s.w)], want, 1.0));
+  }
+  return worst;
+}
+
+#if CUDNN_MAJOR >= 9
+// The graph (backend) API: cuDNN's heuristics propose engine configurations for a one-node
+// convolution graph; each that finalizes is timed and the fastest kept. This is how cuDNN's
+// best path (and PyTorch's benchmark mode) picks engines; the legacy Find API sees fewer.
+struct Backend {
+  cudnnBackendDescriptor_t d = nullptr;
+  explicit Backend(cudnnBackendDescriptorType_t t) { ck(cudnnBackendCreateDescriptor(t, &d), "cudnnBackendCreateDescriptor"); }
+  ~Backend() { if (d) cudnnBackendDestroyDescriptor(d); }
+  Backend(const Backend&) = delete;
+  Backend(Backend&& o) noexcept : d(o.d) { o.d = nullptr; }
+  template <class T> void set(cudnnBackendAttributeName_t a, cudnnBackendAttributeType_t t, int64_t n, const T* v) {
+    ck(cudnnBackendSetAttribute(d, a, t, n, v), "cudnnBackendSetAttribute");
+  }
+  cudnnStatus_t finalize() { return cudnnBackendFinalize(d); }
+};
+
+Backend tensor(int64_t uid, const int64_t dims[4], const int64_t strides[4]) {
+  Backend t(CUDNN_BACKEND_TENSOR_DESCRIPTOR);
+  cudnnDataType_t dt = CUDNN_DATA_HALF;
+  int64_t align = 16;
+  t.set(CUDNN_ATTR_TENSOR_DATA_TYPE, CUDNN_TYPE_DATA_TYPE, 1, &dt);
+  t.set(CUDNN_ATTR_TENSOR_DIMENSIONS, CUDNN_TYPE_INT64, 4, dims);
+  t.set(CUDNN_ATTR_TENSOR_STRIDES, CUDNN_TYPE_INT64, 4, strides);
+  t.set(CUDNN_ATTR_TENSOR_UNIQUE_ID, CUDNN_TYPE_INT64, 1, &uid);
+  t.set(CUDNN_ATTR_TENSOR_BYTE_ALIGNMENT, CUDNN_TYPE_INT64, 1, &align);
+  ck(t.finalize(), "tensor finalize");
+  return t;
+}
+
+// Runs the fastest engine for a fp16 NHWC forward convolution; returns its median ms.
+double graph_forward(cudnnHandle_t h, const Shape& s, void* x, void* w, void* y, Workspace& ws, std::string* engine) {
+  int64_t N = s.n, C = s.c, H = s.h, W = s.w, K = s.k, R = s.r;
+  int64_t xd[4] = {N, C, H, W}, xs[4] = {H * W * C, 1, W * C, C};
+  int64_t wd[4] = {K, C, R, R}, wst[4] = {R * R * C, 1, R * C, C};
+  int64_t yd[4] = {N, K, H, W}, ys[4] = {H * W * K, 1, W * K, K};
+  Backend X = tensor(1, xd, xs), Wt = tensor(2, wd, wst), Y = tensor(3, yd, ys);
+  Backend conv(CUDNN_BACKEND_CONVOLUTION_DESCRIPTOR);
+  cudnnDataType_t comp = CUDNN_DATA_FLOAT;
+  cudnnConvolutionMode_t mode = CUDNN_CROSS_CORRELATION;
+  int64_t dims = 2, one[2] = {1, 1}, pad[2] = {s.pad(), s.pad()};
+  conv.set(CUDNN_ATTR_CONVOLUTION_COMP_TYPE, CUDNN_TYPE_DATA_TYPE, 1, &comp);
+  conv.set(CUDNN_ATTR_CONVOLUTION_CONV_MODE, CUDNN_TYPE_CONVOLUTION_MODE, 1, &mode);
+  conv.set(CUDNN_ATTR_CONVOLUTION_SPATIAL_DIMS, CUDNN_TYPE_INT64, 1, &dims);
+  conv.set(CUDNN_ATTR_CONVOLUTION_DILATIONS, CUDNN_TYPE_INT64, 2, one);
+  conv.set(CUDNN_ATTR_CONVOLUTION_FILTER_STRIDES, CUDNN_TYPE_INT64, 2, one);
+  conv.set(CUDNN_ATTR_CONVOLUTION_PRE_PADDINGS, CUDNN_TYPE_INT64, 2, pad);
+  conv.set(CUDNN_ATTR_CONVOLUTION_POST_PADDINGS, CUDNN_TYPE_INT64, 2, pad);
+  ck(conv.finalize(), "convolution finalize");
+  Backend op(CUDNN_BACKEND_OPERATION_CONVOLUTION_FORWARD_DESCRIPTOR);
+  float alpha = 1, beta = 0;
+  op.set(CUDNN_ATTR_OPERATION_CONVOLUTION_FORWARD_X, CUDNN_TYPE_BACKEND_DESCRIPTOR, 1, &X.d);
+  op.set(CUDNN_ATTR_OPERATION_CONVOLUTION_FORWARD_W, CUDNN_TYPE_BACKEND_DESCRIPTOR, 1, &Wt.d);
+  op.set(CUDNN_ATTR_OPERATION_CONVOLUTION_FORWARD_Y, CUDNN_TYPE_BACKEND_DESCRIPTOR, 1, &Y.d);
+  op.set(CUDNN_ATTR_OPERATION_CONVOLUTION_FORWARD_CONV_DESC, CUDNN_TYPE_BACKEND_DESCRIPTOR, 1, &conv.d);
+  op.set(CUDNN_ATTR_OPERATION_CONVOLUTION_FORWARD_ALPHA, CUDNN_TYPE_FLOAT, 1, &alpha);
+  op.set(CUDNN_ATTR_OPERATION_CONVOLUTION_FORWARD_BETA, CUDNN_TYPE_FLOAT, 1, &beta);
+  ck(op.finalize(), "operation finalize");
+  Backend graph(CUDNN_BACKEND_OPERATIONGRAPH_DESCRIPTOR);
+  graph.set(CUDNN_ATTR_OPERATIONGRAPH_OPS, CUDNN_TYPE_BACKEND_DESCRIPTOR, 1, &op.d);
+  graph.set(CUDNN_ATTR_OPERATIONGRAPH_HANDLE, CUDNN_TYPE_HANDLE, 1, &h);
+  ck(graph.finalize(), "operation graph finalize");
+
+  // Candidates from heuristics mode A, then the fallback list, as cuDNN's frontend does.
+  std::vector<Backend> plans;
+  std::vector<int64_t> workspaces;
+  for (cudnnBackendHeurMode_t hm : {CUDNN_HEUR_MODE_A, CUDNN_HEUR_MODE_FALLBACK}) {
+    Backend heur(CUDNN_BACKEND_ENGINEHEUR_DESCRIPTOR);
+    heur.set(CUDNN_ATTR_ENGINEHEUR_OPERATION_GRAPH, CUDNN_TYPE_BACKEND_DESCRIPTOR, 1, &graph.d);
+    heur.set(CUDNN_ATTR_ENGINEHEUR_MODE, CUDNN_TYPE_HEUR_MODE, 1, &hm);
+    if (heur.finalize() != CUDNN_STATUS_SUCCESS) continue;
+    int64_t count = 0;
+    cudnnBackendGetAttribute(heur.d, CUDNN_ATTR_ENGINEHEUR_RESULTS, CUDNN_TYPE_BACKEND_DESCRIPTOR, 0, &count, nullptr);
+    std::vector<Backend> cfgs;
+    std::vector<cudnnBackendDescriptor_t> raw;
+    for (int64_t i = 0; i < count; ++i) {
+      cfgs.emplace_back(CUDNN_BACKEND_ENGINECFG_DESCRIPTOR);
+      raw.push_back(cfgs.back().d);
+    }
+    int64_t got = 0;
+    if (count == 0 || cudnnBackendGetAttribute(heur.d, CUDNN_ATTR_ENGINEHEUR_RESULTS, CUDNN_TYPE_BACKEND_DESCRIPTOR,
+                                               count, &got, raw.data()) != CUDNN_STATUS_SUCCESS)
+      continue;
+    for (int64_t i = 0; i < got && plans.size() < 24; ++i) {
+      Backend plan(CUDNN_BACKEND_EXECUTION_PLAN_DESCRIPTOR);
+      plan.set(CUDNN_ATTR_EXECUTION_PLAN_HANDLE, CUDNN_TYPE_HANDLE, 1, &h);
+      plan.set(CUDNN_ATTR_EXECUTION_PLAN_ENGINE_CONFIG, CUDNN_TYPE_BACKEND_DESCRIPTOR, 1, &raw[i]);
+      if (plan.finalize() != CUDNN_STATUS_SUCCESS) continue;
+      int64_t wsz = 0, n_ws = 0;
+      cudnnBackendGetAttribute(plan.d, CUDNN_ATTR_EXECUTION_PLAN_WORKSPACE_SIZE, CUDNN_TYPE_INT64, 1, &n_ws, &wsz);
+      if (wsz > int64_t(1) << 30) continue;
+      plans.push_back(std::move(plan));
+      workspaces.push_back(wsz);
+    }
+  }
+  if (plans.empty()) throw std::runtime_error("no cuDNN engine finalized for this convolution");
+  int64_t max_ws = *std::max_element(workspaces.begin(), workspaces.end());
+  ws.need(std::size_t(std::max<int64_t>(max_ws, 1)));
+  void* ptrs[3] = {x, w, y};
+  int64_t uids[3] = {1, 2, 3};
+  Backend pack(CUDNN_BACKEND_VARIANT_PACK_DESCRIPTOR);
+  pack.set(CUDNN_ATTR_VARIANT_PACK_DATA_POINTERS, CUDNN_TYPE_VOID_PTR, 3, ptrs);
+  pack.set(CUDNN_ATTR_VARIANT_PACK_UNIQUE_IDS, CUDNN_TYPE_INT64, 3, uids);
+  pack.set(CUDNN_ATTR_VARIANT_PACK_WORKSPACE, CUDNN_TYPE_VOID_PTR, 1, &ws.d);
+  ck(pack.finalize(), "variant pack finalize");
+  // Autotune: every candidate timed, the fastest kept.
+  double best = 1e30;
+  std::size_t best_i = 0;
+  for (std::size_t i = 0; i < plans.size(); ++i) {
+    if (cudnnBackendExecute(h, plans[i].d, pack.d) != CUDNN_STATUS_SUCCESS) continue;
+    double ms = gv::median_ms([&] { cudnnBackendExecute(h, plans[i].d, pack.d); }, 5);
+    if (ms < best) {
+      best = ms;
+      best_i = i;
+    }
+  }
+  if (best >= 1e30) throw std::runtime_error("no candidate engine ran");
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "graph engine candidate %zu of %zu", best_i, plans.size());
+  *engine = buf;
+  cudaMemset(y, 0xff, std::size_t(N) * K * H * W * 2);  // poison before the checked run
+  ck(cudnnBackendExecute(h, plans[best_i].d, pack.d), "cudnnBackendExecute");
+  GV_CUDA(cudaDeviceSynchronize());
+  return gv::median_ms([&] { cudnnBackendExecute(h, plans[best_i].d, pack.d); }, 20);
+}
+#endif
+
 void forward(cudnnHandle_t h, const Shape& s, bool half, Workspace& ws, bool check, const std::string& name) {
   Conv cv(h, s, half);
   auto X = gv::random_floats(s.x(), 11), W = gv::random_floats(s.wt(), 12);
   std::vector<float> Y(s.y(), 0.f);
   Buf x(X, half), w(W, half), y(Y, half);
+#if CUDNN_MAJOR >= 9
+  if (half && name.find("nhwc") != std::string::npos) {
+    std::string engine;
+    double ms = graph_forward(h, s, x.d, w.d, y.d, ws, &engine);
+    report(name, check ? forward_error(cv, s, X, W, y.get()) : 0.0, 2e-2, engine, ms, s);
+    return;
+  }
+#endif
   cudnnConvolutionFwdAlgoPerf_t perf[16];
   int found = 0;
   ws.need(std::size_t(512) << 20);
@@ -139,33 +296,20 @@ void forward(cudnnHandle_t h, const Shape& s, bool half, Workspace& ws, bool che
   y.poison();
   run();
   GV_CUDA(cudaDeviceSynchronize());
-  double worst = 0;
-  if (check) {
-    auto out = y.get();
-    std::mt19937 rng(5);
-    for (int t = 0; t < 128; ++t) {
-      int n = rng() % s.n, k = rng() % s.k, p = rng() % s.h, q = rng() % s.w;
-      double want = 0;
-      for (int c = 0; c < s.c; ++c)
-        for (int r = 0; r < s.r; ++r)
-          for (int u = 0; u < s.r; ++u) {
-            int iy = p + r - s.pad(), ix = q + u - s.pad();
-            if (iy < 0 || ix < 0 || iy >= s.h || ix >= s.w) continue;
-            std::size_t wi = cv.nhwc ? ((std::size_t(k) * s.r + r) * s.r + u) * s.c + c : ((std::size_t(k) * s.c + c) * s.r + r) * s.r + u;
-            want += double(X[cv.at(n, c, iy, ix, s.c, s.h, s.w)]) * W[wi];
-          }
-      worst = std::max(worst, gv::rel_err(out[cv.at(n, k, p, q, s.k, s.h, s.w)], want, 1.0));
-    }
-  }
+  double worst = check ? forward_error(cv, s, X, W, y.get()) : 0.0;
   double ms = gv::median_ms(run);
   report(name, worst, half ? 2e-2 : 1e-4, std::to_string(best->algo), ms, s);
 }
 
-void backward(cudnnHandle_t h, const Shape& s, Workspace& ws) {
-  Conv cv(h, s, false);
+void backward(cudnnHandle_t h, const Shape& s, Workspace& ws, bool half) {
+  Conv cv(h, s, half);
   auto X = gv::random_floats(s.x(), 21), W = gv::random_floats(s.wt(), 22), DY = gv::random_floats(s.y(), 23);
   std::vector<float> DX(s.x()), DW(s.wt());
-  Buf x(X, false), w(W, false), dy(DY, false), dx(DX, false), dw(DW, false);
+  Buf x(X, half), w(W, half), dy(DY, half), dx(DX, half), dw(DW, half);
+  // Filters are KCRS in NCHW and KRSC in NHWC.
+  auto widx = [&](int k, int c, int r, int u) {
+    return cv.nhwc ? ((std::size_t(k) * s.r + r) * s.r + u) * s.c + c : ((std::size_t(k) * s.c + c) * s.r + r) * s.r + u;
+  };
   ws.need(std::size_t(512) << 20);
   const float one = 1, zero = 0;
   int found = 0;
@@ -205,7 +349,7 @@ void backward(cudnnHandle_t h, const Shape& s, Workspace& ws) {
         for (int u = 0; u < s.r; ++u) {
           int p = y0 - r + s.pad(), q = x0 - u + s.pad();
           if (p < 0 || q < 0 || p >= s.h || q >= s.w) continue;
-          want += double(DY[cv.at(n, k, p, q, s.k, s.h, s.w)]) * W[((std::size_t(k) * s.c + c) * s.r + r) * s.r + u];
+          want += double(DY[cv.at(n, k, p, q, s.k, s.h, s.w)]) * W[widx(k, c, r, u)];
         }
     wd = std::max(wd, gv::rel_err(gdx[cv.at(n, c, y0, x0, s.c, s.h, s.w)], want, 1.0));
     int k = rng() % s.k, c2 = rng() % s.c, r = rng() % s.r, u = rng() % s.r;
@@ -217,17 +361,20 @@ void backward(cudnnHandle_t h, const Shape& s, Workspace& ws) {
           if (iy < 0 || ix < 0 || iy >= s.h || ix >= s.w) continue;
           wantf += double(DY[cv.at(nn, k, p, q, s.k, s.h, s.w)]) * X[cv.at(nn, c2, iy, ix, s.c, s.h, s.w)];
         }
-    wf = std::max(wf, gv::rel_err(gdw[((std::size_t(k) * s.c + c2) * s.r + r) * s.r + u], wantf, 1.0));
+    wf = std::max(wf, gv::rel_err(gdw[widx(k, c2, r, u)], wantf, 1.0));
   }
-  report("cudnn conv bwd data fp32", wd, 1e-4, std::to_string(dalgo), gv::median_ms(bwd_data), s);
-  report("cudnn conv bwd filter fp32", wf, 1e-4, std::to_string(falgo), gv::median_ms(bwd_filter), s);
+  std::string t = half ? "fp16" : "fp32";
+  double tol = half ? 2e-2 : 1e-4;
+  report("cudnn conv bwd data " + t, wd, tol, std::to_string(dalgo), gv::median_ms(bwd_data), s);
+  report("cudnn conv bwd filter " + t, wf, tol, std::to_string(falgo), gv::median_ms(bwd_filter), s);
 }
 
 }  // namespace
 
 int main() {
-  std::vector<std::string> checks = {"cudnn conv fwd fp32", "cudnn conv fwd fp16", "cudnn conv bwd data fp32",
-                                     "cudnn conv bwd filter fp32"};
+  std::vector<std::string> checks = {"cudnn conv fwd fp32",       "cudnn conv fwd fp16",
+                                     "cudnn conv bwd data fp32",  "cudnn conv bwd filter fp32",
+                                     "cudnn conv bwd data fp16",  "cudnn conv bwd filter fp16"};
   if (!gv::have_device(checks)) return 0;
   cudnnHandle_t h = nullptr;
   if (cudnnCreate(&h) != CUDNN_STATUS_SUCCESS) {
@@ -253,7 +400,8 @@ int main() {
   };
   guarded("cudnn conv fwd fp32", [&] { forward(h, small, false, ws, true, "cudnn conv fwd fp32"); });
   guarded("cudnn conv fwd fp16", [&] { forward(h, small, true, ws, true, "cudnn conv fwd fp16"); });
-  guarded("cudnn conv bwd data fp32", [&] { backward(h, small, ws); });
+  guarded("cudnn conv bwd data fp32", [&] { backward(h, small, ws, false); });
+  guarded("cudnn conv bwd data fp16", [&] { backward(h, small, ws, true); });
   for (const Shape& s : {Shape{256, 256, 14, 14, 256, 3}, Shape{128, 128, 56, 56, 128, 3}, Shape{64, 64, 224, 224, 64, 3}}) {
     std::string name = "cudnn conv fwd fp16 nhwc " + std::to_string(s.n) + "x" + std::to_string(s.c) + "x" +
                        std::to_string(s.h) + "x" + std::to_string(s.w) + " k" + std::to_string(s.k);

@@ -10,6 +10,7 @@
 #include <dlfcn.h>
 #include <fcntl.h>
 #include <filesystem>
+#include <fstream>
 #include <set>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -337,6 +338,30 @@ struct Verifier {
     return out;
   }
 
+  // What a workload's results depend on: its binary (whose cache folder is named by the hash of
+  // source, compiler and flags), the GPUs and driver, and the libraries it loads (real file,
+  // size, mtime).
+  std::string results_key(const std::string& bin) {
+    std::string k = bin + "|" + facts.driver.version;
+    for (const auto& g : facts.driver.gpus)
+      k += "|" + g.uuid;
+    std::vector<std::string> dirs = {libdir};
+    if (s.cudnn)
+      for (const auto& d : lib_dirs(host, s.cudnn->prefix.value))
+        dirs.push_back(d);
+    for (const auto& d : dirs)
+      for (const auto& f : host.list(d))
+        if (is_soname(f) &&
+            (util::starts_with(f, "libcudnn") || util::starts_with(f, "libcublas") ||
+             util::starts_with(f, "libcudart"))) {
+          std::string real = host.resolve(d + "/" + f);
+          auto st = host.lstat(real);
+          k += "|" + real + ":" +
+               (st ? std::to_string(st->size) + ":" + std::to_string(st->mtime_ns) : "?");
+        }
+    return util::sha256_hex(k).substr(0, 32);
+  }
+
   void compute_level() {
     if (!host.is_executable(prefix + "/bin/nvcc")) {
       for (const char* k : {"device query", "memory bandwidth", "cublas gemm", "cudnn conv"})
@@ -352,9 +377,21 @@ struct Verifier {
       }
       add("compute", std::string("build ") + name, true,
           "built by " + prefix + "/bin/nvcc: " + bin);
-      auto r = probe::make_local_host("/")->run({bin}, std::chrono::seconds(o.timeout_s));
-      bool any = false;
-      for (const auto& line : util::split(r.output, '\n')) {
+      std::string key = results_key(bin), cached = o.cache_dir + "/results/" + key + ".txt";
+      std::string output;
+      bool from_cache = false;
+      if (facts.driver.present && !o.fresh)
+        if (auto text = host.read(cached)) {
+          output = *text;
+          from_cache = true;
+        }
+      probe::RunResult r;
+      if (!from_cache) {
+        r = probe::make_local_host("/")->run({bin}, std::chrono::seconds(o.timeout_s));
+        output = r.output;
+      }
+      bool any = false, all_pass = true;
+      for (const auto& line : util::split(output, '\n')) {
         if (!util::starts_with(line, "RESULT ")) continue;
         auto j = nlohmann::json::parse(line.substr(7), nullptr, false);
         if (j.is_discarded()) continue;
@@ -370,7 +407,21 @@ struct Verifier {
           res.outcome = "fail";
           res.detail += "; loaded " + lib + ", which is not the stack's (" + prefix + ")";
         }
+        all_pass = all_pass && res.outcome == "pass";
+        if (from_cache) {
+          res.detail += " [cached: nothing it depends on changed; --fresh runs it again]";
+          res.data["cached"] = true;
+        }
         report.results.push_back(res);
+      }
+      // Only a GPU's passing results are kept: a failure or a not-run is always tried again.
+      if (!from_cache && any && all_pass && facts.driver.present) {
+        std::error_code ec;
+        fs::create_directories(o.cache_dir + "/results", ec);
+        std::string kept;
+        for (const auto& line : util::split(output, '\n'))
+          if (util::starts_with(line, "RESULT ")) kept += line + "\n";
+        std::ofstream(cached) << kept;
       }
       if (!any)
         add("compute", name, false,

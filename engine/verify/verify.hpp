@@ -33,6 +33,9 @@ struct Options {
   std::string kernels_dir; // folder with the workloads' sources
   std::string cache_dir;   // compiled workloads, by hash of source, compiler and flags
   int timeout_s = 300;
+  // Reuse a workload's passing results when nothing it depends on changed (the binary, the GPUs,
+  // the driver, the libraries it loads); `fresh` runs everything again.
+  bool fresh = false;
 };
 
 Report run(const manifest::Stack& stack, const probe::Facts& facts, const probe::Host& host,
