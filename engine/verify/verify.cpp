@@ -387,8 +387,27 @@ struct Verifier {
         }
       probe::RunResult r;
       if (!from_cache) {
-        r = probe::make_local_host("/")->run({bin}, std::chrono::seconds(o.timeout_s));
-        output = r.output;
+        const auto& gpus = facts.driver.gpus;
+        if (gpus.size() <= 1 || std::string(name) == "device_query") {
+          r = probe::make_local_host("/")->run({bin}, std::chrono::seconds(o.timeout_s));
+          output = r.output;
+        } else {
+          // Every GPU: each run sees one device, and its checks are named after it.
+          for (const auto& g : gpus) {
+            r = probe::make_local_host("/")->run(
+                {"/usr/bin/env", "CUDA_VISIBLE_DEVICES=" + g.uuid, bin},
+                std::chrono::seconds(o.timeout_s));
+            for (const auto& line : util::split(r.output, '\n')) {
+              auto j = util::starts_with(line, "RESULT ")
+                           ? nlohmann::json::parse(line.substr(7), nullptr, false)
+                           : nlohmann::json();
+              if (!j.is_object()) continue;
+              j["check"] =
+                  "gpu " + std::to_string(g.index) + ": " + j.value("check", std::string(name));
+              output += "RESULT " + j.dump() + "\n";
+            }
+          }
+        }
       }
       bool any = false, all_pass = true;
       for (const auto& line : util::split(output, '\n')) {
