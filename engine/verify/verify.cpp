@@ -178,17 +178,31 @@ struct Verifier {
 
   // Every DT_NEEDED of the promised libraries, transitively, resolved the way the loader would:
   // the library's RUNPATH ($ORIGIN expanded), the stack's folders, the ld.so cache, the defaults.
-  void elf_closure() {
-    std::vector<std::string> todo;
+  // The stack's library folders: the toolkit's, and cuDNN's when it has its own prefix.
+  std::vector<std::string> stack_dirs() {
     std::vector<std::string> dirs = {libdir};
     if (s.cudnn)
       for (const auto& d : lib_dirs(host, s.cudnn->prefix.value))
-        dirs.push_back(d);
-    for (const auto& d : dirs)
+        if (d != libdir) dirs.push_back(d);
+    return dirs;
+  }
+
+  // The libraries the stack promises (cudart, cuBLAS, cuDNN and their sub-libraries), by soname.
+  std::vector<std::string> promised_libraries() {
+    std::vector<std::string> out;
+    for (const auto& d : stack_dirs())
       for (const auto& f : host.list(d))
-        for (const char* stem : {"libcudart", "libcublas", "libcublasLt", "libcudnn"})
-          if (util::starts_with(probe::library_stem(f), stem) && is_soname(f))
-            todo.push_back(d + "/" + f);
+        for (const char* stem : {"libcudart", "libcublas", "libcudnn"})
+          if (util::starts_with(probe::library_stem(f), stem) && is_soname(f)) {
+            out.push_back(d + "/" + f);
+            break;
+          }
+    return out;
+  }
+
+  void elf_closure() {
+    std::vector<std::string> todo = promised_libraries();
+    std::vector<std::string> dirs = stack_dirs();
     if (todo.empty())
       return not_run("static", "ELF dependency closure", "no promised library found to walk");
     auto cache = probe::read_ld_cache(host);
@@ -345,20 +359,12 @@ struct Verifier {
     std::string k = bin + "|" + facts.driver.version;
     for (const auto& g : facts.driver.gpus)
       k += "|" + g.uuid;
-    std::vector<std::string> dirs = {libdir};
-    if (s.cudnn)
-      for (const auto& d : lib_dirs(host, s.cudnn->prefix.value))
-        dirs.push_back(d);
-    for (const auto& d : dirs)
-      for (const auto& f : host.list(d))
-        if (is_soname(f) &&
-            (util::starts_with(f, "libcudnn") || util::starts_with(f, "libcublas") ||
-             util::starts_with(f, "libcudart"))) {
-          std::string real = host.resolve(d + "/" + f);
-          auto st = host.lstat(real);
-          k += "|" + real + ":" +
-               (st ? std::to_string(st->size) + ":" + std::to_string(st->mtime_ns) : "?");
-        }
+    for (const auto& lib : promised_libraries()) {
+      std::string real = host.resolve(lib);
+      auto st = host.lstat(real);
+      k += "|" + real + ":" +
+           (st ? std::to_string(st->size) + ":" + std::to_string(st->mtime_ns) : "?");
+    }
     return util::sha256_hex(k).substr(0, 32);
   }
 
