@@ -128,7 +128,6 @@ Lock::Lock(const StateStore& store, const std::string& operation, int wait_s) {
   write_atomic(owner_path, "pid " + std::to_string(::getpid()) + " on " + host + ", " + operation +
                                " since " + when);
   m_fd = fd;
-  (void)store;
   m_owner_path = owner_path;
 }
 
