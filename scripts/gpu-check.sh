@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# The checks that need a GPU (CI has none): run on a machine with an NVIDIA GPU after
+# `scripts/test.sh` (or any build in ./build). MANIFEST names the manifest describing that
+# machine's stack (default: the H200 example). Prints everything; exits non-zero if a check fails.
+set -u
+cd "$(dirname "$0")/.."
+g=${GPUCFG:-build/cli/gpucfg}
+manifest=${MANIFEST:-examples/h200-cuda13-apt.yaml}
+export GPUCFG_DATA_DIR=$PWD GPUCFG_CACHE_DIR=${GPUCFG_CACHE_DIR:-$(mktemp -d)}
+status=0
+echo "== facts"; $g facts || status=1
+echo "== live facts test"; GPUCFG_EXPECT_GPU=1 python3 tests/cli/test_facts_live.py "$g" || status=1
+echo "== verify (compute), then a cached second run"
+$g verify "$manifest" || status=1
+time $g verify "$manifest" >/dev/null
+echo "== live verify test"
+GPUCFG_EXPECT_GPU=1 GPUCFG_VERIFY_MANIFEST="$manifest" python3 tests/cli/test_verify.py "$g" || status=1
+conv=$(ls "$GPUCFG_CACHE_DIR"/*/conv 2>/dev/null | head -1)
+torch_cudnn=$(python3 -c "import nvidia.cudnn, os; print(os.path.join(list(nvidia.cudnn.__path__)[0], 'lib'))" 2>/dev/null)
+if [ -n "$conv" ] && python3 -c "import torch" 2>/dev/null; then
+  echo "== conv vs PyTorch (the same cuDNN library where PyTorch's wheel provides one)"
+  python3 bench/conv_vs_torch.py "$conv" "$torch_cudnn" || status=1
+else
+  echo "skipped conv vs PyTorch: no built conv workload or no PyTorch here"
+fi
+exit $status
