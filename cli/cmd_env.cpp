@@ -22,19 +22,12 @@ void add_env(CLI::App& app, int& exit_code) {
               "  gpucfg env --shell fish manifests/tf-2.5.yaml | source\n");
   cmd->callback([o, &exit_code] {
     Context ctx;
-    auto kb = load_knowledge(ctx);
-    if (!kb) {
+    auto stack = load_stack(ctx, o->manifest, platform::host().id());
+    if (!stack) {
       exit_code = k_error;
       return;
     }
-    auto checked =
-        manifest::check(o->manifest, {platform::host().id()}, *kb, ctx.sources, ctx.diags);
-    if (ctx.diags.has_errors() || checked.stacks.empty()) {
-      print_diagnostics(ctx);
-      exit_code = k_error;
-      return;
-    }
-    std::cout << plan::render_activation(checked.stacks.front().env, o->shell);
+    std::cout << plan::render_activation(stack->env, o->shell);
     exit_code = k_ok;
   });
 }

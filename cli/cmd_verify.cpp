@@ -45,20 +45,14 @@ void add_verify(CLI::App& app, int& exit_code) {
               "not run here (no GPU, no nvcc): a partial pass, never reported as a full one.\n");
   cmd->callback([o, &exit_code] {
     Context ctx;
-    auto kb = load_knowledge(ctx);
-    if (!kb) {
-      exit_code = k_error;
-      return;
-    }
     auto host = probe::make_local_host(o->root);
     auto facts = probe::gather(*host);
-    auto checked = manifest::check(o->manifest, {facts.platform.id}, *kb, ctx.sources, ctx.diags);
-    print_diagnostics(ctx);
-    if (ctx.diags.has_errors() || checked.stacks.empty()) {
+    auto loaded = load_stack(ctx, o->manifest, facts.platform.id);
+    if (!loaded) {
       exit_code = k_error;
       return;
     }
-    const auto& stack = checked.stacks.front();
+    const auto& stack = *loaded;
     verify::Options opts;
     opts.level = o->level.empty() ? stack.verify.level : o->level;
     opts.kernels_dir = knowledge::data_dir() + "/kernels";

@@ -1,5 +1,7 @@
 #include "common.hpp"
 
+#include "manifest/check.hpp"
+
 #include <iostream>
 
 namespace gpucfg::cli {
@@ -16,6 +18,16 @@ std::optional<knowledge::Knowledge> load_knowledge(Context& ctx) {
 
 void print_diagnostics(const Context& ctx) {
   std::cerr << ctx.diags.render(ctx.sources);
+}
+
+std::optional<manifest::Stack> load_stack(Context& ctx, const std::string& file,
+                                          const std::string& platform) {
+  auto kb = load_knowledge(ctx);
+  if (!kb) return std::nullopt;
+  auto checked = manifest::check(file, {platform}, *kb, ctx.sources, ctx.diags);
+  print_diagnostics(ctx);
+  if (ctx.diags.has_errors() || checked.stacks.empty()) return std::nullopt;
+  return std::move(checked.stacks.front());
 }
 
 } // namespace gpucfg::cli

@@ -2,6 +2,7 @@
 #pragma once
 
 #include "knowledge/knowledge.hpp"
+#include "manifest/model.hpp"
 #include "util/diagnostic.hpp"
 
 #include <optional>
@@ -32,6 +33,11 @@ struct Context {
 std::optional<knowledge::Knowledge> load_knowledge(Context& ctx);
 // Prints every diagnostic to stderr with its source line and caret.
 void print_diagnostics(const Context& ctx);
+
+// Loads the knowledge base and the manifest decoded and validated for `platform`; prints the
+// diagnostics. nullopt when either has an error.
+std::optional<manifest::Stack> load_stack(Context& ctx, const std::string& file,
+                                          const std::string& platform);
 
 void add_validate(CLI::App& app, int& exit_code);
 void add_show(CLI::App& app, int& exit_code);

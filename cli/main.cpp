@@ -10,17 +10,19 @@ int main(int argc, char** argv) {
   CLI::App app{"gpucfg: declarative configuration of GPU machine-learning stacks"};
   app.set_version_flag("--version", std::string("gpucfg ") + gpucfg::util::version());
   app.require_subcommand(1);
-  app.footer("\nExamples:\n"
-             "  gpucfg validate manifests/*.yaml              check manifests without touching the machine\n"
-             "  gpucfg show manifests/tf-2.5.yaml             the resolved manifest, each value's origin\n"
-             "  gpucfg facts                                  driver, GPUs, toolkits, cuDNN copies here\n"
-             "  gpucfg why libcudnn.so.9                      which file the loader opens, and why\n"
-             "  gpucfg plan examples/local-cuda-13.0.yaml     what apply would change, and why\n"
-             "  gpucfg apply --yes examples/local-cuda-13.0.yaml\n"
-             "  gpucfg verify examples/local-cuda-13.0.yaml   compiled cuDNN/CUDA workloads prove it\n"
-             "\nExit codes: 0 success; 1 error (nothing changed); 2 plan --detailed-exitcode: changes;\n"
-             "3 verify: a check failed; 4 verify: passed what could run; 64 bad command line.\n"
-             "Run 'gpucfg <command> --help' for a command's options.\n");
+  app.footer(
+      "\nExamples:\n"
+      "  gpucfg validate manifests/*.yaml              check manifests without touching the "
+      "machine\n"
+      "  gpucfg show manifests/tf-2.5.yaml             the resolved manifest, each value's origin\n"
+      "  gpucfg facts                                  driver, GPUs, toolkits, cuDNN copies here\n"
+      "  gpucfg why libcudnn.so.9                      which file the loader opens, and why\n"
+      "  gpucfg plan examples/local-cuda-13.0.yaml     what apply would change, and why\n"
+      "  gpucfg apply --yes examples/local-cuda-13.0.yaml\n"
+      "  gpucfg verify examples/local-cuda-13.0.yaml   compiled cuDNN/CUDA workloads prove it\n"
+      "\nExit codes: 0 success; 1 error (nothing changed); 2 plan --detailed-exitcode: changes;\n"
+      "3 verify: a check failed; 4 verify: passed what could run; 64 bad command line.\n"
+      "Run 'gpucfg <command> --help' for a command's options.\n");
   int exit_code = k_ok;
   add_validate(app, exit_code);
   add_show(app, exit_code);

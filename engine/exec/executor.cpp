@@ -122,12 +122,17 @@ public:
     return fsync_parent(target);
   }
 
-  Status write(const plan::Action& a) {
-    std::string h = m_store.host(a.path);
+  // The parent folders of host path `h`, then a clean, journalled staging name beside it.
+  Status stage(const std::string& h, std::string* staged) {
     if (Status s = mkdirs(fs::path(h).parent_path().string()); !s.empty()) return s;
-    std::string staged = sibling(h, "new");
-    if (Status s = note({{"kind", "staged"}, {"path", staged}}); !s.empty()) return s;
-    remove_tree(staged);
+    *staged = sibling(h, "new");
+    if (Status s = note({{"kind", "staged"}, {"path", *staged}}); !s.empty()) return s;
+    return remove_tree(*staged);
+  }
+
+  Status write(const plan::Action& a) {
+    std::string h = m_store.host(a.path), staged;
+    if (Status s = stage(h, &staged); !s.empty()) return s;
     std::string sha;
     Status s;
     // Rollback copies from gpucfg's own blobs, which are paths on this computer already.
@@ -147,22 +152,16 @@ public:
   }
 
   Status symlink(const plan::Action& a) {
-    std::string h = m_store.host(a.path);
-    if (Status s = mkdirs(fs::path(h).parent_path().string()); !s.empty()) return s;
-    std::string staged = sibling(h, "new");
-    if (Status s = note({{"kind", "staged"}, {"path", staged}}); !s.empty()) return s;
-    remove_tree(staged);
+    std::string h = m_store.host(a.path), staged;
+    if (Status s = stage(h, &staged); !s.empty()) return s;
     if (::symlink(a.link_target.c_str(), staged.c_str()) != 0)
       return "symlink " + staged + " failed";
     return swap_in(staged, h);
   }
 
   Status install_tree(const plan::Action& a) {
-    std::string h = m_store.host(a.path);
-    if (Status s = mkdirs(fs::path(h).parent_path().string()); !s.empty()) return s;
-    std::string staged = sibling(h, "new");
-    if (Status s = note({{"kind", "staged"}, {"path", staged}}); !s.empty()) return s;
-    remove_tree(staged);
+    std::string h = m_store.host(a.path), staged;
+    if (Status s = stage(h, &staged); !s.empty()) return s;
     if (Status s = copy_tree(m_store.host(a.from), staged); !s.empty()) return s;
     checkpoint();
     return swap_in(staged, h);
