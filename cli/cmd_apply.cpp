@@ -10,6 +10,7 @@
 #include "plan/render.hpp"
 #include "plan_common.hpp"
 #include "probe/probe.hpp"
+#include "source/fetch.hpp"
 #include "verify/verify.hpp"
 
 #include <CLI/CLI.hpp>
@@ -55,12 +56,20 @@ bool confirmed(bool yes) {
   return answer == "yes";
 }
 
-int run(exec::StateStore& store, const plan::Plan& p, bool yes, bool print_plan) {
+int run(exec::StateStore& store, plan::Plan p, bool yes, bool print_plan,
+        bool allow_unpinned = false) {
   if (print_plan) std::cout << plan::render_text(p, false);
   if (p.has_errors()) return k_error;
   if (!p.has_changes()) return k_ok;
   if (!confirmed(yes)) return k_error;
-  auto r = exec::execute(store, p);
+  // Every archive is on this computer before the first change: a failed download changes nothing.
+  if (!fetch_artifacts(plan_artifacts(p), allow_unpinned)) {
+    std::cerr << "gpucfg: apply stopped before changing anything\n";
+    return k_error;
+  }
+  exec::ExecOptions eo;
+  eo.cache_dir = source::default_cache_dir();
+  auto r = exec::execute(store, p, eo);
   if (!r.ok) {
     std::cerr << "gpucfg: apply failed: " << r.error << "\n";
     return k_error;
@@ -99,6 +108,7 @@ void add_apply(CLI::App& app, int& exit_code) {
   cmd->add_option("--root", o->req.root, "Apply to the machine under this folder")
       ->check(CLI::ExistingDirectory);
   cmd->add_flag("-y,--yes", o->yes, "Do not ask for confirmation");
+  add_source_flags(*cmd, o->req);
   cmd->add_option("--lock-timeout", o->wait_s,
                   "Seconds to wait for another gpucfg holding the lock (default 0)");
   cmd->footer("\nExamples:\n  gpucfg apply --yes examples/local-cuda-13.0.yaml\n"
@@ -123,7 +133,7 @@ void add_apply(CLI::App& app, int& exit_code) {
         exit_code = k_error;
         return;
       }
-      exit_code = run(*s.store, *saved, o->yes, true);
+      exit_code = run(*s.store, *saved, o->yes, true, o->req.allow_unpinned);
       return;
     }
     Context ctx;
@@ -132,7 +142,7 @@ void add_apply(CLI::App& app, int& exit_code) {
       exit_code = k_error;
       return;
     }
-    exit_code = run(*s.store, planned->plan, o->yes, true);
+    exit_code = run(*s.store, planned->plan, o->yes, true, o->req.allow_unpinned);
     // After a change, the manifest's own verify level (when it has a verify section) says
     // whether the result works; a failure is exit 3, the changes stay (rollback undoes them).
     bool changed = exit_code == k_ok && planned->plan.has_changes();

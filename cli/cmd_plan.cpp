@@ -37,6 +37,7 @@ void add_plan(CLI::App& app, int& exit_code) {
                 "Exit 0 for no changes, 2 for changes, 1 for errors");
   cmd->add_flag("--explain", o->explain,
                 "Show where each change was asked for, and each check's source");
+  add_source_flags(*cmd, o->req);
   cmd->add_flag("--checksum", o->req.checksum,
                 "Hash every managed file instead of trusting size and mtime");
   cmd->footer(

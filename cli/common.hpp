@@ -50,6 +50,8 @@ void add_destroy(CLI::App& app, int& exit_code);
 void add_history(CLI::App& app, int& exit_code);
 void add_env(CLI::App& app, int& exit_code);
 void add_verify(CLI::App& app, int& exit_code);
+void add_fetch(CLI::App& app, int& exit_code);
+void add_capture(CLI::App& app, int& exit_code);
 
 // Where verify caches built workloads: $GPUCFG_CACHE_DIR, else the user's cache folder.
 std::string verify_cache_dir();

@@ -20,6 +20,8 @@ int main(int argc, char** argv) {
       "  gpucfg plan examples/local-cuda-13.0.yaml     what apply would change, and why\n"
       "  gpucfg apply --yes examples/local-cuda-13.0.yaml\n"
       "  gpucfg verify examples/local-cuda-13.0.yaml   compiled cuDNN/CUDA workloads prove it\n"
+      "  gpucfg fetch examples/tf-2.16-wheels.yaml     every archive into the cache, for later\n"
+      "  gpucfg capture /usr/local/cuda-13.0 --out M   a working install as archives + manifest\n"
       "\nExit codes: 0 success; 1 error (nothing changed); 2 plan --detailed-exitcode: changes;\n"
       "3 verify: a check failed; 4 verify: passed what could run; 64 bad command line.\n"
       "Run 'gpucfg <command> --help' for a command's options.\n");
@@ -35,6 +37,8 @@ int main(int argc, char** argv) {
   add_history(app, exit_code);
   add_env(app, exit_code);
   add_verify(app, exit_code);
+  add_fetch(app, exit_code);
+  add_capture(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

@@ -4,12 +4,99 @@
 #include "plan/observe.hpp"
 #include "plan/planner.hpp"
 #include "probe/probe.hpp"
+#include "source/fetch.hpp"
+#include "source/resolve.hpp"
+
+#include <CLI/CLI.hpp>
+#include <cstdlib>
+#include <unistd.h>
 
 #include <fstream>
 #include <iostream>
 #include <sstream>
 
 namespace gpucfg::cli {
+
+void add_source_flags(CLI::App& cmd, PlanRequest& req) {
+  cmd.add_flag("--allow-unpinned", req.allow_unpinned,
+               "Accept archives and wheels without a sha256 pin (their hash is printed)");
+  cmd.add_flag("--offline", req.offline,
+               "Download nothing: archives must be in the cache or local (also GPUCFG_OFFLINE=1)");
+}
+
+std::map<std::string, source::Resolved> resolve_sources(const manifest::Stack& stack,
+                                                        const PlanRequest& req) {
+  source::ResolveOptions ro;
+  ro.cache_dir = source::default_cache_dir();
+  ro.platform_id = stack.platform->id();
+  ro.allow_unpinned = req.allow_unpinned;
+  const char* off = std::getenv("GPUCFG_OFFLINE");
+  ro.offline = req.offline || (off && std::string(off) == "1");
+  std::map<std::string, source::Resolved> out;
+  if (stack.cuda) ro.cuda_version = stack.cuda->version.value.str();
+  if (stack.cudnn && stack.cudnn->cuda) ro.cuda_version = stack.cudnn->cuda->value.str();
+  if (stack.cuda && stack.cuda->source)
+    out["cuda"] = source::resolve(*stack.cuda->source, "cuda.source", ro);
+  if (stack.cudnn && stack.cudnn->source)
+    out["cudnn"] = source::resolve(*stack.cudnn->source, "cudnn.source", ro);
+  return out;
+}
+
+std::vector<source::Artifact*> plan_artifacts(plan::Plan& p) {
+  std::vector<source::Artifact*> out;
+  for (auto& a : p.actions)
+    for (auto& art : a.artifacts)
+      out.push_back(&art);
+  return out;
+}
+
+namespace {
+
+std::string mb(std::uint64_t n) { return std::to_string((n + 500000) / 1000000) + " MB"; }
+
+// A bar redrawn in place on a terminal; on anything else, a line when a download starts and ends.
+void show_progress(const source::Progress& p) {
+  static const bool tty = ::isatty(2);
+  static std::string last;
+  if (!tty) {
+    if (p.finished)
+      std::cerr << "gpucfg: downloaded " << p.name << " (" << mb(p.done) << ")\n";
+    else if (last != p.url)
+      std::cerr << "gpucfg: downloading " << p.name << " from " << p.url << "\n";
+    last = p.url;
+    return;
+  }
+  int pct = p.total ? static_cast<int>(100 * p.done / p.total) : 0;
+  std::string bar(static_cast<std::size_t>(pct / 4), '#');
+  bar.resize(25, '.');
+  std::cerr << "\r  " << p.name << " [" << bar << "] " << pct << "% " << mb(p.done)
+            << (p.finished ? "\n" : "") << std::flush;
+}
+
+} // namespace
+
+bool fetch_artifacts(std::vector<source::Artifact*> artifacts, bool allow_unpinned) {
+  source::FetchOptions fo;
+  fo.cache_dir = source::default_cache_dir();
+  fo.allow_unpinned = allow_unpinned;
+  fo.progress = show_progress;
+  bool ok = true;
+  for (auto* a : artifacts) {
+    if (!a->sha256.empty() && !source::locate(*a, fo.cache_dir).empty()) continue;
+    auto r = source::fetch(*a, fo);
+    if (!r.error.empty()) {
+      std::cerr << "gpucfg: " << r.error << "\n";
+      ok = false;
+      continue;
+    }
+    if (a->sha256.empty()) {
+      std::cerr << "gpucfg: warning: " << a->name << " is not pinned; its sha256 is " << r.sha256
+                << "\n";
+      a->sha256 = r.sha256;
+    }
+  }
+  return ok;
+}
 
 std::optional<Planned> make_plan(const PlanRequest& req, Context& ctx) {
   Planned out;
@@ -47,6 +134,7 @@ std::optional<Planned> make_plan(const PlanRequest& req, Context& ctx) {
   } else {
     out.observed.live = false; // another machine's facts: its paths cannot be observed from here
   }
+  out.observed.resolved = resolve_sources(*out.stack, req);
   plan::PlanInput in{*out.stack, out.facts, out.observed, *out.kb, facts_source};
   out.plan = plan::make_plan(in);
   out.plan.observed_paths = wanted.paths;

@@ -8,6 +8,9 @@
 #include "plan/observed.hpp"
 #include "probe/facts.hpp"
 
+#include "source/artifact.hpp"
+
+#include <map>
 #include <optional>
 #include <string>
 
@@ -16,7 +19,21 @@ namespace gpucfg::cli {
 struct PlanRequest {
   std::string manifest, root = "/", facts_file, assume;
   bool checksum = false;
+  bool allow_unpinned = false, offline = false; // sources (also GPUCFG_OFFLINE=1)
 };
+
+// --allow-unpinned and --offline, shared by plan, apply and fetch.
+void add_source_flags(CLI::App& cmd, PlanRequest& req);
+
+// The manifest's cuda.source and cudnn.source resolved into archives ("cuda", "cudnn").
+std::map<std::string, source::Resolved> resolve_sources(const manifest::Stack& stack,
+                                                        const PlanRequest& req);
+
+// Gets every archive of the plan's install steps onto this computer (cache or local file),
+// printing progress to stderr; fills in the hashes of unpinned ones. False: something failed
+// and was printed; nothing on the machine was changed.
+bool fetch_artifacts(std::vector<source::Artifact*> artifacts, bool allow_unpinned);
+std::vector<source::Artifact*> plan_artifacts(plan::Plan& p);
 
 struct Planned {
   std::optional<knowledge::Knowledge> kb;

@@ -3,8 +3,12 @@
 #include "plan/plan_json.hpp"
 #include "plan/tree.hpp"
 #include "probe/host.hpp"
+#include "source/archive.hpp"
+#include "source/fetch.hpp"
+#include "source/resolve.hpp"
 #include "util/sha256.hpp"
 
+#include <atomic>
 #include <csignal>
 #include <cstdlib>
 #include <ctime>
@@ -47,6 +51,59 @@ std::string sibling(const std::string& host_path, const char* tag) {
 
 unsigned parse_mode(const std::string& m) {
   return m.empty() ? 0644u : static_cast<unsigned>(std::stoul(m, nullptr, 8));
+}
+
+// Unpacks an install-tree step's archives into `staged`, several at once, then adds the links a
+// toolkit expects and NVIDIA's version.json. The file list comes back for the record.
+Status unpack(const plan::Action& a, const std::string& staged, const ExecOptions& o,
+              const std::string& platform_id, plan::TreeManifest* tree) {
+  std::vector<source::ExtractResult> results(a.artifacts.size());
+  std::atomic<std::size_t> next{0};
+  auto work = [&] {
+    for (std::size_t i; (i = next++) < a.artifacts.size();) {
+      const auto& art = a.artifacts[i];
+      std::string file = source::locate(art, o.cache_dir);
+      if (file.empty()) {
+        results[i].error = art.name + ": not on this computer (run `gpucfg fetch` first)";
+        continue;
+      }
+      source::ExtractOptions eo;
+      eo.layout = source::parse_layout(art.layout).value_or(source::Layout::automatic);
+      eo.component = art.component;
+      eo.expected_sha256 = art.sha256;
+      eo.expected_size = art.size;
+      eo.max_unpacked = art.unpacked_size;
+      results[i] = source::extract(file, staged, eo);
+    }
+  };
+  unsigned jobs = o.jobs ? o.jobs : std::max(1u, std::thread::hardware_concurrency());
+  std::vector<std::thread> threads;
+  for (unsigned t = 1; t < std::min<std::size_t>(jobs, a.artifacts.size()); ++t)
+    threads.emplace_back(work);
+  work();
+  for (auto& t : threads)
+    t.join();
+  for (const auto& r : results)
+    if (!r.error.empty()) return r.error;
+  source::finish_tree(staged, source::target_arch(platform_id));
+  if (!a.content.empty() && !exists(staged + "/version.json"))
+    if (Status s = write_file(staged + "/version.json", a.content, 0644); !s.empty()) return s;
+  // The record: what was unpacked, with the hashes taken on the way, and what was added after.
+  std::map<std::string, plan::TreeFile> files;
+  for (const auto& r : results)
+    for (const auto& f : r.files)
+      if (f.kind != "dir") files[f.path] = {f.path, f.kind, f.size, f.mtime_ns, f.sha256};
+  for (const auto& f : plan::scan_tree(staged, false, 1).files)
+    if (!files.count(f.path)) {
+      plan::TreeFile g = f;
+      if (g.kind == "file") g.sha256 = util::sha256_file(staged + "/" + f.path).value_or("");
+      files[f.path] = g;
+    } else {
+      files[f.path].mtime_ns = f.mtime_ns; // as the file system keeps it
+    }
+  for (auto& [_, f] : files)
+    tree->files.push_back(f);
+  return fsync_tree(staged);
 }
 
 class Transaction {
@@ -159,13 +216,23 @@ public:
     return swap_in(staged, h);
   }
 
-  Status install_tree(const plan::Action& a) {
+  Status install_tree(const plan::Action& a, const ExecOptions& o, const std::string& platform) {
     std::string h = m_store.host(a.path), staged;
     if (Status s = stage(h, &staged); !s.empty()) return s;
-    if (Status s = copy_tree(m_store.host(a.from), staged); !s.empty()) return s;
+    if (a.artifacts.empty()) {
+      if (Status s = copy_tree(m_store.host(a.from), staged); !s.empty()) return s;
+    } else {
+      if (Status s = make_dirs(staged, nullptr); !s.empty()) return s;
+      plan::TreeManifest tree;
+      if (Status s = unpack(a, staged, o, platform, &tree); !s.empty()) return s;
+      m_trees[a.path] = std::move(tree);
+    }
     checkpoint();
     return swap_in(staged, h);
   }
+
+  // Trees unpacked in this transaction, with their file hashes: the record need not rehash.
+  const std::map<std::string, plan::TreeManifest>& trees() const { return m_trees; }
 
   Status remove(const plan::Action& a) {
     std::string h = m_store.host(a.path);
@@ -239,10 +306,12 @@ private:
   json m_journal;
   std::map<std::string, plan::ManagedEntry> m_originals;
   bool m_originals_changed = false;
+  std::map<std::string, plan::TreeManifest> m_trees;
 };
 
 // The record of every managed path as it is now, reusing hashes for files that did not change.
-plan::Generation record(StateStore& store, const plan::Plan& p, int number) {
+plan::Generation record(StateStore& store, const plan::Plan& p, int number,
+                        const std::map<std::string, plan::TreeManifest>& fresh) {
   plan::Generation prev = store.current(), g;
   g.number = number;
   g.manifest = p.manifest.empty() ? p.notes.empty() ? "restore" : p.notes.front() : p.manifest;
@@ -274,6 +343,8 @@ plan::Generation record(StateStore& store, const plan::Plan& p, int number) {
       e.kind = m.kind == "adopted" ? "adopted" : "tree";
       for (const auto& old : prev.entries)
         if (old.path == e.path && old.kind == e.kind) e.sha256 = old.sha256;
+      if (auto it = fresh.find(e.path); it != fresh.end())
+        store.keep_text(nlohmann::json(it->second.files).dump(), &e.sha256);
       if (e.sha256.empty()) {
         auto tree = plan::scan_tree(h, true, std::max(1u, std::thread::hardware_concurrency()));
         store.keep_text(nlohmann::json(tree.files).dump(), &e.sha256);
@@ -304,7 +375,7 @@ std::string unsupported(const plan::Plan& p) {
       return "'" + a.path +
              "': the Windows machine environment is set by gpucfg on Windows, which is not built "
              "yet";
-    if (a.op == "install-tree" && a.from.empty())
+    if (a.op == "install-tree" && a.from.empty() && a.artifacts.empty())
       return a.path +
              ": the manifest names no source for this toolkit (cuda.source); nothing was changed";
     if (a.op == "write" && a.from.empty() && a.content.empty() && a.resource == "cudnn")
@@ -316,7 +387,7 @@ std::string unsupported(const plan::Plan& p) {
   return {};
 }
 
-ExecResult execute(StateStore& store, const plan::Plan& p) {
+ExecResult execute(StateStore& store, const plan::Plan& p, const ExecOptions& o) {
   ExecResult r;
   r.generation = store.current().number;
   if (p.has_errors() || !p.has_changes()) {
@@ -339,7 +410,7 @@ ExecResult execute(StateStore& store, const plan::Plan& p) {
     else if (a.op == "symlink")
       failed = tx.symlink(a);
     else if (a.op == "install-tree")
-      failed = tx.install_tree(a);
+      failed = tx.install_tree(a, o, p.platform);
     else if (a.op == "remove" || a.op == "remove-tree")
       failed = tx.remove(a);
     else if (a.op == "run" && a.path == "ldconfig")
@@ -351,7 +422,7 @@ ExecResult execute(StateStore& store, const plan::Plan& p) {
     if (failed.empty()) r.log.push_back(a.change + " " + a.resource + " " + a.path);
   }
   if (failed.empty()) {
-    plan::Generation g = record(store, p, target);
+    plan::Generation g = record(store, p, target, tx.trees());
     failed = tx.save_originals();
     if (failed.empty()) failed = store.commit(g); // the commit point
   }

@@ -19,8 +19,14 @@ struct ExecResult {
   std::vector<std::string> log;
 };
 
-// The caller holds the Lock. A plan with errors or without changes is not executed.
-ExecResult execute(StateStore& store, const plan::Plan& plan);
+struct ExecOptions {
+  std::string cache_dir; // where fetched archives are (source/fetch.hpp)
+  unsigned jobs = 0;     // archives unpacked at once; 0: one per core
+};
+
+// The caller holds the Lock. A plan with errors or without changes is not executed. Archives an
+// install-tree step unpacks must be on this computer already (apply fetches them first).
+ExecResult execute(StateStore& store, const plan::Plan& plan, const ExecOptions& options = {});
 
 // Undoes (or, past the commit point, finishes) a transaction a killed gpucfg left behind.
 // Returns a message for the user, empty when there was nothing to do.

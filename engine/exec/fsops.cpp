@@ -115,6 +115,14 @@ Status copy_tree(const std::string& from, const std::string& to) {
   return ec ? "copy " + from + ": " + ec.message() : "";
 }
 
+Status fsync_tree(const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return err("open", path);
+  int rc = ::syncfs(fd);
+  ::close(fd);
+  return rc == 0 ? "" : err("syncfs", path);
+}
+
 Status remove_tree(const std::string& path) {
   std::error_code ec;
   fs::remove_all(path, ec);

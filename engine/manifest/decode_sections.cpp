@@ -86,7 +86,7 @@ std::optional<Source> Decoder::source(const Value* v, const std::string& what) {
                : redistrib ? Source::Kind::redistrib
                            : Source::Kind::directory;
     if (auto t = text(loc, what))
-      src.artifacts.push_back({t->value, pinned(sha, what + ".sha256"), loc->mark});
+      src.artifacts.push_back({t->value, pinned(sha, what + ".sha256"), "", loc->mark});
   } else {
     src.kind = Source::Kind::wheels;
     if (!wheels->is_sequence()) m_diags.error(wheels->mark, what + ".wheels must be a list");
@@ -97,11 +97,41 @@ std::optional<Source> Decoder::source(const Value* v, const std::string& what) {
       if (pkg && pkg->value.find("==") == std::string::npos)
         m_diags.error(pkg->mark, where + ".package must pin a version: name==version");
       std::string hash = pinned(wf.get("sha256"), where + ".sha256");
-      if (pkg) src.artifacts.push_back({pkg->value, hash, pkg->mark});
+      std::string url;
+      if (const Value* u = wf.get("url"))
+        if (auto t = text(u, where + ".url")) url = t->value;
+      if (pkg) src.artifacts.push_back({pkg->value, hash, url, pkg->mark});
     }
   }
   if (sha && (adopt || wheels))
     m_diags.error(sha->mark, what + ".sha256 goes with archive, redistrib or directory");
+  auto only_with = [&](const char* key, bool allowed, const char* goes_with) -> const Value* {
+    const Value* x = f.get(key);
+    if (x && !allowed)
+      m_diags.error(x->mark, what + "." + key + " goes with " + goes_with);
+    return x;
+  };
+  if (const Value* c = only_with("components", !!redistrib, "redistrib"))
+    for (const Value* e : yaml::scalar_list(*c, what + ".components", m_diags))
+      if (auto t = text(e, what + ".components")) src.components.push_back(t->value);
+  if (const Value* b = only_with("base_url", !!redistrib, "redistrib"))
+    if (auto t = text(b, what + ".base_url")) src.base_url = t->value;
+  if (const Value* l = only_with("layout", !!archive, "archive"))
+    if (auto t = text(l, what + ".layout")) {
+      static const char* known[] = {"auto", "redist", "cudnn-legacy", "wheel", "plain"};
+      if (std::find(std::begin(known), std::end(known), t->value) == std::end(known))
+        m_diags.error(l->mark, what + ".layout must be one of auto, redist, cudnn-legacy, wheel, "
+                               "plain, not '" + t->value + "'");
+      src.layout = t->value;
+    }
+  for (auto [key, out] : {std::pair{"size", &src.size}, std::pair{"unpacked_size", &src.unpacked_size}})
+    if (const Value* n = only_with(key, !!archive, "archive"))
+      if (auto t = text(n, what + "." + key)) {
+        if (t->value.empty() || t->value.find_first_not_of("0123456789") != std::string::npos)
+          m_diags.error(n->mark, what + "." + key + " must be a number of bytes");
+        else
+          *out = std::stoull(t->value);
+      }
   if (const Value* m = f.get("mirrors"))
     for (const Value* e : yaml::scalar_list(*m, what + ".mirrors", m_diags))
       if (auto t = text(e, what + ".mirrors")) src.mirrors.push_back(t->value);

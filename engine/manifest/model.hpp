@@ -6,6 +6,7 @@
 #include "util/diagnostic.hpp"
 #include "util/version.hpp"
 
+#include <cstdint>
 #include <map>
 #include <optional>
 #include <string>
@@ -58,10 +59,11 @@ struct Requires {
   std::optional<Located<util::VersionRange>> python;
 };
 
-// Where a toolkit or cuDNN comes from. v1 defines the shapes; fetching them is the sources work.
+// Where a toolkit or cuDNN comes from (resolved into pinned archives by source/resolve.cpp).
 struct Artifact {
-  std::string location; // URL or path; for wheels "package==version"
-  std::string sha256;   // pins the bytes; checked at fetch time
+  std::string location; // URL or path (relative: to the manifest's folder); wheels: name==version
+  std::string sha256;   // pins the bytes; checked while they are unpacked
+  std::string url;      // wheels: where the .whl is (else pip download finds it)
   util::Mark mark;
 };
 
@@ -70,6 +72,10 @@ struct Source {
   Kind kind = Kind::adopt;
   std::vector<Artifact> artifacts;  // adopt: none; archive, redistrib, directory: one
   std::vector<std::string> mirrors; // folders or base URLs tried before the location's own host
+  std::vector<std::string> components; // redistrib: which components (cuDNN: "cudnn" by default)
+  std::string base_url;                // redistrib: where relative_path points (default NVIDIA's)
+  std::string layout = "auto";         // archive: auto | redist | cudnn-legacy | wheel | plain
+  std::uint64_t size = 0, unpacked_size = 0; // archive: declared bytes, packed and unpacked
   util::Mark mark;
 };
 

@@ -6,6 +6,7 @@
 #include "util/strings.hpp"
 
 #include <fnmatch.h>
+#include <map>
 
 namespace gpucfg::plan {
 namespace {
@@ -49,7 +50,38 @@ std::vector<std::pair<std::string, std::string>> place_rules(const manifest::Sta
   return rules;
 }
 
+const source::Resolved* resolved(const Observed& o, const char* key) {
+  auto it = o.resolved.find(key);
+  return it == o.resolved.end() || it->second.artifacts.empty() ? nullptr : &it->second;
+}
+
+// cuDNN unpacked into a toolkit that gpucfg unpacks from archives too: one tree, one step.
+bool cudnn_joins_toolkit(const manifest::Stack& s, const Observed& o) {
+  return s.cudnn && s.cudnn->into_cuda && resolved(o, "cuda") && resolved(o, "cudnn");
+}
+
+std::string megabytes(std::uint64_t n) {
+  return n ? std::to_string((n + 500000) / 1000000) + " MB" : "size not declared";
+}
+
+void add_archives(Desired& d, const source::Resolved& r) {
+  for (const auto& a : r.artifacts)
+    d.artifacts.push_back(a);
+}
+
 } // namespace
+
+std::string describe(const source::Artifact& a) {
+  static const std::map<std::string, std::string> how = {
+      {"cache", "in the cache"},
+      {"file", "local file"},
+      {"download", "to download"},
+      {"pip", "pip download"},
+      {"missing", "MISSING"}};
+  auto it = how.find(a.available);
+  return "unpack " + a.name + " (" + megabytes(a.size) + ", " +
+         (it == how.end() ? a.available : it->second) + ")";
+}
 
 Wanted wanted(const manifest::Stack& s, const std::string& home) {
   Wanted w;
@@ -93,7 +125,13 @@ std::vector<Desired> desired_state(const manifest::Stack& s, const Observed& obs
               "CUDA " + c.version.value.str() + " in " + c.prefix.value,
               "cuda.version",
               c.version.mark.str()};
-    d.needs_source = !adopt && d.from.empty();
+    if (const auto* r = resolved(observed, "cuda")) {
+      add_archives(d, *r);
+      d.content = r->version_json;
+      if (cudnn_joins_toolkit(s, observed)) add_archives(d, *resolved(observed, "cudnn"));
+      d.summary += " from " + std::to_string(d.artifacts.size()) + " archive(s)";
+    }
+    d.needs_source = !adopt && d.from.empty() && d.artifacts.empty();
     if (adopt) d.kind = "adopt";
     out.push_back(d);
     if (adopt)
@@ -111,7 +149,16 @@ std::vector<Desired> desired_state(const manifest::Stack& s, const Observed& obs
     std::string dir = source_dir(c.source);
     bool adopt = c.source && c.source->kind == manifest::Source::Kind::adopt;
     std::string what = "cuDNN " + c.version.value.str();
-    if (adopt) {
+    if (cudnn_joins_toolkit(s, observed)) {
+      // unpacked with the toolkit (above)
+    } else if (const auto* r = resolved(observed, "cudnn"); r && !c.into_cuda) {
+      Desired d{c.prefix.value, "tree", "", "", "", "", "", "cudnn",
+                what + " in " + c.prefix.value, "cudnn.version", c.version.mark.str()};
+      add_archives(d, *r);
+      out.push_back(d);
+    } else if (resolved(observed, "cudnn")) {
+      // into a toolkit not unpacked by this manifest: make_plan reports it
+    } else if (adopt) {
       out.push_back({c.prefix.value, "adopt-cudnn", "", "", "", "", "", "cudnn",
                      what + " in " + c.prefix.value, "cudnn.source: adopt", c.version.mark.str()});
     } else if (dir.empty()) {

@@ -3,6 +3,8 @@
 // reviewed in a pull request and applied later, refused if the machine changed meanwhile.
 #pragma once
 
+#include "source/artifact.hpp"
+
 #include <string>
 #include <vector>
 
@@ -34,6 +36,7 @@ struct Action {
   std::string mode;                 // write: octal mode, "" for 0644
   std::string link_target;          // symlink
   std::vector<std::string> details; // sub-steps shown with --explain
+  std::vector<source::Artifact> artifacts; // install-tree: the archives unpacked into it
 };
 
 // A path the manifest manages, changed or not: what the next generation's record lists.

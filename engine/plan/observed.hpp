@@ -2,6 +2,8 @@
 // consumed by the pure planner. Also the record of the last generation gpucfg applied.
 #pragma once
 
+#include "source/artifact.hpp"
+
 #include <cstdint>
 #include <map>
 #include <string>
@@ -47,6 +49,7 @@ struct Observed {
   Generation current;
   std::string home = "/root";
   std::map<std::string, std::vector<std::string>> tree_drift; // recorded tree -> paths that differ
+  std::map<std::string, source::Resolved> resolved; // "cuda", "cudnn": their archives, if any
 };
 
 } // namespace gpucfg::plan

@@ -9,10 +9,20 @@
 
 namespace gpucfg::plan {
 
+} // namespace gpucfg::plan
+
+namespace gpucfg::source {
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Artifact, name, component, file, sha256, size,
+                                                unpacked_size, layout, locations, pip, find_links,
+                                                available)
+} // namespace gpucfg::source
+
+namespace gpucfg::plan {
+
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Check, name, outcome, detail, source)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Action, op, resource, path, change, summary, reason,
                                                 origin, content, from, sha256, mode, link_target,
-                                                details)
+                                                details, artifacts)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Managed, path, resource, kind, manifest)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Plan, format_version, manifest, files, platform,
                                                 root, facts_source, fingerprint, observed_paths,

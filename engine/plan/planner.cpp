@@ -63,6 +63,9 @@ Action action_for(const Desired& d, const std::string& change, const std::string
   else if (d.kind == "setenv")
     a.op = "setenv";
   if (!d.why.empty()) a.details.push_back("why: " + d.why);
+  a.artifacts = d.artifacts;
+  for (const auto& art : d.artifacts)
+    a.details.push_back(describe(art));
   return a;
 }
 
@@ -108,8 +111,9 @@ void diff_one(const PlanInput& in, const Desired& d, Plan& plan) {
       cudnn_in(in.facts, s.cudnn->prefix.value, s.cudnn->version.value))
     return; // already placed (seen by the probe), nothing to copy
   if (d.kind == "tree") {
+    if (d.resource == "cudnn" && cudnn_in(in.facts, d.path, s.cudnn->version.value)) return;
     if (const auto* t = toolkit_at(in.facts, d.path);
-        t && version_matches(t->version, s.cuda->version.value))
+        d.resource == "toolkit" && t && version_matches(t->version, s.cuda->version.value))
       return;
     bool exists = o.live ? st.kind != "absent" : toolkit_at(in.facts, d.path) != nullptr;
     bool ours = false;
@@ -204,6 +208,16 @@ Plan make_plan(const PlanInput& in) {
   plan.facts_source = in.facts_source;
   plan.fingerprint = fingerprint(in.facts, in.observed);
   run_checks(in, plan);
+  for (const auto& [key, r] : in.observed.resolved)
+    for (const auto& e : r.errors)
+      plan.errors.push_back(e);
+  if (s.cudnn && s.cudnn->into_cuda && in.observed.resolved.count("cudnn") &&
+      !in.observed.resolved.at("cudnn").artifacts.empty() &&
+      (!in.observed.resolved.count("cuda") || in.observed.resolved.at("cuda").artifacts.empty()))
+    plan.errors.push_back(
+        "cudnn.source: unpacking cuDNN archives into a toolkit that this manifest does not also "
+        "unpack from archives is not built yet; give cuDNN its own prefix, unpack it and use "
+        "`directory:`, or install the toolkit from a redistrib index too");
   auto desired = desired_state(s, in.observed);
   std::set<std::string> wanted_paths;
   bool loader_changed = false;

@@ -23,6 +23,7 @@ struct Desired {
   std::string resource, summary, why;
   std::string origin;        // file:line:col
   bool needs_source = false; // the manifest names no source for it yet
+  std::vector<source::Artifact> artifacts{}; // tree: archives to unpack (else `from` is copied)
 };
 
 struct Wanted {
@@ -35,6 +36,9 @@ Wanted wanted(const manifest::Stack& s, const std::string& home);
 
 // The desired entries for a Stack, given what its source folders hold.
 std::vector<Desired> desired_state(const manifest::Stack& s, const Observed& observed);
+
+// "unpack cuda_nvcc 13.0.88 (45 MB, in the cache)": one archive, for plan output.
+std::string describe(const source::Artifact& a);
 
 struct PlanInput {
   const manifest::Stack& stack;

@@ -33,6 +33,25 @@ std::string sha256_hex(const std::string& data) {
   return hex(out, n);
 }
 
+struct Sha256::Impl {
+  std::unique_ptr<EVP_MD_CTX, CtxFree> ctx{EVP_MD_CTX_new()};
+};
+
+Sha256::Sha256() : m(std::make_unique<Impl>()) {
+  EVP_DigestInit_ex(m->ctx.get(), EVP_sha256(), nullptr);
+}
+Sha256::~Sha256() = default;
+
+void Sha256::update(const void* data, std::size_t n) { EVP_DigestUpdate(m->ctx.get(), data, n); }
+
+std::string Sha256::hex() {
+  unsigned char out[EVP_MAX_MD_SIZE];
+  unsigned n = 0;
+  EVP_DigestFinal_ex(m->ctx.get(), out, &n);
+  EVP_DigestInit_ex(m->ctx.get(), EVP_sha256(), nullptr);
+  return util::hex(out, n);
+}
+
 std::optional<std::string> sha256_file(const std::string& path) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return std::nullopt;

@@ -2,6 +2,8 @@
 // 1 MiB blocks so memory stays flat whatever the file's size.
 #pragma once
 
+#include <cstddef>
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -10,5 +12,20 @@ namespace gpucfg::util {
 std::string sha256_hex(const std::string& data);
 // nullopt when the file cannot be read.
 std::optional<std::string> sha256_file(const std::string& path);
+
+// Incremental hashing, for bytes that stream past once (downloads, archives being unpacked).
+class Sha256 {
+public:
+  Sha256();
+  ~Sha256();
+  Sha256(const Sha256&) = delete;
+  Sha256& operator=(const Sha256&) = delete;
+  void update(const void* data, std::size_t n);
+  std::string hex(); // finishes; the object starts over afterwards
+
+private:
+  struct Impl;
+  std::unique_ptr<Impl> m;
+};
 
 } // namespace gpucfg::util

@@ -1,0 +1,537 @@
+#include "source/archive.hpp"
+
+#include "util/sha256.hpp"
+#include "util/strings.hpp"
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <condition_variable>
+#include <cstring>
+#include <deque>
+#include <fcntl.h>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <sys/stat.h>
+#include <thread>
+#include <unistd.h>
+
+namespace gpucfg::source {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr std::size_t k_block = 1 << 20;
+
+// Reads the archive file on its own thread, hashing each block, and hands the blocks to
+// libarchive through a small bounded queue: hashing overlaps decompression and memory stays at
+// a few MiB whatever the archive's size. It reads to the end even past libarchive's last
+// header, so the hash covers every byte.
+class Feeder {
+public:
+  Feeder(int fd, std::uint64_t limit) : m_fd(fd), m_limit(limit) {
+    m_thread = std::thread([this] { read_all(); });
+  }
+  ~Feeder() { finish(); }
+
+  // libarchive's read callback.
+  la_ssize_t next(const void** buf) {
+    std::unique_lock<std::mutex> lock(m_mutex);
+    if (!m_current.empty()) m_spare.push_back(std::move(m_current));
+    m_cv.notify_all();
+    m_cv.wait(lock, [&] { return !m_full.empty() || m_done; });
+    if (m_full.empty()) return 0;
+    m_current = std::move(m_full.front());
+    m_full.pop_front();
+    m_cv.notify_all();
+    *buf = m_current.data();
+    return static_cast<la_ssize_t>(m_current.size());
+  }
+
+  // Drains what libarchive did not read and waits for the reader. Idempotent.
+  void finish() {
+    {
+      std::unique_lock<std::mutex> lock(m_mutex);
+      m_draining = true;
+      m_full.clear();
+      m_cv.notify_all();
+    }
+    if (m_thread.joinable()) m_thread.join();
+  }
+
+  std::string sha256() { return m_hash.hex(); }
+  std::uint64_t bytes() const { return m_bytes; }
+  const std::string& error() const { return m_error; }
+
+private:
+  void read_all() {
+    for (;;) {
+      std::vector<char> block;
+      {
+        std::unique_lock<std::mutex> lock(m_mutex);
+        m_cv.wait(lock, [&] { return m_draining || m_full.size() < 4; });
+        if (!m_spare.empty()) {
+          block = std::move(m_spare.back());
+          m_spare.pop_back();
+        }
+      }
+      block.resize(k_block);
+      ssize_t n = ::read(m_fd, block.data(), block.size());
+      std::unique_lock<std::mutex> lock(m_mutex);
+      if (n < 0) m_error = "read failed";
+      if (n > 0) {
+        m_bytes += static_cast<std::uint64_t>(n);
+        if (m_limit && m_bytes > m_limit) {
+          m_error = "the archive is larger than its declared " + std::to_string(m_limit) + " bytes";
+          n = -1;
+        }
+      }
+      if (n <= 0) {
+        m_done = true;
+        m_cv.notify_all();
+        return;
+      }
+      block.resize(static_cast<std::size_t>(n));
+      m_hash.update(block.data(), block.size());
+      if (!m_draining) m_full.push_back(std::move(block));
+      m_cv.notify_all();
+    }
+  }
+
+  int m_fd;
+  std::uint64_t m_limit;
+  std::thread m_thread;
+  std::mutex m_mutex;
+  std::condition_variable m_cv;
+  std::deque<std::vector<char>> m_full;
+  std::vector<std::vector<char>> m_spare;
+  std::vector<char> m_current;
+  bool m_done = false, m_draining = false;
+  std::string m_error;
+  std::uint64_t m_bytes = 0;
+  util::Sha256 m_hash;
+};
+
+la_ssize_t read_cb(struct archive*, void* self, const void** buf) {
+  return static_cast<Feeder*>(self)->next(buf);
+}
+
+struct ArchiveFree {
+  void operator()(struct archive* a) const { archive_read_free(a); }
+};
+
+std::string parent_of(const std::string& rel) {
+  auto pos = rel.rfind('/');
+  return pos == std::string::npos ? "" : rel.substr(0, pos);
+}
+
+// Resolves `rel` (inside `root`) through the links that exist under root, the way the kernel
+// would, and says whether it stays inside. Bounded like the kernel's 40 links.
+bool stays_inside(const std::string& root, const std::string& rel, int depth = 0) {
+  if (depth > 40) return false;
+  std::vector<std::string> stack; // components of the resolved path so far
+  std::vector<std::string> todo;
+  for (std::size_t s = 0, e; s <= rel.size(); s = e + 1) {
+    e = rel.find('/', s);
+    if (e == std::string::npos) e = rel.size();
+    todo.push_back(rel.substr(s, e - s));
+  }
+  for (std::size_t i = 0; i < todo.size(); ++i) {
+    const std::string& part = todo[i];
+    if (part.empty() || part == ".") continue;
+    if (part == "..") {
+      if (stack.empty()) return false;
+      stack.pop_back();
+      continue;
+    }
+    stack.push_back(part);
+    std::string here = root;
+    for (const auto& p : stack)
+      here += "/" + p;
+    struct stat st {};
+    if (::lstat(here.c_str(), &st) != 0 || !S_ISLNK(st.st_mode)) continue;
+    std::error_code ec;
+    std::string target = fs::read_symlink(here, ec).string();
+    if (ec || target.empty() || target[0] == '/') return false;
+    stack.pop_back();
+    std::string base;
+    for (const auto& p : stack)
+      base += (base.empty() ? "" : "/") + p;
+    std::string rest;
+    for (std::size_t k = i + 1; k < todo.size(); ++k)
+      rest += "/" + todo[k];
+    return stays_inside(root, (base.empty() ? "" : base + "/") + target + rest, depth + 1);
+  }
+  return true;
+}
+
+class Extractor {
+public:
+  Extractor(const std::string& archive, const std::string& dest, const ExtractOptions& o)
+      : m_archive(archive), m_dest(dest), m_opt(o) {}
+
+  ExtractResult run() {
+    int fd = ::open(m_archive.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return fail("", "cannot open it");
+    struct stat st {};
+    ::fstat(fd, &st);
+    m_cap = m_opt.max_unpacked ? m_opt.max_unpacked
+                               : std::max<std::uint64_t>(256ull << 20, 32ull * st.st_size);
+    {
+      Feeder feeder(fd, m_opt.expected_size);
+      std::unique_ptr<struct archive, ArchiveFree> a(archive_read_new());
+      archive_read_support_filter_all(a.get());
+      archive_read_support_format_tar(a.get());
+      archive_read_support_format_zip(a.get());
+      archive_read_support_format_cpio(a.get());
+      if (archive_read_open(a.get(), &feeder, nullptr, read_cb, nullptr) != ARCHIVE_OK)
+        fail("", std::string("not an archive gpucfg can read: ") + archive_error_string(a.get()));
+      else
+        entries(a.get());
+      if (m_res.error.empty()) check_links();
+      feeder.finish();
+      m_res.archive_bytes = feeder.bytes();
+      m_res.sha256 = feeder.sha256();
+      if (!feeder.error().empty()) m_res.error = m_archive + ": " + feeder.error();
+    }
+    ::close(fd);
+    if (!m_res.error.empty()) return m_res;
+    if (m_opt.expected_size && m_res.archive_bytes != m_opt.expected_size)
+      return fail("", "is " + std::to_string(m_res.archive_bytes) + " bytes, not the declared " +
+                          std::to_string(m_opt.expected_size));
+    if (!m_opt.expected_sha256.empty() && m_res.sha256 != m_opt.expected_sha256)
+      return fail("", "sha256 " + m_res.sha256 + " does not match the pinned " +
+                          m_opt.expected_sha256);
+    return m_res;
+  }
+
+private:
+  ExtractResult fail(const std::string& entry, const std::string& why) {
+    if (m_res.error.empty())
+      m_res.error = m_archive + (entry.empty() ? "" : ": entry '" + entry + "'") + ": " + why;
+    return m_res;
+  }
+
+  void entries(struct archive* a) {
+    m_res.layout = m_opt.layout;
+    struct archive_entry* e = nullptr;
+    for (;;) {
+      int rc = archive_read_next_header(a, &e);
+      if (rc == ARCHIVE_EOF) return;
+      if (rc < ARCHIVE_WARN) {
+        fail(m_last, std::string("corrupt or truncated archive: ") + archive_error_string(a));
+        return;
+      }
+      const char* raw = archive_entry_pathname(e);
+      std::string name = raw ? raw : "";
+      m_last = name;
+      if (!one(a, e, name)) return;
+    }
+  }
+
+  // Where an entry goes, or "" to leave it out; sets the error when it must be refused.
+  std::string destination(const std::string& name, bool is_dir, bool* refused) {
+    std::string why;
+    auto rel = safe_relative(name, &why);
+    if (!rel) {
+      *refused = true;
+      fail(name, why + "; refused");
+      return "";
+    }
+    if (m_res.layout == Layout::automatic)
+      if (auto l = detect_layout(*rel)) m_res.layout = *l;
+    return map_entry(m_res.layout, *rel, is_dir, m_opt.component);
+  }
+
+  // Creates the parent folders of `rel`, refusing to pass through a link.
+  bool parents(const std::string& entry, const std::string& rel) {
+    std::string dir = parent_of(rel);
+    if (dir.empty() || m_dirs.count(dir)) return true;
+    std::string sofar;
+    for (std::size_t s = 0, e; s <= dir.size(); s = e + 1) {
+      e = dir.find('/', s);
+      if (e == std::string::npos) e = dir.size();
+      sofar += (sofar.empty() ? "" : "/") + dir.substr(s, e - s);
+      if (m_dirs.count(sofar)) continue;
+      std::string host = m_dest + "/" + sofar;
+      struct stat st {};
+      if (::lstat(host.c_str(), &st) == 0) {
+        if (!S_ISDIR(st.st_mode)) {
+          fail(entry, "its folder " + sofar + " is a link or a file, not a folder; refused");
+          return false;
+        }
+      } else if (::mkdir(host.c_str(), 0755) != 0 && errno != EEXIST) {
+        fail(entry, "cannot create folder " + sofar);
+        return false;
+      }
+      m_dirs.insert(sofar);
+    }
+    return true;
+  }
+
+  bool one(struct archive* a, struct archive_entry* e, const std::string& name) {
+    const char* hardlink = archive_entry_hardlink(e);
+    mode_t type = archive_entry_filetype(e);
+    if (!hardlink && type != AE_IFREG && type != AE_IFDIR && type != AE_IFLNK) {
+      const char* what = type == AE_IFCHR   ? "a character device"
+                         : type == AE_IFBLK ? "a block device"
+                         : type == AE_IFIFO ? "a fifo"
+                         : type == AE_IFSOCK ? "a socket"
+                                             : "of an unknown type";
+      fail(name, std::string("is ") + what + "; refused");
+      return false;
+    }
+    bool refused = false;
+    std::string rel = destination(name, type == AE_IFDIR, &refused);
+    if (refused) return false;
+    if (rel.empty()) {
+      ++m_res.left_out;
+      return true;
+    }
+    if (!parents(name, rel)) return false;
+    std::string host = m_dest + "/" + rel;
+    mode_t mode = archive_entry_perm(e);
+    if (mode & 07000) ++m_res.special_bits_dropped;
+    mode &= 0777;
+    std::int64_t mtime_ns = static_cast<std::int64_t>(archive_entry_mtime(e)) * 1000000000 +
+                            archive_entry_mtime_nsec(e);
+    if (type == AE_IFDIR && !hardlink) {
+      struct stat st {};
+      if (::lstat(host.c_str(), &st) == 0 && !S_ISDIR(st.st_mode))
+        return fail(name, "would replace a file with a folder; refused"), false;
+      if (::mkdir(host.c_str(), (mode | 0700) & 0777) != 0 && errno != EEXIST)
+        return fail(name, "cannot create the folder"), false;
+      m_dirs.insert(rel);
+      return true;
+    }
+    if (hardlink) {
+      std::string why;
+      auto target = safe_relative(hardlink, &why);
+      std::string mapped = target ? map_entry(m_res.layout, *target, false, m_opt.component) : "";
+      if (!target || !m_files.count(mapped))
+        return fail(name, std::string("hard link to '") + hardlink +
+                              "', which is not a file this archive wrote before it; refused"),
+               false;
+      if (::link((m_dest + "/" + mapped).c_str(), host.c_str()) != 0)
+        return fail(name, exists_message()), false;
+      m_res.files.push_back(m_res.files[m_files[mapped]]);
+      m_res.files.back().path = rel;
+      return true;
+    }
+    if (type == AE_IFLNK) {
+      const char* t = archive_entry_symlink(e);
+      std::string target = t ? t : "";
+      std::string joined = parent_of(rel);
+      joined += (joined.empty() ? "" : "/") + target;
+      if (target.empty() || target[0] == '/' || !stays_inside(m_dest, joined))
+        return fail(name, "link to '" + target + "' leads outside the install folder; refused"),
+               false;
+      if (::symlink(target.c_str(), host.c_str()) != 0)
+        return fail(name, exists_message()), false;
+      m_links.push_back(rel);
+      m_res.files.push_back({rel, "symlink", 0, mtime_ns, target});
+      return true;
+    }
+    return file(a, name, rel, host, mode, mtime_ns);
+  }
+
+  static std::string exists_message() {
+    return errno == EEXIST ? "another archive of this source already wrote that path; refused"
+                           : std::string("cannot create it: ") + std::strerror(errno);
+  }
+
+  bool file(struct archive* a, const std::string& name, const std::string& rel,
+            const std::string& host, mode_t mode, std::int64_t mtime_ns) {
+    int out = ::open(host.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (out < 0) return fail(name, exists_message()), false;
+    util::Sha256 hash;
+    std::uint64_t size = 0;
+    const void* buf = nullptr;
+    std::size_t len = 0;
+    la_int64_t offset = 0;
+    bool ok = true;
+    for (;;) {
+      int rc = archive_read_data_block(a, &buf, &len, &offset);
+      if (rc == ARCHIVE_EOF) break;
+      if (rc < ARCHIVE_OK) {
+        fail(name, std::string("corrupt or truncated data: ") + archive_error_string(a));
+        ok = false;
+        break;
+      }
+      // Sparse entries come with offsets; write where they say (holes stay zero).
+      if (static_cast<std::uint64_t>(offset) != size &&
+          ::lseek(out, offset, SEEK_SET) != static_cast<off_t>(offset)) {
+        fail(name, "seek failed");
+        ok = false;
+        break;
+      }
+      m_res.unpacked_bytes += len;
+      if (m_res.unpacked_bytes > m_cap) {
+        fail(name, "unpacks past " + std::to_string(m_cap) +
+                       " bytes, the limit for this archive; stopped (a decompression bomb, or "
+                       "declare a larger unpacked_size)");
+        ok = false;
+        break;
+      }
+      const char* p = static_cast<const char*>(buf);
+      for (std::size_t done = 0; done < len;) {
+        ssize_t w = ::write(out, p + done, len - done);
+        if (w <= 0) {
+          fail(name, std::string("write failed: ") + std::strerror(errno));
+          ok = false;
+          break;
+        }
+        done += static_cast<std::size_t>(w);
+      }
+      if (!ok) break;
+      if (m_opt.hash_files) hash.update(p, len);
+      size = static_cast<std::uint64_t>(offset) + len;
+    }
+    ::fchmod(out, mode);
+    struct timespec times[2] = {{0, UTIME_OMIT},
+                                {static_cast<time_t>(mtime_ns / 1000000000),
+                                 static_cast<long>(mtime_ns % 1000000000)}};
+    ::futimens(out, times);
+    ::close(out);
+    if (!ok) return false;
+    m_files[rel] = m_res.files.size();
+    m_res.files.push_back({rel, "file", size, mtime_ns, m_opt.hash_files ? hash.hex() : ""});
+    return true;
+  }
+
+  // Every link once all exist: a chain of individually harmless links must not lead out.
+  void check_links() {
+    for (const auto& l : m_links) {
+      std::error_code ec;
+      std::string target = fs::read_symlink(m_dest + "/" + l, ec).string();
+      std::string joined = parent_of(l);
+      joined += (joined.empty() ? "" : "/") + target;
+      if (ec || !stays_inside(m_dest, joined)) {
+        fail(l, "link to '" + target + "' leads outside the install folder through other links; "
+                "refused");
+        return;
+      }
+    }
+  }
+
+  std::string m_archive, m_dest;
+  ExtractOptions m_opt;
+  std::uint64_t m_cap = 0;
+  ExtractResult m_res;
+  std::string m_last;
+  std::set<std::string> m_dirs;
+  std::map<std::string, std::size_t> m_files; // regular files written, for hard links
+  std::vector<std::string> m_links;
+};
+
+} // namespace
+
+ExtractResult extract(const std::string& archive, const std::string& dest,
+                      const ExtractOptions& options) {
+  return Extractor(archive, dest, options).run();
+}
+
+std::vector<std::string> finish_tree(const std::string& dest, const std::string& target_arch) {
+  std::vector<std::string> made;
+  auto link = [&](const std::string& target, const std::string& rel) {
+    std::string host = dest + "/" + rel;
+    struct stat st {};
+    if (::lstat(host.c_str(), &st) == 0) return;
+    std::error_code ec;
+    fs::create_directories(fs::path(host).parent_path(), ec);
+    if (::symlink(target.c_str(), host.c_str()) == 0) made.push_back(rel + " -> " + target);
+  };
+  std::error_code ec;
+  if (fs::is_directory(dest + "/lib")) {
+    // libX.so.8.9.7 with no libX.so.8 / libX.so: the names the loader and the linker look for.
+    std::set<std::string> names;
+    for (fs::directory_iterator it(dest + "/lib", ec), end; !ec && it != end; it.increment(ec))
+      names.insert(it->path().filename().string());
+    for (const auto& n : names) {
+      auto so = n.find(".so.");
+      if (so == std::string::npos) continue;
+      std::string stem = n.substr(0, so + 3), rest = n.substr(so + 4);
+      std::string major = stem + "." + rest.substr(0, rest.find('.'));
+      if (major != n && !names.count(major)) {
+        link(n, "lib/" + major);
+        names.insert(major);
+      }
+      if (!names.count(stem)) {
+        link(major, "lib/" + stem);
+        names.insert(stem);
+      }
+    }
+    link("lib", "lib64");
+  }
+  if (!target_arch.empty()) {
+    if (fs::is_directory(dest + "/include"))
+      link("../../include", "targets/" + target_arch + "/include");
+    if (fs::is_directory(dest + "/lib")) link("../../lib", "targets/" + target_arch + "/lib");
+  }
+  return made;
+}
+
+WriteResult write_archive(const std::string& out, const std::string& format, int level,
+                          const std::vector<ArchiveMember>& members) {
+  WriteResult r;
+  struct archive* a = archive_write_new();
+  archive_write_set_format_pax_restricted(a);
+  int rc = format == "tar.xz"    ? archive_write_add_filter_xz(a)
+           : format == "tar.zst" ? archive_write_add_filter_zstd(a)
+           : format == "tar.gz"  ? archive_write_add_filter_gzip(a)
+                                 : ARCHIVE_FATAL;
+  if (rc != ARCHIVE_OK) {
+    archive_write_free(a);
+    r.error = "unsupported archive format '" + format + "' (tar.gz, tar.xz, tar.zst)";
+    return r;
+  }
+  archive_write_set_filter_option(a, nullptr, "compression-level", std::to_string(level).c_str());
+  if (archive_write_open_filename(a, out.c_str()) != ARCHIVE_OK) {
+    r.error = out + ": " + archive_error_string(a);
+    archive_write_free(a);
+    return r;
+  }
+  std::vector<char> buf(k_block);
+  for (const auto& m : members) {
+    struct stat st {};
+    if (::lstat(m.path.c_str(), &st) != 0) {
+      r.error = m.path + ": cannot read it";
+      break;
+    }
+    struct archive_entry* e = archive_entry_new();
+    archive_entry_set_pathname(e, m.name.c_str());
+    archive_entry_set_perm(e, st.st_mode & 0777);
+    archive_entry_set_mtime(e, st.st_mtim.tv_sec, st.st_mtim.tv_nsec);
+    if (S_ISLNK(st.st_mode)) {
+      archive_entry_set_filetype(e, AE_IFLNK);
+      archive_entry_set_symlink(e, fs::read_symlink(m.path).c_str());
+      archive_write_header(a, e);
+    } else if (S_ISDIR(st.st_mode)) {
+      archive_entry_set_filetype(e, AE_IFDIR);
+      archive_write_header(a, e);
+    } else {
+      archive_entry_set_filetype(e, AE_IFREG);
+      archive_entry_set_size(e, st.st_size);
+      archive_write_header(a, e);
+      int fd = ::open(m.path.c_str(), O_RDONLY | O_CLOEXEC);
+      for (ssize_t n; fd >= 0 && (n = ::read(fd, buf.data(), buf.size())) > 0;)
+        archive_write_data(a, buf.data(), static_cast<std::size_t>(n));
+      if (fd >= 0) ::close(fd);
+      r.unpacked_size += static_cast<std::uint64_t>(st.st_size);
+    }
+    archive_entry_free(e);
+  }
+  if (archive_write_close(a) != ARCHIVE_OK && r.error.empty())
+    r.error = out + ": " + archive_error_string(a);
+  archive_write_free(a);
+  if (!r.error.empty()) return r;
+  r.sha256 = util::sha256_file(out).value_or("");
+  std::error_code ec;
+  r.size = fs::file_size(out, ec);
+  return r;
+}
+
+} // namespace gpucfg::source

@@ -1,0 +1,74 @@
+// Reading and writing archives through libarchive (tar with gzip/xz/zstd/bzip2, zip, wheels).
+//
+// extract() streams an archive into a fresh folder and refuses anything that could write
+// outside it: absolute names, "..", entries that pass through a symbolic link, links whose
+// target leaves the folder (checked again once every link exists, so chains cannot escape),
+// hard links to anything but a file this archive already wrote, device nodes, fifos and
+// sockets. setuid/setgid/sticky bits are dropped. It stops when the unpacked bytes pass the
+// cap (a decompression bomb ends there) and fails on truncated or corrupt data. The archive's
+// own bytes are hashed on a second thread while they are decompressed, so the pin is checked
+// without a separate pass; each file's bytes are hashed as they are written, for the record.
+// On failure the caller removes the folder: it was a staging folder.
+#pragma once
+
+#include "source/layout.hpp"
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace gpucfg::source {
+
+struct ExtractOptions {
+  Layout layout = Layout::automatic;
+  std::string component;          // names the license folder and messages
+  std::string expected_sha256;    // "" with --allow-unpinned only
+  std::uint64_t expected_size = 0; // bytes of the archive; 0: not declared
+  std::uint64_t max_unpacked = 0;  // 0: 32 × the archive's size, at least 256 MiB
+  bool hash_files = true;
+};
+
+struct ExtractedFile {
+  std::string path; // relative to the folder
+  std::string kind; // file | symlink | dir
+  std::uint64_t size = 0;
+  std::int64_t mtime_ns = 0;
+  std::string sha256; // files (when hashed); the target for links
+};
+
+struct ExtractResult {
+  std::string error; // "" when everything was extracted and the pins matched
+  std::string sha256;
+  std::uint64_t archive_bytes = 0, unpacked_bytes = 0;
+  int special_bits_dropped = 0, left_out = 0;
+  std::vector<ExtractedFile> files;
+  Layout layout = Layout::automatic; // as detected
+};
+
+// Extracts `archive` into `dest` (which must exist; may already hold other archives' files:
+// an entry that would overwrite one is refused). Messages name the archive and the entry.
+ExtractResult extract(const std::string& archive, const std::string& dest,
+                      const ExtractOptions& options);
+
+// After all archives of a tree are in: the links a toolkit expects that archives do not carry.
+// lib64 -> lib, targets/<arch>/{include,lib} -> ../../…, and libX.so / libX.so.N links for a
+// libX.so.N.M.P that has none (NVIDIA's wheels ship only the versioned names). Returns what it
+// made, relative to `dest`.
+std::vector<std::string> finish_tree(const std::string& dest, const std::string& target_arch);
+
+struct ArchiveMember {
+  std::string path;    // on this computer
+  std::string name;    // inside the archive
+  bool symlink = false;
+};
+
+struct WriteResult {
+  std::string error, sha256;
+  std::uint64_t size = 0, unpacked_size = 0;
+};
+
+// Writes a tar archive (format "tar.gz", "tar.xz", "tar.zst") at `level` holding `members`.
+WriteResult write_archive(const std::string& out, const std::string& format, int level,
+                          const std::vector<ArchiveMember>& members);
+
+} // namespace gpucfg::source

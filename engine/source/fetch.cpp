@@ -1,0 +1,221 @@
+#include "source/fetch.hpp"
+
+#include "source/http.hpp"
+#include "util/sha256.hpp"
+#include "util/strings.hpp"
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <thread>
+#include <unistd.h>
+
+namespace gpucfg::source {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+long env_number(const char* name, long fallback) {
+  const char* v = std::getenv(name);
+  return v && *v ? std::atol(v) : fallback;
+}
+
+bool is_url(const std::string& l) {
+  return util::starts_with(l, "http://") || util::starts_with(l, "https://");
+}
+
+std::uint64_t file_size(const std::string& p) {
+  struct stat st {};
+  return ::stat(p.c_str(), &st) == 0 && S_ISREG(st.st_mode) ? static_cast<std::uint64_t>(st.st_size)
+                                                            : 0;
+}
+
+std::string cached_path(const std::string& cache, const std::string& sha) {
+  return cache + "/sha256/" + sha;
+}
+
+// Checks a complete download and moves it into the cache under its hash.
+FetchResult admit(const Artifact& a, const FetchOptions& o, const std::string& file,
+                  const std::string& from) {
+  FetchResult r;
+  std::uint64_t size = file_size(file);
+  if (a.size && size != a.size) {
+    std::remove(file.c_str());
+    r.error = from + ": got " + std::to_string(size) + " bytes, not the declared " +
+              std::to_string(a.size);
+    return r;
+  }
+  std::string sha = util::sha256_file(file).value_or("");
+  if (!a.sha256.empty() && sha != a.sha256) {
+    std::remove(file.c_str());
+    r.error = from + ": sha256 " + sha + " does not match the pinned " + a.sha256 +
+              "; the download was discarded";
+    return r;
+  }
+  std::error_code ec;
+  fs::create_directories(o.cache_dir + "/sha256", ec);
+  std::string dest = cached_path(o.cache_dir, sha);
+  if (std::rename(file.c_str(), dest.c_str()) != 0) {
+    r.error = "cannot move the download into " + dest;
+    return r;
+  }
+  r.path = dest;
+  r.sha256 = sha;
+  r.where = "downloaded";
+  return r;
+}
+
+FetchResult download(const Artifact& a, const FetchOptions& o, const std::string& url) {
+  std::error_code ec;
+  fs::create_directories(o.cache_dir + "/partial", ec);
+  // Named by the pin (or the URL when unpinned) so a later run resumes the same bytes.
+  std::string part = o.cache_dir + "/partial/" +
+                     (a.sha256.empty() ? util::sha256_hex(url) : a.sha256) + ".part";
+  Progress p{a.name, url, 0, a.size, false};
+  int tries = 1 + static_cast<int>(env_number("GPUCFG_RETRIES", o.retries));
+  long backoff = env_number("GPUCFG_RETRY_BACKOFF_MS", o.backoff_ms);
+  FetchOptions opt = o;
+  opt.connect_timeout_s = env_number("GPUCFG_CONNECT_TIMEOUT", o.connect_timeout_s);
+  opt.stall_timeout_s = env_number("GPUCFG_STALL_TIMEOUT", o.stall_timeout_s);
+  std::string last;
+  for (int t = 0; t < tries; ++t) {
+    if (t > 0) std::this_thread::sleep_for(std::chrono::milliseconds(backoff << (t - 1)));
+    HttpResult h = http_get(url, part, opt, p);
+    if (h.ok) {
+      p.finished = true;
+      p.done = file_size(part);
+      if (o.progress) o.progress(p);
+      return admit(a, o, part, url);
+    }
+    last = h.error + (h.status ? " (HTTP " + std::to_string(h.status) + ")" : "");
+    if (!h.retry) break;
+  }
+  FetchResult r;
+  r.error = url + ": " + last;
+  return r;
+}
+
+// pip download into a scratch folder under the cache, then admitted like any download.
+FetchResult pip_download(const Artifact& a, const FetchOptions& o) {
+  FetchResult r;
+  std::error_code ec;
+  std::string scratch = o.cache_dir + "/partial/pip-" + util::sha256_hex(a.pip).substr(0, 16);
+  fs::remove_all(scratch, ec);
+  fs::create_directories(scratch, ec);
+  std::vector<std::string> argv = {"python3", "-m", "pip", "download", "--no-deps",
+                                   "--only-binary=:all:", "--dest", scratch, a.pip};
+  for (const auto& l : a.find_links)
+    argv.insert(argv.end() - 1, {"--find-links", l});
+  if (const char* py = std::getenv("GPUCFG_PYTHON")) argv[0] = py;
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    std::vector<char*> args;
+    for (auto& s : argv)
+      args.push_back(s.data());
+    args.push_back(nullptr);
+    ::dup2(2, 1); // pip's chatter goes to stderr, where progress belongs
+    ::execvp(args[0], args.data());
+    ::_exit(127);
+  }
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+    r.error = "pip download " + a.pip + " failed (exit " +
+              std::to_string(WIFEXITED(status) ? WEXITSTATUS(status) : -1) + ")";
+    return r;
+  }
+  for (const auto& e : fs::directory_iterator(scratch, ec))
+    if (e.path().extension() == ".whl") {
+      r = admit(a, o, e.path().string(), "pip download " + a.pip);
+      break;
+    }
+  if (r.path.empty() && r.error.empty()) r.error = "pip download " + a.pip + " left no wheel";
+  fs::remove_all(scratch, ec);
+  return r;
+}
+
+} // namespace
+
+std::string default_cache_dir() {
+  if (const char* d = std::getenv("GPUCFG_CACHE_DIR"); d && *d) return d;
+  if (::geteuid() == 0) return "/var/cache/gpucfg";
+  if (const char* x = std::getenv("XDG_CACHE_HOME"); x && *x) return std::string(x) + "/gpucfg";
+  const char* home = std::getenv("HOME");
+  return std::string(home ? home : "/tmp") + "/.cache/gpucfg";
+}
+
+std::string local_path(const std::string& location) {
+  if (util::starts_with(location, "file://")) return location.substr(7);
+  if (location.find("://") != std::string::npos) return "";
+  return location;
+}
+
+std::string locate(const Artifact& a, const std::string& cache_dir) {
+  if (!a.sha256.empty()) {
+    std::string c = cached_path(cache_dir, a.sha256);
+    if (file_size(c) && (!a.size || file_size(c) == a.size)) return c;
+  }
+  for (const auto& l : a.locations)
+    if (std::string p = local_path(l); !p.empty() && file_size(p)) return p;
+  return "";
+}
+
+std::string availability(const Artifact& a, const std::string& cache_dir) {
+  if (!a.sha256.empty() && file_size(cached_path(cache_dir, a.sha256))) return "cache";
+  for (const auto& l : a.locations) {
+    if (std::string p = local_path(l); !p.empty() && file_size(p)) return "file";
+    if (is_url(l)) return "download";
+  }
+  return a.pip.empty() ? "missing" : "pip";
+}
+
+FetchResult fetch(const Artifact& a, const FetchOptions& o) {
+  FetchResult r;
+  if (a.sha256.empty() && !o.allow_unpinned) {
+    r.error = a.name + ": no sha256 pins it; refusing (pass --allow-unpinned to accept any bytes)";
+    return r;
+  }
+  if (!a.sha256.empty()) {
+    std::string c = cached_path(o.cache_dir, a.sha256);
+    if (file_size(c)) return {c, a.sha256, "", "cache"};
+  }
+  std::vector<std::string> tried;
+  for (const auto& l : a.locations) {
+    if (std::string p = local_path(l); !p.empty()) {
+      if (!file_size(p)) {
+        tried.push_back(p + ": not there");
+        continue;
+      }
+      if (a.size && file_size(p) != a.size) {
+        tried.push_back(p + ": " + std::to_string(file_size(p)) + " bytes, not the declared " +
+                        std::to_string(a.size));
+        continue;
+      }
+      std::string sha = util::sha256_file(p).value_or("");
+      if (!a.sha256.empty() && sha != a.sha256) {
+        tried.push_back(p + ": sha256 " + sha + " does not match the pinned " + a.sha256);
+        continue;
+      }
+      return {p, sha, "", "file"};
+    }
+    if (!is_url(l)) {
+      tried.push_back(l + ": not a path or an http(s) URL");
+      continue;
+    }
+    FetchResult d = download(a, o, l);
+    if (d.error.empty()) return d;
+    tried.push_back(d.error);
+  }
+  if (!a.pip.empty()) {
+    FetchResult d = pip_download(a, o);
+    if (d.error.empty()) return d;
+    tried.push_back(d.error);
+  }
+  r.error = a.name + ": no location gave the pinned bytes:\n    " + util::join(tried, "\n    ");
+  return r;
+}
+
+} // namespace gpucfg::source

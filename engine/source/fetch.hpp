@@ -1,0 +1,60 @@
+// Getting an artifact's bytes onto this computer, pinned.
+//
+// The cache is content-addressed: <cache>/sha256/<hex> holds bytes whose hash is <hex>, written
+// only after they were checked, so a hit needs no second download. Downloads go to
+// <cache>/partial/ first and resume from there (HTTP Range) after a cut. Locations are tried in
+// order (a team's mirrors first, the origin last); a local path is used where it lies, not
+// copied, since extraction checks its hash anyway. Wheels named only by "package==version" are
+// fetched by `pip download`, so the user's pip configuration (index, proxy, certificates)
+// applies.
+#pragma once
+
+#include "source/artifact.hpp"
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace gpucfg::source {
+
+// $GPUCFG_CACHE_DIR; else /var/cache/gpucfg for root; else $XDG_CACHE_HOME/gpucfg or
+// ~/.cache/gpucfg.
+std::string default_cache_dir();
+
+struct Progress {
+  std::string name, url;
+  std::uint64_t done = 0, total = 0; // total 0: unknown
+  bool finished = false;
+};
+
+struct FetchOptions {
+  std::string cache_dir;
+  bool allow_unpinned = false;
+  int retries = 3;             // after the first try, per location
+  int backoff_ms = 1000;       // doubled after each try ($GPUCFG_RETRY_BACKOFF_MS overrides)
+  long connect_timeout_s = 30; // $GPUCFG_CONNECT_TIMEOUT
+  long stall_timeout_s = 60;   // abort when no byte arrived for this long ($GPUCFG_STALL_TIMEOUT)
+  std::function<void(const Progress&)> progress;
+};
+
+struct FetchResult {
+  std::string path;   // a local file holding the artifact; "" on failure
+  std::string sha256; // its hash (computed for unpinned artifacts)
+  std::string error;  // every location tried and what each answered
+  std::string where;  // cache | file | downloaded
+};
+
+// Where the artifact is on this computer already, without fetching: the cache, then local
+// locations. "" when it is not. Does not hash.
+std::string locate(const Artifact& a, const std::string& cache_dir);
+
+// How plan sees it: cache | file | download | pip | missing.
+std::string availability(const Artifact& a, const std::string& cache_dir);
+
+FetchResult fetch(const Artifact& a, const FetchOptions& o);
+
+// A path for file:// URLs and plain paths; "" for anything else.
+std::string local_path(const std::string& location);
+
+} // namespace gpucfg::source

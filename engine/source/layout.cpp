@@ -1,0 +1,142 @@
+#include "source/layout.hpp"
+
+#include "util/strings.hpp"
+
+#include <vector>
+
+namespace gpucfg::source {
+namespace {
+
+std::vector<std::string> split_path(const std::string& p) {
+  std::vector<std::string> out;
+  std::size_t start = 0;
+  while (start <= p.size()) {
+    std::size_t end = p.find('/', start);
+    if (end == std::string::npos) end = p.size();
+    out.push_back(p.substr(start, end - start));
+    start = end + 1;
+  }
+  return out;
+}
+
+std::string rest_after(const std::string& p, std::size_t components) {
+  std::size_t pos = 0;
+  for (std::size_t i = 0; i < components; ++i) {
+    pos = p.find('/', pos);
+    if (pos == std::string::npos) return "";
+    ++pos;
+  }
+  return p.substr(pos);
+}
+
+// lib64/x -> lib/x: one library folder; lib64 becomes a link to it once the tree is built.
+std::string fold_lib64(const std::string& p) {
+  if (p == "lib64") return "lib";
+  if (util::starts_with(p, "lib64/")) return "lib/" + p.substr(6);
+  return p;
+}
+
+} // namespace
+
+std::optional<Layout> parse_layout(const std::string& name) {
+  if (name.empty() || name == "auto") return Layout::automatic;
+  if (name == "redist") return Layout::redist;
+  if (name == "cudnn-legacy") return Layout::cudnn_legacy;
+  if (name == "wheel") return Layout::wheel;
+  if (name == "plain") return Layout::plain;
+  return std::nullopt;
+}
+
+const char* to_string(Layout l) {
+  switch (l) {
+  case Layout::automatic:
+    return "auto";
+  case Layout::redist:
+    return "redist";
+  case Layout::cudnn_legacy:
+    return "cudnn-legacy";
+  case Layout::wheel:
+    return "wheel";
+  case Layout::plain:
+    return "plain";
+  }
+  return "?";
+}
+
+std::optional<std::string> safe_relative(const std::string& name, std::string* why) {
+  if (name.empty()) {
+    *why = "empty name";
+    return std::nullopt;
+  }
+  if (name.find('\0') != std::string::npos) {
+    *why = "NUL in the name";
+    return std::nullopt;
+  }
+  if (name[0] == '/' || name[0] == '\\') {
+    *why = "absolute path";
+    return std::nullopt;
+  }
+  if (name.size() >= 2 && name[1] == ':') {
+    *why = "drive-letter path";
+    return std::nullopt;
+  }
+  if (name.find('\\') != std::string::npos) {
+    // A backslash is a separator to Windows tools: "..\\x" must not slip through as one name.
+    *why = "backslash in the name";
+    return std::nullopt;
+  }
+  std::string out;
+  for (const auto& part : split_path(name)) {
+    if (part.empty() || part == ".") continue;
+    if (part == "..") {
+      *why = "'..' in the path";
+      return std::nullopt;
+    }
+    out += (out.empty() ? "" : "/") + part;
+  }
+  if (out.empty()) {
+    *why = "names the archive's root";
+    return std::nullopt;
+  }
+  return out;
+}
+
+std::optional<Layout> detect_layout(const std::string& relative) {
+  std::string first = relative.substr(0, relative.find('/'));
+  if (util::ends_with(first, "-archive")) return Layout::redist;
+  if (first == "cuda") return Layout::cudnn_legacy;
+  if (first == "nvidia" || util::ends_with(first, ".dist-info")) return Layout::wheel;
+  if (relative.find('/') != std::string::npos) return Layout::plain;
+  return std::nullopt; // a top-level file says nothing yet
+}
+
+std::string map_entry(Layout layout, const std::string& relative, bool is_dir,
+                      const std::string& component) {
+  std::string rest;
+  switch (layout) {
+  case Layout::redist:
+  case Layout::cudnn_legacy:
+    rest = rest_after(relative, 1);
+    break;
+  case Layout::wheel: {
+    auto parts = split_path(relative);
+    if (util::ends_with(parts[0], ".dist-info")) return "dist-info/" + relative;
+    if (parts[0] != "nvidia" || parts.size() < 3) return ""; // nvidia/__init__.py, …
+    if (parts.back() == "__init__.py" || relative.find("/__pycache__") != std::string::npos)
+      return "";
+    rest = rest_after(relative, 2);
+    break;
+  }
+  case Layout::plain:
+  case Layout::automatic:
+    rest = relative;
+    break;
+  }
+  if (rest.empty()) return "";
+  bool packaged = layout != Layout::plain && layout != Layout::automatic;
+  if (packaged && !is_dir && rest.find('/') == std::string::npos)
+    return "share/licenses/" + (component.empty() ? std::string("unnamed") : component) + "/" + rest;
+  return fold_lib64(rest);
+}
+
+} // namespace gpucfg::source

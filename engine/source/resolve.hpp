@@ -1,0 +1,29 @@
+// From a manifest's source (archive, redistrib index, wheels) to the pinned archives it means,
+// with where each can be had now. Reads the redistrib index (a local file, a mirror, the cache,
+// or a download unless offline: it is small and pinned); never downloads an archive.
+#pragma once
+
+#include "manifest/model.hpp"
+#include "source/artifact.hpp"
+
+#include <string>
+
+namespace gpucfg::source {
+
+struct ResolveOptions {
+  std::string cache_dir;
+  std::string platform_id;  // "linux-x86_64": the redistrib key
+  std::string cuda_version; // the stack's CUDA ("13.0"): picks cuDNN 9's cuda_variant
+  bool offline = false;     // GPUCFG_OFFLINE=1 or --offline: nothing may be downloaded
+  bool allow_unpinned = false;
+};
+
+// `what` is "cuda.source" or "cudnn.source", for messages. Adopt and directory sources resolve
+// to nothing (they have no archives).
+Resolved resolve(const manifest::Source& src, const std::string& what, const ResolveOptions& o);
+
+// The targets/<arch> folder name CUDA uses on a platform: x86_64-linux, sbsa-linux, …; "" for
+// Windows.
+std::string target_arch(const std::string& platform_id);
+
+} // namespace gpucfg::source
