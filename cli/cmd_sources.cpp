@@ -5,10 +5,9 @@
 #include "platform/platform.hpp"
 #include "source/capture.hpp"
 #include "source/fetch.hpp"
-
-#include <CLI/CLI.hpp>
 #include "util/strings.hpp"
 
+#include <CLI/CLI.hpp>
 #include <iostream>
 
 namespace gpucfg::cli {
@@ -34,8 +33,7 @@ void add_fetch(CLI::App& app, int& exit_code) {
               "  GPUCFG_CACHE_DIR=/mnt/usb/gpucfg gpucfg fetch --platform windows-x86_64 m.yaml\n");
   cmd->callback([o, &exit_code] {
     Context ctx;
-    std::string platform =
-        o->platform.empty() ? platform::host().id() : o->platform;
+    std::string platform = o->platform.empty() ? platform::host().id() : o->platform;
     auto stack = load_stack(ctx, o->req.manifest, platform);
     if (!stack) {
       exit_code = k_error;

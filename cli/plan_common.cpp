@@ -9,11 +9,10 @@
 
 #include <CLI/CLI.hpp>
 #include <cstdlib>
-#include <unistd.h>
-
 #include <fstream>
 #include <iostream>
 #include <sstream>
+#include <unistd.h>
 
 namespace gpucfg::cli {
 
@@ -52,7 +51,9 @@ std::vector<source::Artifact*> plan_artifacts(plan::Plan& p) {
 
 namespace {
 
-std::string mb(std::uint64_t n) { return std::to_string((n + 500000) / 1000000) + " MB"; }
+std::string mb(std::uint64_t n) {
+  return std::to_string((n + 500000) / 1000000) + " MB";
+}
 
 // A bar redrawn in place on a terminal; on anything else, a line when a download starts and ends.
 void show_progress(const source::Progress& p) {

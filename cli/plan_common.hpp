@@ -7,7 +7,6 @@
 #include "plan/model.hpp"
 #include "plan/observed.hpp"
 #include "probe/facts.hpp"
-
 #include "source/artifact.hpp"
 
 #include <map>

@@ -107,8 +107,7 @@ std::optional<Source> Decoder::source(const Value* v, const std::string& what) {
     m_diags.error(sha->mark, what + ".sha256 goes with archive, redistrib or directory");
   auto only_with = [&](const char* key, bool allowed, const char* goes_with) -> const Value* {
     const Value* x = f.get(key);
-    if (x && !allowed)
-      m_diags.error(x->mark, what + "." + key + " goes with " + goes_with);
+    if (x && !allowed) m_diags.error(x->mark, what + "." + key + " goes with " + goes_with);
     return x;
   };
   if (const Value* c = only_with("components", !!redistrib, "redistrib"))
@@ -120,11 +119,14 @@ std::optional<Source> Decoder::source(const Value* v, const std::string& what) {
     if (auto t = text(l, what + ".layout")) {
       static const char* known[] = {"auto", "redist", "cudnn-legacy", "wheel", "plain"};
       if (std::find(std::begin(known), std::end(known), t->value) == std::end(known))
-        m_diags.error(l->mark, what + ".layout must be one of auto, redist, cudnn-legacy, wheel, "
-                               "plain, not '" + t->value + "'");
+        m_diags.error(l->mark, what +
+                                   ".layout must be one of auto, redist, cudnn-legacy, wheel, "
+                                   "plain, not '" +
+                                   t->value + "'");
       src.layout = t->value;
     }
-  for (auto [key, out] : {std::pair{"size", &src.size}, std::pair{"unpacked_size", &src.unpacked_size}})
+  for (auto [key, out] :
+       {std::pair{"size", &src.size}, std::pair{"unpacked_size", &src.unpacked_size}})
     if (const Value* n = only_with(key, !!archive, "archive"))
       if (auto t = text(n, what + "." + key)) {
         if (t->value.empty() || t->value.find_first_not_of("0123456789") != std::string::npos)

@@ -70,8 +70,8 @@ struct Artifact {
 struct Source {
   enum class Kind { adopt, archive, redistrib, wheels, directory };
   Kind kind = Kind::adopt;
-  std::vector<Artifact> artifacts;  // adopt: none; archive, redistrib, directory: one
-  std::vector<std::string> mirrors; // folders or base URLs tried before the location's own host
+  std::vector<Artifact> artifacts;     // adopt: none; archive, redistrib, directory: one
+  std::vector<std::string> mirrors;    // folders or base URLs tried before the location's own host
   std::vector<std::string> components; // redistrib: which components (cuDNN: "cudnn" by default)
   std::string base_url;                // redistrib: where relative_path points (default NVIDIA's)
   std::string layout = "auto";         // archive: auto | redist | cudnn-legacy | wheel | plain

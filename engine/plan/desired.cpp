@@ -72,12 +72,11 @@ void add_archives(Desired& d, const source::Resolved& r) {
 } // namespace
 
 std::string describe(const source::Artifact& a) {
-  static const std::map<std::string, std::string> how = {
-      {"cache", "in the cache"},
-      {"file", "local file"},
-      {"download", "to download"},
-      {"pip", "pip download"},
-      {"missing", "MISSING"}};
+  static const std::map<std::string, std::string> how = {{"cache", "in the cache"},
+                                                         {"file", "local file"},
+                                                         {"download", "to download"},
+                                                         {"pip", "pip download"},
+                                                         {"missing", "MISSING"}};
   auto it = how.find(a.available);
   return "unpack " + a.name + " (" + megabytes(a.size) + ", " +
          (it == how.end() ? a.available : it->second) + ")";
@@ -152,8 +151,17 @@ std::vector<Desired> desired_state(const manifest::Stack& s, const Observed& obs
     if (cudnn_joins_toolkit(s, observed)) {
       // unpacked with the toolkit (above)
     } else if (const auto* r = resolved(observed, "cudnn"); r && !c.into_cuda) {
-      Desired d{c.prefix.value, "tree", "", "", "", "", "", "cudnn",
-                what + " in " + c.prefix.value, "cudnn.version", c.version.mark.str()};
+      Desired d{c.prefix.value,
+                "tree",
+                "",
+                "",
+                "",
+                "",
+                "",
+                "cudnn",
+                what + " in " + c.prefix.value,
+                "cudnn.version",
+                c.version.mark.str()};
       add_archives(d, *r);
       out.push_back(d);
     } else if (resolved(observed, "cudnn")) {

@@ -7,9 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
-namespace gpucfg::plan {
-
-} // namespace gpucfg::plan
+namespace gpucfg::plan {} // namespace gpucfg::plan
 
 namespace gpucfg::source {
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Artifact, name, component, file, sha256, size,

@@ -203,8 +203,8 @@ public:
       return fail("", "is " + std::to_string(m_res.archive_bytes) + " bytes, not the declared " +
                           std::to_string(m_opt.expected_size));
     if (!m_opt.expected_sha256.empty() && m_res.sha256 != m_opt.expected_sha256)
-      return fail("", "sha256 " + m_res.sha256 + " does not match the pinned " +
-                          m_opt.expected_sha256);
+      return fail("",
+                  "sha256 " + m_res.sha256 + " does not match the pinned " + m_opt.expected_sha256);
     return m_res;
   }
 
@@ -276,9 +276,9 @@ private:
     const char* hardlink = archive_entry_hardlink(e);
     mode_t type = archive_entry_filetype(e);
     if (!hardlink && type != AE_IFREG && type != AE_IFDIR && type != AE_IFLNK) {
-      const char* what = type == AE_IFCHR   ? "a character device"
-                         : type == AE_IFBLK ? "a block device"
-                         : type == AE_IFIFO ? "a fifo"
+      const char* what = type == AE_IFCHR    ? "a character device"
+                         : type == AE_IFBLK  ? "a block device"
+                         : type == AE_IFIFO  ? "a fifo"
                          : type == AE_IFSOCK ? "a socket"
                                              : "of an unknown type";
       fail(name, std::string("is ") + what + "; refused");
@@ -329,8 +329,7 @@ private:
       if (target.empty() || target[0] == '/' || !stays_inside(m_dest, joined))
         return fail(name, "link to '" + target + "' leads outside the install folder; refused"),
                false;
-      if (::symlink(target.c_str(), host.c_str()) != 0)
-        return fail(name, exists_message()), false;
+      if (::symlink(target.c_str(), host.c_str()) != 0) return fail(name, exists_message()), false;
       m_links.push_back(rel);
       m_res.files.push_back({rel, "symlink", 0, mtime_ns, target});
       return true;
@@ -391,9 +390,9 @@ private:
       size = static_cast<std::uint64_t>(offset) + len;
     }
     ::fchmod(out, mode);
-    struct timespec times[2] = {{0, UTIME_OMIT},
-                                {static_cast<time_t>(mtime_ns / 1000000000),
-                                 static_cast<long>(mtime_ns % 1000000000)}};
+    struct timespec times[2] = {
+        {0, UTIME_OMIT},
+        {static_cast<time_t>(mtime_ns / 1000000000), static_cast<long>(mtime_ns % 1000000000)}};
     ::futimens(out, times);
     ::close(out);
     if (!ok) return false;
@@ -410,8 +409,9 @@ private:
       std::string joined = parent_of(l);
       joined += (joined.empty() ? "" : "/") + target;
       if (ec || !stays_inside(m_dest, joined)) {
-        fail(l, "link to '" + target + "' leads outside the install folder through other links; "
-                "refused");
+        fail(l, "link to '" + target +
+                    "' leads outside the install folder through other links; "
+                    "refused");
         return;
       }
     }

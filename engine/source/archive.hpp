@@ -21,8 +21,8 @@ namespace gpucfg::source {
 
 struct ExtractOptions {
   Layout layout = Layout::automatic;
-  std::string component;          // names the license folder and messages
-  std::string expected_sha256;    // "" with --allow-unpinned only
+  std::string component;           // names the license folder and messages
+  std::string expected_sha256;     // "" with --allow-unpinned only
   std::uint64_t expected_size = 0; // bytes of the archive; 0: not declared
   std::uint64_t max_unpacked = 0;  // 0: 32 × the archive's size, at least 256 MiB
   bool hash_files = true;
@@ -57,8 +57,8 @@ ExtractResult extract(const std::string& archive, const std::string& dest,
 std::vector<std::string> finish_tree(const std::string& dest, const std::string& target_arch);
 
 struct ArchiveMember {
-  std::string path;    // on this computer
-  std::string name;    // inside the archive
+  std::string path; // on this computer
+  std::string name; // inside the archive
   bool symlink = false;
 };
 

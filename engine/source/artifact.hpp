@@ -9,23 +9,24 @@
 namespace gpucfg::source {
 
 struct Artifact {
-  std::string name;      // for people: "cuda_nvcc 13.0.88"
-  std::string component; // "cuda_nvcc": names the license folder
-  std::string file;      // the archive's file name
-  std::string sha256;    // the pin; "" only with --allow-unpinned
+  std::string name;                          // for people: "cuda_nvcc 13.0.88"
+  std::string component;                     // "cuda_nvcc": names the license folder
+  std::string file;                          // the archive's file name
+  std::string sha256;                        // the pin; "" only with --allow-unpinned
   std::uint64_t size = 0, unpacked_size = 0; // declared; 0 when not
   std::string layout = "auto";               // auto | redist | cudnn-legacy | wheel | plain
-  std::vector<std::string> locations; // paths, file:// or http(s):// URLs, tried in order
-  std::string pip;                    // wheels without a URL: "package==version" for pip
-  std::vector<std::string> find_links; // pip: mirror folders or URLs
-  std::string available;               // observed at plan time: cache | file | download | missing
+  std::vector<std::string> locations;        // paths, file:// or http(s):// URLs, tried in order
+  std::string pip;                           // wheels without a URL: "package==version" for pip
+  std::vector<std::string> find_links;       // pip: mirror folders or URLs
+  std::string available; // observed at plan time: cache | file | download | missing
 };
 
 // A manifest source (cuda.source, cudnn.source) resolved into archives (source/resolve.hpp).
 struct Resolved {
   std::vector<Artifact> artifacts;
   std::vector<std::string> errors, notes;
-  std::string version_json; // CUDA from a redistrib index: the version.json NVIDIA's installer writes
+  std::string
+      version_json; // CUDA from a redistrib index: the version.json NVIDIA's installer writes
 };
 
 } // namespace gpucfg::source

@@ -75,8 +75,7 @@ std::vector<Component> from_records(const std::string& prefix) {
       for (fs::recursive_directory_iterator f(it->path(), ec), fend; !ec && f != fend;
            f.increment(ec))
         if (!f->is_directory())
-          c.files.push_back(c.dist_info + "/" +
-                            f->path().lexically_relative(it->path()).string());
+          c.files.push_back(c.dist_info + "/" + f->path().lexically_relative(it->path()).string());
       out.push_back(std::move(c));
     }
   }
@@ -106,7 +105,9 @@ bool excluded(const std::string& rel, const std::vector<std::string>& globs) {
   return false;
 }
 
-std::string yaml_quote(const std::string& s) { return "\"" + s + "\""; }
+std::string yaml_quote(const std::string& s) {
+  return "\"" + s + "\"";
+}
 
 std::string major_minor(const std::string& v) {
   auto parts = util::split(v, '.');
@@ -129,10 +130,11 @@ CaptureResult capture(const CaptureOptions& o) {
     r.available.push_back(c.key);
   std::vector<Component> chosen;
   for (const auto& want : o.components) {
-    auto it = std::find_if(all.begin(), all.end(), [&](const Component& c) { return c.key == want; });
+    auto it =
+        std::find_if(all.begin(), all.end(), [&](const Component& c) { return c.key == want; });
     if (it == all.end()) {
-      r.error = prefix + " has no component '" + want + "' (it has: " + util::join(r.available, ", ") +
-                ")";
+      r.error = prefix + " has no component '" + want +
+                "' (it has: " + util::join(r.available, ", ") + ")";
       return r;
     }
     chosen.push_back(*it);

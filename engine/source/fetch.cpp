@@ -72,8 +72,8 @@ FetchResult download(const Artifact& a, const FetchOptions& o, const std::string
   std::error_code ec;
   fs::create_directories(o.cache_dir + "/partial", ec);
   // Named by the pin (or the URL when unpinned) so a later run resumes the same bytes.
-  std::string part = o.cache_dir + "/partial/" +
-                     (a.sha256.empty() ? util::sha256_hex(url) : a.sha256) + ".part";
+  std::string part =
+      o.cache_dir + "/partial/" + (a.sha256.empty() ? util::sha256_hex(url) : a.sha256) + ".part";
   Progress p{a.name, url, 0, a.size, false};
   int tries = 1 + static_cast<int>(env_number("GPUCFG_RETRIES", o.retries));
   long backoff = env_number("GPUCFG_RETRY_BACKOFF_MS", o.backoff_ms);
@@ -105,8 +105,9 @@ FetchResult pip_download(const Artifact& a, const FetchOptions& o) {
   std::string scratch = o.cache_dir + "/partial/pip-" + util::sha256_hex(a.pip).substr(0, 16);
   fs::remove_all(scratch, ec);
   fs::create_directories(scratch, ec);
-  std::vector<std::string> argv = {"python3", "-m", "pip", "download", "--no-deps",
-                                   "--only-binary=:all:", "--dest", scratch, a.pip};
+  std::vector<std::string> argv = {"python3",  "-m",        "pip",
+                                   "download", "--no-deps", "--only-binary=:all:",
+                                   "--dest",   scratch,     a.pip};
   for (const auto& l : a.find_links)
     argv.insert(argv.end() - 1, {"--find-links", l});
   if (const char* py = std::getenv("GPUCFG_PYTHON")) argv[0] = py;

@@ -135,7 +135,8 @@ std::string map_entry(Layout layout, const std::string& relative, bool is_dir,
   if (rest.empty()) return "";
   bool packaged = layout != Layout::plain && layout != Layout::automatic;
   if (packaged && !is_dir && rest.find('/') == std::string::npos)
-    return "share/licenses/" + (component.empty() ? std::string("unnamed") : component) + "/" + rest;
+    return "share/licenses/" + (component.empty() ? std::string("unnamed") : component) + "/" +
+           rest;
   return fold_lib64(rest);
 }
 

@@ -83,7 +83,8 @@ std::optional<RedistArchive> select_archive(const RedistComponent& c, const std:
     std::string have;
     for (const auto& [name, _] : c.archives)
       have += (have.empty() ? "" : ", ") + name;
-    *error = c.key + " " + c.version + " has no archive for " + platform + " (it has: " + have + ")";
+    *error =
+        c.key + " " + c.version + " has no archive for " + platform + " (it has: " + have + ")";
     return std::nullopt;
   }
   if (auto plain = p->second.find(""); plain != p->second.end()) return plain->second;
@@ -92,7 +93,8 @@ std::optional<RedistArchive> select_archive(const RedistComponent& c, const std:
   for (const auto& [name, _] : p->second)
     have += (have.empty() ? "" : ", ") + name;
   *error = c.key + " " + c.version + " for " + platform + " has no build for CUDA " +
-           (cuda_major.empty() ? "(no cuda version given)" : cuda_major) + " (it has: " + have + ")";
+           (cuda_major.empty() ? "(no cuda version given)" : cuda_major) + " (it has: " + have +
+           ")";
   return std::nullopt;
 }
 

@@ -18,9 +18,9 @@ struct RedistArchive {
 };
 
 struct RedistComponent {
-  std::string key;     // "cuda_nvcc", "cudnn"
-  std::string name;    // "CUDA NVCC"
-  std::string version; // "11.8.89"
+  std::string key;                        // "cuda_nvcc", "cudnn"
+  std::string name;                       // "CUDA NVCC"
+  std::string version;                    // "11.8.89"
   std::vector<std::string> cuda_variants; // cuDNN 9: {"11", "12"}; empty otherwise
   // platform ("linux-x86_64") -> variant ("" or "cuda12") -> archive
   std::map<std::string, std::map<std::string, RedistArchive>> archives;

@@ -12,7 +12,9 @@
 namespace gpucfg::source {
 namespace {
 
-bool is_url(const std::string& l) { return l.find("://") != std::string::npos; }
+bool is_url(const std::string& l) {
+  return l.find("://") != std::string::npos;
+}
 
 std::string dir_of(const std::string& p) {
   auto pos = p.rfind('/');

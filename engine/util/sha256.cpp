@@ -42,7 +42,9 @@ Sha256::Sha256() : m(std::make_unique<Impl>()) {
 }
 Sha256::~Sha256() = default;
 
-void Sha256::update(const void* data, std::size_t n) { EVP_DigestUpdate(m->ctx.get(), data, n); }
+void Sha256::update(const void* data, std::size_t n) {
+  EVP_DigestUpdate(m->ctx.get(), data, n);
+}
 
 std::string Sha256::hex() {
   unsigned char out[EVP_MAX_MD_SIZE];
