@@ -151,17 +151,13 @@ std::vector<Desired> desired_state(const manifest::Stack& s, const Observed& obs
     if (cudnn_joins_toolkit(s, observed)) {
       // unpacked with the toolkit (above)
     } else if (const auto* r = resolved(observed, "cudnn"); r && !c.into_cuda) {
-      Desired d{c.prefix.value,
-                "tree",
-                "",
-                "",
-                "",
-                "",
-                "",
-                "cudnn",
-                what + " in " + c.prefix.value,
-                "cudnn.version",
-                c.version.mark.str()};
+      Desired d;
+      d.path = c.prefix.value;
+      d.kind = "tree";
+      d.resource = "cudnn";
+      d.summary = what + " in " + c.prefix.value;
+      d.why = "cudnn.version";
+      d.origin = c.version.mark.str();
       add_archives(d, *r);
       out.push_back(d);
     } else if (resolved(observed, "cudnn")) {
