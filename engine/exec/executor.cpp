@@ -82,10 +82,6 @@ Status unpack(const plan::Action& a, const std::string& staged, const ExecOption
       eo.expected_sha256 = art.sha256;
       eo.expected_size = art.size;
       eo.max_unpacked = art.unpacked_size;
-      // The archive's pin vouches for every byte in it; hashing each unpacked file again would
-      // cost a third of the time on a CPU without SHA extensions. The record keeps sizes and
-      // mtimes for these trees, which is what drift detection compares without --checksum.
-      eo.hash_files = false;
       results[i] = source::extract(file, staged, eo);
     }
   };
@@ -101,15 +97,10 @@ Status unpack(const plan::Action& a, const std::string& staged, const ExecOption
   source::finish_tree(staged, source::target_arch(platform_id));
   if (!a.content.empty() && !exists(staged + "/version.json"))
     if (Status s = write_file(staged + "/version.json", a.content, 0644); !s.empty()) return s;
-  // The record: what was unpacked, with the hashes taken on the way, and what was added after.
-  std::map<std::string, plan::TreeFile> files;
-  for (const auto& r : results)
-    for (const auto& f : r.files)
-      if (f.kind != "dir") files[f.path] = {f.path, f.kind, f.size, f.mtime_ns, f.sha256};
-  for (const auto& f : plan::scan_tree(staged, false, 1).files)
-    files[f.path] = f; // sizes and mtimes as the file system keeps them, links with targets
-  for (auto& [_, f] : files)
-    tree->files.push_back(f);
+  // The record lists sizes and mtimes, not per-file hashes: the archives' pins vouch for every
+  // byte, and hashing the unpacked files again would cost a third of the apply on a CPU without
+  // SHA extensions. Drift is then seen by size and mtime, as plan does without --checksum.
+  *tree = plan::scan_tree(staged, false, 1);
   return fsync_tree(staged);
 }
 
@@ -238,7 +229,7 @@ public:
     return swap_in(staged, h);
   }
 
-  // Trees unpacked in this transaction, with their file hashes: the record need not rehash.
+  // Trees unpacked in this transaction, listed: the record need not hash them.
   const std::map<std::string, plan::TreeManifest>& trees() const { return m_trees; }
 
   Status remove(const plan::Action& a) {

@@ -7,8 +7,6 @@
 
 #include <nlohmann/json.hpp>
 
-namespace gpucfg::plan {} // namespace gpucfg::plan
-
 namespace gpucfg::source {
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Artifact, name, component, file, sha256, size,
                                                 unpacked_size, layout, locations, pip, find_links,

@@ -10,7 +10,6 @@
 #include <deque>
 #include <fcntl.h>
 #include <filesystem>
-#include <map>
 #include <memory>
 #include <mutex>
 #include <set>
@@ -311,14 +310,12 @@ private:
       std::string why;
       auto target = safe_relative(hardlink, &why);
       std::string mapped = target ? map_entry(m_res.layout, *target, false, m_opt.component) : "";
-      if (!target || !m_files.count(mapped))
+      if (!target || !m_written.count(mapped))
         return fail(name, std::string("hard link to '") + hardlink +
                               "', which is not a file this archive wrote before it; refused"),
                false;
       if (::link((m_dest + "/" + mapped).c_str(), host.c_str()) != 0)
         return fail(name, exists_message()), false;
-      m_res.files.push_back(m_res.files[m_files[mapped]]);
-      m_res.files.back().path = rel;
       return true;
     }
     if (type == AE_IFLNK) {
@@ -331,7 +328,6 @@ private:
                false;
       if (::symlink(target.c_str(), host.c_str()) != 0) return fail(name, exists_message()), false;
       m_links.push_back(rel);
-      m_res.files.push_back({rel, "symlink", 0, mtime_ns, target});
       return true;
     }
     return file(a, name, rel, host, mode, mtime_ns);
@@ -346,7 +342,6 @@ private:
             const std::string& host, mode_t mode, std::int64_t mtime_ns) {
     int out = ::open(host.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
     if (out < 0) return fail(name, exists_message()), false;
-    util::Sha256 hash;
     std::uint64_t size = 0;
     const void* buf = nullptr;
     std::size_t len = 0;
@@ -386,7 +381,6 @@ private:
         done += static_cast<std::size_t>(w);
       }
       if (!ok) break;
-      if (m_opt.hash_files) hash.update(p, len);
       size = static_cast<std::uint64_t>(offset) + len;
     }
     ::fchmod(out, mode);
@@ -396,8 +390,7 @@ private:
     ::futimens(out, times);
     ::close(out);
     if (!ok) return false;
-    m_files[rel] = m_res.files.size();
-    m_res.files.push_back({rel, "file", size, mtime_ns, m_opt.hash_files ? hash.hex() : ""});
+    m_written.insert(rel);
     return true;
   }
 
@@ -423,7 +416,7 @@ private:
   ExtractResult m_res;
   std::string m_last;
   std::set<std::string> m_dirs;
-  std::map<std::string, std::size_t> m_files; // regular files written, for hard links
+  std::set<std::string> m_written; // regular files, the only targets a hard link may have
   std::vector<std::string> m_links;
 };
 

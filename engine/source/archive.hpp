@@ -7,8 +7,7 @@
 // sockets. setuid/setgid/sticky bits are dropped. It stops when the unpacked bytes pass the
 // cap (a decompression bomb ends there) and fails on truncated or corrupt data. The archive's
 // own bytes are hashed on a second thread while they are decompressed, so the pin is checked
-// without a separate pass; each file's bytes are hashed as they are written, for the record.
-// On failure the caller removes the folder: it was a staging folder.
+// without a separate pass. On failure the caller removes the folder: it was a staging folder.
 #pragma once
 
 #include "source/layout.hpp"
@@ -25,15 +24,6 @@ struct ExtractOptions {
   std::string expected_sha256;     // "" with --allow-unpinned only
   std::uint64_t expected_size = 0; // bytes of the archive; 0: not declared
   std::uint64_t max_unpacked = 0;  // 0: 32 × the archive's size, at least 256 MiB
-  bool hash_files = true;
-};
-
-struct ExtractedFile {
-  std::string path; // relative to the folder
-  std::string kind; // file | symlink | dir
-  std::uint64_t size = 0;
-  std::int64_t mtime_ns = 0;
-  std::string sha256; // files (when hashed); the target for links
 };
 
 struct ExtractResult {
@@ -41,7 +31,6 @@ struct ExtractResult {
   std::string sha256;
   std::uint64_t archive_bytes = 0, unpacked_bytes = 0;
   int special_bits_dropped = 0, left_out = 0;
-  std::vector<ExtractedFile> files;
   Layout layout = Layout::automatic; // as detected
 };
 

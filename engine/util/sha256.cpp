@@ -57,25 +57,14 @@ std::string Sha256::hex() {
 std::optional<std::string> sha256_file(const std::string& path) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return std::nullopt;
-  std::unique_ptr<EVP_MD_CTX, CtxFree> ctx(EVP_MD_CTX_new());
-  EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr);
+  Sha256 hash;
   std::vector<char> buf(1 << 20);
-  bool ok = true;
-  for (;;) {
-    ssize_t r = ::read(fd, buf.data(), buf.size());
-    if (r == 0) break;
-    if (r < 0) {
-      ok = false;
-      break;
-    }
-    EVP_DigestUpdate(ctx.get(), buf.data(), static_cast<std::size_t>(r));
-  }
+  ssize_t r;
+  while ((r = ::read(fd, buf.data(), buf.size())) > 0)
+    hash.update(buf.data(), static_cast<std::size_t>(r));
   ::close(fd);
-  if (!ok) return std::nullopt;
-  unsigned char out[EVP_MAX_MD_SIZE];
-  unsigned n = 0;
-  EVP_DigestFinal_ex(ctx.get(), out, &n);
-  return hex(out, n);
+  if (r < 0) return std::nullopt;
+  return hash.hex();
 }
 
 } // namespace gpucfg::util
