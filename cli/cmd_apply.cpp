@@ -109,6 +109,7 @@ void add_apply(CLI::App& app, int& exit_code) {
       ->check(CLI::ExistingDirectory);
   cmd->add_flag("-y,--yes", o->yes, "Do not ask for confirmation");
   add_source_flags(*cmd, o->req);
+  o->req.prepare = true;
   cmd->add_option("--lock-timeout", o->wait_s,
                   "Seconds to wait for another gpucfg holding the lock (default 0)");
   cmd->footer("\nExamples:\n  gpucfg apply --yes examples/local-cuda-13.0.yaml\n"

@@ -39,19 +39,20 @@ void add_fetch(CLI::App& app, int& exit_code) {
       exit_code = k_error;
       return;
     }
-    auto resolved = resolve_sources(*stack, o->req);
+    plan::Observed sources;
+    sources.resolved = resolve_sources(*stack, o->req);
     std::vector<source::Artifact*> all;
     bool ok = true;
-    for (auto& [key, r] : resolved) {
+    for (auto& [key, r] : sources.resolved) {
       for (const auto& e : r.errors)
-        if (e.find("is not in the cache and not at") == std::string::npos) {
-          std::cerr << "gpucfg: " << e << "\n";
-          ok = false;
-        }
+        std::cerr << "gpucfg: " << e << "\n";
+      ok = ok && r.errors.empty();
       for (auto& a : r.artifacts)
         all.push_back(&a);
     }
-    if (ok) ok = fetch_artifacts(all, o->req.allow_unpinned);
+    // cuDNN to be placed into a toolkit is also unpacked, so an offline apply finds it ready.
+    ok = ok && fetch_artifacts(all, o->req.allow_unpinned) &&
+         place_from_cache(*stack, sources, true, o->req.allow_unpinned);
     std::uint64_t bytes = 0;
     for (const auto* a : all)
       bytes += a->size;

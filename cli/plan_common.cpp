@@ -9,6 +9,7 @@
 
 #include <CLI/CLI.hpp>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <sstream>
@@ -99,6 +100,37 @@ bool fetch_artifacts(std::vector<source::Artifact*> artifacts, bool allow_unpinn
   return ok;
 }
 
+bool place_from_cache(const manifest::Stack& stack, plan::Observed& observed, bool prepare,
+                      bool allow_unpinned) {
+  auto dnn = observed.resolved.find("cudnn");
+  auto cuda = observed.resolved.find("cuda");
+  if (!stack.cudnn || !stack.cudnn->into_cuda || dnn == observed.resolved.end() ||
+      dnn->second.artifacts.empty() ||
+      (cuda != observed.resolved.end() && !cuda->second.artifacts.empty()))
+    return true; // nothing to place, or unpacked together with the toolkit
+  source::Resolved& r = dnn->second;
+  if (r.artifacts.size() != 1) {
+    r.errors.push_back("cudnn.source: one archive or wheel can be placed into a toolkit, not " +
+                       std::to_string(r.artifacts.size()));
+    return true;
+  }
+  source::Artifact& a = r.artifacts.front();
+  std::string cache = source::default_cache_dir();
+  if (prepare) {
+    if (!fetch_artifacts({&a}, allow_unpinned)) return false;
+    if (std::string err = source::unpack_in_cache(a, cache); !err.empty()) {
+      std::cerr << "gpucfg: " << err << "\n";
+      return false;
+    }
+  }
+  std::string dir = source::unpacked_path(a, cache);
+  if (dir.empty() || !std::filesystem::is_directory(dir))
+    return true; // plan lists the rules instead
+  r.unpacked_dir = dir;
+  observed.sources[dir] = plan::list_local_folder(dir);
+  return true;
+}
+
 std::optional<Planned> make_plan(const PlanRequest& req, Context& ctx) {
   Planned out;
   out.kb = load_knowledge(ctx);
@@ -136,6 +168,8 @@ std::optional<Planned> make_plan(const PlanRequest& req, Context& ctx) {
     out.observed.live = false; // another machine's facts: its paths cannot be observed from here
   }
   out.observed.resolved = resolve_sources(*out.stack, req);
+  if (!place_from_cache(*out.stack, out.observed, req.prepare, req.allow_unpinned))
+    return std::nullopt;
   plan::PlanInput in{*out.stack, out.facts, out.observed, *out.kb, facts_source};
   out.plan = plan::make_plan(in);
   out.plan.observed_paths = wanted.paths;

@@ -19,6 +19,7 @@ struct PlanRequest {
   std::string manifest, root = "/", facts_file, assume;
   bool checksum = false;
   bool allow_unpinned = false, offline = false; // sources (also GPUCFG_OFFLINE=1)
+  bool prepare = false; // apply: fetch and unpack cuDNN archives to be placed file by file
 };
 
 // --allow-unpinned and --offline, shared by plan, apply and fetch.
@@ -33,6 +34,12 @@ std::map<std::string, source::Resolved> resolve_sources(const manifest::Stack& s
 // and was printed; nothing on the machine was changed.
 bool fetch_artifacts(std::vector<source::Artifact*> artifacts, bool allow_unpinned);
 std::vector<source::Artifact*> plan_artifacts(plan::Plan& p);
+
+// cuDNN archives placed into a toolkit this manifest does not unpack (the seed's "copy cuDNN
+// into the CUDA folder"): the archive unpacked in the cache is listed as the placement's source,
+// after fetching and unpacking it when `prepare`. False when that failed (printed).
+bool place_from_cache(const manifest::Stack& stack, plan::Observed& observed, bool prepare,
+                      bool allow_unpinned);
 
 struct Planned {
   std::optional<knowledge::Knowledge> kb;

@@ -190,8 +190,9 @@ public:
     if (Status s = stage(h, &staged); !s.empty()) return s;
     std::string sha;
     Status s;
-    // Rollback copies from gpucfg's own blobs, which are paths on this computer already.
-    std::string from = a.from.rfind(m_store.dir(), 0) == 0 ? a.from : m_store.host(a.from);
+    // Rollback copies from gpucfg's blobs, cuDNN placement from its cache: paths on this computer.
+    bool here = a.from_host || a.from.rfind(m_store.dir(), 0) == 0;
+    std::string from = here ? a.from : m_store.host(a.from);
     if (!a.from.empty())
       s = copy_file(from, staged, parse_mode(a.mode), &sha);
     else {

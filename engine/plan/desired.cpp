@@ -145,7 +145,11 @@ std::vector<Desired> desired_state(const manifest::Stack& s, const Observed& obs
   }
   if (s.cudnn) {
     const auto& c = *s.cudnn;
-    std::string dir = source_dir(c.source);
+    // cuDNN archives into a toolkit gpucfg did not unpack: placed from the archive unpacked in
+    // the cache (a path on this computer), like a `directory:` source is placed.
+    const auto* packed = resolved(observed, "cudnn");
+    bool from_cache = packed && c.into_cuda;
+    std::string dir = from_cache ? packed->unpacked_dir : source_dir(c.source);
     bool adopt = c.source && c.source->kind == manifest::Source::Kind::adopt;
     std::string what = "cuDNN " + c.version.value.str();
     if (cudnn_joins_toolkit(s, observed)) {
@@ -160,8 +164,6 @@ std::vector<Desired> desired_state(const manifest::Stack& s, const Observed& obs
       d.origin = c.version.mark.str();
       add_archives(d, *r);
       out.push_back(d);
-    } else if (resolved(observed, "cudnn")) {
-      // into a toolkit not unpacked by this manifest: make_plan reports it
     } else if (adopt) {
       out.push_back({c.prefix.value, "adopt-cudnn", "", "", "", "", "", "cudnn",
                      what + " in " + c.prefix.value, "cudnn.source: adopt", c.version.mark.str()});
@@ -180,6 +182,8 @@ std::vector<Desired> desired_state(const manifest::Stack& s, const Observed& obs
                   "cudnn.place",
                   c.mark.str()};
         d.needs_source = true;
+        if (from_cache)
+          d.why = "not listed until the archive is unpacked (apply and fetch do that)";
         out.push_back(d);
       }
     } else {
@@ -192,9 +196,14 @@ std::vector<Desired> desired_state(const manifest::Stack& s, const Observed& obs
             if (f.kind == "symlink")
               out.push_back({dest, "symlink", "", "", "", f.link_target, "", "cudnn",
                              what + ": " + f.relative, "cudnn.place " + glob, c.mark.str()});
-            else
-              out.push_back({dest, "file", "", dir + "/" + f.relative, "", "", "0644", "cudnn",
-                             what + ": " + f.relative, "cudnn.place " + glob, c.mark.str()});
+            else {
+              Desired d{
+                  dest,        "file", "",      dir + "/" + f.relative,   f.sha256,
+                  "",          "0644", "cudnn", what + ": " + f.relative, "cudnn.place " + glob,
+                  c.mark.str()};
+              d.from_host = from_cache;
+              out.push_back(d);
+            }
           }
       }
     }

@@ -37,6 +37,7 @@ struct Action {
   std::string link_target;          // symlink
   std::vector<std::string> details; // sub-steps shown with --explain
   std::vector<source::Artifact> artifacts; // install-tree: the archives unpacked into it
+  bool from_host = false; // write: `from` is in gpucfg's cache on this computer, not under --root
 };
 
 // A path the manifest manages, changed or not: what the next generation's record lists.

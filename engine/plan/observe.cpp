@@ -37,6 +37,15 @@ void list_tree(const probe::Host& host, const std::string& dir, const std::strin
 
 } // namespace
 
+std::vector<SourceFile> list_local_folder(const std::string& host_dir) {
+  std::vector<SourceFile> out;
+  for (const auto& f :
+       scan_tree(host_dir, true, std::max(1u, std::thread::hardware_concurrency())).files)
+    out.push_back(f.kind == "symlink" ? SourceFile{f.path, "symlink", f.sha256, 0}
+                                      : SourceFile{f.path, "file", "", f.size, f.sha256});
+  return out;
+}
+
 std::string state_dir(const std::string& root) {
   if (const char* e = std::getenv("GPUCFG_STATE_DIR"); e && *e) return e;
   std::string r = root == "/" ? "" : root;

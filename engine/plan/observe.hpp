@@ -16,6 +16,10 @@ std::string state_dir(const std::string& root);
 // when size and mtime match the last generation's record.
 Observed observe(const probe::Host& host, const Wanted& wanted, bool checksum);
 
+// The files of a folder on this computer (not under --root: gpucfg's cache), hashed on all
+// cores; for placing an archive unpacked in the cache.
+std::vector<SourceFile> list_local_folder(const std::string& host_dir);
+
 // The generation recorded as current, or generation 0 when nothing was applied yet.
 Generation read_current_generation(const probe::Host& host);
 

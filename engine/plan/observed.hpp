@@ -40,6 +40,7 @@ struct SourceFile {
   std::string relative, kind; // kind: file | symlink
   std::string link_target;
   std::uint64_t size = 0;
+  std::string sha256{}; // set for folders on this computer (an unpacked archive in the cache)
 };
 
 struct Observed {

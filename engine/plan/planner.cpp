@@ -39,6 +39,12 @@ const probe::CudnnCopy* cudnn_in(const probe::Facts& f, const std::string& prefi
   return nullptr;
 }
 
+// A cuDNN entry whose files are not listed yet although the manifest names where they come from
+// (an archive not unpacked yet).
+bool names_source(const manifest::Stack& s, const Desired& d) {
+  return d.resource == "cudnn" && s.cudnn && s.cudnn->source;
+}
+
 Action action_for(const Desired& d, const std::string& change, const std::string& reason) {
   Action a;
   a.resource = d.resource;
@@ -64,6 +70,7 @@ Action action_for(const Desired& d, const std::string& change, const std::string
     a.op = "setenv";
   if (!d.why.empty()) a.details.push_back("why: " + d.why);
   a.artifacts = d.artifacts;
+  a.from_host = d.from_host;
   for (const auto& art : d.artifacts)
     a.details.push_back(describe(art));
   return a;
@@ -144,7 +151,7 @@ void diff_one(const PlanInput& in, const Desired& d, Plan& plan) {
     if (d.kind != "absent") {
       Action a =
           action_for(d, "create", "not observed (planning from a facts file); assumed absent");
-      if (d.needs_source)
+      if (d.needs_source && !names_source(s, d))
         a.details.push_back("from the cuDNN package; no cudnn.source in the manifest yet");
       plan.actions.push_back(a);
     }
@@ -166,7 +173,7 @@ void diff_one(const PlanInput& in, const Desired& d, Plan& plan) {
   // A file: compare content hashes (inline content, pinned, or the source's).
   std::string want = d.sha256;
   if (want.empty() && !d.from.empty()) want = state_of(o, d.from).sha256;
-  if (!d.from.empty() && state_of(o, d.from).kind == "absent" && !d.needs_source) {
+  if (!d.from.empty() && !d.from_host && state_of(o, d.from).kind == "absent" && !d.needs_source) {
     plan.errors.push_back(d.resource + ": source " + d.from + " of " + d.path + " does not exist");
     return;
   }
@@ -180,7 +187,7 @@ void diff_one(const PlanInput& in, const Desired& d, Plan& plan) {
                                                   " != " + want.substr(0, 12) + ")"
                                             : "mode " + st.mode + " != " + d.mode);
   if (a.sha256.empty()) a.sha256 = want;
-  if (d.needs_source)
+  if (d.needs_source && !names_source(s, d))
     a.details.push_back("no cudnn.source in the manifest: apply cannot copy it until one is named");
   plan.actions.push_back(a);
 }
@@ -211,13 +218,6 @@ Plan make_plan(const PlanInput& in) {
   for (const auto& [key, r] : in.observed.resolved)
     for (const auto& e : r.errors)
       plan.errors.push_back(e);
-  if (s.cudnn && s.cudnn->into_cuda && in.observed.resolved.count("cudnn") &&
-      !in.observed.resolved.at("cudnn").artifacts.empty() &&
-      (!in.observed.resolved.count("cuda") || in.observed.resolved.at("cuda").artifacts.empty()))
-    plan.errors.push_back(
-        "cudnn.source: unpacking cuDNN archives into a toolkit that this manifest does not also "
-        "unpack from archives is not built yet; give cuDNN its own prefix, unpack it and use "
-        "`directory:`, or install the toolkit from a redistrib index too");
   auto desired = desired_state(s, in.observed);
   std::set<std::string> wanted_paths;
   bool loader_changed = false;

@@ -24,6 +24,7 @@ struct Desired {
   std::string origin;                        // file:line:col
   bool needs_source = false;                 // the manifest names no source for it yet
   std::vector<source::Artifact> artifacts{}; // tree: archives to unpack (else `from` is copied)
+  bool from_host = false; // file: `from` is in gpucfg's cache on this computer, not under --root
 };
 
 struct Wanted {

@@ -27,6 +27,7 @@ struct Resolved {
   std::vector<std::string> errors, notes;
   std::string
       version_json; // CUDA from a redistrib index: the version.json NVIDIA's installer writes
+  std::string unpacked_dir; // cuDNN placed into a toolkit: its archive, unpacked in the cache
 };
 
 } // namespace gpucfg::source

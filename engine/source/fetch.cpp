@@ -1,5 +1,6 @@
 #include "source/fetch.hpp"
 
+#include "source/archive.hpp"
 #include "source/http.hpp"
 #include "util/sha256.hpp"
 #include "util/strings.hpp"
@@ -171,6 +172,34 @@ std::string availability(const Artifact& a, const std::string& cache_dir) {
     if (is_url(l)) return "download";
   }
   return a.pip.empty() ? "missing" : "pip";
+}
+
+std::string unpacked_path(const Artifact& a, const std::string& cache_dir) {
+  return a.sha256.empty() ? "" : cache_dir + "/unpacked/" + a.sha256;
+}
+
+std::string unpack_in_cache(const Artifact& a, const std::string& cache_dir) {
+  std::string dir = unpacked_path(a, cache_dir);
+  if (dir.empty()) return a.name + ": not pinned, so it has no place in the cache";
+  std::error_code ec;
+  if (fs::is_directory(dir)) return "";
+  std::string file = locate(a, cache_dir);
+  if (file.empty()) return a.name + ": not fetched yet";
+  std::string tmp = dir + ".tmp-" + std::to_string(::getpid());
+  fs::remove_all(tmp, ec);
+  fs::create_directories(tmp, ec);
+  ExtractOptions eo;
+  eo.layout = parse_layout(a.layout).value_or(Layout::automatic);
+  eo.component = a.component;
+  eo.expected_sha256 = a.sha256;
+  eo.expected_size = a.size;
+  eo.max_unpacked = a.unpacked_size;
+  ExtractResult r = extract(file, tmp, eo);
+  if (r.error.empty()) finish_tree(tmp, "");
+  if (r.error.empty() && std::rename(tmp.c_str(), dir.c_str()) != 0 && !fs::is_directory(dir))
+    r.error = "cannot move the unpacked archive to " + dir;
+  fs::remove_all(tmp, ec); // left only when another gpucfg unpacked it first, or on failure
+  return r.error;
 }
 
 FetchResult fetch(const Artifact& a, const FetchOptions& o) {

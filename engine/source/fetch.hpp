@@ -54,6 +54,14 @@ std::string availability(const Artifact& a, const std::string& cache_dir);
 
 FetchResult fetch(const Artifact& a, const FetchOptions& o);
 
+// Where a pinned archive is (or would be) unpacked in the cache: <cache>/unpacked/<sha256>.
+std::string unpacked_path(const Artifact& a, const std::string& cache_dir);
+
+// Unpacks a fetched archive there (its layout applied, with the links finish_tree adds), once:
+// into a temporary folder renamed into place, so a half-unpacked folder is never seen. For
+// placing its files one by one into a toolkit gpucfg did not unpack. Returns what failed, or "".
+std::string unpack_in_cache(const Artifact& a, const std::string& cache_dir);
+
 // A path for file:// URLs and plain paths; "" for anything else.
 std::string local_path(const std::string& location);
 

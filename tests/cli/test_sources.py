@@ -246,6 +246,44 @@ def layouts():
     expect(not os.path.exists(os.path.join(p, "__init__.py")), "python files leaked")
 
 
+@check("a legacy cuDNN archive placed into a toolkit gpucfg did not install (the seed's copy step)")
+def cudnn_into_adopted_toolkit():
+    d = fresh("place")
+    tk = os.path.join(d, "root/opt/cuda-11.2")
+    os.makedirs(os.path.join(tk, "lib64"))
+    with open(os.path.join(tk, "version.json"), "w") as f:
+        json.dump({"cuda": {"name": "CUDA SDK", "version": "11.2.2"}}, f)
+    arc = os.path.join(d, "cudnn-11.2-linux-x64-v8.1.0.77.tgz")
+    header = b"#define CUDNN_MAJOR 8\n#define CUDNN_MINOR 1\n#define CUDNN_PATCHLEVEL 0\n"
+    tar_with(arc, [entry("cuda/include/cudnn_version.h", data=header),
+                   entry("cuda/lib64/libcudnn.so.8.1.0", data=b"not really a library"),
+                   entry("cuda/lib64/libcudnn.so.8", tarfile.SYMTYPE, link="libcudnn.so.8.1.0")])
+    m = os.path.join(d, "m.yaml")
+    with open(m, "w") as f:
+        f.write(f"""apiVersion: gpucfg/v1
+kind: Stack
+metadata: {{name: place}}
+requires: {{platforms: [linux-x86_64]}}
+cuda: {{version: "11.2", prefix: /opt/cuda-11.2, active: false, source: {{adopt: true}}}}
+cudnn:
+  version: 8.1.0
+  into: cuda
+  source: {{archive: {os.path.basename(arc)}, sha256: {sha(arc)}}}
+""")
+    env = {**ENV, "GPUCFG_CACHE_DIR": os.path.join(d, "cache")}
+    root = os.path.join(d, "root")
+    r = gpucfg("plan", "--explain", "--root", root, m, env=env)
+    expect(r.code == 0 and "not listed until the archive is unpacked" in r.out, r.out + r.err)
+    r = apply(d, m, env=env)
+    expect(r.code == 0, r.out + r.err)
+    expect(open(os.path.join(tk, "include/cudnn_version.h"), "rb").read() == header, "header")
+    expect(os.readlink(os.path.join(tk, "lib64/libcudnn.so.8")) == "libcudnn.so.8.1.0", "link")
+    expect(os.path.isfile(os.path.join(tk, "lib64/libcudnn.so.8.1.0")), tree(tk))
+    expect(os.path.isdir(os.path.join(d, "cache/unpacked", sha(arc))), "not unpacked in the cache")
+    r = gpucfg("plan", "--detailed-exitcode", "--root", root, m, env=env)
+    expect(r.code == 0, "not converged: " + r.out + r.err)
+
+
 # --- pins and missing artifacts -------------------------------------------------------------
 
 @check("an unpinned archive is refused unless --allow-unpinned; a missing one stops plan")
