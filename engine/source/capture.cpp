@@ -140,7 +140,6 @@ CaptureResult capture(const CaptureOptions& o) {
     chosen.push_back(*it);
   }
   if (o.components.empty()) chosen = all;
-  std::string ext = o.format;
   std::error_code ec;
   fs::create_directories(o.out_dir, ec);
   if (ec) {
@@ -154,7 +153,7 @@ CaptureResult capture(const CaptureOptions& o) {
     for (std::size_t i; (i = next++) < chosen.size();) {
       const Component& c = chosen[i];
       std::string top = c.key + "-" + o.platform_id + "-" + c.version + "-archive";
-      std::string rel = c.key + "/" + o.platform_id + "/" + top + "." + ext;
+      std::string rel = c.key + "/" + o.platform_id + "/" + top + "." + o.format;
       std::vector<ArchiveMember> members;
       for (const auto& f : c.files)
         if (!excluded(f, o.exclude)) members.push_back({prefix + "/" + f, top + "/" + f, false});

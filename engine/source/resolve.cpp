@@ -12,7 +12,8 @@
 namespace gpucfg::source {
 namespace {
 
-bool is_url(const std::string& l) {
+// file://, http://, https://: taken as written, never joined with the manifest's folder.
+bool has_scheme(const std::string& l) {
   return l.find("://") != std::string::npos;
 }
 
@@ -28,7 +29,7 @@ std::string base_name(const std::string& p) {
 
 // A location as written in the manifest: relative paths are relative to the manifest's folder.
 std::string absolute(const std::string& location, const util::Mark& mark) {
-  if (is_url(location) || location.empty() || location[0] == '/') return location;
+  if (has_scheme(location) || location.empty() || location[0] == '/') return location;
   return dir_of(mark.file) + "/" + location;
 }
 
@@ -56,7 +57,7 @@ std::optional<std::string> index_text(const manifest::Source& src, const std::st
   for (const auto& m : src.mirrors)
     idx.locations.push_back(join_url(m, base_name(location)));
   idx.locations.push_back(location);
-  if (is_url(location) && pin.empty() && !o.allow_unpinned) {
+  if (local_path(location).empty() && pin.empty() && !o.allow_unpinned) {
     r.errors.push_back(what + ": the index " + location +
                        " is downloaded, so it needs a sha256 pin (or --allow-unpinned)");
     return std::nullopt;
