@@ -12,53 +12,103 @@
 
 namespace gpucfg::cli {
 
+namespace {
+
+// One manifest on one platform: resolve, fetch, and copy into the mirror when asked. False when
+// something failed (printed). A toolkit or cuDNN with nothing to install from is a failure:
+// fetching it "successfully" would hide that apply will refuse.
+bool fetch_one(const std::string& manifest, const std::string& platform, const PlanRequest& req,
+               const std::string& mirror, std::size_t& count, std::uint64_t& bytes) {
+  Context ctx;
+  auto stack = load_stack(ctx, manifest, platform);
+  if (!stack) return false;
+  bool ok = true;
+  auto unsourced = [&](bool present, bool has_source, const char* what) {
+    if (present && !has_source) {
+      std::cerr << "gpucfg: " << manifest << " (" << platform << "): " << what
+                << " names no source for this platform, so there is nothing to fetch and apply "
+                   "would refuse it\n";
+      ok = false;
+    }
+  };
+  unsourced(stack->cuda.has_value(), stack->cuda && stack->cuda->source, "cuda.source");
+  unsourced(stack->cudnn.has_value(), stack->cudnn && stack->cudnn->source, "cudnn.source");
+  plan::Observed sources;
+  sources.resolved = resolve_sources(*stack, req);
+  std::vector<source::Artifact*> all;
+  for (auto& [key, r] : sources.resolved) {
+    for (const auto& e : r.errors)
+      std::cerr << "gpucfg: " << e << "\n";
+    ok = ok && r.errors.empty();
+    for (auto& a : r.artifacts)
+      all.push_back(&a);
+  }
+  // cuDNN to be placed into a toolkit is also unpacked, so an offline apply finds it ready
+  // (only for this computer's platform: another's is fetched, not used here).
+  bool here = platform == platform::host().id();
+  ok = ok && fetch_artifacts(all, req.allow_unpinned) &&
+       (!here || place_from_cache(*stack, sources, true, req.allow_unpinned));
+  for (const auto* a : all)
+    bytes += a->size;
+  count += all.size();
+  if (!ok || mirror.empty()) return ok;
+  std::string cache = source::default_cache_dir();
+  for (auto& [key, r] : sources.resolved) {
+    std::vector<const source::Artifact*> files(r.indexes.size());
+    for (std::size_t i = 0; i < r.indexes.size(); ++i)
+      files[i] = &r.indexes[i];
+    for (const auto& a : r.artifacts)
+      files.push_back(&a);
+    for (const auto* a : files) {
+      std::string err;
+      if (source::mirror_file(*a, cache, mirror, &err).empty()) {
+        std::cerr << "gpucfg: " << err << "\n";
+        ok = false;
+      }
+    }
+  }
+  return ok;
+}
+
+} // namespace
+
 void add_fetch(CLI::App& app, int& exit_code) {
   auto* cmd = app.add_subcommand(
-      "fetch", "Download and check every archive a manifest installs, into the cache, so a later "
-               "apply needs no network (copy the cache, or point GPUCFG_CACHE_DIR at it)");
+      "fetch", "Download and check every archive manifests install, into the cache, so a later "
+               "apply needs no network; with --mirror, also lay them out as a team mirror");
   struct Opts {
     PlanRequest req;
-    std::string platform;
+    std::vector<std::string> manifests, platforms;
+    std::string mirror;
   };
   auto o = std::make_shared<Opts>();
-  cmd->add_option("manifest", o->req.manifest, "Manifest file")
+  cmd->add_option("manifests", o->manifests, "Manifest files")
       ->required()
       ->check(CLI::ExistingFile);
-  cmd->add_option("--platform", o->platform,
-                  "Fetch for this platform (linux-x86_64, linux-sbsa, windows-x86_64); default: "
-                  "this computer's");
+  cmd->add_option("--platform", o->platforms,
+                  "Fetch for this platform (linux-x86_64, linux-sbsa, windows-x86_64); "
+                  "repeatable; default: this computer's");
+  cmd->add_option("--mirror", o->mirror,
+                  "Also copy every file into this folder, laid out as GPUCFG_MIRROR expects");
   cmd->add_flag("--allow-unpinned", o->req.allow_unpinned,
                 "Accept archives and wheels without a sha256 pin (their hash is printed)");
   cmd->footer("\nExamples:\n  gpucfg fetch manifests/tf-2.16.yaml\n"
-              "  GPUCFG_CACHE_DIR=/mnt/usb/gpucfg gpucfg fetch --platform windows-x86_64 m.yaml\n");
+              "  GPUCFG_CACHE_DIR=/mnt/usb/gpucfg gpucfg fetch --platform windows-x86_64 m.yaml\n"
+              "  gpucfg fetch --mirror /srv/mirror --platform linux-x86_64 --platform "
+              "windows-x86_64 manifests/tf-2.*.yaml\n"
+              "  GPUCFG_MIRROR=/srv/mirror gpucfg apply --yes manifests/tf-2.5.yaml   # on "
+              "another machine\n");
   cmd->callback([o, &exit_code] {
-    Context ctx;
-    std::string platform = o->platform.empty() ? platform::host().id() : o->platform;
-    auto stack = load_stack(ctx, o->req.manifest, platform);
-    if (!stack) {
-      exit_code = k_error;
-      return;
-    }
-    plan::Observed sources;
-    sources.resolved = resolve_sources(*stack, o->req);
-    std::vector<source::Artifact*> all;
+    if (o->platforms.empty()) o->platforms.push_back(platform::host().id());
     bool ok = true;
-    for (auto& [key, r] : sources.resolved) {
-      for (const auto& e : r.errors)
-        std::cerr << "gpucfg: " << e << "\n";
-      ok = ok && r.errors.empty();
-      for (auto& a : r.artifacts)
-        all.push_back(&a);
-    }
-    // cuDNN to be placed into a toolkit is also unpacked, so an offline apply finds it ready.
-    ok = ok && fetch_artifacts(all, o->req.allow_unpinned) &&
-         place_from_cache(*stack, sources, true, o->req.allow_unpinned);
+    std::size_t count = 0;
     std::uint64_t bytes = 0;
-    for (const auto* a : all)
-      bytes += a->size;
-    std::cout << (ok ? "Fetched " : "Could not fetch all of ") << all.size() << " archive(s), "
+    for (const auto& m : o->manifests)
+      for (const auto& p : o->platforms)
+        ok = fetch_one(m, p, o->req, o->mirror, count, bytes) && ok;
+    std::cout << (ok ? "Fetched " : "Could not fetch all of ") << count << " archive(s), "
               << (bytes + 500000) / 1000000 << " MB declared, into " << source::default_cache_dir()
-              << "\n";
+              << (o->mirror.empty() ? "" : " and " + o->mirror) << "\n";
     exit_code = ok ? k_ok : k_error;
   });
 }

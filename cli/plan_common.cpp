@@ -6,6 +6,7 @@
 #include "probe/probe.hpp"
 #include "source/fetch.hpp"
 #include "source/resolve.hpp"
+#include "source/settings.hpp"
 
 #include <CLI/CLI.hpp>
 #include <cstdlib>
@@ -27,14 +28,25 @@ void add_source_flags(CLI::App& cmd, PlanRequest& req) {
 std::map<std::string, source::Resolved> resolve_sources(const manifest::Stack& stack,
                                                         const PlanRequest& req) {
   source::ResolveOptions ro;
+  std::map<std::string, source::Resolved> out;
+  {
+    Context own; // printed here, apart from the manifest's diagnostics
+    auto settings = source::load_settings(own.sources, own.diags);
+    print_diagnostics(own);
+    if (own.diags.has_errors())
+      out["settings"].errors.push_back(settings.origin + ": the mirror settings cannot be read");
+    ro.mirrors = settings.mirrors;
+  }
   ro.cache_dir = source::default_cache_dir();
   ro.platform_id = stack.platform->id();
   ro.allow_unpinned = req.allow_unpinned;
   const char* off = std::getenv("GPUCFG_OFFLINE");
   ro.offline = req.offline || (off && std::string(off) == "1");
-  std::map<std::string, source::Resolved> out;
   if (stack.cuda) ro.cuda_version = stack.cuda->version.value.str();
   if (stack.cudnn && stack.cudnn->cuda) ro.cuda_version = stack.cudnn->cuda->value.str();
+  if (stack.cuda)
+    for (const auto& c : stack.cuda->components)
+      ro.components.push_back(c.value);
   if (stack.cuda && stack.cuda->source)
     out["cuda"] = source::resolve(*stack.cuda->source, "cuda.source", ro);
   if (stack.cudnn && stack.cudnn->source)

@@ -25,7 +25,8 @@ struct PlanRequest {
 // --allow-unpinned and --offline, shared by plan, apply and fetch.
 void add_source_flags(CLI::App& cmd, PlanRequest& req);
 
-// The manifest's cuda.source and cudnn.source resolved into archives ("cuda", "cudnn").
+// The manifest's cuda.source and cudnn.source resolved into archives ("cuda", "cudnn"), with the
+// machine's mirrors (GPUCFG_MIRROR, /etc/gpucfg/config.yaml) tried first.
 std::map<std::string, source::Resolved> resolve_sources(const manifest::Stack& stack,
                                                         const PlanRequest& req);
 

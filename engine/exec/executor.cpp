@@ -76,13 +76,7 @@ Status unpack(const plan::Action& a, const std::string& staged, const ExecOption
         results[i].error = art.name + ": not on this computer (run `gpucfg fetch` first)";
         continue;
       }
-      source::ExtractOptions eo;
-      eo.layout = source::parse_layout(art.layout).value_or(source::Layout::automatic);
-      eo.component = art.component;
-      eo.expected_sha256 = art.sha256;
-      eo.expected_size = art.size;
-      eo.max_unpacked = art.unpacked_size;
-      results[i] = source::extract(file, staged, eo);
+      results[i] = source::extract(file, staged, source::extract_options(art));
     }
   };
   unsigned jobs = o.jobs ? o.jobs : std::max(1u, std::thread::hardware_concurrency());

@@ -52,9 +52,31 @@ const char* to_string(Source::Kind k) {
   return "?";
 }
 
+// A source is one mapping, or a list of them each with a `when:`: the first that holds for the
+// target platform is the source there (a toolkit comes from a runfile on Linux and an .exe on
+// Windows). A list where none holds leaves the platform without a source, which plan reports.
 std::optional<Source> Decoder::source(const Value* v, const std::string& what) {
   if (!v) return std::nullopt;
+  if (v->is_sequence()) {
+    for (std::size_t i = 0; i < v->items.size(); ++i) {
+      const Value& item = *v->items[i];
+      if (!item.is_mapping()) {
+        m_diags.error(item.mark, what + "[" + std::to_string(i) + "] must be a mapping");
+        continue;
+      }
+      const Value* cond = item.find("when");
+      if (!when(cond)) continue;
+      return one_source(item, what + "[" + std::to_string(i) + "]");
+    }
+    return std::nullopt;
+  }
+  return one_source(*v, what);
+}
+
+std::optional<Source> Decoder::one_source(const Value& node, const std::string& what) {
+  const Value* v = &node;
   Fields f(*v, what, m_diags);
+  f.get("when"); // read by source(); known here so it is not an unknown key
   Source src;
   src.mark = v->mark;
   const Value* adopt = f.get("adopt");
@@ -110,18 +132,20 @@ std::optional<Source> Decoder::source(const Value* v, const std::string& what) {
     if (x && !allowed) m_diags.error(x->mark, what + "." + key + " goes with " + goes_with);
     return x;
   };
-  if (const Value* c = only_with("components", !!redistrib, "redistrib"))
+  if (const Value* c = only_with("components", redistrib || archive, "redistrib or archive"))
     for (const Value* e : yaml::scalar_list(*c, what + ".components", m_diags))
       if (auto t = text(e, what + ".components")) src.components.push_back(t->value);
   if (const Value* b = only_with("base_url", !!redistrib, "redistrib"))
     if (auto t = text(b, what + ".base_url")) src.base_url = t->value;
   if (const Value* l = only_with("layout", !!archive, "archive"))
     if (auto t = text(l, what + ".layout")) {
-      static const char* known[] = {"auto", "redist", "cudnn-legacy", "wheel", "plain"};
+      static const char* known[] = {"auto",  "redist",   "cudnn-legacy",
+                                    "wheel", "runfile",  "windows-installer",
+                                    "plain"};
       if (std::find(std::begin(known), std::end(known), t->value) == std::end(known))
         m_diags.error(l->mark, what +
                                    ".layout must be one of auto, redist, cudnn-legacy, wheel, "
-                                   "plain, not '" +
+                                   "runfile, windows-installer, plain, not '" +
                                    t->value + "'");
       src.layout = t->value;
     }

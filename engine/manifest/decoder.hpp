@@ -32,6 +32,7 @@ private:
   void cuda(const Value* v, Stack& s);
   void cudnn(const Value* v, Stack& s);
   std::optional<Source> source(const Value* v, const std::string& what);
+  std::optional<Source> one_source(const Value& v, const std::string& what);
   void files(const Value* v, Stack& s);
   void env(const Value* v, Stack& s);
   void loader(const Value* v, Stack& s);

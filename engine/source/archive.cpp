@@ -1,5 +1,6 @@
 #include "source/archive.hpp"
 
+#include "source/container.hpp"
 #include "util/sha256.hpp"
 #include "util/strings.hpp"
 
@@ -10,6 +11,7 @@
 #include <deque>
 #include <fcntl.h>
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <set>
@@ -31,7 +33,9 @@ constexpr std::size_t k_block = 1 << 20;
 // header, so the hash covers every byte.
 class Feeder {
 public:
-  Feeder(int fd, std::uint64_t limit) : m_fd(fd), m_limit(limit) {
+  // `skip`: bytes at the front that are hashed but not handed on (a self-extractor's header).
+  Feeder(int fd, std::uint64_t limit, std::uint64_t skip = 0)
+      : m_fd(fd), m_limit(limit), m_skip(skip) {
     m_thread = std::thread([this] { read_all(); });
   }
   ~Feeder() { finish(); }
@@ -81,7 +85,10 @@ private:
       ssize_t n = ::read(m_fd, block.data(), block.size());
       std::unique_lock<std::mutex> lock(m_mutex);
       if (n < 0) m_error = "read failed";
+      std::size_t drop = 0;
       if (n > 0) {
+        if (m_bytes < m_skip)
+          drop = static_cast<std::size_t>(std::min<std::uint64_t>(n, m_skip - m_bytes));
         m_bytes += static_cast<std::uint64_t>(n);
         if (m_limit && m_bytes > m_limit) {
           m_error = "the archive is larger than its declared " + std::to_string(m_limit) + " bytes";
@@ -95,13 +102,14 @@ private:
       }
       block.resize(static_cast<std::size_t>(n));
       m_hash.update(block.data(), block.size());
-      if (!m_draining) m_full.push_back(std::move(block));
+      block.erase(block.begin(), block.begin() + static_cast<std::ptrdiff_t>(drop));
+      if (!m_draining && !block.empty()) m_full.push_back(std::move(block));
       m_cv.notify_all();
     }
   }
 
   int m_fd;
-  std::uint64_t m_limit;
+  std::uint64_t m_limit, m_skip;
   std::thread m_thread;
   std::mutex m_mutex;
   std::condition_variable m_cv;
@@ -116,6 +124,47 @@ private:
 
 la_ssize_t read_cb(struct archive*, void* self, const void** buf) {
   return static_cast<Feeder*>(self)->next(buf);
+}
+
+// A file read from `base` on, with seeking: 7z keeps its index at the end, so it cannot stream.
+struct Window {
+  int fd;
+  std::uint64_t base, pos = 0;
+  std::vector<char> buf = std::vector<char>(k_block);
+};
+
+la_ssize_t window_read(struct archive*, void* self, const void** out) {
+  auto* w = static_cast<Window*>(self);
+  ssize_t n = ::pread(w->fd, w->buf.data(), w->buf.size(), static_cast<off_t>(w->base + w->pos));
+  if (n < 0) return ARCHIVE_FATAL;
+  w->pos += static_cast<std::uint64_t>(n);
+  *out = w->buf.data();
+  return n;
+}
+
+la_int64_t window_seek(struct archive*, void* self, la_int64_t offset, int whence) {
+  auto* w = static_cast<Window*>(self);
+  struct stat st {};
+  ::fstat(w->fd, &st);
+  auto end = static_cast<la_int64_t>(st.st_size - w->base);
+  la_int64_t to = whence == SEEK_SET   ? offset
+                  : whence == SEEK_CUR ? static_cast<la_int64_t>(w->pos) + offset
+                                       : end + offset;
+  if (to < 0) return ARCHIVE_FATAL;
+  w->pos = static_cast<std::uint64_t>(to);
+  return to;
+}
+
+la_int64_t window_skip(struct archive* a, void* self, la_int64_t n) {
+  auto* w = static_cast<Window*>(self);
+  window_seek(a, self, n, SEEK_CUR);
+  (void)w;
+  return n;
+}
+
+// CUDA 10.0's runfile nests the toolkit's own runfile: run_files/cuda-linux.<version>.run.
+bool nested_toolkit_runfile(const std::string& rel) {
+  return util::starts_with(rel, "run_files/cuda-linux") && util::ends_with(rel, ".run");
 }
 
 struct ArchiveFree {
@@ -179,8 +228,21 @@ public:
     ::fstat(fd, &st);
     m_cap = m_opt.max_unpacked ? m_opt.max_unpacked
                                : std::max<std::uint64_t>(256ull << 20, 32ull * st.st_size);
-    {
-      Feeder feeder(fd, m_opt.expected_size);
+    Container box = inspect_container(fd);
+    m_res.layout = m_opt.layout;
+    if (m_res.layout == Layout::automatic && box.kind == Container::Kind::makeself)
+      m_res.layout = Layout::runfile;
+    if (m_res.layout == Layout::automatic && box.kind == Container::Kind::sevenzip && box.offset)
+      m_res.layout = Layout::windows_installer;
+    if (!box.error.empty()) {
+      ::close(fd);
+      return fail("", box.error);
+    }
+    if (box.kind == Container::Kind::sevenzip) {
+      run_seekable(fd, box.offset, static_cast<std::uint64_t>(st.st_size));
+    } else {
+      m_zip_modes = zip_unix_modes(fd);
+      Feeder feeder(fd, m_opt.expected_size, box.offset);
       std::unique_ptr<struct archive, ArchiveFree> a(archive_read_new());
       archive_read_support_filter_all(a.get());
       archive_read_support_format_tar(a.get());
@@ -198,16 +260,68 @@ public:
     }
     ::close(fd);
     if (!m_res.error.empty()) return m_res;
-    if (m_opt.expected_size && m_res.archive_bytes != m_opt.expected_size)
-      return fail("", "is " + std::to_string(m_res.archive_bytes) + " bytes, not the declared " +
-                          std::to_string(m_opt.expected_size));
-    if (!m_opt.expected_sha256.empty() && m_res.sha256 != m_opt.expected_sha256)
-      return fail("",
-                  "sha256 " + m_res.sha256 + " does not match the pinned " + m_opt.expected_sha256);
+    if (!pins_hold()) return m_res;
+    unpack_nested();
     return m_res;
   }
 
 private:
+  bool pins_hold() {
+    if (m_opt.expected_size && m_res.archive_bytes != m_opt.expected_size)
+      return fail("", "is " + std::to_string(m_res.archive_bytes) + " bytes, not the declared " +
+                          std::to_string(m_opt.expected_size)),
+             false;
+    if (!m_opt.expected_sha256.empty() && m_res.sha256 != m_opt.expected_sha256)
+      return fail("", "sha256 " + m_res.sha256 + " does not match the pinned " +
+                          m_opt.expected_sha256),
+             false;
+    return true;
+  }
+
+  // 7z needs seeking, so the pin is checked in a pass of its own, before anything is unpacked.
+  void run_seekable(int fd, std::uint64_t base, std::uint64_t file_size) {
+    util::Sha256 h;
+    std::vector<char> buf(k_block);
+    for (std::uint64_t off = 0;;) {
+      ssize_t n = ::pread(fd, buf.data(), buf.size(), static_cast<off_t>(off));
+      if (n <= 0) break;
+      h.update(buf.data(), static_cast<std::size_t>(n));
+      off += static_cast<std::uint64_t>(n);
+    }
+    m_res.sha256 = h.hex();
+    m_res.archive_bytes = file_size;
+    if (!pins_hold()) return;
+    Window w{fd, base};
+    std::unique_ptr<struct archive, ArchiveFree> a(archive_read_new());
+    archive_read_support_filter_all(a.get());
+    archive_read_support_format_7zip(a.get());
+    archive_read_set_read_callback(a.get(), window_read);
+    archive_read_set_seek_callback(a.get(), window_seek);
+    archive_read_set_skip_callback(a.get(), window_skip);
+    archive_read_set_callback_data(a.get(), &w);
+    if (archive_read_open1(a.get()) != ARCHIVE_OK)
+      fail("", std::string("not a 7-Zip archive gpucfg can read: ") + archive_error_string(a.get()));
+    else
+      entries(a.get());
+    if (m_res.error.empty()) check_links();
+  }
+
+  // The toolkit runfile nested in CUDA 10.0's: covered by the outer pin, unpacked as it lies.
+  void unpack_nested() {
+    for (const auto& rel : m_nested) {
+      std::string path = m_dest + "/" + rel;
+      ExtractOptions inner;
+      inner.layout = Layout::plain;
+      inner.component = m_opt.component;
+      inner.max_unpacked = m_cap > m_res.unpacked_bytes ? m_cap - m_res.unpacked_bytes : 1;
+      ExtractResult r = Extractor(path, m_dest, inner).run();
+      ::unlink(path.c_str());
+      m_res.unpacked_bytes += r.unpacked_bytes;
+      m_res.special_bits_dropped += r.special_bits_dropped;
+      if (!r.error.empty() && m_res.error.empty()) m_res.error = m_archive + ": nested " + r.error;
+    }
+  }
+
   ExtractResult fail(const std::string& entry, const std::string& why) {
     if (m_res.error.empty())
       m_res.error = m_archive + (entry.empty() ? "" : ": entry '" + entry + "'") + ": " + why;
@@ -215,7 +329,6 @@ private:
   }
 
   void entries(struct archive* a) {
-    m_res.layout = m_opt.layout;
     struct archive_entry* e = nullptr;
     for (;;) {
       int rc = archive_read_next_header(a, &e);
@@ -242,6 +355,9 @@ private:
     }
     if (m_res.layout == Layout::automatic)
       if (auto l = detect_layout(*rel)) m_res.layout = *l;
+    if (m_res.layout == Layout::runfile || m_res.layout == Layout::windows_installer)
+      if (!component_selected(m_opt.components, installer_component(m_res.layout, *rel)))
+        return "";
     return map_entry(m_res.layout, *rel, is_dir, m_opt.component);
   }
 
@@ -283,16 +399,29 @@ private:
       fail(name, std::string("is ") + what + "; refused");
       return false;
     }
+    std::string unsafe;
+    auto raw = safe_relative(name, &unsafe); // refused with its reason in destination()
+    if (raw && m_res.layout == Layout::runfile && type == AE_IFREG && !hardlink &&
+        nested_toolkit_runfile(*raw)) {
+      std::string rel = ".gpucfg-nested-" + std::to_string(m_nested.size()) + ".run";
+      m_nested.push_back(rel);
+      return file(a, name, rel, m_dest + "/" + rel, 0600, 0);
+    }
     bool refused = false;
     std::string rel = destination(name, type == AE_IFDIR, &refused);
     if (refused) return false;
-    if (rel.empty()) {
+    // A tarball's own `lib64 -> lib` link: lib64/ is folded into lib/ here, and finish_tree
+    // makes the same link once the tree is complete.
+    bool lib64_link = type == AE_IFLNK && raw && rel != *raw &&
+                      (*raw == "lib64" || util::ends_with(*raw, "/lib64"));
+    if (rel.empty() || lib64_link) {
       ++m_res.left_out;
       return true;
     }
     if (!parents(name, rel)) return false;
     std::string host = m_dest + "/" + rel;
     mode_t mode = archive_entry_perm(e);
+    if (auto it = m_zip_modes.find(name); it != m_zip_modes.end()) mode = it->second;
     if (mode & 07000) ++m_res.special_bits_dropped;
     mode &= 0777;
     std::int64_t mtime_ns = static_cast<std::int64_t>(archive_entry_mtime(e)) * 1000000000 +
@@ -418,9 +547,22 @@ private:
   std::set<std::string> m_dirs;
   std::set<std::string> m_written; // regular files, the only targets a hard link may have
   std::vector<std::string> m_links;
+  std::vector<std::string> m_nested;           // nested runfiles, unpacked once the pin holds
+  std::map<std::string, unsigned> m_zip_modes; // zip: modes from the central directory
 };
 
 } // namespace
+
+ExtractOptions extract_options(const Artifact& a) {
+  ExtractOptions eo;
+  eo.layout = parse_layout(a.layout).value_or(Layout::automatic);
+  eo.component = a.component;
+  eo.components = a.components;
+  eo.expected_sha256 = a.sha256;
+  eo.expected_size = a.size;
+  eo.max_unpacked = a.unpacked_size;
+  return eo;
+}
 
 ExtractResult extract(const std::string& archive, const std::string& dest,
                       const ExtractOptions& options) {

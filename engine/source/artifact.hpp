@@ -14,7 +14,11 @@ struct Artifact {
   std::string file;                          // the archive's file name
   std::string sha256;                        // the pin; "" only with --allow-unpinned
   std::uint64_t size = 0, unpacked_size = 0; // declared; 0 when not
-  std::string layout = "auto";               // auto | redist | cudnn-legacy | wheel | plain
+  std::string layout = "auto";               // auto | redist | cudnn-legacy | wheel | runfile |
+                                             // windows-installer | plain
+  std::vector<std::string> components;       // installers: which component folders to take
+  std::string mirror_path; // where a mirror holds it: the file name, or an index's relative_path;
+                           // "" for pip wheels (their file name is known once downloaded)
   std::vector<std::string> locations;        // paths, file:// or http(s):// URLs, tried in order
   std::string pip;                           // wheels without a URL: "package==version" for pip
   std::vector<std::string> find_links;       // pip: mirror folders or URLs
@@ -28,6 +32,7 @@ struct Resolved {
   std::string
       version_json; // CUDA from a redistrib index: the version.json NVIDIA's installer writes
   std::string unpacked_dir; // cuDNN placed into a toolkit: its archive, unpacked in the cache
+  std::vector<Artifact> indexes; // the redistrib index read, for filling a mirror
 };
 
 } // namespace gpucfg::source

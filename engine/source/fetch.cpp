@@ -2,12 +2,14 @@
 
 #include "source/archive.hpp"
 #include "source/http.hpp"
+#include "source/layout.hpp"
 #include "util/sha256.hpp"
 #include "util/strings.hpp"
 
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <thread>
@@ -131,7 +133,13 @@ FetchResult pip_download(const Artifact& a, const FetchOptions& o) {
   }
   for (const auto& e : fs::directory_iterator(scratch, ec))
     if (e.path().extension() == ".whl") {
+      std::string name = e.path().filename().string();
       r = admit(a, o, e.path().string(), "pip download " + a.pip);
+      // The wheel's file name, which pip --find-links needs of a mirror (mirror_file).
+      if (r.error.empty()) {
+        fs::create_directories(o.cache_dir + "/names", ec);
+        std::ofstream(o.cache_dir + "/names/" + r.sha256) << name;
+      }
       break;
     }
   if (r.path.empty() && r.error.empty()) r.error = "pip download " + a.pip + " left no wheel";
@@ -174,6 +182,43 @@ std::string availability(const Artifact& a, const std::string& cache_dir) {
   return a.pip.empty() ? "missing" : "pip";
 }
 
+std::string mirror_file(const Artifact& a, const std::string& cache_dir,
+                        const std::string& mirror_dir, std::string* error) {
+  std::string rel = a.mirror_path;
+  if (rel.empty() && !a.sha256.empty()) {
+    std::ifstream in(cache_dir + "/names/" + a.sha256);
+    std::getline(in, rel);
+  }
+  std::string why;
+  auto safe = safe_relative(rel, &why);
+  if (rel.empty() || !safe || safe->empty()) {
+    *error = a.name + ": no file name to keep it under in a mirror" + (why.empty() ? "" : ": " + why);
+    return "";
+  }
+  std::string from = locate(a, cache_dir);
+  if (from.empty()) {
+    *error = a.name + ": not fetched";
+    return "";
+  }
+  std::string to = mirror_dir + "/" + *safe;
+  std::error_code ec;
+  if (file_size(to) == file_size(from) && util::sha256_file(to) == a.sha256) return to;
+  fs::create_directories(fs::path(to).parent_path(), ec);
+  std::string tmp = to + ".tmp-" + std::to_string(::getpid());
+  fs::remove(tmp, ec);
+  // A hard link costs nothing when the mirror is on the cache's file system; else a copy.
+  if (::link(from.c_str(), tmp.c_str()) != 0 && !fs::copy_file(from, tmp, ec)) {
+    *error = a.name + ": cannot write " + to;
+    return "";
+  }
+  if (std::rename(tmp.c_str(), to.c_str()) != 0) {
+    *error = a.name + ": cannot write " + to;
+    fs::remove(tmp, ec);
+    return "";
+  }
+  return to;
+}
+
 std::string unpacked_path(const Artifact& a, const std::string& cache_dir) {
   return a.sha256.empty() ? "" : cache_dir + "/unpacked/" + a.sha256;
 }
@@ -188,13 +233,7 @@ std::string unpack_in_cache(const Artifact& a, const std::string& cache_dir) {
   std::string tmp = dir + ".tmp-" + std::to_string(::getpid());
   fs::remove_all(tmp, ec);
   fs::create_directories(tmp, ec);
-  ExtractOptions eo;
-  eo.layout = parse_layout(a.layout).value_or(Layout::automatic);
-  eo.component = a.component;
-  eo.expected_sha256 = a.sha256;
-  eo.expected_size = a.size;
-  eo.max_unpacked = a.unpacked_size;
-  ExtractResult r = extract(file, tmp, eo);
+  ExtractResult r = extract(file, tmp, extract_options(a));
   if (r.error.empty()) finish_tree(tmp, "");
   if (r.error.empty() && std::rename(tmp.c_str(), dir.c_str()) != 0 && !fs::is_directory(dir))
     r.error = "cannot move the unpacked archive to " + dir;

@@ -54,6 +54,12 @@ std::string availability(const Artifact& a, const std::string& cache_dir);
 
 FetchResult fetch(const Artifact& a, const FetchOptions& o);
 
+// Puts a fetched artifact into a mirror folder where GPUCFG_MIRROR finds it (settings.hpp):
+// <mirror_dir>/<mirror_path>, hard-linked from the cache where it can be. Returns the path, or
+// "" with *error.
+std::string mirror_file(const Artifact& a, const std::string& cache_dir,
+                        const std::string& mirror_dir, std::string* error);
+
 // Where a pinned archive is (or would be) unpacked in the cache: <cache>/unpacked/<sha256>.
 std::string unpacked_path(const Artifact& a, const std::string& cache_dir);
 

@@ -36,7 +36,51 @@ std::string fold_lib64(const std::string& p) {
   return p;
 }
 
+// The folders an installed toolkit has at its top: where an installer entry's own path begins.
+bool toolkit_top(const std::string& part) {
+  static const char* tops[] = {"bin",  "include", "lib",   "lib64",   "nvvm",    "extras",
+                               "libnvvp", "nvml", "share", "src", "tools", "targets",
+                               "compute-sanitizer", "pkgconfig", "version.json", "version.txt",
+                               "nsightee_plugins", "jre", "libnsight"};
+  for (const char* t : tops)
+    if (part == t) return true;
+  return false;
+}
+
+// An installer entry's path inside the toolkit: what follows the component folders.
+std::string installer_rest(Layout layout, const std::string& relative) {
+  auto parts = split_path(relative);
+  if (layout == Layout::runfile) {
+    // builds/<component>/<rest>; builds/version.json is the toolkit's own (11.1+); anything
+    // else (the installer, the driver .run) is left out.
+    if (relative == "builds/version.json") return "version.json";
+    if (parts.size() < 3 || parts[0] != "builds") return "";
+    return rest_after(relative, 2);
+  }
+  // <component>/<part>/<rest>, or <component>/<rest> where the part level is missing.
+  for (std::size_t i = 1; i < parts.size() && i <= 2; ++i)
+    if (toolkit_top(parts[i])) return rest_after(relative, i);
+  return "";
+}
+
 } // namespace
+
+std::string installer_component(Layout layout, const std::string& relative) {
+  auto parts = split_path(relative);
+  if (layout == Layout::runfile) {
+    if (relative == "builds/version.json") return "cuda-toolkit"; // always taken
+    return parts.size() >= 2 && parts[0] == "builds" ? parts[1] : "";
+  }
+  return parts.size() >= 2 ? parts[0] : "";
+}
+
+bool component_selected(const std::vector<std::string>& wanted, const std::string& folder) {
+  if (wanted.empty()) return true;
+  if (folder == "cuda-toolkit") return true; // 10.1-10.2: one folder holds the whole toolkit
+  for (const auto& w : wanted)
+    if (folder == w || folder == "cuda_" + w || folder == "lib" + w) return true;
+  return false;
+}
 
 std::optional<Layout> parse_layout(const std::string& name) {
   if (name.empty() || name == "auto") return Layout::automatic;
@@ -44,6 +88,8 @@ std::optional<Layout> parse_layout(const std::string& name) {
   if (name == "cudnn-legacy") return Layout::cudnn_legacy;
   if (name == "wheel") return Layout::wheel;
   if (name == "plain") return Layout::plain;
+  if (name == "runfile") return Layout::runfile;
+  if (name == "windows-installer") return Layout::windows_installer;
   return std::nullopt;
 }
 
@@ -59,6 +105,10 @@ const char* to_string(Layout l) {
     return "wheel";
   case Layout::plain:
     return "plain";
+  case Layout::runfile:
+    return "runfile";
+  case Layout::windows_installer:
+    return "windows-installer";
   }
   return "?";
 }
@@ -94,10 +144,8 @@ std::optional<std::string> safe_relative(const std::string& name, std::string* w
     }
     out += (out.empty() ? "" : "/") + part;
   }
-  if (out.empty()) {
-    *why = "names the archive's root";
-    return std::nullopt;
-  }
+  // "./" (what `tar czf x.tgz -C dir .` writes first) names the root: "" with no error, and the
+  // caller leaves it out.
   return out;
 }
 
@@ -127,6 +175,11 @@ std::string map_entry(Layout layout, const std::string& relative, bool is_dir,
     rest = rest_after(relative, 2);
     break;
   }
+  case Layout::runfile:
+  case Layout::windows_installer:
+    // Installers carry no license file per component folder worth keeping apart; their top-level
+    // files (EULA, installer scripts) are not part of the toolkit.
+    return fold_lib64(installer_rest(layout, relative));
   case Layout::plain:
   case Layout::automatic:
     rest = relative;

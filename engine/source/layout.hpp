@@ -2,6 +2,11 @@
 //   redist archives   <name>-archive/{bin,include,lib,…}     (CUDA and cuDNN redist .tar.xz/.zip)
 //   legacy cuDNN      cuda/{include,lib64,lib/x64,bin}       (cuDNN ≤ 8.x .tgz/.zip)
 //   PyPI wheels       nvidia/<component>/{bin,include,lib}   plus <dist>.dist-info/
+//   CUDA runfiles     builds/<component>/{bin,include,lib64,…} (11.0+; 10.1-10.2 have one
+//                     builds/cuda-toolkit/); 10.0 nests run_files/cuda-linux.*.run, whose own
+//                     payload is the toolkit tree as installed (unpacked as `plain`)
+//   Windows .exe      <component>/<part>/{bin,include,lib/x64,…} (7-Zip self-extracting;
+//                     10.x names the component folder without the cuda_/lib prefix)
 // Each maps onto one prefix layout: include/, lib/ (lib64/ folded into it; a lib64 link is
 // made afterwards), bin/, and for wheels dist-info/<dist>.dist-info/, where facts finds the
 // version. Pure functions.
@@ -9,16 +14,18 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace gpucfg::source {
 
-enum class Layout { automatic, redist, cudnn_legacy, wheel, plain };
+enum class Layout { automatic, redist, cudnn_legacy, wheel, runfile, windows_installer, plain };
 
 std::optional<Layout> parse_layout(const std::string& name); // "auto", "redist", …
 const char* to_string(Layout l);
 
-// An archive entry name made safe to join under a folder: "./a//b/" -> "a/b". nullopt (with
-// *why) for absolute paths, drive letters, "..", NUL or backslash separators in any component.
+// An archive entry name made safe to join under a folder: "./a//b/" -> "a/b"; "./" -> "" (the
+// root, which callers leave out). nullopt (with *why) for absolute paths, drive letters, "..",
+// NUL or backslash separators in any component.
 std::optional<std::string> safe_relative(const std::string& name, std::string* why);
 
 // The layout an archive has, from the first entry whose shape says (nullopt: not yet known).
@@ -29,5 +36,13 @@ std::optional<Layout> detect_layout(const std::string& relative);
 // root (licenses), kept under share/licenses/<component>/.
 std::string map_entry(Layout layout, const std::string& relative, bool is_dir,
                       const std::string& component);
+
+// Installers hold every component of a release (and the driver, samples, Nsight): which of their
+// component folders to take. `wanted` holds the manifest's names ("nvcc", "cublas") or NVIDIA's
+// ("cuda_nvcc", "libcublas"); empty takes all. A folder "cuda_X" or "libX" matches "X".
+bool component_selected(const std::vector<std::string>& wanted, const std::string& folder);
+
+// The component folder an installer entry belongs to ("" for none), for component_selected.
+std::string installer_component(Layout layout, const std::string& relative);
 
 } // namespace gpucfg::source

@@ -57,6 +57,7 @@ std::optional<std::string> index_text(const manifest::Source& src, const std::st
   for (const auto& m : src.mirrors)
     idx.locations.push_back(join_url(m, base_name(location)));
   idx.locations.push_back(location);
+  idx.file = idx.mirror_path = base_name(location);
   if (local_path(location).empty() && pin.empty() && !o.allow_unpinned) {
     r.errors.push_back(what + ": the index " + location +
                        " is downloaded, so it needs a sha256 pin (or --allow-unpinned)");
@@ -76,6 +77,8 @@ std::optional<std::string> index_text(const manifest::Source& src, const std::st
     r.errors.push_back(what + ": " + f.error);
     return std::nullopt;
   }
+  idx.sha256 = f.sha256;
+  r.indexes.push_back(idx);
   return read_file(f.path);
 }
 
@@ -125,6 +128,7 @@ void from_index(const manifest::Source& src, const std::string& what, const Reso
     a.size = archive->size;
     a.unpacked_size = archive->unpacked_size;
     a.layout = "redist";
+    a.mirror_path = archive->relative_path;
     for (const auto& m : src.mirrors)
       a.locations.push_back(join_url(m, archive->relative_path));
     a.locations.push_back(join_url(base, archive->relative_path));
@@ -147,8 +151,11 @@ std::string target_arch(const std::string& platform_id) {
   return "";
 }
 
-Resolved resolve(const manifest::Source& src, const std::string& what, const ResolveOptions& o) {
+Resolved resolve(const manifest::Source& written, const std::string& what,
+                 const ResolveOptions& o) {
   Resolved r;
+  manifest::Source src = written;
+  src.mirrors.insert(src.mirrors.begin(), o.mirrors.begin(), o.mirrors.end());
   using K = manifest::Source::Kind;
   if (src.kind == K::adopt || src.kind == K::directory || src.artifacts.empty()) return r;
   if (src.kind == K::redistrib) {
@@ -157,12 +164,13 @@ Resolved resolve(const manifest::Source& src, const std::string& what, const Res
     const auto& art = src.artifacts.front();
     Artifact a;
     std::string location = absolute(art.location, art.mark);
-    a.file = base_name(location);
+    a.file = a.mirror_path = base_name(location);
     a.name = a.file;
     a.sha256 = art.sha256;
     a.size = src.size;
     a.unpacked_size = src.unpacked_size;
     a.layout = src.layout;
+    a.components = src.components.empty() && what == "cuda.source" ? o.components : src.components;
     for (const auto& m : src.mirrors)
       a.locations.push_back(join_url(m, a.file));
     a.locations.push_back(location);
@@ -176,7 +184,7 @@ Resolved resolve(const manifest::Source& src, const std::string& what, const Res
       a.layout = "wheel";
       if (!w.url.empty()) {
         std::string url = absolute(w.url, w.mark);
-        a.file = base_name(url);
+        a.file = a.mirror_path = base_name(url);
         for (const auto& m : src.mirrors)
           a.locations.push_back(join_url(m, a.file));
         a.locations.push_back(url);

@@ -7,6 +7,7 @@
 #include "source/artifact.hpp"
 
 #include <string>
+#include <vector>
 
 namespace gpucfg::source {
 
@@ -16,6 +17,8 @@ struct ResolveOptions {
   std::string cuda_version; // the stack's CUDA ("13.0"): picks cuDNN 9's cuda_variant
   bool offline = false;     // GPUCFG_OFFLINE=1 or --offline: nothing may be downloaded
   bool allow_unpinned = false;
+  std::vector<std::string> mirrors;    // the machine's (settings.hpp): tried before the source's
+  std::vector<std::string> components; // cuda.components: what an installer archive takes
 };
 
 // `what` is "cuda.source" or "cudnn.source", for messages. Adopt and directory sources resolve

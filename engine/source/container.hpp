@@ -1,0 +1,34 @@
+// Where the archive inside a file starts, and what the archive's own index says that a streaming
+// read does not see. NVIDIA ships toolkits as self-extracting programs:
+//   Linux runfiles   a makeself shell script followed by a compressed tar. The header says how
+//                    many lines it has: `offset=`head -n 541 "$0" | wc -c`` (makeself 2.1, what
+//                    NVIDIA's runfiles carry) or `skip="714"` (makeself 2.4).
+//   Windows .exe     a 7-Zip self-extracting program: a PE stub ("MZ") followed by a .7z archive
+//                    whose start header (signature, then a CRC of the next 20 bytes) is found
+//                    by scanning; 7z offsets are relative to that header, so reading from there
+//                    reads a plain .7z.
+// Nothing here executes the file. Pure reads through a file descriptor.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+
+namespace gpucfg::source {
+
+struct Container {
+  enum class Kind { plain, makeself, sevenzip };
+  Kind kind = Kind::plain;
+  std::uint64_t offset = 0; // where the archive's bytes begin
+  std::string error;        // a makeself header whose payload offset could not be read
+};
+
+// Looks at the file's first bytes (and, for a PE stub, scans for the 7z start header).
+Container inspect_container(int fd);
+
+// A zip's Unix mode bits by entry name, from its central directory (the streaming reader sees
+// only local headers, which carry no modes: a wheel's `bin/ptxas` would land without its x bit).
+// Empty when the file is no zip, or its entries were not made on Unix.
+std::map<std::string, unsigned> zip_unix_modes(int fd);
+
+} // namespace gpucfg::source
