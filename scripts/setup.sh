@@ -9,6 +9,7 @@ packages=(
   libyaml-cpp-dev nlohmann-json3-dev libcli11-dev catch2
   libarchive-dev libcurl4-openssl-dev libssl-dev
   python3 python3-yaml python3-jsonschema
+  makeself p7zip-full
 )
 
 missing=()

@@ -42,6 +42,8 @@ class Knowledge:
         self.archs = load("cuda-arch.yaml")["architectures"]
         self.frameworks = load("frameworks.yaml")
         self.compilers = load("nvcc-host-compilers.yaml")["host_compilers"]
+        self.installs = load("install-sources.yaml")
+        self.wheels = load("wheel-pins.yaml")["tensorflow"]
 
     def driver(self, cuda):
         """The GA (lowest) toolkit-driver row of a major.minor release."""
@@ -70,6 +72,27 @@ def q(s):
     return '"%s"' % s
 
 
+def archive_entry(row, os_name, indent, extra=""):
+    """One element of a per-platform source list: the archive, its pin (or why there is none)."""
+    pad = " " * indent
+    name = row["url"].rsplit("/", 1)[1]
+    pin = (f"{pad}  sha256: {row['sha256']}\n" if row["sha256"] else
+           f"{pad}  # no public sha256 could be confirmed (knowledge/install-sources.yaml):\n"
+           f"{pad}  # plan refuses it unless --allow-unpinned, and prints the hash it got.\n")
+    return (f"{pad}- when: {{os: {os_name}}}\n"
+            f"{pad}  archive: {row['url']}\n"
+            f"{pin}{extra}"
+            f"{pad}  # {name}: {row['release']}, pin from {row['source']}\n")
+
+
+def wheels_entry(pins, indent):
+    pad = " " * indent
+    out = f"{pad}wheels:\n"
+    for w in pins:
+        out += f"{pad}  - package: {w['package']}\n{pad}    sha256: {w['sha256']}\n"
+    return out
+
+
 def cuda_base(kb, cuda):
     d = kb.driver(cuda)
     win = d["windows"] or kb.windows_floor(cuda)
@@ -93,7 +116,10 @@ requires:
 cuda:
   version: {q(cuda)}
   components: [{libs}]
-env:
+  # NVIDIA's installers read as archives (never executed): the component folders above are
+  # taken, the driver, samples and Nsight are left out.
+  source:
+{archive_entry(kb.installs["toolkits"][cuda]["linux"], "linux", 4)}{archive_entry(kb.installs["toolkits"][cuda]["windows"], "windows", 4)}env:
   CUDA_PATH: "${{cuda.prefix}}"
   PATH:
     prepend: ["${{cuda.prefix}}/bin"]
@@ -107,21 +133,44 @@ loader:
 
 
 def cudnn_place(cudnn):
-    """Where the files of a cuDNN package go in the CUDA tree. Legacy archives (up to 8.3.0)
-    keep Linux libraries in lib64/, redist archives (8.3.1 on) in lib/."""
+    """Where the files of a cuDNN package go in the CUDA tree. `from` is relative to the package
+    as gpucfg unpacks it: legacy archives' lib64/ is folded into lib/ like every layout's, so
+    Linux libraries are always under lib/. Windows: every cudnn*64_N.dll (cuDNN 8 splits into
+    sub-libraries that cudnn64_8.dll loads by name)."""
     major = vkey(cudnn)[0]
-    legacy = vkey(cudnn) < (8, 3, 1)
-    linux_lib = "lib64" if legacy else "lib"
     return f"""  place:
     - {{from: include/cudnn*.h, to: include}}
-    - {{from: {linux_lib}/libcudnn*.so.{major}*, to: lib64, when: {{os: linux}}}}
+    - {{from: lib/libcudnn*.so.{major}*, to: lib64, when: {{os: linux}}}}
     - {{from: bin/cudnn*64_{major}.dll, to: bin, when: {{os: windows}}}}
     - {{from: lib/x64/cudnn*.lib, to: lib/x64, when: {{os: windows}}}}
 """
 
 
+WHEEL_COMPONENTS = "cudart, cublas, cufft, curand, cusolver, cusparse, cupti"
+
+
+def tf_sources(kb, v, cudnn):
+    """The cuda/cudnn sections' sources: TensorFlow's own [and-cuda] wheels where they exist,
+    else NVIDIA's legacy cuDNN archives into the runfile toolkit of the base."""
+    pins = kb.wheels.get(v)
+    if pins:
+        toolkit = [w for w in pins if "cudnn" not in w["package"]]
+        dnn = [w for w in pins if "cudnn" in w["package"]]
+        cuda = ("cuda:\n"
+                "  # TensorFlow's own `[and-cuda]` wheels (knowledge/wheel-pins.yaml). They carry\n"
+                "  # ptxas and nvvm, which XLA uses, not nvcc: verify runs at level load.\n"
+                f"  components: [{WHEEL_COMPONENTS}]\n"
+                "  source:\n" + wheels_entry(toolkit, 4))
+        return cuda, "  source:\n" + wheels_entry(dnn, 4), "load"
+    rows = kb.installs["cudnn_archives"][cudnn]
+    layout = "  layout: cudnn-legacy\n"
+    src = ("  source:\n" + archive_entry(rows["linux"], "linux", 4, "    " + layout) +
+           archive_entry(rows["windows"], "windows", 4, "    " + layout))
+    return "", src, "compute"
+
+
 def tensorflow(kb, linux, windows):
-    v = linux["version"]
+    v = str(linux["version"])
     short = mm(v)
     cuda = str(linux["cuda"])
     platforms = ["linux-x86_64"] + (["windows-x86_64"] if windows else [])
@@ -132,6 +181,15 @@ def tensorflow(kb, linux, windows):
     refusal = "" if windows else (
         "# Native Windows is refused: TensorFlow 2.11+ has no native-Windows GPU build\n"
         "# (knowledge/frameworks.yaml, platform_rules); use WSL2 with linux-x86_64.\n")
+    cuda_section, cudnn_source, level = tf_sources(kb, v, str(linux["cudnn"]))
+    files = ""
+    if short == "2.4":
+        files = ("# TF 2.4 is built with CUDA 11.0 and loads cusolver64_10.dll, which 11.0 ships. On a\n"
+                 "# CUDA 11.1+ toolkit (cusolver64_11.dll) it needs the seed's alias\n"
+                 "# (tensorflow/tensorflow#44291): add it where this stack is moved to 11.1 or later:\n"
+                 "#   files:\n"
+                 "#     - {alias: \"${cuda.prefix}/bin/cusolver64_10.dll\", target: cusolver64_11.dll,\n"
+                 "#        when: {platform: windows-x86_64}}\n")
     return f"""{HEADER}# TensorFlow {v} GPU: its tested build configuration (CUDA {cuda}, cuDNN {linux['cudnn']}).
 {refusal}apiVersion: gpucfg/v1
 kind: Stack
@@ -147,12 +205,12 @@ requires:
   platforms: [{", ".join(platforms)}]
   python: "{linux['python_range']}"
   host_compiler:
-{compilers}cudnn:
+{compilers}{cuda_section}cudnn:
   version: {q(linux['cudnn'])}
   cuda: {q(cuda)}
   into: cuda
-{cudnn_place(str(linux['cudnn']))}verify:
-  level: compute
+{cudnn_place(str(linux['cudnn']))}{cudnn_source}{files}verify:
+  level: {level}
   framework: tensorflow
 """
 

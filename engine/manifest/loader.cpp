@@ -46,6 +46,9 @@ ValuePtr merge_at(const ValuePtr& base, const ValuePtr& over, const std::string&
     return merge_lists_by(base, over, file_entry_identity);
   if (path == "loader.paths" && base->is_sequence() && over->is_sequence())
     return merge_lists_by(base, over, scalar_identity);
+  // A source is replaced whole: a team's redistrib index over a curated manifest's wheels must
+  // not become a source naming both.
+  if (path == "cuda.source" || path == "cudnn.source") return over;
   if (!base->is_mapping() || !over->is_mapping() || path.rfind("env.", 0) == 0) return over;
 
   auto out = std::make_shared<Value>(*base);

@@ -107,6 +107,38 @@ Wanted wanted(const manifest::Stack& s, const std::string& home) {
   return w;
 }
 
+std::vector<std::string> placement_errors(const manifest::Stack& s, const Observed& o) {
+  std::vector<std::string> errors;
+  if (!s.cudnn || !o.live || cudnn_joins_toolkit(s, o)) return errors;
+  const auto& c = *s.cudnn;
+  const auto* packed = resolved(o, "cudnn");
+  std::string dir = packed && c.into_cuda ? packed->unpacked_dir : source_dir(c.source);
+  if (dir.empty()) return errors; // nothing listed yet (no source, or not unpacked before apply)
+  auto it = o.sources.find(dir);
+  if (it == o.sources.end() || it->second.empty()) {
+    errors.push_back("cudnn.source: " + dir + " does not exist or holds no files (" +
+                     (c.source ? c.source->mark.str() : c.mark.str()) + ")");
+    return errors;
+  }
+  auto matches = [&](const std::string& glob) {
+    for (const auto& f : it->second)
+      if (fnmatch(glob.c_str(), f.relative.c_str(), FNM_PATHNAME) == 0) return true;
+    return false;
+  };
+  // A rule that places nothing would let apply succeed with no cuDNN in the toolkit.
+  for (const auto& p : c.place)
+    if (!matches(p.from))
+      errors.push_back("cudnn.place: '" + p.from + "' matches no file of the cuDNN package in " +
+                       dir + " (" + p.mark.str() + ")");
+  if (c.place.empty()) {
+    bool any = false;
+    for (const auto& [glob, to] : place_rules(s))
+      any = any || matches(glob);
+    if (!any) errors.push_back("cudnn: " + dir + " holds no cudnn header or library to place");
+  }
+  return errors;
+}
+
 std::vector<Desired> desired_state(const manifest::Stack& s, const Observed& observed) {
   std::vector<Desired> out;
   const bool linux = linux_platform(s);

@@ -135,10 +135,11 @@ void diff_one(const PlanInput& in, const Desired& d, Plan& plan) {
     Action a = action_for(d, exists ? "update" : "create",
                           exists ? "holds another version" : "no toolkit there");
     if (d.needs_source) {
-      a.details.push_back(
-          "no cuda.source in the manifest: apply cannot install it until one is named");
-      plan.warnings.push_back("toolkit " + d.path +
-                              ": no source declared; apply will refuse this step");
+      // An error here, not only in apply: a reviewer reading the plan sees apply's verdict.
+      a.details.push_back("no cuda.source for " + s.platform->id() +
+                          " in the manifest: apply cannot install it until one is named");
+      plan.errors.push_back("toolkit " + d.path + ": the manifest names no source for " +
+                            s.platform->id() + " (cuda.source); apply would refuse this step");
     }
     plan.actions.push_back(a);
     return;
@@ -187,8 +188,11 @@ void diff_one(const PlanInput& in, const Desired& d, Plan& plan) {
                                                   " != " + want.substr(0, 12) + ")"
                                             : "mode " + st.mode + " != " + d.mode);
   if (a.sha256.empty()) a.sha256 = want;
-  if (d.needs_source && !names_source(s, d))
+  if (d.needs_source && !names_source(s, d)) {
     a.details.push_back("no cudnn.source in the manifest: apply cannot copy it until one is named");
+    plan.errors.push_back(d.path + ": the manifest names no source for cuDNN (cudnn.source); "
+                                   "apply would refuse this step");
+  }
   plan.actions.push_back(a);
 }
 
@@ -218,6 +222,8 @@ Plan make_plan(const PlanInput& in) {
   for (const auto& [key, r] : in.observed.resolved)
     for (const auto& e : r.errors)
       plan.errors.push_back(e);
+  for (auto& e : placement_errors(s, in.observed))
+    plan.errors.push_back(e);
   auto desired = desired_state(s, in.observed);
   std::set<std::string> wanted_paths;
   bool loader_changed = false;

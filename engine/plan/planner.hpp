@@ -35,6 +35,10 @@ struct Wanted {
 // The paths and source folders the planner will ask about (pure; observe.cpp reads them).
 Wanted wanted(const manifest::Stack& s, const std::string& home);
 
+// cuDNN placements that cannot happen: a source folder that is missing or empty, a `place:`
+// rule that matches no file of the package. Pure; empty while the package is not listed yet.
+std::vector<std::string> placement_errors(const manifest::Stack& s, const Observed& observed);
+
 // The desired entries for a Stack, given what its source folders hold.
 std::vector<Desired> desired_state(const manifest::Stack& s, const Observed& observed);
 

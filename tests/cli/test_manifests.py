@@ -2,6 +2,7 @@
 cover every TensorFlow release in the tables, and tf-2.5.yaml carries the seed procedure."""
 import glob
 import json
+import re
 import os
 import subprocess
 import sys
@@ -21,8 +22,18 @@ def resolved(manifest, platform):
 def _():
     files = sorted(glob.glob(os.path.join(ROOT, "manifests", "*.yaml")) +
                    glob.glob(os.path.join(ROOT, "examples", "**", "*.yaml"), recursive=True))
-    r = gpucfg("validate", "--strict", *files)
+    r = gpucfg("validate", *files)
     expect(r.code == 0, r.err[:3000])
+    # The one warning allowed: an archive knowledge/install-sources.yaml says has no public pin.
+    with open(os.path.join(ROOT, "knowledge", "install-sources.yaml")) as f:
+        k = yaml.safe_load(f)
+    unpinned = {row["url"] for t in ("toolkits", "cudnn_archives") for rows in k[t].values()
+                for row in rows.values() if not row["sha256"]}
+    for line in r.err.splitlines():
+        if ": warning: " not in line:
+            continue
+        m = re.search(r"warning: '([^']+)' is not pinned by a sha256", line)
+        expect(m and m.group(1) in unpinned, line)
 
 
 @check("manifests/ is what tools/gen_manifests.py makes of knowledge/")
@@ -55,7 +66,8 @@ def _():
     expect(s["cuda"]["version"] == "11.2" and s["cuda"]["prefix"] == prefix, s["cuda"])
     expect(s["cudnn"]["version"] == "8.1.0.77" and s["cudnn"]["placement"] == "into-cuda", s["cudnn"])
     place = {p["from"]: p["to"] for p in s["cudnn"]["place"]}
-    expect(place.get("bin/cudnn64_8.dll") == prefix + "\\bin", place)
+    # Every cudnn*64_8.dll: cudnn64_8.dll loads its sub-libraries by name.
+    expect(place.get("bin/cudnn*64_8.dll") == prefix + "\\bin", place)
     expect(place.get("include/cudnn*.h") == prefix + "\\include", place)
     expect(place.get("lib/x64/cudnn*.lib") == prefix + "\\lib\\x64", place)
     alias = [f for f in s["files"] if "alias" in f]
@@ -74,7 +86,7 @@ def _():
     s = resolved("manifests/tf-2.5.yaml", "linux-x86_64")
     place = {p["from"]: p["to"] for p in s["cudnn"]["place"]}
     expect(place == {"include/cudnn*.h": "/usr/local/cuda-11.2/include",
-                     "lib64/libcudnn*.so.8*": "/usr/local/cuda-11.2/lib64"}, place)
+                     "lib/libcudnn*.so.8*": "/usr/local/cuda-11.2/lib64"}, place)
     expect(not s.get("files"), "the cusolver alias is Windows-only")
     expect(s["requires"]["driver"]["linux"] == ">=460.27.03", s["requires"])
     expect(s["requires"]["host_compiler"]["linux"]["gcc"] == ">=5,<=10", s["requires"])

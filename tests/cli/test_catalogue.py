@@ -1,0 +1,308 @@
+"""The curated catalogue installs from pinned sources, offline.
+
+1. Every manifest in manifests/, on every platform it declares, names a source for its toolkit
+   and cuDNN; each pin is 64 hex digits; an unpinned archive is one knowledge/ marks as having
+   no public pin (never a silent gap).
+2. tf-2.5 end to end the way NVIDIA ships it: a local HTTP server is the team mirror
+   (GPUCFG_MIRROR) holding a makeself runfile in NVIDIA's builds/<component>/ layout, a legacy
+   cuDNN .tgz, a 7-Zip installer with a PE stub (the Windows .exe's shape) and a cuDNN .zip. The
+   manifest's pins are swapped for these files' own. plan and apply on Linux install the
+   toolkit (driver, docs and unselected components left out) with cuDNN in it, env and loader
+   files; a second plan is empty; rollback removes it. `fetch --mirror` fills a mirror for both
+   platforms, and the .exe unpacks through its component folders.
+"""
+import hashlib
+import http.server
+import json
+import os
+import re
+import shutil
+import subprocess
+import tarfile
+import tempfile
+import threading
+
+import yaml
+
+from harness import ROOT, check, expect, finish, gpucfg
+
+TMP = tempfile.mkdtemp(prefix="gpucfg-catalogue-")
+HEX = re.compile(r"^[0-9a-f]{64}$")
+
+
+def sha(path):
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def unpinned_in_knowledge():
+    with open(os.path.join(ROOT, "knowledge", "install-sources.yaml")) as f:
+        k = yaml.safe_load(f)
+    out = set()
+    for table in ("toolkits", "cudnn_archives"):
+        for rows in k[table].values():
+            for row in rows.values():
+                if not row["sha256"]:
+                    out.add(row["url"])
+    return out
+
+
+@check("every curated manifest names pinned sources on every platform it declares")
+def walk():
+    allowed = unpinned_in_knowledge()
+    problems, checked = [], 0
+    for name in sorted(os.listdir(os.path.join(ROOT, "manifests"))):
+        path = os.path.join(ROOT, "manifests", name)
+        with open(path) as f:
+            platforms = (yaml.safe_load(f).get("requires") or {}).get("platforms") or []
+        for p in platforms:
+            r = gpucfg("show", "--format", "json", "--no-origins", "--platform", p, path)
+            expect(r.code == 0, f"{name} {p}: show failed: {r.err}")
+            stack = json.loads(r.out)["stack"]
+            for section in ("cuda", "cudnn"):
+                if section not in stack:
+                    continue
+                checked += 1
+                src = stack[section].get("source")
+                if not src or not src.get("artifacts"):
+                    problems.append(f"{name} on {p}: {section} has no source")
+                    continue
+                for a in src["artifacts"]:
+                    pin, where = a.get("sha256", ""), a.get("location", "")
+                    if pin and not HEX.match(pin):
+                        problems.append(f"{name} on {p}: {section} pin '{pin}' is malformed")
+                    elif not pin and where not in allowed:
+                        problems.append(f"{name} on {p}: {section} {where} has no pin and "
+                                        "knowledge/ does not say why")
+    expect(checked > 60, f"only {checked} toolkit/cuDNN steps seen")
+    expect(not problems, "\n".join(problems))
+
+
+# --- files in NVIDIA's shapes ---------------------------------------------------------------
+
+def write(path, data, mode=0o644):
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "wb") as f:
+        f.write(data)
+    os.chmod(path, mode)
+
+
+def make_runfile(out):
+    """A makeself runfile with the 11.x payload: builds/<component>/..., the driver and docs."""
+    pkg = os.path.join(TMP, "runfile-pkg")
+    b = os.path.join(pkg, "builds")
+    write(f"{b}/cuda_nvcc/bin/nvcc", b"#!/bin/sh\necho 'Cuda compilation tools, release 11.2, "
+          b"V11.2.67'\n", 0o755)
+    write(f"{b}/cuda_nvcc/nvvm/bin/cicc", b"\x7fELF cicc", 0o755)
+    write(f"{b}/cuda_cudart/include/cuda_runtime_api.h", b"#define CUDART_VERSION 11020\n")
+    write(f"{b}/cuda_cudart/lib64/libcudart.so.11.2.72", os.urandom(4096))
+    os.symlink("libcudart.so.11.2.72", f"{b}/cuda_cudart/lib64/libcudart.so.11.0")
+    os.symlink("libcudart.so.11.0", f"{b}/cuda_cudart/lib64/libcudart.so")
+    write(f"{b}/libcublas/lib64/libcublas.so.11.3.1.68", os.urandom(4096))
+    write(f"{b}/cuda_cupti/extras/CUPTI/lib64/libcupti.so.2020.3.0", os.urandom(1024))
+    write(f"{b}/libnpp/lib64/libnppc.so.11.2.1.68", os.urandom(1024))  # not in components
+    write(f"{b}/cuda_documentation/doc/index.html", b"docs")
+    write(f"{b}/version.json", b'{"cuda": {"name": "CUDA SDK", "version": "11.2.0"}}\n')
+    write(f"{b}/NVIDIA-Linux-x86_64-460.27.04.run", os.urandom(2048), 0o755)
+    write(f"{pkg}/EULA.txt", b"eula")
+    write(f"{pkg}/cuda-installer", b"\x7fELF installer", 0o755)
+    subprocess.run(["makeself", "--quiet", "--gzip", pkg, out, "CUDA Toolkit", "./cuda-installer"],
+                   check=True, capture_output=True)
+
+
+def make_cudnn_tgz(out):
+    """NVIDIA's legacy cuDNN archive: cuda/include, cuda/lib64 with versioned names and links."""
+    d = os.path.join(TMP, "cudnn-tgz")
+    write(f"{d}/cuda/include/cudnn.h", b"#define CUDNN_MAJOR 8\n#define CUDNN_MINOR 1\n"
+          b"#define CUDNN_PATCHLEVEL 0\n")
+    write(f"{d}/cuda/include/cudnn_version.h", b"#define CUDNN_MAJOR 8\n#define CUDNN_MINOR 1\n"
+          b"#define CUDNN_PATCHLEVEL 0\n")
+    write(f"{d}/cuda/lib64/libcudnn.so.8.1.0", os.urandom(2048))
+    write(f"{d}/cuda/lib64/libcudnn_ops_infer.so.8.1.0", os.urandom(2048))
+    os.symlink("libcudnn.so.8.1.0", f"{d}/cuda/lib64/libcudnn.so.8")
+    os.symlink("libcudnn_ops_infer.so.8.1.0", f"{d}/cuda/lib64/libcudnn_ops_infer.so.8")
+    with tarfile.open(out, "w:gz") as t:
+        t.add(os.path.join(d, "cuda"), arcname="cuda")
+
+
+def make_exe(out):
+    """The Windows local installer's shape: a PE stub, then a .7z of <component>/<part>/..."""
+    d = os.path.join(TMP, "exe-tree")
+    write(f"{d}/cuda_nvcc/nvcc/bin/nvcc.exe", b"MZ nvcc")
+    write(f"{d}/cuda_cudart/cudart/bin/cudart64_110.dll", b"MZ cudart")
+    write(f"{d}/cuda_cudart/cudart_dev/include/cuda_runtime_api.h", b"// header")
+    write(f"{d}/libcublas/cublas/bin/cublas64_11.dll", b"MZ cublas")
+    write(f"{d}/Display.Driver/nvlddmkm.sys", b"driver")
+    write(f"{d}/setup.cfg", b"setup")
+    payload = os.path.join(TMP, "payload.7z")
+    subprocess.run(["7z", "a", "-bd", "-y", payload, "."], cwd=d, check=True, capture_output=True)
+    with open(out, "wb") as f:
+        f.write(b"MZ" + b"\0" * (300 << 10))
+        with open(payload, "rb") as p:
+            shutil.copyfileobj(p, f)
+
+
+def make_zip(out):
+    import zipfile
+    with zipfile.ZipFile(out, "w") as z:
+        for n in ("cuda/bin/cudnn64_8.dll", "cuda/bin/cudnn_ops_infer64_8.dll",
+                  "cuda/include/cudnn.h", "cuda/lib/x64/cudnn.lib"):
+            z.writestr(n, b"x")
+
+
+MIRROR = os.path.join(TMP, "served")
+os.makedirs(MIRROR)
+FILES = {
+    "cuda_11.2.0_460.27.04_linux.run": make_runfile,
+    "cudnn-11.2-linux-x64-v8.1.0.77.tgz": make_cudnn_tgz,
+    "cuda_11.2.0_460.89_win10.exe": make_exe,
+    "cudnn-11.2-windows-x64-v8.1.0.77.zip": make_zip,
+}
+for fname, make in FILES.items():
+    make(os.path.join(MIRROR, fname))
+PINS = {fname: sha(os.path.join(MIRROR, fname)) for fname in FILES}
+
+
+class Quiet(http.server.SimpleHTTPRequestHandler):
+    served = []
+
+    def __init__(self, *a, **kw):
+        super().__init__(*a, directory=MIRROR, **kw)
+
+    def log_message(self, *a):
+        pass
+
+    def do_GET(self):
+        Quiet.served.append(self.path)
+        super().do_GET()
+
+
+SRV = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Quiet)
+SRV.daemon_threads = True
+threading.Thread(target=SRV.serve_forever, daemon=True).start()
+URL = f"http://127.0.0.1:{SRV.server_address[1]}"
+
+
+def stack_copy():
+    """tf-2.5 and its base, with each archive's pin swapped for the test file's own."""
+    d = os.path.join(TMP, "manifests")
+    os.makedirs(d, exist_ok=True)
+    for name in ("tf-2.5.yaml", "cuda-11.2.yaml"):
+        with open(os.path.join(ROOT, "manifests", name)) as f:
+            text = f.read()
+        lines = text.split("\n")
+        for i, line in enumerate(lines):
+            m = re.match(r"^(\s*)archive: .*/([^/]+)$", line)
+            if not m or m.group(2) not in PINS:
+                continue
+            # The pin line follows the archive line when there is one; else one is added.
+            pin = f"{m.group(1)}sha256: {PINS[m.group(2)]}"
+            if i + 1 < len(lines) and lines[i + 1].strip().startswith("sha256:"):
+                lines[i + 1] = pin
+            else:
+                lines.insert(i + 1, pin)
+        with open(os.path.join(d, name), "w") as f:
+            f.write("\n".join(lines))
+    return os.path.join(d, "tf-2.5.yaml")
+
+
+M = stack_copy()
+R = os.path.join(TMP, "root")
+os.makedirs(R)
+ENV = {"GPUCFG_CACHE_DIR": os.path.join(TMP, "cache"), "GPUCFG_MIRROR": URL,
+       "GPUCFG_RETRIES": "0", "GPUCFG_CONNECT_TIMEOUT": "2", "GPUCFG_CONFIG": "/nonexistent"}
+TK = os.path.join(R, "usr/local/cuda-11.2")
+
+
+@check("tf-2.5 plans from the mirror: toolkit and cuDNN from 2 archives, gcc outside nvcc's range warns")
+def plan():
+    r = gpucfg("plan", "--root", R, M, env=ENV, timeout=60)
+    expect(r.code == 0, r.out + r.err)
+    expect("from 2 archive(s)" in r.out, r.out)
+    expect(not re.search(r"FAIL\s+host compiler", r.out), r.out)
+
+
+@check("tf-2.5 applies: runfile components, cuDNN in the toolkit, env and loader files")
+def apply():
+    r = gpucfg("apply", "--yes", "--no-verify", "--root", R, M, env=ENV, timeout=120)
+    expect(r.code == 0, r.out + r.err)
+    expect(os.access(os.path.join(TK, "bin/nvcc"), os.X_OK), "nvcc is not executable")
+    for rel in ("nvvm/bin/cicc", "include/cuda_runtime_api.h", "lib/libcudart.so.11.2.72",
+                "lib/libcublas.so.11.3.1.68", "extras/CUPTI/lib64/libcupti.so.2020.3.0",
+                "version.json", "include/cudnn.h", "lib/libcudnn.so.8.1.0",
+                "lib/libcudnn_ops_infer.so.8", "lib64/libcudnn.so.8"):
+        expect(os.path.lexists(os.path.join(TK, rel)), f"{rel} missing")
+    for rel in ("doc", "lib/libnppc.so.11.2.1.68", "NVIDIA-Linux-x86_64-460.27.04.run",
+                "EULA.txt", "cuda-installer"):
+        expect(not os.path.lexists(os.path.join(TK, rel)), f"{rel} should have been left out")
+    expect(os.path.islink(os.path.join(R, "usr/local/cuda")), "no /usr/local/cuda link")
+    expect(os.path.exists(os.path.join(R, "etc/ld.so.conf.d/gpucfg-tf-2.5.conf")), "no loader file")
+    with open(os.path.join(R, "etc/profile.d/gpucfg.sh")) as f:
+        expect("TF_XLA_FLAGS" in f.read(), "env file lacks TF_XLA_FLAGS")
+    expect(any(p.endswith(".run") for p in Quiet.served), f"runfile not served: {Quiet.served}")
+    facts = json.loads(gpucfg("facts", "--json", "--root", R).out)
+    versions = [t.get("version") for t in facts.get("toolkits", [])]
+    expect("11.2.0" in versions, f"facts sees toolkits {versions}")
+
+
+@check("a second plan changes nothing")
+def second():
+    r = gpucfg("plan", "--detailed-exitcode", "--root", R, M, env=ENV, timeout=60)
+    expect(r.code == 0, r.out + r.err)
+
+
+@check("rollback removes the toolkit")
+def rollback():
+    r = gpucfg("rollback", "--yes", "--root", R, env=ENV, timeout=60)
+    expect(r.code == 0, r.out + r.err)
+    expect(not os.path.exists(TK), "toolkit still there")
+
+
+@check("fetch --mirror fills a mirror for Linux and Windows; the .exe unpacks by component")
+def mirror():
+    out = os.path.join(TMP, "team-mirror")
+    r = gpucfg("fetch", "--mirror", out, "--platform", "linux-x86_64", "--platform",
+               "windows-x86_64", M, env=ENV, timeout=120)
+    expect(r.code == 0, r.out + r.err)
+    expect(sorted(os.listdir(out)) == sorted(FILES), f"mirror holds {os.listdir(out)}")
+    d = os.path.join(TMP, "exe")
+    os.makedirs(os.path.join(d, "root"))
+    with open(os.path.join(d, "m.yaml"), "w") as f:
+        f.write(f"""apiVersion: gpucfg/v1
+kind: Stack
+metadata: {{name: exe}}
+requires: {{platforms: [linux-x86_64]}}
+cuda:
+  version: "11.2"
+  prefix: /opt/win
+  active: false
+  components: [nvcc, cudart]
+  source:
+    archive: {os.path.join(out, "cuda_11.2.0_460.89_win10.exe")}
+    sha256: {PINS["cuda_11.2.0_460.89_win10.exe"]}
+""")
+    r = gpucfg("apply", "--yes", "--root", os.path.join(d, "root"), os.path.join(d, "m.yaml"),
+               env=ENV, timeout=60)
+    expect(r.code == 0, r.out + r.err)
+    got = sorted(os.path.relpath(os.path.join(p, n), os.path.join(d, "root/opt/win"))
+                 for p, _, files in os.walk(os.path.join(d, "root/opt/win")) for n in files)
+    expect(got == ["bin/cudart64_110.dll", "bin/nvcc.exe", "include/cuda_runtime_api.h"], got)
+
+
+@check("fetch of a manifest whose toolkit names no source fails and says so")
+def no_source():
+    d = os.path.join(TMP, "nosrc")
+    os.makedirs(d)
+    with open(os.path.join(d, "m.yaml"), "w") as f:
+        f.write("apiVersion: gpucfg/v1\nkind: Stack\nmetadata: {name: n}\n"
+                "requires: {platforms: [linux-x86_64]}\ncuda: {version: \"11.2\"}\n")
+    r = gpucfg("fetch", os.path.join(d, "m.yaml"), env=ENV)
+    expect(r.code == 1 and "names no source" in r.err, r.out + r.err)
+    r = gpucfg("plan", "--root", R, os.path.join(d, "m.yaml"), env=ENV)
+    expect(r.code == 1 and "names no source" in r.out + r.err, r.out + r.err)
+
+
+finish()
