@@ -128,7 +128,8 @@ void add_capture(CLI::App& app, int& exit_code) {
                   "Comma-separated components (default: all); the error lists what there is");
   cmd->add_option("--exclude", o->exclude,
                   "Leave out files matching this glob (relative to the prefix); repeatable");
-  cmd->add_option("--format", o->format, "tar.zst (default: fast on few cores), tar.xz (as NVIDIA's) or tar.gz")
+  cmd->add_option("--format", o->format,
+                  "tar.zst (default: fast on few cores), tar.xz (as NVIDIA's) or tar.gz")
       ->check(CLI::IsMember({"tar.xz", "tar.gz", "tar.zst"}));
   cmd->add_option("--level", o->level, "Compression level (default 3)");
   cmd->add_option("--install-prefix", o->install_prefix,

@@ -139,9 +139,8 @@ std::optional<Source> Decoder::one_source(const Value& node, const std::string& 
     if (auto t = text(b, what + ".base_url")) src.base_url = t->value;
   if (const Value* l = only_with("layout", !!archive, "archive"))
     if (auto t = text(l, what + ".layout")) {
-      static const char* known[] = {"auto",  "redist",   "cudnn-legacy",
-                                    "wheel", "runfile",  "windows-installer",
-                                    "plain"};
+      static const char* known[] = {
+          "auto", "redist", "cudnn-legacy", "wheel", "runfile", "windows-installer", "plain"};
       if (std::find(std::begin(known), std::end(known), t->value) == std::end(known))
         m_diags.error(l->mark, what +
                                    ".layout must be one of auto, redist, cudnn-legacy, wheel, "

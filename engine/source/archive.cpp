@@ -272,8 +272,8 @@ private:
                           std::to_string(m_opt.expected_size)),
              false;
     if (!m_opt.expected_sha256.empty() && m_res.sha256 != m_opt.expected_sha256)
-      return fail("", "sha256 " + m_res.sha256 + " does not match the pinned " +
-                          m_opt.expected_sha256),
+      return fail("",
+                  "sha256 " + m_res.sha256 + " does not match the pinned " + m_opt.expected_sha256),
              false;
     return true;
   }
@@ -300,7 +300,8 @@ private:
     archive_read_set_skip_callback(a.get(), window_skip);
     archive_read_set_callback_data(a.get(), &w);
     if (archive_read_open1(a.get()) != ARCHIVE_OK)
-      fail("", std::string("not a 7-Zip archive gpucfg can read: ") + archive_error_string(a.get()));
+      fail("",
+           std::string("not a 7-Zip archive gpucfg can read: ") + archive_error_string(a.get()));
     else
       entries(a.get());
     if (m_res.error.empty()) check_links();
@@ -356,8 +357,7 @@ private:
     if (m_res.layout == Layout::automatic)
       if (auto l = detect_layout(*rel)) m_res.layout = *l;
     if (m_res.layout == Layout::runfile || m_res.layout == Layout::windows_installer)
-      if (!component_selected(m_opt.components, installer_component(m_res.layout, *rel)))
-        return "";
+      if (!component_selected(m_opt.components, installer_component(m_res.layout, *rel))) return "";
     return map_entry(m_res.layout, *rel, is_dir, m_opt.component);
   }
 

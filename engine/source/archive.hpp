@@ -21,11 +21,11 @@ namespace gpucfg::source {
 
 struct ExtractOptions {
   Layout layout = Layout::automatic;
-  std::string component;           // names the license folder and messages
+  std::string component;               // names the license folder and messages
   std::vector<std::string> components; // installers: the component folders to take (empty: all)
-  std::string expected_sha256;     // "" with --allow-unpinned only
-  std::uint64_t expected_size = 0; // bytes of the archive; 0: not declared
-  std::uint64_t max_unpacked = 0;  // 0: 32 × the archive's size, at least 256 MiB
+  std::string expected_sha256;         // "" with --allow-unpinned only
+  std::uint64_t expected_size = 0;     // bytes of the archive; 0: not declared
+  std::uint64_t max_unpacked = 0;      // 0: 32 × the archive's size, at least 256 MiB
 };
 
 // The options an artifact's own fields say: its layout, pins, declared sizes and components.

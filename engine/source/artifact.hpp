@@ -19,10 +19,10 @@ struct Artifact {
   std::vector<std::string> components;       // installers: which component folders to take
   std::string mirror_path; // where a mirror holds it: the file name, or an index's relative_path;
                            // "" for pip wheels (their file name is known once downloaded)
-  std::vector<std::string> locations;        // paths, file:// or http(s):// URLs, tried in order
-  std::string pip;                           // wheels without a URL: "package==version" for pip
-  std::vector<std::string> find_links;       // pip: mirror folders or URLs
-  std::string available; // observed at plan time: cache | file | download | missing
+  std::vector<std::string> locations;  // paths, file:// or http(s):// URLs, tried in order
+  std::string pip;                     // wheels without a URL: "package==version" for pip
+  std::vector<std::string> find_links; // pip: mirror folders or URLs
+  std::string available;               // observed at plan time: cache | file | download | missing
 };
 
 // A manifest source (cuda.source, cudnn.source) resolved into archives (source/resolve.hpp).
@@ -31,7 +31,7 @@ struct Resolved {
   std::vector<std::string> errors, notes;
   std::string
       version_json; // CUDA from a redistrib index: the version.json NVIDIA's installer writes
-  std::string unpacked_dir; // cuDNN placed into a toolkit: its archive, unpacked in the cache
+  std::string unpacked_dir;      // cuDNN placed into a toolkit: its archive, unpacked in the cache
   std::vector<Artifact> indexes; // the redistrib index read, for filling a mirror
 };
 

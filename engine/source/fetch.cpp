@@ -192,7 +192,8 @@ std::string mirror_file(const Artifact& a, const std::string& cache_dir,
   std::string why;
   auto safe = safe_relative(rel, &why);
   if (rel.empty() || !safe || safe->empty()) {
-    *error = a.name + ": no file name to keep it under in a mirror" + (why.empty() ? "" : ": " + why);
+    *error =
+        a.name + ": no file name to keep it under in a mirror" + (why.empty() ? "" : ": " + why);
     return "";
   }
   std::string from = locate(a, cache_dir);

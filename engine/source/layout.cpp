@@ -38,10 +38,25 @@ std::string fold_lib64(const std::string& p) {
 
 // The folders an installed toolkit has at its top: where an installer entry's own path begins.
 bool toolkit_top(const std::string& part) {
-  static const char* tops[] = {"bin",  "include", "lib",   "lib64",   "nvvm",    "extras",
-                               "libnvvp", "nvml", "share", "src", "tools", "targets",
-                               "compute-sanitizer", "pkgconfig", "version.json", "version.txt",
-                               "nsightee_plugins", "jre", "libnsight"};
+  static const char* tops[] = {"bin",
+                               "include",
+                               "lib",
+                               "lib64",
+                               "nvvm",
+                               "extras",
+                               "libnvvp",
+                               "nvml",
+                               "share",
+                               "src",
+                               "tools",
+                               "targets",
+                               "compute-sanitizer",
+                               "pkgconfig",
+                               "version.json",
+                               "version.txt",
+                               "nsightee_plugins",
+                               "jre",
+                               "libnsight"};
   for (const char* t : tops)
     if (part == t) return true;
   return false;
