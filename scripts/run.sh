@@ -14,4 +14,6 @@ g=build/cli/gpucfg
 $g validate manifests/tf-2.5.yaml
 echo; $g plan manifests/pytorch-2.14-cu130.yaml
 echo; $g plan examples/local-cuda-13.0.yaml
-echo; $g plan --facts examples/facts/windows-gtx1650.json manifests/tf-2.5.yaml
+# The CUDA 11.2 Windows installer has no public sha256 (knowledge/install-sources.yaml):
+# --allow-unpinned shows the steps that would follow its download.
+echo; $g plan --allow-unpinned --facts examples/facts/windows-gtx1650.json manifests/tf-2.5.yaml

@@ -76,7 +76,7 @@ std::optional<Source> Decoder::source(const Value* v, const std::string& what) {
 std::optional<Source> Decoder::one_source(const Value& node, const std::string& what) {
   const Value* v = &node;
   Fields f(*v, what, m_diags);
-  f.get("when"); // read by source(); known here so it is not an unknown key
+  f.allow({"when"}); // read by source()
   Source src;
   src.mark = v->mark;
   const Value* adopt = f.get("adopt");

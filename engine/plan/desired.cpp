@@ -60,6 +60,13 @@ bool cudnn_joins_toolkit(const manifest::Stack& s, const Observed& o) {
   return s.cudnn && s.cudnn->into_cuda && resolved(o, "cuda") && resolved(o, "cudnn");
 }
 
+// The folder whose files cuDNN's `place:` rules pick from: a `directory:` source, or (into a
+// toolkit gpucfg did not unpack) the archive unpacked in the cache. "" when there is none yet.
+std::string cudnn_package_dir(const manifest::Stack& s, const Observed& o) {
+  const auto* packed = resolved(o, "cudnn");
+  return packed && s.cudnn->into_cuda ? packed->unpacked_dir : source_dir(s.cudnn->source);
+}
+
 std::string megabytes(std::uint64_t n) {
   return n ? std::to_string((n + 500000) / 1000000) + " MB" : "size not declared";
 }
@@ -111,8 +118,7 @@ std::vector<std::string> placement_errors(const manifest::Stack& s, const Observ
   std::vector<std::string> errors;
   if (!s.cudnn || !o.live || cudnn_joins_toolkit(s, o)) return errors;
   const auto& c = *s.cudnn;
-  const auto* packed = resolved(o, "cudnn");
-  std::string dir = packed && c.into_cuda ? packed->unpacked_dir : source_dir(c.source);
+  std::string dir = cudnn_package_dir(s, o);
   if (dir.empty()) return errors; // nothing listed yet (no source, or not unpacked before apply)
   auto it = o.sources.find(dir);
   if (it == o.sources.end() || it->second.empty()) {
@@ -181,7 +187,7 @@ std::vector<Desired> desired_state(const manifest::Stack& s, const Observed& obs
     // the cache (a path on this computer), like a `directory:` source is placed.
     const auto* packed = resolved(observed, "cudnn");
     bool from_cache = packed && c.into_cuda;
-    std::string dir = from_cache ? packed->unpacked_dir : source_dir(c.source);
+    std::string dir = cudnn_package_dir(s, observed);
     bool adopt = c.source && c.source->kind == manifest::Source::Kind::adopt;
     std::string what = "cuDNN " + c.version.value.str();
     if (cudnn_joins_toolkit(s, observed)) {

@@ -14,6 +14,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <sys/stat.h>
 #include <thread>
@@ -129,7 +130,8 @@ la_ssize_t read_cb(struct archive*, void* self, const void** buf) {
 // A file read from `base` on, with seeking: 7z keeps its index at the end, so it cannot stream.
 struct Window {
   int fd;
-  std::uint64_t base, pos = 0;
+  std::uint64_t base, size; // where the archive starts in the file, and its length from there
+  std::uint64_t pos = 0;
   std::vector<char> buf = std::vector<char>(k_block);
 };
 
@@ -144,22 +146,16 @@ la_ssize_t window_read(struct archive*, void* self, const void** out) {
 
 la_int64_t window_seek(struct archive*, void* self, la_int64_t offset, int whence) {
   auto* w = static_cast<Window*>(self);
-  struct stat st {};
-  ::fstat(w->fd, &st);
-  auto end = static_cast<la_int64_t>(st.st_size - w->base);
   la_int64_t to = whence == SEEK_SET   ? offset
                   : whence == SEEK_CUR ? static_cast<la_int64_t>(w->pos) + offset
-                                       : end + offset;
+                                       : static_cast<la_int64_t>(w->size) + offset;
   if (to < 0) return ARCHIVE_FATAL;
   w->pos = static_cast<std::uint64_t>(to);
   return to;
 }
 
 la_int64_t window_skip(struct archive* a, void* self, la_int64_t n) {
-  auto* w = static_cast<Window*>(self);
-  window_seek(a, self, n, SEEK_CUR);
-  (void)w;
-  return n;
+  return window_seek(a, self, n, SEEK_CUR) < 0 ? 0 : n;
 }
 
 // CUDA 10.0's runfile nests the toolkit's own runfile: run_files/cuda-linux.<version>.run.
@@ -241,7 +237,7 @@ public:
     if (box.kind == Container::Kind::sevenzip) {
       run_seekable(fd, box.offset, static_cast<std::uint64_t>(st.st_size));
     } else {
-      m_zip_modes = zip_unix_modes(fd);
+      if (box.kind == Container::Kind::zip) m_zip_modes = zip_unix_modes(fd);
       Feeder feeder(fd, m_opt.expected_size, box.offset);
       std::unique_ptr<struct archive, ArchiveFree> a(archive_read_new());
       archive_read_support_filter_all(a.get());
@@ -280,18 +276,10 @@ private:
 
   // 7z needs seeking, so the pin is checked in a pass of its own, before anything is unpacked.
   void run_seekable(int fd, std::uint64_t base, std::uint64_t file_size) {
-    util::Sha256 h;
-    std::vector<char> buf(k_block);
-    for (std::uint64_t off = 0;;) {
-      ssize_t n = ::pread(fd, buf.data(), buf.size(), static_cast<off_t>(off));
-      if (n <= 0) break;
-      h.update(buf.data(), static_cast<std::size_t>(n));
-      off += static_cast<std::uint64_t>(n);
-    }
-    m_res.sha256 = h.hex();
+    m_res.sha256 = util::sha256_file(m_archive).value_or("");
     m_res.archive_bytes = file_size;
     if (!pins_hold()) return;
-    Window w{fd, base};
+    Window w{fd, base, file_size - base};
     std::unique_ptr<struct archive, ArchiveFree> a(archive_read_new());
     archive_read_support_filter_all(a.get());
     archive_read_support_format_7zip(a.get());
@@ -345,15 +333,8 @@ private:
     }
   }
 
-  // Where an entry goes, or "" to leave it out; sets the error when it must be refused.
-  std::string destination(const std::string& name, bool is_dir, bool* refused) {
-    std::string why;
-    auto rel = safe_relative(name, &why);
-    if (!rel) {
-      *refused = true;
-      fail(name, why + "; refused");
-      return "";
-    }
+  // Where an entry goes (`rel`: its name made safe), or "" to leave it out.
+  std::string destination(const std::optional<std::string>& rel, bool is_dir) {
     if (m_res.layout == Layout::automatic)
       if (auto l = detect_layout(*rel)) m_res.layout = *l;
     if (m_res.layout == Layout::runfile || m_res.layout == Layout::windows_installer)
@@ -400,20 +381,19 @@ private:
       return false;
     }
     std::string unsafe;
-    auto raw = safe_relative(name, &unsafe); // refused with its reason in destination()
-    if (raw && m_res.layout == Layout::runfile && type == AE_IFREG && !hardlink &&
+    auto raw = safe_relative(name, &unsafe);
+    if (!raw) return fail(name, unsafe + "; refused"), false;
+    if (m_res.layout == Layout::runfile && type == AE_IFREG && !hardlink &&
         nested_toolkit_runfile(*raw)) {
       std::string rel = ".gpucfg-nested-" + std::to_string(m_nested.size()) + ".run";
       m_nested.push_back(rel);
       return file(a, name, rel, m_dest + "/" + rel, 0600, 0);
     }
-    bool refused = false;
-    std::string rel = destination(name, type == AE_IFDIR, &refused);
-    if (refused) return false;
+    std::string rel = destination(raw, type == AE_IFDIR);
     // A tarball's own `lib64 -> lib` link: lib64/ is folded into lib/ here, and finish_tree
     // makes the same link once the tree is complete.
-    bool lib64_link = type == AE_IFLNK && raw && rel != *raw &&
-                      (*raw == "lib64" || util::ends_with(*raw, "/lib64"));
+    bool lib64_link =
+        type == AE_IFLNK && rel != *raw && (*raw == "lib64" || util::ends_with(*raw, "/lib64"));
     if (rel.empty() || lib64_link) {
       ++m_res.left_out;
       return true;

@@ -101,7 +101,9 @@ Container inspect_container(int fd) {
     return c;
   }
   if (head.rfind("MZ", 0) == 0) return sevenzip_after_stub(fd);
-  return {};
+  Container c;
+  if (head.rfind(std::string("PK\x03\x04", 4), 0) == 0) c.kind = Container::Kind::zip;
+  return c;
 }
 
 std::map<std::string, unsigned> zip_unix_modes(int fd) {

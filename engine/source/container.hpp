@@ -17,7 +17,7 @@
 namespace gpucfg::source {
 
 struct Container {
-  enum class Kind { plain, makeself, sevenzip };
+  enum class Kind { plain, zip, makeself, sevenzip }; // zip: its modes are worth reading
   Kind kind = Kind::plain;
   std::uint64_t offset = 0; // where the archive's bytes begin
   std::string error;        // a makeself header whose payload offset could not be read
