@@ -128,9 +128,23 @@ struct Verifier {
           "CUDA " + t->version + " at " + prefix + " [" + t->version_evidence + "]" +
               (ok ? "" : "; the manifest wants " + v.str()));
     }
+    // nvcc and a host compiler are required at a level that compiles, and wherever the
+    // manifest does not say the toolkit comes without them. A stack from NVIDIA's cu11/cu12
+    // wheels lists its components without nvcc (those wheels ship ptxas only) and verifies below
+    // compute: there a missing nvcc or compiler is not-run, with the reason.
+    bool lists_nvcc = s.cuda->components.empty();
+    for (const auto& c : s.cuda->components)
+      lists_nvcc = lists_nvcc || c.value == "nvcc";
+    const bool compiles = level_rank(o.level) >= 2 || lists_nvcc;
     bool nvcc = host.is_executable(prefix + "/bin/nvcc");
-    add("static", "nvcc", nvcc,
-        nvcc ? prefix + "/bin/nvcc" : "no nvcc in " + prefix + "/bin: compute cannot build");
+    if (!nvcc && !compiles)
+      not_run("static", "nvcc",
+              "no nvcc in " + prefix +
+                  "/bin, and the manifest's components do not list it; needed only to compile "
+                  "(level compute)");
+    else
+      add("static", "nvcc", nvcc,
+          nvcc ? prefix + "/bin/nvcc" : "no nvcc in " + prefix + "/bin: compute cannot build");
     for (const char* h : {"include/cuda_runtime_api.h", "include/cublas_v2.h"})
       add("static", std::string("header ") + h, host.is_file(prefix + "/" + h), prefix + "/" + h);
     for (const char* stem : {"libcudart", "libcublas"}) {
@@ -169,9 +183,12 @@ struct Verifier {
       for (const auto& c : facts.compilers)
         if (c.name == (hc.compiler == "gcc" ? "g++" : hc.compiler)) found = &c;
       auto cv = found ? util::Version::parse(found->version) : std::nullopt;
-      add("static", "host compiler", cv && hc.range.contains(*cv),
-          found ? hc.compiler + " " + found->version + " against " + hc.range.str()
-                : "no " + hc.compiler + " found");
+      std::string detail = found ? hc.compiler + " " + found->version + " against " + hc.range.str()
+                                 : "no " + hc.compiler + " found";
+      if (!(cv && hc.range.contains(*cv)) && !compiles)
+        not_run("static", "host compiler", detail + "; needed only to compile (level compute)");
+      else
+        add("static", "host compiler", cv && hc.range.contains(*cv), detail);
     }
     elf_closure();
   }
@@ -238,11 +255,30 @@ struct Verifier {
           todo.push_back(found);
       }
     }
-    add("static", "ELF dependency closure", unresolved.empty(),
-        unresolved.empty()
-            ? std::to_string(walked) + " libraries walked, every DT_NEEDED resolved"
-            : "unresolved: " +
-                  util::join(std::vector<std::string>(unresolved.begin(), unresolved.end()), ", "));
+    // A scratch --root holds the stack but no system: its C library and friends cannot be
+    // found there, which proves nothing about the stack. Those are not-run; a missing CUDA or
+    // cuDNN library (libcu*, libnv*) still fails.
+    bool no_system = !host.is_file("/lib/x86_64-linux-gnu/libc.so.6") &&
+                     !host.is_file("/usr/lib/x86_64-linux-gnu/libc.so.6") &&
+                     !host.is_file("/lib64/libc.so.6") && !host.is_file("/usr/lib64/libc.so.6");
+    std::vector<std::string> stack_missing, system_missing;
+    for (const auto& u : unresolved)
+      (util::starts_with(u, "libcu") || util::starts_with(u, "libnv") || !no_system
+           ? stack_missing
+           : system_missing)
+          .push_back(u);
+    if (!stack_missing.empty() || system_missing.empty())
+      add("static", "ELF dependency closure", stack_missing.empty(),
+          stack_missing.empty()
+              ? std::to_string(walked) + " libraries walked, every DT_NEEDED resolved"
+              : "unresolved: " + util::join(stack_missing, ", "));
+    else
+      not_run("static", "ELF dependency closure",
+              std::to_string(walked) +
+                  " libraries walked, every CUDA/cuDNN library resolved; the root holds no "
+                  "system libraries to resolve the rest against (" +
+                  std::to_string(system_missing.size()) + " names, e.g. " + system_missing.front() +
+                  ")");
   }
 
   void load_level() {
