@@ -98,4 +98,20 @@ def _():
     expect(by["nvcc"] == "fail" and r.code == 3, by)
 
 
+@check("a wheel-built toolkit (components without nvcc) verifies at load: nvcc is not-run, not failed")
+def _():
+    m, mf = fake_stack("8.1.0")
+    with open(mf) as f:
+        text = f.read()
+    with open(mf, "w") as f:
+        f.write(text.replace("cuda: {version: '11.2',", "cuda: {version: '11.2', components: [cudart, cublas],"))
+    r = gpucfg("verify", "--level", "load", "--json", "--root", m.root, mf, env=m.env(), exact_env=True)
+    by = {x["check"]: x["outcome"] for x in json.loads(r.out)["results"]}
+    expect(by["nvcc"] == "not-run" and by["cudnn"] == "pass", by)
+    expect(r.code == 4, f"exit {r.code}: nothing failed, load is not-run under --root")
+    r = gpucfg("verify", "--level", "compute", "--json", "--root", m.root, mf, env=m.env(), exact_env=True)
+    by = {x["check"]: x["outcome"] for x in json.loads(r.out)["results"]}
+    expect(by["nvcc"] == "fail", f"at level compute a missing nvcc fails: {by}")
+
+
 finish()
