@@ -4,11 +4,13 @@
 #include "plan/observe.hpp"
 #include "plan/planner.hpp"
 #include "probe/probe.hpp"
+#include "pyenv/lock.hpp"
 #include "source/fetch.hpp"
 #include "source/resolve.hpp"
 #include "source/settings.hpp"
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -25,8 +27,8 @@ void add_source_flags(CLI::App& cmd, PlanRequest& req) {
                "Download nothing: archives must be in the cache or local (also GPUCFG_OFFLINE=1)");
 }
 
-std::map<std::string, source::Resolved> resolve_sources(const manifest::Stack& stack,
-                                                        const PlanRequest& req) {
+std::map<std::string, source::Resolved>
+resolve_sources(const manifest::Stack& stack, const PlanRequest& req, const probe::Facts* facts) {
   source::ResolveOptions ro;
   std::map<std::string, source::Resolved> out;
   {
@@ -51,6 +53,21 @@ std::map<std::string, source::Resolved> resolve_sources(const manifest::Stack& s
     out["cuda"] = source::resolve(*stack.cuda->source, "cuda.source", ro);
   if (stack.cudnn && stack.cudnn->source)
     out["cudnn"] = source::resolve(*stack.cudnn->source, "cudnn.source", ro);
+  if (stack.python && !stack.python->adopted()) {
+    // For a machine: the wheels of the interpreter that will build it. Without facts (fetch,
+    // filling a mirror): every wheel the lock has for the platform.
+    std::vector<manifest::LockedWheel> wheels;
+    if (facts) {
+      wheels = pyenv::decide(stack, pyenv::interpreters(*facts)).wheels;
+    } else {
+      for (const auto& v : pyenv::locked_pythons(stack.python->lock, ro.platform_id))
+        for (auto& w : pyenv::select(stack.python->lock, ro.platform_id, v).wheels)
+          if (std::none_of(wheels.begin(), wheels.end(),
+                           [&](const auto& x) { return x.wheel == w.wheel; }))
+            wheels.push_back(std::move(w));
+    }
+    if (!wheels.empty()) out["python"] = source::resolve_wheels(wheels, stack.python->index, ro);
+  }
   return out;
 }
 
@@ -173,13 +190,13 @@ std::optional<Planned> make_plan(const PlanRequest& req, Context& ctx) {
   if (ctx.diags.has_errors() || checked.stacks.empty()) return std::nullopt;
   out.stack = std::move(checked.stacks.front());
   std::string home = host->env("HOME").value_or("/root");
-  auto wanted = plan::wanted(*out.stack, home);
+  auto wanted = plan::wanted(*out.stack, home, out.facts);
   if (facts_source == "live") {
     out.observed = plan::observe(*host, wanted, req.checksum);
   } else {
     out.observed.live = false; // another machine's facts: its paths cannot be observed from here
   }
-  out.observed.resolved = resolve_sources(*out.stack, req);
+  out.observed.resolved = resolve_sources(*out.stack, req, &out.facts);
   if (!place_from_cache(*out.stack, out.observed, req.prepare, req.allow_unpinned))
     return std::nullopt;
   plan::PlanInput in{*out.stack, out.facts, out.observed, *out.kb, facts_source};

@@ -27,8 +27,10 @@ void add_source_flags(CLI::App& cmd, PlanRequest& req);
 
 // The manifest's cuda.source and cudnn.source resolved into archives ("cuda", "cudnn"), with the
 // machine's mirrors (GPUCFG_MIRROR, /etc/gpucfg/config.yaml) tried first.
+// With `facts`, the environment's wheels are those of the interpreter that will build it.
 std::map<std::string, source::Resolved> resolve_sources(const manifest::Stack& stack,
-                                                        const PlanRequest& req);
+                                                        const PlanRequest& req,
+                                                        const probe::Facts* facts = nullptr);
 
 // Gets every archive of the plan's install steps onto this computer (cache or local file),
 // printing progress to stderr; fills in the hashes of unpinned ones. False: something failed

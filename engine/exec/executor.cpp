@@ -3,6 +3,7 @@
 #include "plan/plan_json.hpp"
 #include "plan/tree.hpp"
 #include "probe/host.hpp"
+#include "pyenv/build.hpp"
 #include "source/archive.hpp"
 #include "source/fetch.hpp"
 #include "source/resolve.hpp"
@@ -58,34 +59,13 @@ unsigned parse_mode(const std::string& m) {
 // toolkit expects and NVIDIA's version.json. The file list comes back for the record.
 Status unpack(const plan::Action& a, const std::string& staged, const ExecOptions& o,
               const std::string& platform_id, plan::TreeManifest* tree) {
-  std::vector<source::ExtractResult> results(a.artifacts.size());
-  // Largest first, handed out one at a time, so the threads finish together.
-  std::vector<std::size_t> order(a.artifacts.size());
-  for (std::size_t i = 0; i < order.size(); ++i)
-    order[i] = i;
-  std::stable_sort(order.begin(), order.end(), [&](std::size_t x, std::size_t y) {
-    return a.artifacts[x].size > a.artifacts[y].size;
-  });
-  std::atomic<std::size_t> next{0};
-  auto work = [&] {
-    for (std::size_t k; (k = next++) < order.size();) {
-      std::size_t i = order[k];
-      const auto& art = a.artifacts[i];
-      std::string file = source::locate(art, o.cache_dir);
-      if (file.empty()) {
-        results[i].error = art.name + ": not on this computer (run `gpucfg fetch` first)";
-        continue;
-      }
-      results[i] = source::extract(file, staged, source::extract_options(art));
-    }
-  };
-  unsigned jobs = o.jobs ? o.jobs : std::max(1u, std::thread::hardware_concurrency());
-  std::vector<std::thread> threads;
-  for (unsigned t = 1; t < std::min<std::size_t>(jobs, a.artifacts.size()); ++t)
-    threads.emplace_back(work);
-  work();
-  for (auto& t : threads)
-    t.join();
+  std::vector<source::ExtractJob> jobs;
+  for (const auto& art : a.artifacts) {
+    std::string file = source::locate(art, o.cache_dir);
+    if (file.empty()) return art.name + ": not on this computer (run `gpucfg fetch` first)";
+    jobs.push_back({file, source::extract_options(art)});
+  }
+  auto results = source::extract_many(jobs, staged, o.jobs);
   for (const auto& r : results)
     if (!r.error.empty()) return r.error;
   source::finish_tree(staged, source::target_arch(platform_id));
@@ -222,6 +202,22 @@ public:
     }
     checkpoint();
     return swap_in(staged, h);
+  }
+
+  // A framework environment is built where it will be used (its scripts name their folder), so
+  // the folder is journalled as created before anything is written: undo removes it whole.
+  Status build_env(const plan::Action& a, const ExecOptions& o) {
+    std::string h = m_store.host(a.path);
+    if (Status s = mkdirs(fs::path(h).parent_path().string()); !s.empty()) return s;
+    if (exists(h)) return a.path + " appeared since the plan; nothing was built";
+    if (Status s = note({{"kind", "create"}, {"path", h}}); !s.empty()) return s;
+    pyenv::BuildOptions bo;
+    bo.cache_dir = o.cache_dir;
+    bo.jobs = o.jobs;
+    if (Status s = pyenv::build(h, a.from, a.artifacts, a.content, bo); !s.empty()) return s;
+    m_trees[a.path] = plan::scan_tree(h, false, 1);
+    checkpoint();
+    return fsync_tree(h);
   }
 
   // Trees unpacked in this transaction, listed: the record need not hash them.
@@ -368,6 +364,9 @@ std::string unsupported(const plan::Plan& p) {
       return "'" + a.path +
              "': the Windows machine environment is set by gpucfg on Windows, which is not built "
              "yet";
+    if (a.op == "build-env" && p.platform.rfind("windows", 0) == 0)
+      return a.path + ": Windows environments are built by gpucfg on Windows, which is not built "
+                      "yet";
     if (a.op == "install-tree" && a.from.empty() && a.artifacts.empty())
       return a.path +
              ": the manifest names no source for this toolkit (cuda.source); nothing was changed";
@@ -404,6 +403,8 @@ ExecResult execute(StateStore& store, const plan::Plan& p, const ExecOptions& o)
       failed = tx.symlink(a);
     else if (a.op == "install-tree")
       failed = tx.install_tree(a, o, p.platform);
+    else if (a.op == "build-env")
+      failed = tx.build_env(a, o);
     else if (a.op == "remove" || a.op == "remove-tree")
       failed = tx.remove(a);
     else if (a.op == "run" && a.path == "ldconfig")

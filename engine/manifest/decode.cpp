@@ -91,6 +91,7 @@ void Decoder::top(Fields& f, Stack& s) {
   files(f.get("files"), s);
   env(f.get("env"), s);
   loader(f.get("loader"), s);
+  python(f.get("python"), s);
   verify(f.get("verify"), s);
 }
 

@@ -37,6 +37,7 @@ private:
   void env(const Value* v, Stack& s);
   void loader(const Value* v, Stack& s);
   void verify(const Value* v, Stack& s);
+  void python(const Value* v, Stack& s);
   void framework(const Value* v, Stack& s);
   void define_builtins(const Stack& s);
 

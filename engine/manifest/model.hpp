@@ -127,6 +127,29 @@ struct EnvVar {
   util::Mark mark;
 };
 
+// One wheel of an environment's lock: the exact file, its hash, and the targets it was resolved
+// for. Two machines of one target get the same bytes (pip --require-hashes semantics).
+struct LockedWheel {
+  std::string wheel;                // file name: name-version[-build]-python-abi-platform.whl
+  std::string sha256;               // required: an environment is never built from unpinned bytes
+  std::string url;                  // where it is; "" finds it by name on the mirrors and index
+  std::vector<std::string> targets; // "linux-x86_64/3.11"; empty: every target its tags allow
+  util::Mark mark;
+};
+
+// The framework's Python environment (a venv) that apply builds from the lock.
+struct Python {
+  Located<std::string> env;                        // the venv path people activate
+  std::optional<Located<std::string>> interpreter; // else the newest Python found in range
+  std::vector<Located<std::string>> packages;      // what the lock was made from (for people)
+  std::string index;                               // a package index (PyTorch's CUDA variants)
+  std::vector<std::string> imports;                // checked after the install
+  bool activate = true;                            // `gpucfg env` puts <env>/bin first on PATH
+  std::vector<LockedWheel> lock;                   // empty: an environment gpucfg only verifies
+  util::Mark mark;
+  bool adopted() const { return lock.empty(); }
+};
+
 struct Verify {
   std::string level = "static";                  // static | load | compute | framework
   std::optional<Located<std::string>> framework; // tensorflow | pytorch smoke test
@@ -146,6 +169,7 @@ struct Stack {
   std::vector<FileEntry> files;
   std::vector<EnvVar> env;
   std::vector<Located<std::string>> loader_paths;
+  std::optional<Python> python;
   Verify verify;
 };
 

@@ -2,6 +2,7 @@
 // its reasoning ("driver 456.71 < 460.82 required by CUDA 11.2 on windows-x86_64").
 #include "plan/planner.hpp"
 #include "platform/platform.hpp"
+#include "pyenv/lock.hpp"
 #include "util/strings.hpp"
 
 #include <algorithm>
@@ -180,6 +181,33 @@ void compiler_checks(const PlanInput& in, Plan& plan) {
   }
 }
 
+// requires.python against the interpreters found. With a python: section it decides who builds
+// the environment (a failure is apply's refusal); without one, nothing here needs Python, so
+// a missing interpreter only warns that the framework cannot be installed on this machine.
+void python_check(const PlanInput& in, Plan& plan) {
+  const auto& s = in.stack;
+  if (!s.python && !s.requires_.python) return;
+  std::string source = s.requires_.python ? "requires.python " + s.requires_.python->mark.str()
+                                          : "python " + s.python->mark.str();
+  if (s.python) {
+    auto d = pyenv::decide(s, pyenv::interpreters(in.facts));
+    if (!d.python) return add(plan, "python", "fail", d.why, source);
+    if (!d.errors.empty()) return add(plan, "python", "fail", util::join(d.errors, "; "), source);
+    return add(plan, "python", "pass", d.why, source);
+  }
+  for (const auto& i : pyenv::interpreters(in.facts))
+    if (s.requires_.python->value.contains(i.version))
+      return add(plan, "python", "pass",
+                 i.path + " is Python " + i.version.str() + ", in " +
+                     s.requires_.python->value.str(),
+                 source);
+  add(plan, "python", "warn",
+      "no Python " + s.requires_.python->value.str() + " found, which " +
+          (s.framework ? s.framework->name + " " + s.framework->version.str() : "this stack") +
+          " needs",
+      source);
+}
+
 } // namespace
 
 void run_checks(const PlanInput& in, Plan& plan) {
@@ -187,6 +215,7 @@ void run_checks(const PlanInput& in, Plan& plan) {
   driver_check(in, plan);
   gpu_checks(in, plan);
   compiler_checks(in, plan);
+  python_check(in, plan);
 }
 
 std::string apply_assumptions(probe::Facts& facts, const std::string& assume) {

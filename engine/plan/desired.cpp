@@ -89,8 +89,9 @@ std::string describe(const source::Artifact& a) {
          (it == how.end() ? a.available : it->second) + ")";
 }
 
-Wanted wanted(const manifest::Stack& s, const std::string& home) {
+Wanted wanted(const manifest::Stack& s, const std::string& home, const probe::Facts& facts) {
   Wanted w;
+  env_wanted(s, facts, w);
   if (s.cuda) {
     w.paths.push_back(s.cuda->prefix.value);
     if (s.cuda->active && linux_platform(s)) w.paths.push_back("/usr/local/cuda");

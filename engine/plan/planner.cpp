@@ -45,6 +45,12 @@ bool names_source(const manifest::Stack& s, const Desired& d) {
   return d.resource == "cudnn" && s.cudnn && s.cudnn->source;
 }
 
+bool managed_by_us(const Observed& o, const std::string& path) {
+  for (const auto& e : o.current.entries)
+    if (e.path == path) return true;
+  return false;
+}
+
 Action action_for(const Desired& d, const std::string& change, const std::string& reason) {
   Action a;
   a.resource = d.resource;
@@ -66,6 +72,8 @@ Action action_for(const Desired& d, const std::string& change, const std::string
     a.op = "remove";
   else if (d.kind == "tree")
     a.op = "install-tree";
+  else if (d.kind == "python-env")
+    a.op = "build-env";
   else if (d.kind == "setenv")
     a.op = "setenv";
   if (!d.why.empty()) a.details.push_back("why: " + d.why);
@@ -74,6 +82,28 @@ Action action_for(const Desired& d, const std::string& change, const std::string
   for (const auto& art : d.artifacts)
     a.details.push_back(describe(art));
   return a;
+}
+
+// An environment folder is named by its digest, so one with a finished marker is the wanted one
+// and never needs updating; anything else at that name is refused, not replaced.
+void diff_env(const PlanInput& in, const Desired& d, Plan& plan) {
+  const Observed& o = in.observed;
+  if (!o.live) {
+    plan.actions.push_back(
+        action_for(d, "create", "not observed (planning from a facts file); assumed absent"));
+    return;
+  }
+  const PathState& marker = state_of(o, d.path + "/gpucfg-env.json");
+  if (marker.kind == "file" && marker.sha256 == d.sha256) return;
+  if (state_of(o, d.path).kind != "absent") {
+    plan.errors.push_back("python.env: " + d.path +
+                          " exists but holds no environment gpucfg finished; remove it");
+    return;
+  }
+  Action a = action_for(d, "create", "not built yet");
+  if (a.artifacts.empty())
+    plan.errors.push_back("python.env: the locked wheels for " + d.path + " were not resolved");
+  plan.actions.push_back(a);
 }
 
 void diff_one(const PlanInput& in, const Desired& d, Plan& plan) {
@@ -144,6 +174,8 @@ void diff_one(const PlanInput& in, const Desired& d, Plan& plan) {
     plan.actions.push_back(a);
     return;
   }
+  if (d.kind == "keep") return; // managed, so not removed; never changed
+  if (d.kind == "python-env") return diff_env(in, d, plan);
   if (d.kind == "setenv") { // Windows: planned from facts, never observed here
     plan.actions.push_back(action_for(d, "create", "machine environment (Windows registry)"));
     return;
@@ -165,6 +197,14 @@ void diff_one(const PlanInput& in, const Desired& d, Plan& plan) {
   }
   if (d.kind == "symlink") {
     if (st.kind == "symlink" && st.link_target == d.link_target) return;
+    if (d.resource == "python-env" && st.kind != "absent" && !managed_by_us(o, d.path)) {
+      // A folder or link there is someone's own environment: replacing it would lose it.
+      plan.errors.push_back("python.env: " + d.path + " exists (" + st.kind +
+                            ") and gpucfg did not make it; move it away or choose another "
+                            "python.env (" +
+                            d.origin + ")");
+      return;
+    }
     plan.actions.push_back(action_for(d, st.kind == "absent" ? "create" : "update",
                                       st.kind == "absent"    ? "missing"
                                       : st.kind == "symlink" ? "points to " + st.link_target
@@ -225,6 +265,7 @@ Plan make_plan(const PlanInput& in) {
   for (auto& e : placement_errors(s, in.observed))
     plan.errors.push_back(e);
   auto desired = desired_state(s, in.observed);
+  env_desired(s, in.facts, in.observed, desired);
   std::set<std::string> wanted_paths;
   bool loader_changed = false;
   for (const auto& d : desired) {
@@ -232,6 +273,8 @@ Plan make_plan(const PlanInput& in) {
     if (d.kind == "file" || d.kind == "symlink" || d.kind == "absent" || d.kind == "tree" ||
         d.kind == "adopted")
       plan.managed.push_back({d.path, d.resource, d.kind, ""});
+    else if (d.kind == "python-env" || d.kind == "keep")
+      plan.managed.push_back({d.path, d.resource, "tree", ""});
     std::size_t before = plan.actions.size();
     diff_one(in, d, plan);
     if (d.resource == "loader" && plan.actions.size() > before) loader_changed = true;

@@ -15,7 +15,7 @@ namespace gpucfg::plan {
 
 // One path the manifest wants, in the form the executor writes it.
 struct Desired {
-  std::string path, kind; // kind: file | symlink | absent | tree | setenv (Windows, plan only)
+  std::string path, kind; // kind: file | symlink | absent | tree | python-env | keep | setenv
   std::string content;    // file: inline content
   std::string from;       // file: local source file; tree: source folder
   std::string sha256;     // file: pinned or computed content hash ("" when unknown)
@@ -33,7 +33,7 @@ struct Wanted {
 };
 
 // The paths and source folders the planner will ask about (pure; observe.cpp reads them).
-Wanted wanted(const manifest::Stack& s, const std::string& home);
+Wanted wanted(const manifest::Stack& s, const std::string& home, const probe::Facts& facts);
 
 // cuDNN placements that cannot happen: a source folder that is missing or empty, a `place:`
 // rule that matches no file of the package. Pure; empty while the package is not listed yet.
@@ -41,6 +41,12 @@ std::vector<std::string> placement_errors(const manifest::Stack& s, const Observ
 
 // The desired entries for a Stack, given what its source folders hold.
 std::vector<Desired> desired_state(const manifest::Stack& s, const Observed& observed);
+
+// The framework environment (desired_env.cpp): its folder, its marker and its link to observe,
+// and the entries that build it, point the link at it and keep the previous one for rollback.
+void env_wanted(const manifest::Stack& s, const probe::Facts& facts, Wanted& w);
+void env_desired(const manifest::Stack& s, const probe::Facts& facts, const Observed& observed,
+                 std::vector<Desired>& out);
 
 // "unpack cuda_nvcc 13.0.88 (45 MB, in the cache)": one archive, for plan output.
 std::string describe(const source::Artifact& a);

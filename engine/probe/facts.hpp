@@ -96,6 +96,14 @@ struct PythonEnv {
   std::string error;
 };
 
+// A Python interpreter found on the machine, which can build a framework environment.
+struct Python {
+  std::string path;     // as found (on PATH or in a usual folder)
+  std::string realpath; // the file it is
+  std::string version;  // X.Y from the file's name, or X.Y.Z from running it
+  std::string evidence; // file:<realpath> | command:<path> -V
+};
+
 struct Facts {
   int format_version = 1;
   std::string root = "/";
@@ -106,6 +114,7 @@ struct Facts {
   std::vector<CudnnCopy> cudnn;
   std::vector<Resolution> loader;
   std::vector<Compiler> compilers;
+  std::vector<Python> pythons;
   std::vector<PythonEnv> frameworks; // only with --frameworks
   std::vector<std::string> warnings;
 };

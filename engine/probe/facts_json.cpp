@@ -19,20 +19,21 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(CudnnCopy, location, lib_dir, he
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Candidate, path, realpath, via, version)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Resolution, name, chosen, candidates, steps)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Compiler, name, path, version, evidence)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Python, path, realpath, version, evidence)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(FrameworkBuild, name, version, cuda, cudnn,
                                                 gpu_visible, error)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(PythonEnv, interpreter, python_version, builds,
                                                 error)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Facts, format_version, root, platform, driver,
                                                 toolkits, selectors, cudnn, loader, compilers,
-                                                frameworks, warnings)
+                                                pythons, frameworks, warnings)
 
 nlohmann::ordered_json to_json(const Facts& f) {
   nlohmann::json j = f;
   // Field order as declared reads better than nlohmann::json's alphabetical order.
   nlohmann::ordered_json out;
   for (const char* k : {"format_version", "root", "platform", "driver", "toolkits", "selectors",
-                        "cudnn", "loader", "compilers", "frameworks", "warnings"})
+                        "cudnn", "loader", "compilers", "pythons", "frameworks", "warnings"})
     out[k] = j[k];
   return out;
 }

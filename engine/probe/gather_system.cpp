@@ -4,7 +4,9 @@
 #include "probe/probe.hpp"
 #include "util/strings.hpp"
 
+#include <algorithm>
 #include <regex>
+#include <set>
 
 namespace gpucfg::probe {
 
@@ -105,6 +107,47 @@ std::vector<Compiler> gather_compilers(const Host& host) {
       }
     }
     out.push_back(c);
+  }
+  return out;
+}
+
+std::vector<Python> gather_pythons(const Host& host) {
+  std::vector<Python> out;
+  std::vector<std::string> dirs = path_dirs(host);
+  for (const char* d : {"/usr/bin", "/usr/local/bin"})
+    dirs.push_back(d);
+  // pyenv keeps each version apart, off PATH until selected: the usual place users build them.
+  if (auto home = host.env("HOME"))
+    for (const auto& v : host.list(*home + "/.pyenv/versions"))
+      dirs.push_back(*home + "/.pyenv/versions/" + v + "/bin");
+  static const std::regex name(R"(^python3(\.\d+)?$)"), real(R"(python(3\.\d+)$)");
+  std::set<std::string> seen;
+  for (const auto& dir : dirs) {
+    auto files = host.list(dir);
+    std::sort(files.begin(), files.end());
+    for (const auto& f : files) {
+      if (!std::regex_match(f, name)) continue;
+      std::string path = join(dir, f);
+      if (!host.is_executable(path)) continue;
+      Python p;
+      p.path = path;
+      p.realpath = host.resolve(path);
+      if (p.realpath.find("/shims/") != std::string::npos || !seen.insert(p.realpath).second)
+        continue; // pyenv's shims are scripts that pick a version by folder
+      std::smatch m;
+      std::string base = basename(p.realpath);
+      if (std::regex_search(base, m, real)) {
+        p.version = m[1].str();
+        p.evidence = "file:" + p.realpath;
+      } else {
+        auto r = host.run({path, "-V"}, std::chrono::milliseconds(3000));
+        std::string v = util::trim(r.output);
+        if (r.exit_code != 0 || !util::starts_with(v, "Python 3.")) continue;
+        p.version = v.substr(7);
+        p.evidence = "command:" + path + " -V";
+      }
+      out.push_back(p);
+    }
   }
   return out;
 }

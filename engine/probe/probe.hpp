@@ -33,6 +33,8 @@ std::vector<Compiler> gather_compilers(const Host& host);
 void gather_toolkits(const Host& host, Facts& facts);
 void gather_cudnn(const Host& host, Facts& facts);
 std::vector<LdCacheEntry> read_ld_cache(const Host& host);
+// Python interpreters on PATH, in /usr/bin, /usr/local/bin and pyenv's versions folder.
+std::vector<Python> gather_pythons(const Host& host);
 std::vector<PythonEnv> gather_frameworks(const Host& host, std::chrono::milliseconds timeout_each);
 
 // PATH split into folders, and the first executable `name` on it (a machine path).

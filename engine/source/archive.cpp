@@ -4,8 +4,10 @@
 #include "util/sha256.hpp"
 #include "util/strings.hpp"
 
+#include <algorithm>
 #include <archive.h>
 #include <archive_entry.h>
+#include <atomic>
 #include <condition_variable>
 #include <cstring>
 #include <deque>
@@ -339,6 +341,7 @@ private:
       if (auto l = detect_layout(*rel)) m_res.layout = *l;
     if (m_res.layout == Layout::runfile || m_res.layout == Layout::windows_installer)
       if (!component_selected(m_opt.components, installer_component(m_res.layout, *rel))) return "";
+    if (m_res.layout == Layout::python) return map_python_entry(*rel, m_opt.site_packages);
     return map_entry(m_res.layout, *rel, is_dir, m_opt.component);
   }
 
@@ -450,6 +453,10 @@ private:
   bool file(struct archive* a, const std::string& name, const std::string& rel,
             const std::string& host, mode_t mode, std::int64_t mtime_ns) {
     int out = ::open(host.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    // Wheels in one environment may share a file (nvidia/__init__.py in each NVIDIA wheel):
+    // the later one replaces it, as pip does. Other layouts refuse any overlap.
+    if (out < 0 && errno == EEXIST && m_res.layout == Layout::python && ::unlink(host.c_str()) == 0)
+      out = ::open(host.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
     if (out < 0) return fail(name, exists_message()), false;
     std::uint64_t size = 0;
     const void* buf = nullptr;
@@ -532,6 +539,33 @@ private:
 };
 
 } // namespace
+
+std::vector<ExtractResult> extract_many(const std::vector<ExtractJob>& archives,
+                                        const std::string& dest, unsigned jobs) {
+  std::vector<ExtractResult> results(archives.size());
+  // Largest first, handed out one at a time, so the threads finish together.
+  std::vector<std::size_t> order(archives.size());
+  for (std::size_t i = 0; i < order.size(); ++i)
+    order[i] = i;
+  std::stable_sort(order.begin(), order.end(), [&](std::size_t x, std::size_t y) {
+    return archives[x].options.expected_size > archives[y].options.expected_size;
+  });
+  std::atomic<std::size_t> next{0};
+  auto work = [&] {
+    for (std::size_t k; (k = next++) < order.size();) {
+      const ExtractJob& job = archives[order[k]];
+      results[order[k]] = extract(job.archive, dest, job.options);
+    }
+  };
+  if (jobs == 0) jobs = std::max(1u, std::thread::hardware_concurrency());
+  std::vector<std::thread> threads;
+  for (unsigned t = 1; t < std::min<std::size_t>(jobs, archives.size()); ++t)
+    threads.emplace_back(work);
+  work();
+  for (auto& t : threads)
+    t.join();
+  return results;
+}
 
 ExtractOptions extract_options(const Artifact& a) {
   ExtractOptions eo;

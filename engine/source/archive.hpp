@@ -26,6 +26,7 @@ struct ExtractOptions {
   std::string expected_sha256;         // "" with --allow-unpinned only
   std::uint64_t expected_size = 0;     // bytes of the archive; 0: not declared
   std::uint64_t max_unpacked = 0;      // 0: 32 × the archive's size, at least 256 MiB
+  std::string site_packages;           // layout python: where the wheel's own files go
 };
 
 // The options an artifact's own fields say: its layout, pins, declared sizes and components.
@@ -43,6 +44,15 @@ struct ExtractResult {
 // an entry that would overwrite one is refused). Messages name the archive and the entry.
 ExtractResult extract(const std::string& archive, const std::string& dest,
                       const ExtractOptions& options);
+
+// Extracts several archives into one folder at once, largest first (declared sizes), on `jobs`
+// threads (0: one per core). Results are in the order of `archives`.
+struct ExtractJob {
+  std::string archive;
+  ExtractOptions options;
+};
+std::vector<ExtractResult> extract_many(const std::vector<ExtractJob>& archives,
+                                        const std::string& dest, unsigned jobs);
 
 // After all archives of a tree are in: the links a toolkit expects that archives do not carry.
 // lib64 -> lib, targets/<arch>/{include,lib} -> ../../…, and libX.so / libX.so.N links for a

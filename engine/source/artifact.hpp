@@ -15,14 +15,15 @@ struct Artifact {
   std::string sha256;                        // the pin; "" only with --allow-unpinned
   std::uint64_t size = 0, unpacked_size = 0; // declared; 0 when not
   std::string layout = "auto";               // auto | redist | cudnn-legacy | wheel | runfile |
-                                             // windows-installer | plain
+                                             // windows-installer | plain | python
   std::vector<std::string> components;       // installers: which component folders to take
   std::string mirror_path; // where a mirror holds it: the file name, or an index's relative_path;
                            // "" for pip wheels (their file name is known once downloaded)
   std::vector<std::string> locations;  // paths, file:// or http(s):// URLs, tried in order
   std::string pip;                     // wheels without a URL: "package==version" for pip
   std::vector<std::string> find_links; // pip: mirror folders or URLs
-  std::string available;               // observed at plan time: cache | file | download | missing
+  std::string index;     // wheels: a simple package index (PEP 503) that lists `file`, asked last
+  std::string available; // observed at plan time: cache | file | download | missing
 };
 
 // A manifest source (cuda.source, cudnn.source) resolved into archives (source/resolve.hpp).

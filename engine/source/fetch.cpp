@@ -6,10 +6,12 @@
 #include "util/sha256.hpp"
 #include "util/strings.hpp"
 
+#include <cctype>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <thread>
@@ -147,6 +149,63 @@ FetchResult pip_download(const Artifact& a, const FetchOptions& o) {
   return r;
 }
 
+// A local file is used where it lies, once its size and hash are the pinned ones.
+FetchResult admit_local(const Artifact& a, const std::string& p) {
+  FetchResult r;
+  if (!file_size(p)) {
+    r.error = p + ": not there";
+  } else if (a.size && file_size(p) != a.size) {
+    r.error = p + ": " + std::to_string(file_size(p)) + " bytes, not the declared " +
+              std::to_string(a.size);
+  } else {
+    std::string sha = util::sha256_file(p).value_or("");
+    if (!a.sha256.empty() && sha != a.sha256)
+      r.error = p + ": sha256 " + sha + " does not match the pinned " + a.sha256;
+    else
+      r = {p, sha, "", "file"};
+  }
+  return r;
+}
+
+// A wheel by file name from a simple index: its project page first (small, not cached: an index
+// may add files), then the file, pinned like any download.
+FetchResult from_index(const Artifact& a, const FetchOptions& o) {
+  FetchResult r;
+  std::string base = a.index;
+  while (!base.empty() && base.back() == '/')
+    base.pop_back();
+  std::string page_url = base + "/" + pep503_name(a.component) + "/";
+  std::string html;
+  if (std::string dir = local_path(page_url); !dir.empty()) {
+    std::ifstream in(dir + "index.html");
+    html.assign(std::istreambuf_iterator<char>(in), {});
+  } else {
+    std::error_code ec;
+    fs::create_directories(o.cache_dir + "/partial", ec);
+    std::string page =
+        o.cache_dir + "/partial/index-" + util::sha256_hex(page_url).substr(0, 16) + ".html";
+    std::remove(page.c_str());
+    Progress p{a.name + " (index)", page_url};
+    FetchOptions quiet = o;
+    quiet.progress = nullptr;
+    HttpResult h = http_get(page_url, page, quiet, p);
+    if (!h.ok) {
+      r.error = page_url + ": " + h.error;
+      return r;
+    }
+    std::ifstream in(page);
+    html.assign(std::istreambuf_iterator<char>(in), {});
+    std::remove(page.c_str());
+  }
+  std::string url = index_file_url(html, page_url, a.file);
+  if (url.empty()) {
+    r.error = page_url + ": does not list " + a.file;
+    return r;
+  }
+  if (std::string p = local_path(url); !p.empty()) return admit_local(a, p);
+  return download(a, o, url);
+}
+
 } // namespace
 
 std::string default_cache_dir() {
@@ -179,7 +238,45 @@ std::string availability(const Artifact& a, const std::string& cache_dir) {
     if (std::string p = local_path(l); !p.empty() && file_size(p)) return "file";
     if (is_url(l)) return "download";
   }
+  if (!a.index.empty()) return "download";
   return a.pip.empty() ? "missing" : "pip";
+}
+
+std::string pep503_name(const std::string& project) {
+  std::string out;
+  for (char c : project) {
+    if (c == '-' || c == '_' || c == '.') {
+      if (out.empty() || out.back() != '-') out += '-';
+    } else {
+      out += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    }
+  }
+  return out;
+}
+
+std::string index_file_url(const std::string& html, const std::string& page_url,
+                           const std::string& file) {
+  for (std::size_t at = html.find("href="); at != std::string::npos;
+       at = html.find("href=", at + 5)) {
+    std::size_t start = at + 5;
+    if (start >= html.size() || (html[start] != '"' && html[start] != '\'')) continue;
+    char quote = html[start++];
+    std::size_t end = html.find(quote, start);
+    if (end == std::string::npos) break;
+    std::string href = html.substr(start, end - start);
+    href = href.substr(0, href.find('#'));
+    for (std::size_t amp; (amp = href.find("&amp;")) != std::string::npos;)
+      href.replace(amp, 5, "&");
+    std::string name = href.substr(href.find_last_of('/') + 1);
+    if (name != file) continue;
+    if (href.find("://") != std::string::npos) return href;
+    std::size_t scheme = page_url.find("://");
+    if (!href.empty() && href[0] == '/')
+      return page_url.substr(0, page_url.find('/', scheme == std::string::npos ? 0 : scheme + 3)) +
+             href;
+    return page_url.substr(0, page_url.find_last_of('/') + 1) + href; // curl drops the ../
+  }
+  return "";
 }
 
 std::string mirror_file(const Artifact& a, const std::string& cache_dir,
@@ -255,27 +352,21 @@ FetchResult fetch(const Artifact& a, const FetchOptions& o) {
   std::vector<std::string> tried;
   for (const auto& l : a.locations) {
     if (std::string p = local_path(l); !p.empty()) {
-      if (!file_size(p)) {
-        tried.push_back(p + ": not there");
-        continue;
-      }
-      if (a.size && file_size(p) != a.size) {
-        tried.push_back(p + ": " + std::to_string(file_size(p)) + " bytes, not the declared " +
-                        std::to_string(a.size));
-        continue;
-      }
-      std::string sha = util::sha256_file(p).value_or("");
-      if (!a.sha256.empty() && sha != a.sha256) {
-        tried.push_back(p + ": sha256 " + sha + " does not match the pinned " + a.sha256);
-        continue;
-      }
-      return {p, sha, "", "file"};
+      FetchResult f = admit_local(a, p);
+      if (f.error.empty()) return f;
+      tried.push_back(f.error);
+      continue;
     }
     if (!is_url(l)) {
       tried.push_back(l + ": not a path or an http(s) URL");
       continue;
     }
     FetchResult d = download(a, o, l);
+    if (d.error.empty()) return d;
+    tried.push_back(d.error);
+  }
+  if (!a.index.empty()) {
+    FetchResult d = from_index(a, o);
     if (d.error.empty()) return d;
     tried.push_back(d.error);
   }

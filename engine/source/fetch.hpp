@@ -68,6 +68,14 @@ std::string unpacked_path(const Artifact& a, const std::string& cache_dir);
 // placing its files one by one into a toolkit gpucfg did not unpack. Returns what failed, or "".
 std::string unpack_in_cache(const Artifact& a, const std::string& cache_dir);
 
+// PEP 503's normal form of a project name: lower case, runs of '-', '_', '.' made one '-'.
+std::string pep503_name(const std::string& project);
+
+// A simple index's project page (HTML, PEP 503) holds an <a href> per file: the URL of `file`
+// on it, made absolute against `page_url` and without its #sha256= fragment; "" if not listed.
+std::string index_file_url(const std::string& html, const std::string& page_url,
+                           const std::string& file);
+
 // A path for file:// URLs and plain paths; "" for anything else.
 std::string local_path(const std::string& location);
 

@@ -105,6 +105,7 @@ std::optional<Layout> parse_layout(const std::string& name) {
   if (name == "plain") return Layout::plain;
   if (name == "runfile") return Layout::runfile;
   if (name == "windows-installer") return Layout::windows_installer;
+  if (name == "python") return Layout::python;
   return std::nullopt;
 }
 
@@ -124,6 +125,8 @@ const char* to_string(Layout l) {
     return "runfile";
   case Layout::windows_installer:
     return "windows-installer";
+  case Layout::python:
+    return "python";
   }
   return "?";
 }
@@ -195,6 +198,8 @@ std::string map_entry(Layout layout, const std::string& relative, bool is_dir,
     // Installers carry no license file per component folder worth keeping apart; their top-level
     // files (EULA, installer scripts) are not part of the toolkit.
     return fold_lib64(installer_rest(layout, relative));
+  case Layout::python:
+    return map_python_entry(relative, "");
   case Layout::plain:
   case Layout::automatic:
     rest = relative;
@@ -206,6 +211,28 @@ std::string map_entry(Layout layout, const std::string& relative, bool is_dir,
     return "share/licenses/" + (component.empty() ? std::string("unnamed") : component) + "/" +
            rest;
   return fold_lib64(rest);
+}
+
+std::string map_python_entry(const std::string& relative, const std::string& site) {
+  auto join = [](const std::string& dir, const std::string& rest) {
+    return dir.empty() ? rest : rest.empty() ? dir : dir + "/" + rest;
+  };
+  auto parts = split_path(relative);
+  if (parts.empty()) return "";
+  if (!util::ends_with(parts[0], ".data")) return join(site, relative);
+  if (parts.size() < 2) return ""; // the .data folder itself
+  std::string dist = parts[0].substr(0, parts[0].find('-'));
+  std::string rest = rest_after(relative, 2);
+  const std::string& scheme = parts[1];
+  if (scheme == "purelib" || scheme == "platlib") return join(site, rest);
+  if (scheme == "scripts") return rest.empty() ? "" : join("bin", rest);
+  if (scheme == "data") return rest;
+  if (scheme == "headers") {
+    // pip's place: include/site/python3.11/<dist>/, the version taken from site-packages' path.
+    std::string py = site.size() > 4 ? split_path(site).at(1) : "python3";
+    return join("include/site/" + py + "/" + dist, rest);
+  }
+  return ""; // an unknown scheme is not installed (pip refuses the wheel; we leave it out)
 }
 
 } // namespace gpucfg::source

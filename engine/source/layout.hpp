@@ -5,6 +5,7 @@
 //   CUDA runfiles     builds/<component>/{bin,include,lib64,…} (11.0+; 10.1-10.2 have one
 //                     builds/cuda-toolkit/); 10.0 nests run_files/cuda-linux.*.run, whose own
 //                     payload is the toolkit tree as installed (unpacked as `plain`)
+//   Python env        a wheel's files placed as an installer (pip, uv) places them (python)
 //   Windows .exe      <component>/<part>/{bin,include,lib/x64,…} (7-Zip self-extracting;
 //                     10.x names the component folder without the cuda_/lib prefix)
 // Each maps onto one prefix layout: include/, lib/ (lib64/ folded into it; a lib64 link is
@@ -18,7 +19,16 @@
 
 namespace gpucfg::source {
 
-enum class Layout { automatic, redist, cudnn_legacy, wheel, runfile, windows_installer, plain };
+enum class Layout {
+  automatic,
+  redist,
+  cudnn_legacy,
+  wheel,
+  runfile,
+  windows_installer,
+  plain,
+  python
+};
 
 std::optional<Layout> parse_layout(const std::string& name); // "auto", "redist", …
 const char* to_string(Layout l);
@@ -36,6 +46,12 @@ std::optional<Layout> detect_layout(const std::string& relative);
 // root (licenses), kept under share/licenses/<component>/.
 std::string map_entry(Layout layout, const std::string& relative, bool is_dir,
                       const std::string& component);
+
+// A wheel installed into a Python environment, per the binary distribution format:
+// <dist>.data/{purelib,platlib}/X -> <site>/X, scripts/X -> bin/X, headers/X ->
+// include/site/pythonX.Y/<dist>/X, data/X -> X; everything else -> <site>/X. `site` is
+// site-packages relative to the environment ("lib/python3.11/site-packages").
+std::string map_python_entry(const std::string& relative, const std::string& site);
 
 // Installers hold every component of a release (and the driver, samples, Nsight): which of their
 // component folders to take. `wanted` holds the manifest's names ("nvcc", "cublas") or NVIDIA's

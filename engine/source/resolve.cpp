@@ -144,6 +144,8 @@ void from_index(const manifest::Source& src, const std::string& what, const Reso
 
 } // namespace
 
+void check_available(Resolved& r, const std::string& what, const ResolveOptions& o);
+
 std::string target_arch(const std::string& platform_id) {
   if (platform_id == "linux-x86_64") return "x86_64-linux";
   if (platform_id == "linux-sbsa") return "sbsa-linux";
@@ -195,6 +197,33 @@ Resolved resolve(const manifest::Source& written, const std::string& what,
       r.artifacts.push_back(a);
     }
   }
+  check_available(r, what, o);
+  return r;
+}
+
+Resolved resolve_wheels(const std::vector<manifest::LockedWheel>& wheels, const std::string& index,
+                        const ResolveOptions& o) {
+  Resolved r;
+  for (const auto& w : wheels) {
+    Artifact a;
+    std::string stem = w.wheel.substr(0, w.wheel.find('-'));
+    std::string rest = w.wheel.substr(stem.size() + 1);
+    a.name = stem + " " + rest.substr(0, rest.find('-'));
+    a.component = stem;
+    a.file = a.mirror_path = w.wheel;
+    a.sha256 = w.sha256;
+    a.layout = "python";
+    for (const auto& m : o.mirrors)
+      a.locations.push_back(join_url(m, w.wheel));
+    if (!w.url.empty()) a.locations.push_back(absolute(w.url, w.mark));
+    a.index = index.empty() ? "https://pypi.org/simple" : index;
+    r.artifacts.push_back(a);
+  }
+  check_available(r, "python.lock", o);
+  return r;
+}
+
+void check_available(Resolved& r, const std::string& what, const ResolveOptions& o) {
   for (auto& a : r.artifacts) {
     if (a.sha256.empty() && !o.allow_unpinned)
       r.errors.push_back(what + ": " + a.name +
@@ -207,7 +236,6 @@ Resolved resolve(const manifest::Source& written, const std::string& what,
       r.errors.push_back(what + ": " + a.name +
                          " is not in the cache and gpucfg is offline; `gpucfg fetch` it first");
   }
-  return r;
 }
 
 } // namespace gpucfg::source

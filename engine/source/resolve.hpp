@@ -25,6 +25,11 @@ struct ResolveOptions {
 // to nothing (they have no archives).
 Resolved resolve(const manifest::Source& src, const std::string& what, const ResolveOptions& o);
 
+// An environment's locked wheels as artifacts (layout "python"): each at its own URL, else by
+// file name on the mirrors and then in `index` (PyPI's simple index when empty).
+Resolved resolve_wheels(const std::vector<manifest::LockedWheel>& wheels, const std::string& index,
+                        const ResolveOptions& o);
+
 // The targets/<arch> folder name CUDA uses on a platform: x86_64-linux, sbsa-linux, …; "" for
 // Windows.
 std::string target_arch(const std::string& platform_id);

@@ -1,0 +1,86 @@
+// The `python:` section: the framework's environment and its lock.
+#include "manifest/decoder.hpp"
+#include "platform/platform.hpp"
+#include "util/strings.hpp"
+
+namespace gpucfg::manifest {
+
+namespace {
+
+// The module a framework is imported as; the environment's default import check.
+std::string module_of(const std::string& framework) {
+  return framework == "pytorch" ? "torch" : framework;
+}
+
+} // namespace
+
+void Decoder::python(const Value* v, Stack& s) {
+  if (!v || v->is_null()) return;
+  if (!v->is_mapping()) return m_diags.error(v->mark, "python must be a mapping");
+  Fields f(*v, "python", m_diags);
+  Python py;
+  py.mark = v->mark;
+  if (auto e = path(f.get("env"), "python.env"))
+    py.env = *e;
+  else
+    py.env = {m_platform.os() == platform::Os::linux ? "/opt/gpucfg/envs/" + s.metadata.name
+                                                     : "C:\\gpucfg\\envs\\" + s.metadata.name,
+              v->mark};
+  if (auto i = path(f.get("interpreter"), "python.interpreter")) py.interpreter = i;
+  if (const Value* p = f.get("packages"))
+    for (const Value* e : yaml::scalar_list(*p, "python.packages", m_diags))
+      if (auto t = text(e, "python.packages")) py.packages.push_back(*t);
+  if (auto i = text(f.get("index"), "python.index")) {
+    py.index = i->value;
+    if (!util::starts_with(py.index, "https://") && !util::starts_with(py.index, "http://") &&
+        !util::starts_with(py.index, "file://"))
+      m_diags.error(i->mark, "python.index must be a URL (https://, http:// or file://)");
+  }
+  if (const Value* im = f.get("import")) {
+    for (const Value* e : yaml::scalar_list(*im, "python.import", m_diags))
+      if (auto t = text(e, "python.import")) py.imports.push_back(t->value);
+  } else if (s.framework) {
+    py.imports.push_back(module_of(s.framework->name));
+  }
+  if (const Value* a = f.get("activate"))
+    py.activate = yaml::boolean(*a, "python.activate", m_diags).value_or(true);
+  if (const Value* lock = f.get("lock")) {
+    if (!lock->is_sequence()) m_diags.error(lock->mark, "python.lock must be a list of wheels");
+    for (std::size_t i = 0; lock->is_sequence() && i < lock->items.size(); ++i) {
+      std::string where = "python.lock[" + std::to_string(i) + "]";
+      Fields wf(*lock->items[i], where, m_diags);
+      LockedWheel w;
+      w.mark = lock->items[i]->mark;
+      if (auto t = text(wf.require("wheel"), where + ".wheel")) {
+        w.wheel = t->value;
+        if (!util::ends_with(w.wheel, ".whl") || w.wheel.find('/') != std::string::npos)
+          m_diags.error(t->mark, where + ".wheel must be a wheel's file name (name-version-"
+                                         "python-abi-platform.whl)");
+      }
+      if (auto t = text(wf.require("sha256"), where + ".sha256")) {
+        w.sha256 = t->value;
+        if (w.sha256.size() != 64 || !util::is_hex(w.sha256))
+          m_diags.error(t->mark, where + ".sha256 must be 64 hexadecimal digits");
+      }
+      if (auto t = text(wf.get("url"), where + ".url")) w.url = t->value;
+      if (const Value* fo = wf.get("for"))
+        for (const Value* e : yaml::scalar_list(*fo, where + ".for", m_diags))
+          if (auto t = text(e, where + ".for")) {
+            auto slash = t->value.find('/');
+            if (slash == std::string::npos || !platform::find(t->value.substr(0, slash)))
+              m_diags.error(t->mark, where +
+                                         ".for entries are platform/python, such as "
+                                         "linux-x86_64/3.11, not '" +
+                                         t->value + "'");
+            w.targets.push_back(t->value);
+          }
+      py.lock.push_back(std::move(w));
+    }
+  }
+  if (!py.lock.empty() && py.imports.empty())
+    m_diags.error(v->mark, "python.import: name the module to check after the install (the "
+                           "manifest names no framework to take it from)");
+  s.python = std::move(py);
+}
+
+} // namespace gpucfg::manifest

@@ -1,0 +1,67 @@
+// The framework environment's desired entries: the environment folder named by its digest
+// (built once, never changed in place), the link people activate pointing at it, and the
+// previous environment kept for rollback. Pure.
+#include "plan/planner.hpp"
+#include "platform/platform.hpp"
+#include "pyenv/lock.hpp"
+#include "util/sha256.hpp"
+#include "util/strings.hpp"
+
+namespace gpucfg::plan {
+
+namespace {
+
+std::string leaf(const std::string& path) {
+  return path.substr(path.find_last_of('/') + 1);
+}
+
+} // namespace
+
+void env_wanted(const manifest::Stack& s, const probe::Facts& facts, Wanted& w) {
+  if (!s.python || s.python->adopted()) return;
+  w.paths.push_back(s.python->env.value);
+  auto d = pyenv::decide(s, pyenv::interpreters(facts));
+  if (d.dir.empty()) return;
+  w.paths.push_back(d.dir);
+  w.paths.push_back(d.dir + "/gpucfg-env.json");
+}
+
+void env_desired(const manifest::Stack& s, const probe::Facts& facts, const Observed& observed,
+                 std::vector<Desired>& out) {
+  if (!s.python || s.python->adopted()) return;
+  const auto& py = *s.python;
+  auto d = pyenv::decide(s, pyenv::interpreters(facts));
+  if (d.dir.empty() || !d.errors.empty()) return; // reported by the checks
+  Desired env;
+  env.path = d.dir;
+  env.kind = "python-env";
+  env.resource = "python-env";
+  env.from = d.python->path;
+  env.content = d.marker;
+  env.sha256 = util::sha256_hex(d.marker);
+  env.summary = "Python " + d.python->version.str() +
+                " environment: " + std::to_string(d.wheels.size()) + " locked wheel(s)";
+  env.why = "python.lock for " + pyenv::target(s.platform->id(), d.python->version) +
+            ", built by " + d.why;
+  env.origin = py.mark.str();
+  if (auto it = observed.resolved.find("python"); it != observed.resolved.end())
+    env.artifacts = it->second.artifacts;
+  out.push_back(env);
+  // The link is what people and the profile name; it moves only once the new folder is whole.
+  out.push_back({py.env.value, "symlink", "", "", "", leaf(d.dir), "", "python-env",
+                 "the environment " + py.env.value + " -> " + leaf(d.dir), "python.env",
+                 py.env.mark.str()});
+  // The folder the link points at now stays, so that rollback finds it; older ones go.
+  auto it = observed.paths.find(py.env.value);
+  if (it != observed.paths.end() && it->second.kind == "symlink") {
+    std::string prev = it->second.link_target;
+    std::string parent = py.env.value.substr(0, py.env.value.find_last_of('/'));
+    if (prev != leaf(d.dir) && util::starts_with(prev, leaf(py.env.value) + "-") &&
+        prev.find('/') == std::string::npos)
+      out.push_back({parent + "/" + prev, "keep", "", "", "", "", "", "python-env",
+                     "the previous environment, kept for rollback", "python.env",
+                     py.env.mark.str()});
+  }
+}
+
+} // namespace gpucfg::plan

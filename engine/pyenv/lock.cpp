@@ -1,0 +1,248 @@
+#include "pyenv/lock.hpp"
+
+#include "platform/platform.hpp"
+#include "source/fetch.hpp"
+#include "util/sha256.hpp"
+#include "util/strings.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <set>
+
+namespace gpucfg::pyenv {
+
+namespace {
+
+bool digits(const std::string& s) {
+  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) {
+    return std::isdigit(static_cast<unsigned char>(c));
+  });
+}
+
+// "cp311" / "py3" / "py311" against CPython X.Y. An interpreter tag names a version it needs
+// exactly (cp311); a bare major (py3) takes every 3.x.
+bool python_tag_ok(const std::string& tag, const util::Version& py) {
+  std::string impl = tag.substr(0, 2), ver = tag.size() > 2 ? tag.substr(2) : "";
+  if ((impl != "cp" && impl != "py") || !digits(ver)) return false;
+  std::string major = std::to_string(py.major()), xy = major + std::to_string(py.minor());
+  return ver == xy || (impl == "py" && ver == major);
+}
+
+// "none", "abi3" (the stable ABI: any CPython at least as new as the wheel's python tag),
+// "cp311".
+bool abi_ok(const std::string& abi, const WheelName& w, const util::Version& py) {
+  if (abi == "none") return true;
+  std::string xy = std::to_string(py.major()) + std::to_string(py.minor());
+  if (abi == "cp" + xy) return true;
+  if (abi != "abi3") return false;
+  for (const auto& t : w.python)
+    if (t.size() > 3 && t.rfind("cp3", 0) == 0 && digits(t.substr(3)) &&
+        std::stoul(t.substr(3)) <= py.minor())
+      return true;
+  return false;
+}
+
+bool platform_ok(const std::string& tag, const std::string& platform_id) {
+  if (tag == "any") return true;
+  auto arch_is = [&](const char* arch) { return util::ends_with(tag, std::string("_") + arch); };
+  bool linux_tag = tag.rfind("manylinux", 0) == 0 || tag.rfind("linux_", 0) == 0;
+  if (platform_id == "linux-x86_64") return linux_tag && arch_is("x86_64");
+  if (platform_id == "linux-sbsa" || platform_id == "linux-aarch64")
+    return linux_tag && arch_is("aarch64");
+  if (platform_id == "windows-x86_64") return tag == "win_amd64";
+  return false;
+}
+
+} // namespace
+
+std::optional<WheelName> parse_wheel_name(const std::string& file) {
+  if (!util::ends_with(file, ".whl")) return std::nullopt;
+  auto parts = util::split(file.substr(0, file.size() - 4), '-');
+  if (parts.size() != 5 && parts.size() != 6) return std::nullopt;
+  for (const auto& p : parts)
+    if (p.empty()) return std::nullopt;
+  WheelName w;
+  w.name = parts[0];
+  w.version = parts[1];
+  std::size_t n = parts.size();
+  w.python = util::split(parts[n - 3], '.');
+  w.abi = util::split(parts[n - 2], '.');
+  w.platform = util::split(parts[n - 1], '.');
+  return w;
+}
+
+bool runs_on(const WheelName& w, const std::string& platform_id, const util::Version& python) {
+  auto any = [](const std::vector<std::string>& tags, auto ok) {
+    return std::any_of(tags.begin(), tags.end(), ok);
+  };
+  return any(w.python, [&](const std::string& t) { return python_tag_ok(t, python); }) &&
+         any(w.abi, [&](const std::string& t) { return abi_ok(t, w, python); }) &&
+         any(w.platform, [&](const std::string& t) { return platform_ok(t, platform_id); });
+}
+
+std::string target(const std::string& platform_id, const util::Version& python) {
+  return platform_id + "/" + std::to_string(python.major()) + "." + std::to_string(python.minor());
+}
+
+Selection select(const std::vector<manifest::LockedWheel>& lock, const std::string& platform_id,
+                 const util::Version& python) {
+  Selection out;
+  std::string want = target(platform_id, python);
+  std::map<std::string, std::string> by_project;
+  for (const auto& w : lock) {
+    auto name = parse_wheel_name(w.wheel);
+    if (!name) {
+      out.errors.push_back(w.wheel + ": not a wheel file name");
+      continue;
+    }
+    bool named = std::find(w.targets.begin(), w.targets.end(), want) != w.targets.end();
+    bool runs = runs_on(*name, platform_id, python);
+    if (named && !runs) {
+      out.errors.push_back(w.wheel + " is locked for " + want + " but its tags do not run there");
+      continue;
+    }
+    if (!(named || (w.targets.empty() && runs))) continue;
+    auto [it, fresh] = by_project.emplace(source::pep503_name(name->name), w.wheel);
+    if (!fresh) {
+      out.errors.push_back("the lock has two wheels of " + it->first + " for " + want + ": " +
+                           it->second + " and " + w.wheel);
+      continue;
+    }
+    out.wheels.push_back(w);
+  }
+  std::sort(out.wheels.begin(), out.wheels.end(),
+            [](const auto& a, const auto& b) { return a.wheel < b.wheel; });
+  return out;
+}
+
+std::vector<util::Version> locked_pythons(const std::vector<manifest::LockedWheel>& lock,
+                                          const std::string& platform_id) {
+  std::set<std::pair<unsigned long, unsigned long>> seen;
+  for (const auto& w : lock) {
+    for (const auto& t : w.targets)
+      if (util::starts_with(t, platform_id + "/"))
+        if (auto v = util::Version::parse(t.substr(platform_id.size() + 1)))
+          seen.insert({v->major(), v->minor()});
+    if (!w.targets.empty()) continue;
+    // Untargeted entries: the CPython versions their tags name (cp311 -> 3.11).
+    if (auto name = parse_wheel_name(w.wheel))
+      for (const auto& t : name->python)
+        if (t.size() > 3 && t.rfind("cp3", 0) == 0 && digits(t.substr(3))) {
+          util::Version v({3, std::stoul(t.substr(3))});
+          if (runs_on(*name, platform_id, v)) seen.insert({3, v.minor()});
+        }
+  }
+  std::vector<util::Version> out;
+  for (auto it = seen.rbegin(); it != seen.rend(); ++it)
+    out.push_back(util::Version({it->first, it->second}));
+  return out;
+}
+
+Choice choose_interpreter(const manifest::Stack& s, const std::string& platform_id,
+                          const std::vector<Interpreter>& found) {
+  Choice c;
+  const auto& py = *s.python;
+  auto in_range = [&](const Interpreter& i) {
+    return !s.requires_.python || s.requires_.python->value.contains(i.version);
+  };
+  auto locked = locked_pythons(py.lock, platform_id);
+  auto has_lock = [&](const Interpreter& i) {
+    if (py.adopted()) return true;
+    return std::any_of(locked.begin(), locked.end(), [&](const util::Version& v) {
+      return v.major() == i.version.major() && v.minor() == i.version.minor();
+    });
+  };
+  std::string range = s.requires_.python ? s.requires_.python->value.str() : "any";
+  if (py.interpreter) {
+    for (const auto& i : found)
+      if (i.path == py.interpreter->value) {
+        if (!in_range(i))
+          c.why = i.path + " is Python " + i.version.str() + ", outside requires.python " + range;
+        else if (!has_lock(i))
+          c.why = i.path + " is Python " + i.version.str() + ", which the lock has no wheels for";
+        else
+          c = {i, "python.interpreter " + i.path + " (Python " + i.version.str() + ")"};
+        return c;
+      }
+    c.why = "python.interpreter " + py.interpreter->value + " is not a Python found here";
+    return c;
+  }
+  for (const auto& i : found)
+    if (in_range(i) && has_lock(i) && (!c.chosen || c.chosen->version < i.version)) c.chosen = i;
+  if (c.chosen) {
+    c.why = c.chosen->path + " (Python " + c.chosen->version.str() +
+            ", the newest found in requires.python " + range + ")";
+    return c;
+  }
+  std::string seen;
+  for (const auto& i : found)
+    seen += (seen.empty() ? "" : ", ") + i.path + " " + i.version.str();
+  std::string wanted;
+  for (const auto& v : locked)
+    if (!s.requires_.python || s.requires_.python->value.contains(v))
+      wanted += (wanted.empty() ? "" : " or ") + v.str();
+  if (wanted.empty()) wanted = range;
+  c.why = "no Python " + wanted + " found (found: " + (seen.empty() ? "none" : seen) +
+          "). Install one (apt-get install python" + util::split(wanted, ' ').front() +
+          "-venv, pyenv install, uv python install) or name it in python.interpreter";
+  return c;
+}
+
+std::string digest(const Interpreter& python, const std::vector<manifest::LockedWheel>& wheels,
+                   const std::vector<std::string>& imports) {
+  std::string text = "python " + python.path + " " + python.version.str() + "\n";
+  for (const auto& w : wheels)
+    text += w.sha256 + " " + w.wheel + "\n";
+  for (const auto& i : imports)
+    text += "import " + i + "\n";
+  return util::sha256_hex(text);
+}
+
+std::vector<Interpreter> interpreters(const probe::Facts& facts) {
+  std::vector<Interpreter> out;
+  for (const auto& p : facts.pythons)
+    if (auto v = util::Version::parse(p.version)) out.push_back({p.path, *v});
+  return out;
+}
+
+std::string site_packages(const util::Version& python, bool windows) {
+  if (windows) return "Lib/site-packages";
+  return "lib/python" + std::to_string(python.major()) + "." + std::to_string(python.minor()) +
+         "/site-packages";
+}
+
+Decision decide(const manifest::Stack& s, const std::vector<Interpreter>& found) {
+  Decision d;
+  const auto& py = *s.python;
+  Choice c = choose_interpreter(s, s.platform->id(), found);
+  d.python = c.chosen;
+  d.why = c.why;
+  if (!d.python) {
+    d.errors.push_back("python: " + c.why);
+    return d;
+  }
+  if (py.adopted()) return d;
+  Selection sel = select(py.lock, s.platform->id(), d.python->version);
+  d.errors = sel.errors;
+  d.wheels = std::move(sel.wheels);
+  if (d.wheels.empty())
+    d.errors.push_back("python.lock has no wheels for " +
+                       target(s.platform->id(), d.python->version));
+  d.digest = digest(*d.python, d.wheels, py.imports);
+  d.dir = py.env.value + "-" + d.digest.substr(0, 12);
+  nlohmann::ordered_json m;
+  m["format_version"] = 1;
+  m["manifest"] = s.metadata.name;
+  m["digest"] = d.digest;
+  m["python"] = {{"path", d.python->path}, {"version", d.python->version.str()}};
+  m["site_packages"] = site_packages(d.python->version, false);
+  m["imports"] = py.imports;
+  for (const auto& w : d.wheels)
+    m["wheels"].push_back({{"wheel", w.wheel}, {"sha256", w.sha256}});
+  d.marker = m.dump(2) + "\n";
+  return d;
+}
+
+} // namespace gpucfg::pyenv
