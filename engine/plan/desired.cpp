@@ -85,6 +85,9 @@ std::string describe(const source::Artifact& a) {
                                                          {"pip", "pip download"},
                                                          {"missing", "MISSING"}};
   auto it = how.find(a.available);
+  if (a.layout == "python") // the lock is what a reviewer checks: the file and its pin
+    return "install " + a.file + " sha256:" + a.sha256 + " (" +
+           (it == how.end() ? a.available : it->second) + ")";
   return "unpack " + a.name + " (" + megabytes(a.size) + ", " +
          (it == how.end() ? a.available : it->second) + ")";
 }

@@ -150,9 +150,8 @@ Choice choose_interpreter(const manifest::Stack& s, const std::string& platform_
   auto locked = locked_pythons(py.lock, platform_id);
   auto has_lock = [&](const Interpreter& i) {
     if (py.adopted()) return true;
-    return std::any_of(locked.begin(), locked.end(), [&](const util::Version& v) {
-      return v.major() == i.version.major() && v.minor() == i.version.minor();
-    });
+    auto sel = select(py.lock, platform_id, i.version);
+    return !sel.wheels.empty() && sel.errors.empty();
   };
   std::string range = s.requires_.python ? s.requires_.python->value.str() : "any";
   if (py.interpreter) {
@@ -179,14 +178,16 @@ Choice choose_interpreter(const manifest::Stack& s, const std::string& platform_
   std::string seen;
   for (const auto& i : found)
     seen += (seen.empty() ? "" : ", ") + i.path + " " + i.version.str();
-  std::string wanted;
+  std::string wanted, package = "python3";
   for (const auto& v : locked)
-    if (!s.requires_.python || s.requires_.python->value.contains(v))
+    if (!s.requires_.python || s.requires_.python->value.contains(v)) {
       wanted += (wanted.empty() ? "" : " or ") + v.str();
+      if (package == "python3") package += "." + std::to_string(v.minor());
+    }
   if (wanted.empty()) wanted = range;
-  c.why = "no Python " + wanted + " found (found: " + (seen.empty() ? "none" : seen) +
-          "). Install one (apt-get install python" + util::split(wanted, ' ').front() +
-          "-venv, pyenv install, uv python install) or name it in python.interpreter";
+  c.why = "no Python " + wanted + " found" + (py.adopted() ? "" : " that the lock has wheels for") +
+          " (found: " + (seen.empty() ? "none" : seen) + "). Install one (apt-get install " +
+          package + "-venv, pyenv install, uv python install) or name it in python.interpreter";
   return c;
 }
 

@@ -7,6 +7,7 @@
 #include "util/sha256.hpp"
 #include "util/strings.hpp"
 
+#include <algorithm>
 #include <dlfcn.h>
 #include <fcntl.h>
 #include <filesystem>
@@ -492,33 +493,113 @@ struct Verifier {
     }
   }
 
+  // Inside the manifest's environment when it has one (else the first python3 on PATH): the
+  // seed's checks, then which CUDA/cuDNN files the process mapped, against the manifest's.
   void framework_level() {
     if (!s.verify.framework) return;
     std::string fw = s.verify.framework->value;
-    std::string script =
-        fw == "pytorch"
-            ? "import torch,torch.nn.functional as F\nassert torch.version.cuda, 'not a CUDA "
-              "build'\n"
-              "assert torch.cuda.is_available(), 'no GPU "
-              "visible'\nx=torch.randn(8,16,32,32,device='cuda')\n"
-              "w=torch.randn(16,16,3,3,device='cuda')\ny=F.conv2d(x,w,padding=1)\ntorch.cuda."
-              "synchronize()\n"
-              "print('torch', torch.__version__, 'cuda', torch.version.cuda, 'cudnn', "
-              "torch.backends.cudnn.version())\n"
-            : "import tensorflow as tf\nassert tf.test.is_built_with_cuda(), 'not a CUDA build'\n"
-              "g=tf.config.list_physical_devices('GPU')\nassert g, 'no GPU visible'\n"
-              "with tf.device('/GPU:0'):\n  "
-              "y=tf.nn.conv2d(tf.random.normal([8,32,32,16]),tf.random.normal([3,3,16,16]),1,'SAME'"
-              ")\n"
-              "print('tensorflow', tf.__version__, y.device)\n";
-    auto python = probe::which(host, "python3");
-    if (!python) return not_run("framework", fw, "no python3 on PATH");
-    auto r = host.run({*python, "-c", script}, std::chrono::seconds(o.timeout_s));
-    std::string last = util::trim(r.output);
-    if (r.output.find("ModuleNotFoundError") != std::string::npos)
-      return not_run("framework", fw, fw + " is not installed for " + *python);
-    add("framework", fw, r.exit_code == 0,
-        last.substr(last.rfind('\n') == std::string::npos ? 0 : last.rfind('\n') + 1));
+    std::string python, env_dir;
+    if (s.python) {
+      env_dir = host.host_path(host.resolve(s.python->env.value));
+      python = env_dir + "/bin/python";
+      if (!fs::exists(python))
+        return add("framework", fw, false,
+                   "no environment at " + s.python->env.value + " (gpucfg apply builds it)");
+    } else if (auto p = probe::which(host, "python3")) {
+      python = host.host_path(*p);
+    } else {
+      return not_run("framework", fw, "no python3 on PATH and no python: section");
+    }
+    // Under --root the loader cache is this computer's, not the root's: the manifest's loader
+    // paths are given to the process as LD_LIBRARY_PATH, as the root's own cache would.
+    // LD_LIBRARY_PATH stays first, as the loader searches it before its cache.
+    std::string ld = host.env("LD_LIBRARY_PATH").value_or("");
+    if (!host.live())
+      for (const auto& p : s.loader_paths)
+        ld += (ld.empty() ? "" : ":") + host.host_path(p.value);
+    bool gpu = facts.driver.present && !facts.driver.gpus.empty();
+    auto local = probe::make_local_host("/");
+    auto r = local->run({"/usr/bin/env", "LD_LIBRARY_PATH=" + ld, python, "-I",
+                         o.kernels_dir + "/framework_check.py", fw, gpu ? "1" : "0"},
+                        std::chrono::seconds(o.timeout_s));
+    bool any = false;
+    for (const auto& line : util::split(r.output, '\n')) {
+      if (!util::starts_with(line, "RESULT ")) continue;
+      auto j = nlohmann::json::parse(line.substr(7), nullptr, false);
+      if (!j.is_object()) continue;
+      any = true;
+      std::string check = j.value("check", "?");
+      if (check == "libraries mapped") {
+        mapped_libraries(j.value("libraries", std::vector<std::string>{}), env_dir);
+        continue;
+      }
+      report.results.push_back(
+          {"framework", fw + ": " + check, j.value("outcome", "fail"), j.value("detail", ""), j});
+    }
+    if (!any)
+      add("framework", fw, false,
+          r.timed_out ? "timed out"
+                      : python + " gave no result (exit " + std::to_string(r.exit_code) +
+                            "): " + util::trim(r.output).substr(0, 600));
+  }
+
+  // The classic failure: a framework that loads another copy of cuDNN or the CUDA runtime than
+  // the stack's. Each mapped file must lie in the stack's toolkit, its cuDNN prefix or the
+  // environment (PyTorch's wheels bring their own), and a mapped cuDNN must be the manifest's.
+  void mapped_libraries(const std::vector<std::string>& libs, const std::string& env_dir) {
+    // Where each may come from: cuDNN from the manifest's cuDNN (else its toolkit), the runtime
+    // from its toolkit; only a stack with neither (PyTorch's wheels bundle both) takes them
+    // from the environment.
+    auto home = [&](const std::string& kind) -> std::string {
+      std::string machine = kind == "cudnn" && s.cudnn ? s.cudnn->prefix.value
+                            : s.cuda                   ? s.cuda->prefix.value
+                            : !env_dir.empty()         ? s.python->env.value
+                                                       : "";
+      if (machine.empty()) return "";
+      std::error_code ec;
+      auto c = fs::canonical(host.host_path(machine), ec);
+      return ec ? host.host_path(machine) + "/" : c.string() + "/";
+    };
+    std::string fw = s.verify.framework->value;
+    for (const char* kind : {"cudnn", "cudart"}) {
+      std::vector<std::string> found;
+      for (const auto& l : libs) {
+        std::string name = l.substr(l.find_last_of('/') + 1);
+        bool is_kind = util::starts_with(name, std::string("lib") + kind + ".so") ||
+                       util::starts_with(name, std::string(kind) + "64");
+        if (is_kind) found.push_back(l);
+      }
+      std::string check = fw + ": " + kind + " mapped";
+      if (found.empty()) {
+        not_run("framework", check,
+                fw == "tensorflow"
+                    ? "TensorFlow loads CUDA and cuDNN only once it finds a GPU; none was mapped"
+                    : "no lib" + std::string(kind) + " was mapped by the process");
+        continue;
+      }
+      std::string want = home(kind);
+      for (const auto& l : found) {
+        if (want.empty()) {
+          not_run("framework", check,
+                  l + ": the manifest names no toolkit, cuDNN or environment "
+                      "to compare it with");
+          continue;
+        }
+        bool ours = util::starts_with(l, want);
+        std::string detail = l;
+        bool ok = ours;
+        if (!ours) detail += ", which is not the stack's (" + want + ")";
+        if (ours && std::string(kind) == "cudnn" && s.cudnn) {
+          auto v = util::Version::parse(probe::library_name_version(l.substr(l.rfind('/') + 1)));
+          if (v && !agrees(*v, s.cudnn->version.value)) {
+            ok = false;
+            detail +=
+                ": cuDNN " + v->str() + ", not the manifest's " + s.cudnn->version.value.str();
+          }
+        }
+        add("framework", check, ok, detail, {{"library", l}});
+      }
+    }
   }
 };
 
