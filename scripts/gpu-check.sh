@@ -8,6 +8,28 @@ g=${GPUCFG:-build/cli/gpucfg}
 manifest=${MANIFEST:-examples/h200-cuda13-apt.yaml}
 export GPUCFG_DATA_DIR=$PWD GPUCFG_CACHE_DIR=${GPUCFG_CACHE_DIR:-$(mktemp -d)}
 status=0
+# The framework environment: the machine's own PyTorch venv, adopted (TORCH_MANIFEST), verified on
+# the GPU with the cuDNN its process mapped; then the environment path itself (stand-in wheels).
+framework_checks() {
+  local tm=${TORCH_MANIFEST:-examples/h200-torch-venv.yaml}
+  echo "== verify --level framework: $tm"
+  $g verify --level framework "$tm" || status=1
+  $g verify --json --level framework "$tm" | python3 -c '
+import json, sys
+doc = json.load(sys.stdin)
+fw = [r for r in doc["results"] if r["level"] == "framework"]
+bad = [r for r in fw if r["outcome"] != "pass"]
+print("framework checks:", len(fw), "passed:", len(fw) - len(bad))
+for r in bad: print("  NOT PASSED", r["check"], r["outcome"], r["detail"])
+sys.exit(1 if bad or not any(r["check"].endswith("cudnn mapped") for r in fw) else 0)' || status=1
+  echo "== the environment path with stand-in wheels"
+  python3 tests/cli/test_pyenv.py "$g" || status=1
+}
+if [ "${GPU_CHECKS:-all}" = framework ]; then
+  $g facts || status=1
+  framework_checks
+exit $status
+fi
 echo "== facts"; $g facts || status=1
 echo "== live facts test"; GPUCFG_EXPECT_GPU=1 python3 tests/cli/test_facts_live.py "$g" || status=1
 echo "== verify (compute), then a cached second run"
@@ -23,4 +45,5 @@ if [ -n "$conv" ] && python3 -c "import torch" 2>/dev/null; then
 else
   echo "skipped conv vs PyTorch: no built conv workload or no PyTorch here"
 fi
+framework_checks
 exit $status

@@ -189,6 +189,11 @@ void python_check(const PlanInput& in, Plan& plan) {
   if (!s.python && !s.requires_.python) return;
   std::string source = s.requires_.python ? "requires.python " + s.requires_.python->mark.str()
                                           : "python " + s.python->mark.str();
+  if (s.python && s.python->adopted())
+    return add(plan, "python", "pass",
+               "the environment " + s.python->env.value +
+                   " is the user's (no python.lock): gpucfg verifies it and never changes it",
+               source);
   if (s.python) {
     auto d = pyenv::decide(s, pyenv::interpreters(in.facts));
     if (!d.python) return add(plan, "python", "fail", d.why, source);

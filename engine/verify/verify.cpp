@@ -504,7 +504,9 @@ struct Verifier {
       python = env_dir + "/bin/python";
       if (!fs::exists(python))
         return add("framework", fw, false,
-                   "no environment at " + s.python->env.value + " (gpucfg apply builds it)");
+                   "no environment at " + s.python->env.value +
+                       (s.python->adopted() ? " (the manifest adopts it: no python.lock)"
+                                            : " (gpucfg apply builds it)"));
     } else if (auto p = probe::which(host, "python3")) {
       python = host.host_path(*p);
     } else {
