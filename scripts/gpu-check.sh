@@ -28,7 +28,7 @@ sys.exit(1 if bad or not any(r["check"].endswith("cudnn mapped") for r in fw) el
 if [ "${GPU_CHECKS:-all}" = framework ]; then
   $g facts || status=1
   framework_checks
-exit $status
+  exit $status
 fi
 echo "== facts"; $g facts || status=1
 echo "== live facts test"; GPUCFG_EXPECT_GPU=1 python3 tests/cli/test_facts_live.py "$g" || status=1
