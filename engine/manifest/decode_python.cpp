@@ -42,6 +42,8 @@ void Decoder::python(const Value* v, Stack& s) {
   } else if (s.framework) {
     py.imports.push_back(module_of(s.framework->name));
   }
+  if (const Value* a = f.get("adopt"))
+    py.adopt = yaml::boolean(*a, "python.adopt", m_diags).value_or(false);
   if (const Value* a = f.get("activate"))
     py.activate = yaml::boolean(*a, "python.activate", m_diags).value_or(true);
   if (const Value* lock = f.get("lock")) {
@@ -77,7 +79,9 @@ void Decoder::python(const Value* v, Stack& s) {
       py.lock.push_back(std::move(w));
     }
   }
-  if (!py.lock.empty() && py.imports.empty())
+  if (py.adopt && !py.lock.empty())
+    m_diags.error(v->mark, "python.adopt takes the environment as it is; it cannot have a lock");
+  if (!py.adopt && py.imports.empty())
     m_diags.error(v->mark, "python.import: name the module to check after the install (the "
                            "manifest names no framework to take it from)");
   s.python = std::move(py);

@@ -145,9 +145,10 @@ struct Python {
   std::string index;                               // a package index (PyTorch's CUDA variants)
   std::vector<std::string> imports;                // checked after the install
   bool activate = true;                            // `gpucfg env` puts <env>/bin first on PATH
-  std::vector<LockedWheel> lock;                   // empty: an environment gpucfg only verifies
+  std::vector<LockedWheel> lock;                   // every wheel, every target (tools/lock_env.py)
+  bool adopt = false; // the user's own environment: verified, never built or changed
   util::Mark mark;
-  bool adopted() const { return lock.empty(); }
+  bool adopted() const { return adopt; }
 };
 
 struct Verify {

@@ -192,7 +192,7 @@ void python_check(const PlanInput& in, Plan& plan) {
   if (s.python && s.python->adopted())
     return add(plan, "python", "pass",
                "the environment " + s.python->env.value +
-                   " is the user's (no python.lock): gpucfg verifies it and never changes it",
+                   " is the user's (python.adopt): gpucfg verifies it and never changes it",
                source);
   if (s.python) {
     auto d = pyenv::decide(s, pyenv::interpreters(in.facts));

@@ -149,7 +149,7 @@ Choice choose_interpreter(const manifest::Stack& s, const std::string& platform_
   };
   auto locked = locked_pythons(py.lock, platform_id);
   auto has_lock = [&](const Interpreter& i) {
-    if (py.adopted()) return true;
+    if (py.adopted() || py.lock.empty()) return true; // an empty lock is reported by decide()
     auto sel = select(py.lock, platform_id, i.version);
     return !sel.wheels.empty() && sel.errors.empty();
   };
@@ -228,7 +228,12 @@ Decision decide(const manifest::Stack& s, const std::vector<Interpreter>& found)
   Selection sel = select(py.lock, s.platform->id(), d.python->version);
   d.errors = sel.errors;
   d.wheels = std::move(sel.wheels);
-  if (d.wheels.empty())
+  if (py.lock.empty())
+    d.errors.push_back(
+        "python.lock is empty: nothing pins what the environment holds "
+        "(tools/lock_env.py writes the lock for " +
+        (py.packages.empty() ? std::string("python.packages") : py.packages.front().value) + ")");
+  else if (d.wheels.empty())
     d.errors.push_back("python.lock has no wheels for " +
                        target(s.platform->id(), d.python->version));
   d.digest = digest(*d.python, d.wheels, py.imports);

@@ -505,7 +505,7 @@ struct Verifier {
       if (!fs::exists(python))
         return add("framework", fw, false,
                    "no environment at " + s.python->env.value +
-                       (s.python->adopted() ? " (the manifest adopts it: no python.lock)"
+                       (s.python->adopted() ? " (python.adopt: the manifest takes it as it is)"
                                             : " (gpucfg apply builds it)"));
     } else if (auto p = probe::which(host, "python3")) {
       python = host.host_path(*p);
