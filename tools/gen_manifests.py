@@ -44,6 +44,7 @@ class Knowledge:
         self.compilers = load("nvcc-host-compilers.yaml")["host_compilers"]
         self.installs = load("install-sources.yaml")
         self.wheels = load("wheel-pins.yaml")["tensorflow"]
+        self.locks = load("env-locks.yaml") or {}
 
     def driver(self, cuda):
         """The GA (lowest) toolkit-driver row of a major.minor release."""
@@ -169,6 +170,30 @@ def tf_sources(kb, v, cudnn):
     return "", src, "compute"
 
 
+def python_section(kb, name, packages, unlocked_why, index=""):
+    """The framework environment: its lock from knowledge/env-locks.yaml, or, where the index
+    that serves the wheels could not be asked, the packages with the command that locks them."""
+    entry = kb.locks.get(name)
+    head = "python:\n"
+    if not entry:
+        cmd = "tools/lock_env.py " + (f"--index {index} " if index else "") + " ".join(f"'{p}'" for p in packages)
+        return (head + f"  # Not locked: {unlocked_why}.\n"
+                f"  # Until `{cmd}`\n  # fills python.lock, plan refuses the environment.\n"
+                + (f"  index: {index}\n" if index else "")
+                + f"  packages: [{', '.join(q(p) for p in packages)}]\n")
+    pythons = sorted((t.split("/")[1] for t in entry["targets"]), key=lambda v: [int(x) for x in v.split(".")])
+    out = (head + "  # Built by apply in /opt/gpucfg/envs/<name> from these wheels, for the newest Python\n"
+           f"  # found among {', '.join(pythons)} on linux-x86_64 (tools/lock_env.py, knowledge/env-locks.yaml).\n"
+           f"  packages: [{', '.join(q(p) for p in entry['packages'])}]\n  lock:\n")
+    for e in entry["lock"]:
+        fields = [f"wheel: {e['wheel']}", f"sha256: {e['sha256']}"]
+        if e.get("url"):
+            fields.append(f"url: {e['url']}")
+        fields.append("for: [" + ", ".join(e["for"]) + "]")
+        out += "    - {" + ", ".join(fields) + "}\n"
+    return out
+
+
 def tensorflow(kb, linux, windows):
     v = str(linux["version"])
     short = mm(v)
@@ -182,6 +207,9 @@ def tensorflow(kb, linux, windows):
         "# Native Windows is refused: TensorFlow 2.11+ has no native-Windows GPU build\n"
         "# (knowledge/frameworks.yaml, platform_rules); use WSL2 with linux-x86_64.\n")
     cuda_section, cudnn_source, level = tf_sources(kb, v, str(linux["cudnn"]))
+    pkg = "tensorflow-gpu" if v.startswith(("1.", "2.0.")) else "tensorflow"
+    env = python_section(kb, f"tf-{short}", [f"{pkg}=={v}"],
+                         "the index had no wheels of this release for a Python in its range")
     files = ""
     if short == "2.4":
         files = ("# TF 2.4 is built with CUDA 11.0 and loads cusolver64_10.dll, which 11.0 ships. On a\n"
@@ -209,7 +237,7 @@ requires:
   version: {q(linux['cudnn'])}
   cuda: {q(cuda)}
   into: cuda
-{cudnn_place(str(linux['cudnn']))}{cudnn_source}{files}verify:
+{cudnn_place(str(linux['cudnn']))}{cudnn_source}{files}{env}verify:
   level: {level}
   framework: tensorflow
 """
@@ -219,6 +247,11 @@ def pytorch(kb, rel, variant):
     v, cuda, cudnn = rel["version"], variant["cuda"], variant["cudnn"]
     d = kb.driver(cuda)
     win = d["windows"] or kb.windows_floor(cuda)
+    name = f"pytorch-{v}-cu{cuda.replace('.', '')}"
+    index = "" if kb.locks.get(name) else f"https://download.pytorch.org/whl/cu{cuda.replace('.', '')}"
+    env = python_section(kb, name, [f"torch=={v}.*"],
+                         "PyTorch's own index serves this CUDA variant and was not reachable where "
+                         "the catalogue was made", index)
     return f"""{HEADER}# PyTorch {v} with CUDA {cuda} wheels. The wheels bundle the CUDA runtime and cuDNN {cudnn},
 # so the machine needs only a driver that runs CUDA {cuda}; no toolkit is installed.
 apiVersion: gpucfg/v1
@@ -237,7 +270,7 @@ requires:
     windows: ">={win}"
   python: "{rel['python_range']}"
   platforms: [linux-x86_64, windows-x86_64]
-verify:
+{env}verify:
   level: framework
   framework: pytorch
 """

@@ -77,8 +77,15 @@ bool runs_on(const WheelName& w, const std::string& platform_id, const util::Ver
   auto any = [](const std::vector<std::string>& tags, auto ok) {
     return std::any_of(tags.begin(), tags.end(), ok);
   };
-  return any(w.python, [&](const std::string& t) { return python_tag_ok(t, python); }) &&
-         any(w.abi, [&](const std::string& t) { return abi_ok(t, w, python); }) &&
+  // The stable ABI: cp37-abi3 runs on every CPython from 3.7 on.
+  bool stable_abi = std::find(w.abi.begin(), w.abi.end(), "abi3") != w.abi.end() &&
+                    any(w.python, [&](const std::string& t) {
+                      return t.size() > 3 && t.rfind("cp3", 0) == 0 && digits(t.substr(3)) &&
+                             python.major() == 3 && std::stoul(t.substr(3)) <= python.minor();
+                    });
+  return (stable_abi ||
+          (any(w.python, [&](const std::string& t) { return python_tag_ok(t, python); }) &&
+           any(w.abi, [&](const std::string& t) { return abi_ok(t, w, python); }))) &&
          any(w.platform, [&](const std::string& t) { return platform_ok(t, platform_id); });
 }
 
@@ -168,8 +175,16 @@ Choice choose_interpreter(const manifest::Stack& s, const std::string& platform_
     c.why = "python.interpreter " + py.interpreter->value + " is not a Python found here";
     return c;
   }
-  for (const auto& i : found)
-    if (in_range(i) && has_lock(i) && (!c.chosen || c.chosen->version < i.version)) c.chosen = i;
+  std::string lock_problem;
+  for (const auto& i : found) {
+    if (!in_range(i)) continue;
+    if (!has_lock(i)) {
+      auto sel = select(py.lock, platform_id, i.version);
+      if (!sel.errors.empty() && lock_problem.empty()) lock_problem = sel.errors.front();
+      continue;
+    }
+    if (!c.chosen || c.chosen->version < i.version) c.chosen = i;
+  }
   if (c.chosen) {
     c.why = c.chosen->path + " (Python " + c.chosen->version.str() +
             ", the newest found in requires.python " + range + ")";

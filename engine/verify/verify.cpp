@@ -132,11 +132,12 @@ struct Verifier {
     // nvcc and a host compiler are required at a level that compiles, and wherever the
     // manifest does not say the toolkit comes without them. A stack from NVIDIA's cu11/cu12
     // wheels lists its components without nvcc (those wheels ship ptxas only) and verifies below
-    // compute: there a missing nvcc or compiler is not-run, with the reason.
+    // compute, or at framework level (the framework, not nvcc, is what it is for): there a missing
+    // nvcc or compiler is not-run, with the reason.
     bool lists_nvcc = s.cuda->components.empty();
     for (const auto& c : s.cuda->components)
       lists_nvcc = lists_nvcc || c.value == "nvcc";
-    const bool compiles = level_rank(o.level) >= 2 || lists_nvcc;
+    const bool compiles = level_rank(o.level) == 2 || lists_nvcc;
     bool nvcc = host.is_executable(prefix + "/bin/nvcc");
     if (!nvcc && !compiles)
       not_run("static", "nvcc",

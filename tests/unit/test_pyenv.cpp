@@ -1,0 +1,122 @@
+// The pure half of framework environments: wheel names and tags, lock selection per target,
+// where a wheel's files go, the index page a wheel is found on, and launcher scripts.
+#include "pyenv/build.hpp"
+#include "pyenv/lock.hpp"
+#include "source/fetch.hpp"
+#include "source/layout.hpp"
+
+#include <catch2/catch.hpp>
+
+using namespace gpucfg;
+
+namespace {
+util::Version py(const char* v) {
+  return *util::Version::parse(v);
+}
+bool runs(const char* file, const char* platform, const char* python) {
+  auto w = pyenv::parse_wheel_name(file);
+  REQUIRE(w);
+  return pyenv::runs_on(*w, platform, py(python));
+}
+manifest::LockedWheel locked(const char* wheel, std::vector<std::string> targets = {}) {
+  return {wheel, std::string(64, 'a'), "", std::move(targets), {}};
+}
+} // namespace
+
+TEST_CASE("wheel names: build tags, compressed tag sets, and what is not a wheel") {
+  auto w = pyenv::parse_wheel_name("torch-2.10.0-3-cp311-cp311-manylinux_2_28_x86_64.whl");
+  REQUIRE(w);
+  CHECK(w->name == "torch");
+  CHECK(w->version == "2.10.0");
+  CHECK(w->python == std::vector<std::string>{"cp311"});
+  auto six = pyenv::parse_wheel_name("six-1.17.0-py2.py3-none-any.whl");
+  REQUIRE(six);
+  CHECK(six->python == std::vector<std::string>{"py2", "py3"});
+  CHECK_FALSE(pyenv::parse_wheel_name("tensorflow-2.16.1.tar.gz"));
+  CHECK_FALSE(pyenv::parse_wheel_name("bad--py3-none-any.whl"));
+}
+
+TEST_CASE("tags: CPython version, the stable ABI, manylinux and Windows") {
+  CHECK(runs("numpy-1.26.4-cp311-cp311-manylinux_2_17_x86_64.manylinux2014_x86_64.whl",
+             "linux-x86_64", "3.11"));
+  CHECK_FALSE(runs("numpy-1.26.4-cp311-cp311-manylinux_2_17_x86_64.whl", "linux-x86_64", "3.12"));
+  CHECK(runs("protobuf-4.25.9-cp37-abi3-manylinux2014_x86_64.whl", "linux-x86_64", "3.12"));
+  CHECK_FALSE(runs("protobuf-4.25.9-cp37-abi3-manylinux2014_x86_64.whl", "linux-x86_64", "3.6"));
+  CHECK(runs("six-1.17.0-py2.py3-none-any.whl", "windows-x86_64", "3.9"));
+  CHECK_FALSE(runs("numpy-2.0.0-cp311-cp311-win_amd64.whl", "linux-x86_64", "3.11"));
+  CHECK(runs("numpy-2.0.0-cp311-cp311-win_amd64.whl", "windows-x86_64", "3.11"));
+  CHECK_FALSE(runs("x-1.0-cp311-cp311-manylinux2014_aarch64.whl", "linux-x86_64", "3.11"));
+  CHECK(runs("x-1.0-cp311-cp311-manylinux2014_aarch64.whl", "linux-sbsa", "3.11"));
+}
+
+TEST_CASE("lock selection: named targets exactly, untargeted wheels by tags, one per project") {
+  std::vector<manifest::LockedWheel> lock = {
+      locked("absl_py-2.3.1-py3-none-any.whl", {"linux-x86_64/3.9"}),
+      locked("absl_py-2.5.1-py3-none-any.whl", {"linux-x86_64/3.11"}),
+      locked("numpy-1.26.4-cp311-cp311-manylinux2014_x86_64.whl"),
+      locked("numpy-1.26.4-cp39-cp39-manylinux2014_x86_64.whl")};
+  auto s = pyenv::select(lock, "linux-x86_64", py("3.11"));
+  CHECK(s.errors.empty());
+  REQUIRE(s.wheels.size() == 2);
+  CHECK(s.wheels[0].wheel == "absl_py-2.5.1-py3-none-any.whl");
+  CHECK(pyenv::select(lock, "linux-x86_64", py("3.10")).wheels.empty());
+  CHECK(pyenv::locked_pythons(lock, "linux-x86_64") ==
+        std::vector<util::Version>{py("3.11"), py("3.9")});
+
+  lock.push_back(locked("Absl.Py-9.0-py3-none-any.whl", {"linux-x86_64/3.11"}));
+  s = pyenv::select(lock, "linux-x86_64", py("3.11"));
+  REQUIRE(s.errors.size() == 1);
+  CHECK(s.errors[0].find("two wheels of absl-py") != std::string::npos);
+
+  // A wheel locked for a target its tags cannot run on is a broken lock, not a skipped line.
+  std::vector<manifest::LockedWheel> wrong = {
+      locked("numpy-1.26.4-cp39-cp39-manylinux2014_x86_64.whl", {"linux-x86_64/3.11"})};
+  CHECK(pyenv::select(wrong, "linux-x86_64", py("3.11")).errors.size() == 1);
+}
+
+TEST_CASE("a wheel's files in an environment, per the binary distribution format") {
+  const std::string site = "lib/python3.11/site-packages";
+  using source::map_python_entry;
+  CHECK(map_python_entry("six.py", site) == site + "/six.py");
+  CHECK(map_python_entry("tf-2.16.1.dist-info/RECORD", site) ==
+        site + "/tf-2.16.1.dist-info/RECORD");
+  CHECK(map_python_entry("tensorflow-2.16.1.data/purelib/tensorflow/__init__.py", site) ==
+        site + "/tensorflow/__init__.py");
+  CHECK(map_python_entry("x-1.0.data/platlib/x.so", site) == site + "/x.so");
+  CHECK(map_python_entry("x-1.0.data/scripts/tool", site) == "bin/tool");
+  CHECK(map_python_entry("x-1.0.data/data/share/man/x.1", site) == "share/man/x.1");
+  CHECK(map_python_entry("x-1.0.data/headers/x.h", site) == "include/site/python3.11/x/x.h");
+  CHECK(map_python_entry("x-1.0.data/unknown/y", site).empty());
+}
+
+TEST_CASE("a simple index page: the file's link, absolute, without its hash fragment") {
+  std::string page =
+      R"(<a href="../../packages/ab/six-1.17.0-py2.py3-none-any.whl#sha256=42">six</a>
+<a href='https://files.example/x/six-1.16.0-py2.py3-none-any.whl'>old</a>)";
+  CHECK(source::index_file_url(page, "https://idx.example/simple/six/",
+                               "six-1.17.0-py2.py3-none-any.whl") ==
+        "https://idx.example/simple/six/../../packages/ab/six-1.17.0-py2.py3-none-any.whl");
+  CHECK(source::index_file_url(page, "https://idx.example/simple/six/",
+                               "six-1.16.0-py2.py3-none-any.whl") ==
+        "https://files.example/x/six-1.16.0-py2.py3-none-any.whl");
+  CHECK(source::index_file_url("<a href=\"/p/six-2-py3-none-any.whl\">", "https://i.example/s/six/",
+                               "six-2-py3-none-any.whl") ==
+        "https://i.example/p/six-2-py3-none-any.whl");
+  CHECK(source::index_file_url(page, "https://idx.example/simple/six/", "six-9-py3-none-any.whl")
+            .empty());
+  CHECK(source::pep503_name("Typing_Extensions") == "typing-extensions");
+  CHECK(source::pep503_name("zope..interface") == "zope-interface");
+}
+
+TEST_CASE("entry points and the launchers pip writes for them") {
+  auto eps = pyenv::entry_points("[console_scripts]\ntensorboard = tensorboard.main:run_main\n"
+                                 "[tensorflow.plugins]\nnot = a:script\n[gui_scripts]\n"
+                                 "g = pkg.mod:Cls.start [extra]\n");
+  REQUIRE(eps.size() == 2);
+  CHECK(eps[0] == std::pair<std::string, std::string>{"tensorboard", "tensorboard.main:run_main"});
+  CHECK(eps[1].second == "pkg.mod:Cls.start");
+  std::string l = pyenv::launcher("/opt/env/bin/python", "pkg.mod:Cls.start");
+  CHECK(l.rfind("#!/opt/env/bin/python\n", 0) == 0);
+  CHECK(l.find("from pkg.mod import Cls\n") != std::string::npos);
+  CHECK(l.find("sys.exit(Cls.start())") != std::string::npos);
+}

@@ -1,0 +1,209 @@
+#!/usr/bin/env python3
+"""Locks a framework environment: every wheel, for every target (platform/Python), pinned by
+the sha256 its index publishes. Networked: it asks the index, through pip's own resolver
+(`pip install --dry-run --report`, metadata only, nothing downloaded or installed), what
+`PACKAGE...` needs on each target, and writes what pip chose.
+
+Why pip's resolver and a lock of wheel files (not requirements with hashes): pip is what users
+already trust to resolve, and its report names the exact file it picked; gpucfg then installs
+exactly those files by hash (the pip --require-hashes guarantee) without running pip, and
+two machines of one target get the same bytes.
+
+    tools/lock_env.py [--index URL] [--python 3.10,3.11] [--platform linux-x86_64] PACKAGE...
+        prints a python.lock list for a manifest
+    tools/lock_env.py --catalogue [--only tf-2.16 ...]
+        (re)writes knowledge/env-locks.yaml for the curated stacks the index can serve; then run
+        tools/gen_manifests.py
+"""
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+import yaml
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+PYPI = "https://pypi.org/simple"
+
+# pip's --platform tags for each gpucfg platform. Linux locks take manylinux up to glibc 2.28
+# (Ubuntu 20.04, Debian 10, RHEL 8 and later), which current wheels (h5py, torch) need.
+PIP_PLATFORMS = {
+    "linux-x86_64": ["manylinux_2_28_x86_64", "manylinux_2_27_x86_64", "manylinux_2_17_x86_64",
+                     "manylinux2014_x86_64", "manylinux2010_x86_64", "manylinux1_x86_64",
+                     "linux_x86_64"],
+    "windows-x86_64": ["win_amd64"],
+}
+
+
+def resolve(packages, platform, python, index):
+    """What pip would install for `packages` on the target: [(file name, sha256, url)]."""
+    with tempfile.TemporaryDirectory() as tmp:
+        report = os.path.join(tmp, "report.json")
+        cmd = [sys.executable, "-m", "pip", "install", "--dry-run", "--ignore-installed",
+               "--quiet", "--disable-pip-version-check", "--target", os.path.join(tmp, "t"),
+               "--report", report, "--only-binary=:all:", "--implementation", "cp",
+               "--python-version", python]
+        for p in PIP_PLATFORMS[platform]:
+            cmd += ["--platform", p]
+        if index and index != PYPI:
+            cmd += ["--index-url", index, "--extra-index-url", PYPI]
+        r = subprocess.run(cmd + list(packages), capture_output=True, text=True)
+        if r.returncode != 0:
+            raise RuntimeError(f"{' '.join(packages)} on {platform}/{python}: "
+                               + (r.stderr.strip().splitlines() or ["pip failed"])[-1])
+        with open(report) as f:
+            doc = json.load(f)
+    out = []
+    for item in doc["install"]:
+        info = item["download_info"]
+        sha = info.get("archive_info", {}).get("hashes", {}).get("sha256")
+        url = info["url"]
+        if not sha:
+            raise RuntimeError(f"{url}: the index publishes no sha256")
+        out.append((url.rsplit("/", 1)[-1], sha, url, item["metadata"]))
+    return out
+
+
+def lock(packages, platforms, pythons, index):
+    """Lock entries (dicts) for every target; one entry per file, with the targets it serves."""
+    entries, closures, failed = {}, {}, []
+    for platform in platforms:
+        for py in pythons:
+            target = f"{platform}/{py}"
+            try:
+                closures[target] = resolve(packages, platform, py, index)
+            except RuntimeError as e:  # no wheels for that Python yet: the others still lock
+                failed.append(str(e))
+                print(f"  skipped: {e}", file=sys.stderr)
+                continue
+            for name, sha, url, _ in closures[target]:
+                e = entries.setdefault(name, {"wheel": name, "sha256": sha, "for": []})
+                if e["sha256"] != sha:
+                    raise RuntimeError(f"{name} has two hashes on the index")
+                e["for"].append(target)
+                # PyPI's files are found through its simple index by name; a file another index
+                # serves keeps its URL.
+                if index and index != PYPI and not url.startswith(index.split("/simple")[0]):
+                    e["url"] = url
+    if not closures:
+        raise RuntimeError("; ".join(failed))
+    return sorted(entries.values(), key=lambda e: e["wheel"].lower()), closures
+
+
+def flow(entry):
+    """One lock entry as a YAML flow mapping on one line (diffs stay one line per file)."""
+    parts = [f"wheel: {entry['wheel']}", f"sha256: {entry['sha256']}"]
+    if "url" in entry:
+        parts.append(f"url: {entry['url']}")
+    parts.append("for: [" + ", ".join(entry["for"]) + "]")
+    return "{" + ", ".join(parts) + "}"
+
+
+def minors(python_range, lo=8, hi=14):
+    """The 3.x minors a requires.python range admits, within the Pythons people run."""
+    out = []
+    for m in range(lo, hi + 1):
+        ok = True
+        for clause in python_range.split(","):
+            clause = clause.strip()
+            for op in (">=", "<="):
+                if clause.startswith(op):
+                    v = tuple(int(x) for x in clause[2:].split("."))
+                    ok = ok and ((3, m) >= v[:2] if op == ">=" else (3, m) <= v[:2])
+        if ok:
+            out.append(f"3.{m}")
+    return out
+
+
+def catalogue_stacks():
+    """(name, packages, index, pythons, expected CUDA of bundled wheels or None) per stack."""
+    with open(os.path.join(ROOT, "knowledge", "frameworks.yaml")) as f:
+        kb = yaml.safe_load(f)
+    stacks = []
+    for row in kb["tensorflow"]:
+        if row["os"] != "linux":
+            continue
+        v = row["version"]
+        major_minor = ".".join(v.split(".")[:2])
+        # 2.0 and 1.x shipped GPU support as tensorflow-gpu; from 2.1 `tensorflow` has it.
+        pkg = "tensorflow-gpu" if v.startswith(("1.", "2.0.")) else "tensorflow"
+        stacks.append((f"tf-{major_minor}", [f"{pkg}=={v}"], "", minors(row["python_range"], lo=6), None))
+    for rel in kb["pytorch"]:
+        for variant in rel.get("variants", []):
+            cuda = str(variant["cuda"])
+            name = f"pytorch-{rel['version']}-cu{cuda.replace('.', '')}"
+            stacks.append((name, [f"torch=={rel['version']}.*"], "", minors(rel["python_range"]), cuda))
+    return stacks
+
+
+def bundled_cuda(closure):
+    """The CUDA runtime a PyTorch closure brings: the nvidia-cuda-runtime wheel's version."""
+    for name, _, _, meta in closure:
+        if meta["name"].lower().startswith("nvidia-cuda-runtime"):
+            return ".".join(meta["version"].split(".")[:2])
+    return None
+
+
+def catalogue(only):
+    path = os.path.join(ROOT, "knowledge", "env-locks.yaml")
+    old = {}
+    if os.path.exists(path):
+        with open(path) as f:
+            old = yaml.safe_load(f) or {}
+    out = dict(old)
+    for name, packages, index, pythons, cuda in catalogue_stacks():
+        if only and name not in only:
+            continue
+        try:
+            entries, closures = lock(packages, ["linux-x86_64"], pythons, index)
+        except RuntimeError as e:
+            print(f"{name}: not locked: {e}", file=sys.stderr)
+            out.pop(name, None)
+            continue
+        if cuda:
+            got = {bundled_cuda(c) for c in closures.values()}
+            if got != {cuda}:
+                # The registry serves another CUDA variant of this release: PyTorch's own index
+                # has this one, and that index is not reachable where the catalogue is made.
+                print(f"{name}: not locked: the index's wheels bring CUDA {sorted(map(str, got))}, "
+                      f"not {cuda}", file=sys.stderr)
+                out.pop(name, None)
+                continue
+        out[name] = {"packages": packages, "targets": sorted(closures), "lock": entries}
+        print(f"{name}: {len(entries)} wheels for {', '.join(sorted(closures))}", file=sys.stderr)
+    with open(path, "w") as f:
+        f.write("# Generated by tools/lock_env.py --catalogue from the package index (networked);\n"
+                "# do not edit. Each curated framework environment: the wheels pip's resolver picks\n"
+                "# for every linux-x86_64 Python in the release's range, with the sha256 the index\n"
+                "# publishes. source: pypi-index.\n")
+        for name in sorted(out):
+            s = out[name]
+            f.write(f"{name}:\n  packages: [{', '.join(s['packages'])}]\n"
+                    f"  targets: [{', '.join(s['targets'])}]\n  lock:\n")
+            for e in s["lock"]:
+                f.write(f"    - {flow(e)}\n")
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("packages", nargs="*")
+    ap.add_argument("--index", default="")
+    ap.add_argument("--python", default="3.11")
+    ap.add_argument("--platform", action="append")
+    ap.add_argument("--catalogue", action="store_true")
+    ap.add_argument("--only", action="append", default=[])
+    a = ap.parse_args()
+    if a.catalogue:
+        return catalogue(set(a.only))
+    if not a.packages:
+        ap.error("name the packages to lock")
+    entries, _ = lock(a.packages, a.platform or ["linux-x86_64"], a.python.split(","), a.index)
+    print("  lock:")
+    for e in entries:
+        print(f"    - {flow(e)}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
