@@ -21,14 +21,34 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BINARY = sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, "build", "cli", "gpucfg")
 ROUNDS = int(sys.argv[2]) if len(sys.argv) > 2 else 3
-MANIFEST = os.path.join(ROOT, "manifests", "tf-2.16.yaml")
+CURATED = os.path.join(ROOT, "manifests", "tf-2.16.yaml")
 CACHE = os.environ.get("GPUCFG_CACHE_DIR")
+
+
+def toolkit_only(tmp):
+    """tf-2.16 without its python: section: this bench times the toolkit and cuDNN wheels
+    (bench/build_env.py times the environment)."""
+    out, skip = [], False
+    with open(CURATED) as f:
+        for line in f:
+            if line.startswith("python:"):
+                skip = True
+            elif skip and line[:1] not in (" ", "#", "\n"):
+                skip = False
+            if line.startswith("extends:"):
+                line = f"extends: [{os.path.join(ROOT, 'manifests', 'cuda-12.3.yaml')}]\n"
+            if not skip:
+                out.append(line)
+    path = os.path.join(tmp, "tf-2.16-toolkit.yaml")
+    with open(path, "w") as f:
+        f.writelines(out)
+    return path
 
 
 def wheelhouse(tmp):
     """The manifest's wheels from the cache, under their own names (the cache keeps them by
     hash; `names/` records each wheel's file name)."""
-    with open(MANIFEST) as f:
+    with open(CURATED) as f:
         pins = [line.split("package:")[1].strip() for line in f if "package:" in line]
     prefixes = [p.replace("-", "_").replace("==", "-") + "-" for p in pins]
     out = os.path.join(tmp, "wheels")
@@ -58,6 +78,7 @@ def main():
     if not CACHE or not os.path.isdir(os.path.join(CACHE, "names")):
         sys.exit("set GPUCFG_CACHE_DIR to a cache filled by `gpucfg fetch manifests/tf-2.16.yaml`")
     tmp = tempfile.mkdtemp(prefix="gpucfg-bench-wheels-")
+    manifest = toolkit_only(tmp)
     wheels = wheelhouse(tmp)
     print(f"{len(wheels)} wheels, {sum(os.path.getsize(w) for w in wheels) / 1e6:.0f} MB")
     env = dict(os.environ, GPUCFG_OFFLINE="1")
@@ -68,7 +89,7 @@ def main():
         venv = os.path.join(tmp, f"venv-{i}")
         subprocess.run([sys.executable, "-m", "venv", venv], check=True)
         subprocess.run(["sync"])
-        g = timed([BINARY, "apply", "--yes", "--no-verify", "--root", root, MANIFEST], env)
+        g = timed([BINARY, "apply", "--yes", "--no-verify", "--root", root, manifest], env)
         subprocess.run(["sync"])
         p = timed([os.path.join(venv, "bin", "pip"), "install", "--quiet", "--no-deps",
                    "--no-index", "--disable-pip-version-check", *wheels])

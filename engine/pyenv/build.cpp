@@ -10,7 +10,18 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
+#include <algorithm>
+#include <atomic>
+#include <fcntl.h>
+#include <mutex>
+#include <spawn.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <thread>
+#include <unistd.h>
+
+extern char** environ;
 
 namespace gpucfg::pyenv {
 
@@ -103,6 +114,93 @@ std::string finish_wheel(const std::string& dir, const std::string& site,
   return "";
 }
 
+// Bytecode workers: interpreters of the new environment that compile the files they are sent,
+// one path per line, as each wheel lands, so compiling overlaps unpacking instead of following
+// it. Sockets, not pipes: a worker that died must not kill gpucfg with SIGPIPE (MSG_NOSIGNAL).
+// A file that does not compile (a module kept for another Python version) stays source only,
+// as pip leaves it.
+class Compilers {
+public:
+  Compilers(const std::string& python, unsigned n) {
+    static const char* code = "import sys, py_compile\n"
+                              "for line in sys.stdin:\n"
+                              "    try:\n"
+                              "        py_compile.compile(line.rstrip('\\n'), doraise=True)\n"
+                              "    except Exception:\n"
+                              "        pass\n";
+    for (unsigned i = 0; i < n; ++i) {
+      int sv[2];
+      if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) break;
+      posix_spawn_file_actions_t fa;
+      posix_spawn_file_actions_init(&fa);
+      posix_spawn_file_actions_adddup2(&fa, sv[1], 0);
+      posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+      posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
+      std::vector<std::string> argv = {python, "-I", "-c", code};
+      std::vector<char*> args;
+      for (auto& a : argv)
+        args.push_back(a.data());
+      args.push_back(nullptr);
+      pid_t pid = 0;
+      int rc = ::posix_spawn(&pid, python.c_str(), &fa, nullptr, args.data(), environ);
+      posix_spawn_file_actions_destroy(&fa);
+      ::close(sv[1]);
+      if (rc != 0) {
+        ::close(sv[0]);
+        break;
+      }
+      m_workers.push_back({pid, sv[0]});
+    }
+  }
+  ~Compilers() { finish(); }
+
+  void add(const std::vector<std::string>& files) {
+    if (m_workers.empty()) return;
+    std::lock_guard<std::mutex> lock(m_mutex);
+    for (const auto& f : files) {
+      std::string line = f + "\n";
+      auto& w = m_workers[m_next++ % m_workers.size()];
+      for (std::size_t off = 0; off < line.size();) {
+        ssize_t n = ::send(w.fd, line.data() + off, line.size() - off, MSG_NOSIGNAL);
+        if (n <= 0) break; // a worker gone: its files stay source only
+        off += static_cast<std::size_t>(n);
+      }
+    }
+  }
+
+  void finish() {
+    for (auto& w : m_workers) {
+      ::close(w.fd);
+      int status = 0;
+      ::waitpid(w.pid, &status, 0);
+    }
+    m_workers.clear();
+  }
+
+private:
+  struct Worker {
+    pid_t pid;
+    int fd;
+  };
+  std::vector<Worker> m_workers;
+  std::size_t m_next = 0;
+  std::mutex m_mutex;
+};
+
+// The .py files a wheel put into site-packages, from its own RECORD (scripts are not compiled).
+std::vector<std::string> python_files(const std::string& dir, const std::string& site,
+                                      const source::Artifact& wheel) {
+  std::vector<std::string> out;
+  auto parts = util::split(wheel.file, '-');
+  std::string info = site + "/" + parts[0] + "-" + parts[1] + ".dist-info";
+  for (const auto& row : util::split(slurp(dir + "/" + info + "/RECORD"), '\n')) {
+    std::string mapped = source::map_python_entry(record_path(row), site);
+    if (util::ends_with(mapped, ".py") && util::starts_with(mapped, site + "/"))
+      out.push_back(dir + "/" + mapped);
+  }
+  return out;
+}
+
 } // namespace
 
 std::vector<std::pair<std::string, std::string>> entry_points(const std::string& text) {
@@ -151,24 +249,49 @@ std::string build(const std::string& dir, const std::string& python,
   if (!fs::is_directory(dir + "/" + site))
     return python + " made no " + site + " in " + dir + "; is it the Python the lock is for?";
 
+  // A framework's own wheel (TensorFlow's is 590 MB, 1.7 GB unpacked) would keep one core busy
+  // long after the others are done: it is unpacked by one extractor per core, each inflating
+  // its share of the files, while another job checks its pin.
+  unsigned cores = o.jobs ? o.jobs : std::max(1u, std::thread::hardware_concurrency());
   std::vector<source::ExtractJob> jobs;
-  for (const auto& w : wheels) {
+  std::vector<std::size_t> wheel_of;
+  for (std::size_t i = 0; i < wheels.size(); ++i) {
+    const auto& w = wheels[i];
     std::string file = source::locate(w, o.cache_dir);
     if (file.empty()) return w.name + ": not on this computer (run `gpucfg fetch` first)";
     source::ExtractOptions eo = source::extract_options(w);
     eo.layout = source::Layout::python;
     eo.site_packages = site;
-    jobs.push_back({file, eo});
+    std::error_code ec;
+    unsigned shards = fs::file_size(file, ec) > (64u << 20) && cores > 1 ? cores : 1;
+    source::ExtractOptions part = eo;
+    part.shards = shards;
+    for (unsigned k = 0; k < shards; ++k) {
+      part.shard = k;
+      jobs.push_back({file, part}); // its declared size still orders it first among the jobs
+      wheel_of.push_back(i);
+    }
+    if (shards > 1) {
+      eo.verify_only = true;
+      jobs.push_back({file, eo});
+      wheel_of.push_back(i);
+    }
   }
-  for (const auto& res : source::extract_many(jobs, dir, o.jobs))
+  std::string bin = dir + "/bin/python";
+  Compilers compilers(bin, cores);
+  // A wheel's files are compiled once all of its jobs are done.
+  std::vector<std::atomic<unsigned>> pending(wheels.size());
+  for (std::size_t j = 0; j < jobs.size(); ++j)
+    ++pending[wheel_of[j]];
+  auto landed = [&](std::size_t j) {
+    std::size_t i = wheel_of[j];
+    if (--pending[i] == 0) compilers.add(python_files(dir, site, wheels[i]));
+  };
+  for (const auto& res : source::extract_many(jobs, dir, o.jobs, landed))
     if (!res.error.empty()) return res.error;
   for (const auto& w : wheels)
     if (std::string err = finish_wheel(dir, site, w); !err.empty()) return err;
-
-  // Bytecode, as pip writes it, on every core. A file that does not compile (a module kept for
-  // another Python version) is left as source, as pip leaves it, so the exit status is not used.
-  std::string bin = dir + "/bin/python";
-  host->run({bin, "-m", "compileall", "-q", "-j", "0", dir + "/" + site}, o.timeout);
+  compilers.finish();
 
   // The import check, isolated (-I) from the caller's PYTHONPATH and user site-packages, so it
   // proves this environment and nothing beside it.

@@ -226,6 +226,13 @@ public:
     ::fstat(fd, &st);
     m_cap = m_opt.max_unpacked ? m_opt.max_unpacked
                                : std::max<std::uint64_t>(256ull << 20, 32ull * st.st_size);
+    if (m_opt.verify_only) {
+      ::close(fd);
+      m_res.sha256 = util::sha256_file(m_archive).value_or("");
+      m_res.archive_bytes = static_cast<std::uint64_t>(st.st_size);
+      pins_hold();
+      return m_res;
+    }
     Container box = inspect_container(fd);
     m_res.layout = m_opt.layout;
     if (m_res.layout == Layout::automatic && box.kind == Container::Kind::makeself)
@@ -238,6 +245,11 @@ public:
     }
     if (box.kind == Container::Kind::sevenzip) {
       run_seekable(fd, box.offset, static_cast<std::uint64_t>(st.st_size));
+    } else if (box.kind == Container::Kind::zip && m_opt.shards > 1) {
+      m_zip_modes = zip_unix_modes(fd);
+      run_zip_shard(fd, static_cast<std::uint64_t>(st.st_size));
+      ::close(fd);
+      return m_res; // the pin is the verify_only job's
     } else {
       if (box.kind == Container::Kind::zip) m_zip_modes = zip_unix_modes(fd);
       Feeder feeder(fd, m_opt.expected_size, box.offset);
@@ -292,6 +304,23 @@ private:
     if (archive_read_open1(a.get()) != ARCHIVE_OK)
       fail("",
            std::string("not a 7-Zip archive gpucfg can read: ") + archive_error_string(a.get()));
+    else
+      entries(a.get());
+    if (m_res.error.empty()) check_links();
+  }
+
+  // One shard of a zip, read through its central directory: entries of other shards are seeked
+  // over, not inflated.
+  void run_zip_shard(int fd, std::uint64_t file_size) {
+    Window w{fd, 0, file_size};
+    std::unique_ptr<struct archive, ArchiveFree> a(archive_read_new());
+    archive_read_support_format_zip_seekable(a.get());
+    archive_read_set_read_callback(a.get(), window_read);
+    archive_read_set_seek_callback(a.get(), window_seek);
+    archive_read_set_skip_callback(a.get(), window_skip);
+    archive_read_set_callback_data(a.get(), &w);
+    if (archive_read_open1(a.get()) != ARCHIVE_OK)
+      fail("", std::string("not a zip gpucfg can read: ") + archive_error_string(a.get()));
     else
       entries(a.get());
     if (m_res.error.empty()) check_links();
@@ -382,6 +411,10 @@ private:
                                              : "of an unknown type";
       fail(name, std::string("is ") + what + "; refused");
       return false;
+    }
+    if (m_opt.shards > 1) {
+      bool regular = type == AE_IFREG && !hardlink;
+      if (regular ? m_ordinal++ % m_opt.shards != m_opt.shard : m_opt.shard != 0) return true;
     }
     std::string unsafe;
     auto raw = safe_relative(name, &unsafe);
@@ -536,12 +569,14 @@ private:
   std::vector<std::string> m_links;
   std::vector<std::string> m_nested;           // nested runfiles, unpacked once the pin holds
   std::map<std::string, unsigned> m_zip_modes; // zip: modes from the central directory
+  std::uint64_t m_ordinal = 0;                 // regular files seen (sharded zips)
 };
 
 } // namespace
 
 std::vector<ExtractResult> extract_many(const std::vector<ExtractJob>& archives,
-                                        const std::string& dest, unsigned jobs) {
+                                        const std::string& dest, unsigned jobs,
+                                        const std::function<void(std::size_t)>& done) {
   std::vector<ExtractResult> results(archives.size());
   // Largest first, handed out one at a time, so the threads finish together.
   std::vector<std::size_t> order(archives.size());
@@ -555,6 +590,7 @@ std::vector<ExtractResult> extract_many(const std::vector<ExtractJob>& archives,
     for (std::size_t k; (k = next++) < order.size();) {
       const ExtractJob& job = archives[order[k]];
       results[order[k]] = extract(job.archive, dest, job.options);
+      if (done && results[order[k]].error.empty()) done(order[k]);
     }
   };
   if (jobs == 0) jobs = std::max(1u, std::thread::hardware_concurrency());

@@ -14,6 +14,7 @@
 #include "source/layout.hpp"
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -27,6 +28,11 @@ struct ExtractOptions {
   std::uint64_t expected_size = 0;     // bytes of the archive; 0: not declared
   std::uint64_t max_unpacked = 0;      // 0: 32 × the archive's size, at least 256 MiB
   std::string site_packages;           // layout python: where the wheel's own files go
+  // A large zip (a framework's wheel) unpacked by several extractors at once: this one writes
+  // the regular files whose ordinal % shards == shard (shard 0 also the folders and links).
+  // Shards check no pin: a job with verify_only hashes the file beside them.
+  unsigned shard = 0, shards = 1;
+  bool verify_only = false;
 };
 
 // The options an artifact's own fields say: its layout, pins, declared sizes and components.
@@ -46,13 +52,15 @@ ExtractResult extract(const std::string& archive, const std::string& dest,
                       const ExtractOptions& options);
 
 // Extracts several archives into one folder at once, largest first (declared sizes), on `jobs`
-// threads (0: one per core). Results are in the order of `archives`.
+// threads (0: one per core). Results are in the order of `archives`. `done(i)` is called on the
+// extracting thread as soon as archive i is in without error, so later work can start early.
 struct ExtractJob {
   std::string archive;
   ExtractOptions options;
 };
 std::vector<ExtractResult> extract_many(const std::vector<ExtractJob>& archives,
-                                        const std::string& dest, unsigned jobs);
+                                        const std::string& dest, unsigned jobs,
+                                        const std::function<void(std::size_t)>& done = {});
 
 // After all archives of a tree are in: the links a toolkit expects that archives do not carry.
 // lib64 -> lib, targets/<arch>/{include,lib} -> ../../…, and libX.so / libX.so.N links for a
