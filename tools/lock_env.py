@@ -16,6 +16,7 @@ two machines of one target get the same bytes.
         tools/gen_manifests.py
 """
 import argparse
+import concurrent.futures
 import json
 import os
 import subprocess
@@ -32,7 +33,10 @@ PYPI = "https://pypi.org/simple"
 PIP_PLATFORMS = {
     "linux-x86_64": ["manylinux_2_28_x86_64", "manylinux_2_27_x86_64", "manylinux_2_17_x86_64",
                      "manylinux2014_x86_64", "manylinux2010_x86_64", "manylinux1_x86_64",
-                     "linux_x86_64"],
+                     "linux_x86_64",
+                     # Least preferred: files that exist only for newer glibc (NCCL for CUDA 13
+                     # is manylinux_2_34: Ubuntu 22.04, Debian 12, RHEL 9 and later).
+                     "manylinux_2_31_x86_64", "manylinux_2_34_x86_64"],
     "windows-x86_64": ["win_amd64"],
 }
 
@@ -69,24 +73,33 @@ def resolve(packages, platform, python, index):
 def lock(packages, platforms, pythons, index):
     """Lock entries (dicts) for every target; one entry per file, with the targets it serves."""
     entries, closures, failed = {}, {}, []
-    for platform in platforms:
-        for py in pythons:
-            target = f"{platform}/{py}"
-            try:
-                closures[target] = resolve(packages, platform, py, index)
-            except RuntimeError as e:  # no wheels for that Python yet: the others still lock
-                failed.append(str(e))
-                print(f"  skipped: {e}", file=sys.stderr)
-                continue
-            for name, sha, url, _ in closures[target]:
-                e = entries.setdefault(name, {"wheel": name, "sha256": sha, "for": []})
-                if e["sha256"] != sha:
-                    raise RuntimeError(f"{name} has two hashes on the index")
-                e["for"].append(target)
-                # PyPI's files are found through its simple index by name; a file another index
-                # serves keeps its URL.
-                if index and index != PYPI and not url.startswith(index.split("/simple")[0]):
-                    e["url"] = url
+    targets = [(platform, py) for platform in platforms for py in pythons]
+
+    def one(t):
+        try:
+            return t, resolve(packages, t[0], t[1], index), None
+        except RuntimeError as e:  # no wheels for that Python yet: the others still lock
+            return t, None, str(e)
+
+    # pip waits on the index most of the time: a few resolutions at once.
+    with concurrent.futures.ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(one, targets))
+    for (platform, py), closure, error in results:
+        target = f"{platform}/{py}"
+        if error:
+            failed.append(error)
+            print(f"  skipped: {error}", file=sys.stderr)
+            continue
+        closures[target] = closure
+        for name, sha, url, _ in closure:
+            e = entries.setdefault(name, {"wheel": name, "sha256": sha, "for": []})
+            if e["sha256"] != sha:
+                raise RuntimeError(f"{name} has two hashes on the index")
+            e["for"].append(target)
+            # PyPI's files are found through its simple index by name; a file another index
+            # serves keeps its URL.
+            if index and index != PYPI and not url.startswith(index.split("/simple")[0]):
+                e["url"] = url
     if not closures:
         raise RuntimeError("; ".join(failed))
     return sorted(entries.values(), key=lambda e: e["wheel"].lower()), closures
@@ -132,6 +145,8 @@ def catalogue_stacks():
         stacks.append((f"tf-{major_minor}", [f"{pkg}=={v}"], "", minors(row["python_range"], lo=6), None))
     for rel in kb["pytorch"]:
         for variant in rel.get("variants", []):
+            if variant.get("channel") != "stable":
+                continue
             cuda = str(variant["cuda"])
             name = f"pytorch-{rel['version']}-cu{cuda.replace('.', '')}"
             stacks.append((name, [f"torch=={rel['version']}.*"], "", minors(rel["python_range"]), cuda))
@@ -156,6 +171,19 @@ def catalogue(only):
     for name, packages, index, pythons, cuda in catalogue_stacks():
         if only and name not in only:
             continue
+        if cuda:
+            # One quick resolution says which CUDA variant the index serves for this release.
+            try:
+                probe = resolve(packages, "linux-x86_64", pythons[-1], index)
+            except RuntimeError as e:
+                print(f"{name}: not locked: {e}", file=sys.stderr)
+                out.pop(name, None)
+                continue
+            if bundled_cuda(probe) != cuda:
+                print(f"{name}: not locked: the index's wheels bring CUDA {bundled_cuda(probe)}, "
+                      f"not {cuda}", file=sys.stderr)
+                out.pop(name, None)
+                continue
         try:
             entries, closures = lock(packages, ["linux-x86_64"], pythons, index)
         except RuntimeError as e:
@@ -171,8 +199,14 @@ def catalogue(only):
                       f"not {cuda}", file=sys.stderr)
                 out.pop(name, None)
                 continue
-        out[name] = {"packages": packages, "targets": sorted(closures), "lock": entries}
-        print(f"{name}: {len(entries)} wheels for {', '.join(sorted(closures))}", file=sys.stderr)
+        targets = sorted(closures, key=lambda t: [int(x) for x in t.split("/")[1].split(".")])
+        out[name] = {"packages": packages, "targets": targets, "lock": entries}
+        print(f"{name}: {len(entries)} wheels for {', '.join(targets)}", file=sys.stderr)
+        write(path, out)  # after each stack: an interrupted run keeps what it locked
+    write(path, out)
+
+
+def write(path, out):
     with open(path, "w") as f:
         f.write("# Generated by tools/lock_env.py --catalogue from the package index (networked);\n"
                 "# do not edit. Each curated framework environment: the wheels pip's resolver picks\n"

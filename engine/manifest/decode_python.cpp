@@ -3,6 +3,8 @@
 #include "platform/platform.hpp"
 #include "util/strings.hpp"
 
+#include <algorithm>
+
 namespace gpucfg::manifest {
 
 namespace {
@@ -84,6 +86,24 @@ void Decoder::python(const Value* v, Stack& s) {
   if (!py.adopt && py.imports.empty())
     m_diags.error(v->mark, "python.import: name the module to check after the install (the "
                            "manifest names no framework to take it from)");
+  // Activation: the environment's scripts first on PATH, in the profile files and `gpucfg env`,
+  // merged into the manifest's own PATH entry when it has one.
+  if (py.activate) {
+    bool linux = m_platform.os() == platform::Os::linux;
+    Located<std::string> bin{py.env.value + (linux ? "/bin" : "\\Scripts"), py.mark};
+    auto path = std::find_if(s.env.begin(), s.env.end(), [](const EnvVar& e) {
+      return e.name == "PATH" && !e.set && !e.unset && e.scope == "system";
+    });
+    if (path != s.env.end()) {
+      path->prepend.insert(path->prepend.begin(), bin);
+    } else {
+      EnvVar e;
+      e.name = "PATH";
+      e.prepend.push_back(bin);
+      e.mark = py.mark;
+      s.env.push_back(e);
+    }
+  }
   s.python = std::move(py);
 }
 

@@ -144,6 +144,8 @@ def apply():
     with open(os.path.join(site, "fake_helper-1.0.dist-info", "INSTALLER")) as f:
         expect(f.read() == "gpucfg\n", "INSTALLER")
     expect(any("/simple/tensorflow/" in p for p in Quiet.served), Quiet.served)
+    with open(os.path.join(R, "etc/profile.d/gpucfg.sh")) as f:
+        expect("/opt/envs/fw/bin" in f.read(), "the profile does not activate the environment")
 
 
 @check("a second plan changes nothing")
@@ -221,6 +223,33 @@ def rollback():
     expect(imported_version() == "2.16.1", imported_version())
     r = gpucfg("plan", "--detailed-exitcode", "--root", R, M1, env=ENV, timeout=60)
     expect(r.code == 0, r.out + r.err)
+
+
+@check("a kill at any step of an environment update is undone or finished by the next apply")
+def killed():
+    root = os.path.join(TMP, "killed")
+    os.makedirs(root)
+    # The stub toolkit comes from a directory under the root, as in the main root.
+    shutil.copytree(os.path.join(R, "src"), os.path.join(root, "src"), symlinks=True)
+    link = os.path.join(root, "opt/envs/fw")
+    r = gpucfg("apply", "--yes", "--no-verify", "--root", root, M2, env=MIRROR, timeout=120)
+    expect(r.code == 0, r.out + r.err)
+    for k in range(1, 14):
+        want = M1 if k % 2 else M2
+        r = gpucfg("apply", "--yes", "--no-verify", "--root", root, want,
+                   env=dict(ENV, GPUCFG_FAULT_STEP=str(k)), timeout=120)
+        if r.code == 0:
+            break  # past the last checkpoint: the apply finished
+        r = gpucfg("apply", "--yes", "--no-verify", "--root", root, want, env=ENV, timeout=120)
+        expect(r.code == 0, f"step {k}: " + r.out + r.err)
+        folders = [d for d in os.listdir(os.path.join(root, "opt/envs")) if d != "fw"]
+        for d in folders:
+            expect(os.path.exists(os.path.join(root, "opt/envs", d, "gpucfg-env.json")),
+                   f"step {k}: {d} is an unfinished environment")
+        expect(len(folders) <= 2, f"step {k}: {folders}")
+        expect(os.readlink(link) in folders, f"step {k}: the link points at {os.readlink(link)}")
+    else:
+        raise AssertionError("the apply never got past its checkpoints")
 
 
 @check("no interpreter in requires.python: plan fails and says how to get one")
