@@ -10,7 +10,7 @@
 namespace gpucfg::source {
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Artifact, name, component, file, sha256, size,
                                                 unpacked_size, layout, components, locations, pip,
-                                                find_links, available)
+                                                find_links, index, available)
 } // namespace gpucfg::source
 
 namespace gpucfg::plan {

@@ -121,6 +121,12 @@ def plan():
     env = [a for a in doc["actions"] if a["op"] == "build-env"]
     expect(len(env) == 1 and len(env[0]["artifacts"]) == 2, doc["actions"])
     expect(re.search(r"/opt/envs/fw-[0-9a-f]{12}$", env[0]["path"]), env[0]["path"])
+    try:
+        import jsonschema
+        with open(os.path.join(os.path.dirname(__file__), "..", "..", "schemas", "plan.schema.json")) as f:
+            jsonschema.validate(doc, json.load(f))
+    except ImportError:
+        print("skipped plan schema check: no python3-jsonschema")
 
 
 @check("apply builds the environment from the index: imports, scripts, entry points, bytecode, RECORD")
@@ -196,10 +202,13 @@ def tampered():
     expect(imported_version() == "2.16.1", imported_version())
 
 
-@check("an update builds a new environment beside the old one and moves the link")
+@check("an update, reviewed as a saved plan, builds a new environment beside the old one")
 def update():
     before = os.readlink(LINK)
-    r = gpucfg("apply", "--yes", "--no-verify", "--root", R, M2, env=MIRROR, timeout=180)
+    saved = os.path.join(TMP, "update.plan.json")
+    r = gpucfg("plan", "--root", R, "--out", saved, M2, env=MIRROR, timeout=60)
+    expect(r.code == 0, r.out + r.err)
+    r = gpucfg("apply", "--yes", "--no-verify", "--root", R, saved, env=MIRROR, timeout=180)
     expect(r.code == 0, r.out + r.err)
     expect(imported_version() == "2.17.0", imported_version())
     expect(os.path.isdir(os.path.join(R, "opt/envs", before)), "the previous environment is gone")
