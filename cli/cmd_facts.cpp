@@ -53,8 +53,11 @@ void print_text(const probe::Facts& f, std::ostream& out) {
   for (const auto& c : f.compilers)
     out << "compiler   " << c.name << " " << c.version << " (" << c.path << ")  [" << c.evidence
         << "]\n";
+  for (const auto& interp : f.pythons)
+    out << "python     " << interp.version << " (" << interp.path << ")  [" << interp.evidence
+        << "]\n";
   for (const auto& py : f.frameworks) {
-    out << "python     " << py.interpreter
+    out << "framework  " << py.interpreter
         << (py.python_version.empty() ? "" : " " + py.python_version)
         << (py.error.empty() ? "" : " (" + py.error + ")") << "\n";
     for (const auto& b : py.builds)
