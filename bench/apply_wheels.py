@@ -16,7 +16,8 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
+
+from timing import timed
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BINARY = sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, "build", "cli", "gpucfg")
@@ -63,15 +64,6 @@ def wheelhouse(tmp):
     if len(got) != len(pins):
         sys.exit(f"the cache holds {len(got)} of the manifest's {len(pins)} wheels; fetch them")
     return got
-
-
-def timed(cmd, env=None):
-    t0 = time.perf_counter()
-    p = subprocess.run(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    wall = time.perf_counter() - t0
-    if p.returncode != 0:
-        sys.exit(f"{cmd[:4]} failed: {p.stderr[-800:]}")
-    return wall
 
 
 def main():

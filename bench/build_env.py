@@ -16,15 +16,15 @@ The first run fills the cache (networked, once, about 600 MB):
     GPUCFG_CACHE_DIR=/tmp/bench-cache bench/build_env.py [path/to/gpucfg] [rounds]
 """
 import os
-import re
 import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
-import time
 
 import yaml
+
+from timing import timed
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BINARY = sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, "build", "cli", "gpucfg")
@@ -64,15 +64,6 @@ def wheelhouse(tmp, lock):
     with open(os.path.join(tmp, "locked.txt"), "w") as f:
         f.write("\n".join(req) + "\n")
     return out, os.path.join(tmp, "locked.txt")
-
-
-def timed(cmd, env=None):
-    t0 = time.perf_counter()
-    p = subprocess.run(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    wall = time.perf_counter() - t0
-    if p.returncode != 0:
-        sys.exit(f"{' '.join(cmd[:4])} failed: {p.stderr[-800:]}")
-    return wall
 
 
 def main():

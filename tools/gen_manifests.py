@@ -14,6 +14,7 @@ seed procedure (the cusolver alias, libnvvp on PATH, TF_XLA_FLAGS), which is no 
 import argparse
 import pathlib
 import sys
+import textwrap
 
 import yaml
 
@@ -176,14 +177,17 @@ def python_section(kb, name, packages, unlocked_why, index=""):
     entry = kb.locks.get(name)
     head = "python:\n"
     if not entry:
+        unlocked_why = (kb.locks.get("unlocked") or {}).get(name, unlocked_why)
         cmd = "tools/lock_env.py " + (f"--index {index} " if index else "") + " ".join(f"'{p}'" for p in packages)
-        return (head + f"  # Not locked: {unlocked_why}.\n"
-                f"  # Until `{cmd}`\n  # fills python.lock, plan refuses the environment.\n"
+        return (head + "".join(f"  # {line}\n" for line in textwrap.wrap(
+                    f"Not locked: {unlocked_why}. Until `{cmd}` fills python.lock, plan refuses "
+                    "the environment.", 92, break_long_words=False, break_on_hyphens=False))
                 + (f"  index: {index}\n" if index else "")
                 + f"  packages: [{', '.join(q(p) for p in packages)}]\n")
     pythons = sorted((t.split("/")[1] for t in entry["targets"]), key=lambda v: [int(x) for x in v.split(".")])
-    out = (head + "  # Built by apply in /opt/gpucfg/envs/<name> from these wheels, for the newest Python\n"
-           f"  # found among {', '.join(pythons)} on linux-x86_64 (tools/lock_env.py, knowledge/env-locks.yaml).\n"
+    out = (head + "  # Built by apply in /opt/gpucfg/envs/<name> from these wheels, for the newest\n"
+           f"  # Python found among {', '.join(pythons)} on linux-x86_64 (tools/lock_env.py,\n"
+           "  # knowledge/env-locks.yaml).\n"
            f"  packages: [{', '.join(q(p) for p in entry['packages'])}]\n  lock:\n")
     for e in entry["lock"]:
         fields = [f"wheel: {e['wheel']}", f"sha256: {e['sha256']}"]

@@ -19,6 +19,7 @@ import argparse
 import concurrent.futures
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -28,21 +29,36 @@ import yaml
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PYPI = "https://pypi.org/simple"
 
-# pip's --platform tags for each gpucfg platform. Linux locks take manylinux up to glibc 2.28
-# (Ubuntu 20.04, Debian 10, RHEL 8 and later), which current wheels (h5py, torch) need.
-PIP_PLATFORMS = {
-    "linux-x86_64": ["manylinux_2_28_x86_64", "manylinux_2_27_x86_64", "manylinux_2_17_x86_64",
-                     "manylinux2014_x86_64", "manylinux2010_x86_64", "manylinux1_x86_64",
-                     "linux_x86_64",
-                     # Least preferred: files that exist only for newer glibc (NCCL for CUDA 13
-                     # is manylinux_2_34: Ubuntu 22.04, Debian 12, RHEL 9 and later).
-                     "manylinux_2_31_x86_64", "manylinux_2_34_x86_64"],
-    "windows-x86_64": ["win_amd64"],
-}
+def _linux(arch):
+    """pip matches --platform tags exactly, so every manylinux_2_X is named: glibc 2.28 and older
+    first (most preferred, as pip orders them on such a machine), then the legacy aliases, then
+    files that exist only for newer glibc (2.29-2.34: Ubuntu 22.04, Debian 12, RHEL 9 and
+    later), least preferred."""
+    tags = []
+    for x in range(28, 4, -1):
+        tags.append(f"manylinux_2_{x}_{arch}")
+        alias = {17: "manylinux2014", 12: "manylinux2010", 5: "manylinux1"}.get(x)
+        if alias:
+            tags.append(f"{alias}_{arch}")
+    return tags + [f"linux_{arch}"] + [f"manylinux_2_{x}_{arch}" for x in range(29, 35)]
+
+
+PIP_PLATFORMS = {"linux-x86_64": _linux("x86_64"), "windows-x86_64": ["win_amd64"]}
+
+
+_resolved = {}
 
 
 def resolve(packages, platform, python, index):
-    """What pip would install for `packages` on the target: [(file name, sha256, url)]."""
+    """What pip would install for `packages` on the target: [(file name, sha256, url, metadata)],
+    asked once per target (each CUDA variant of a PyTorch release probes the same one)."""
+    key = (tuple(packages), platform, python, index)
+    if key not in _resolved:
+        _resolved[key] = _resolve(packages, platform, python, index)
+    return _resolved[key]
+
+
+def _resolve(packages, platform, python, index):
     with tempfile.TemporaryDirectory() as tmp:
         report = os.path.join(tmp, "report.json")
         cmd = [sys.executable, "-m", "pip", "install", "--dry-run", "--ignore-installed",
@@ -168,45 +184,58 @@ def catalogue(only):
         with open(path) as f:
             old = yaml.safe_load(f) or {}
     out = dict(old)
+    unlocked = dict(out.pop("unlocked", None) or {})
+
+    def refuse(name, why):
+        print(f"{name}: not locked: {why}", file=sys.stderr)
+        out.pop(name, None)
+        unlocked[name] = why
+
     for name, packages, index, pythons, cuda in catalogue_stacks():
         if only and name not in only:
             continue
         if cuda:
             # One quick resolution says which CUDA variant the index serves for this release.
             try:
-                probe = resolve(packages, "linux-x86_64", pythons[-1], index)
+                probe = resolve(packages, "linux-x86_64",
+                                "3.12" if "3.12" in pythons else pythons[-1], index)
             except RuntimeError as e:
-                print(f"{name}: not locked: {e}", file=sys.stderr)
-                out.pop(name, None)
+                refuse(name, reason(str(e)))
                 continue
             if bundled_cuda(probe) != cuda:
-                print(f"{name}: not locked: the index's wheels bring CUDA {bundled_cuda(probe)}, "
-                      f"not {cuda}", file=sys.stderr)
-                out.pop(name, None)
+                # The registry serves another CUDA variant of this release; PyTorch's own index
+                # has this one, and that index is not reachable where the catalogue is made.
+                refuse(name, f"the package index serves this release's CUDA "
+                             f"{bundled_cuda(probe) or 'none (CPU)'} build; CUDA {cuda} is on "
+                             "PyTorch's own index, which was not reachable where the catalogue "
+                             "was made")
                 continue
         try:
             entries, closures = lock(packages, ["linux-x86_64"], pythons, index)
         except RuntimeError as e:
-            print(f"{name}: not locked: {e}", file=sys.stderr)
-            out.pop(name, None)
+            refuse(name, reason(str(e)))
             continue
-        if cuda:
-            got = {bundled_cuda(c) for c in closures.values()}
-            if got != {cuda}:
-                # The registry serves another CUDA variant of this release: PyTorch's own index
-                # has this one, and that index is not reachable where the catalogue is made.
-                print(f"{name}: not locked: the index's wheels bring CUDA {sorted(map(str, got))}, "
-                      f"not {cuda}", file=sys.stderr)
-                out.pop(name, None)
-                continue
+        if cuda and {bundled_cuda(c) for c in closures.values()} != {cuda}:
+            refuse(name, f"its Pythons' wheels bring different CUDA builds, not only {cuda}")
+            continue
+        unlocked.pop(name, None)
         targets = sorted(closures, key=lambda t: [int(x) for x in t.split("/")[1].split(".")])
         out[name] = {"packages": packages, "targets": targets, "lock": entries}
         print(f"{name}: {len(entries)} wheels for {', '.join(targets)}", file=sys.stderr)
-        write(path, out)  # after each stack: an interrupted run keeps what it locked
-    write(path, out)
+        write(path, out, unlocked)  # after each stack: an interrupted run keeps what it locked
+    write(path, out, unlocked)
 
 
-def write(path, out):
+def reason(error):
+    """pip's refusal, said for the manifest: usually a dependency published only as source."""
+    m = re.search(r"No matching distribution found for ([^;]+?)(;|$)", error)
+    if m:
+        return (f"{m.group(1).strip()} has no wheel on the package index (published as source "
+                "only), and gpucfg installs wheels only")
+    return error.splitlines()[0][:200]
+
+
+def write(path, out, unlocked):
     with open(path, "w") as f:
         f.write("# Generated by tools/lock_env.py --catalogue from the package index (networked);\n"
                 "# do not edit. Each curated framework environment: the wheels pip's resolver picks\n"
@@ -218,6 +247,10 @@ def write(path, out):
                     f"  targets: [{', '.join(s['targets'])}]\n  lock:\n")
             for e in s["lock"]:
                 f.write(f"    - {flow(e)}\n")
+        if unlocked:
+            f.write("# Curated stacks without a lock, and why.\nunlocked:\n")
+            for name in sorted(unlocked):
+                f.write(f"  {name}: {json.dumps(unlocked[name])}\n")
 
 
 def main():

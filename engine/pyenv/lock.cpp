@@ -36,6 +36,8 @@ bool abi_ok(const std::string& abi, const WheelName& w, const util::Version& py)
   if (abi == "none") return true;
   std::string xy = std::to_string(py.major()) + std::to_string(py.minor());
   if (abi == "cp" + xy) return true;
+  if (abi == "cp" + xy + "m" && py.major() == 3 && py.minor() <= 7) return true; // pymalloc ABI
+
   if (abi != "abi3") return false;
   for (const auto& t : w.python)
     if (t.size() > 3 && t.rfind("cp3", 0) == 0 && digits(t.substr(3)) &&

@@ -293,34 +293,26 @@ private:
     m_res.sha256 = util::sha256_file(m_archive).value_or("");
     m_res.archive_bytes = file_size;
     if (!pins_hold()) return;
-    Window w{fd, base, file_size - base};
-    std::unique_ptr<struct archive, ArchiveFree> a(archive_read_new());
-    archive_read_support_filter_all(a.get());
-    archive_read_support_format_7zip(a.get());
-    archive_read_set_read_callback(a.get(), window_read);
-    archive_read_set_seek_callback(a.get(), window_seek);
-    archive_read_set_skip_callback(a.get(), window_skip);
-    archive_read_set_callback_data(a.get(), &w);
-    if (archive_read_open1(a.get()) != ARCHIVE_OK)
-      fail("",
-           std::string("not a 7-Zip archive gpucfg can read: ") + archive_error_string(a.get()));
-    else
-      entries(a.get());
-    if (m_res.error.empty()) check_links();
+    read_seeking({fd, base, file_size - base}, archive_read_support_format_7zip, "a 7-Zip archive");
   }
 
   // One shard of a zip, read through its central directory: entries of other shards are seeked
   // over, not inflated.
   void run_zip_shard(int fd, std::uint64_t file_size) {
-    Window w{fd, 0, file_size};
+    read_seeking({fd, 0, file_size}, archive_read_support_format_zip_seekable, "a zip");
+  }
+
+  // The entries of an archive libarchive reads by seeking within `w`.
+  void read_seeking(Window w, int (*format)(struct archive*), const char* what) {
     std::unique_ptr<struct archive, ArchiveFree> a(archive_read_new());
-    archive_read_support_format_zip_seekable(a.get());
+    archive_read_support_filter_all(a.get());
+    format(a.get());
     archive_read_set_read_callback(a.get(), window_read);
     archive_read_set_seek_callback(a.get(), window_seek);
     archive_read_set_skip_callback(a.get(), window_skip);
     archive_read_set_callback_data(a.get(), &w);
     if (archive_read_open1(a.get()) != ARCHIVE_OK)
-      fail("", std::string("not a zip gpucfg can read: ") + archive_error_string(a.get()));
+      fail("", std::string("not ") + what + " gpucfg can read: " + archive_error_string(a.get()));
     else
       entries(a.get());
     if (m_res.error.empty()) check_links();

@@ -1,8 +1,10 @@
 """A tiny test harness for the CLI checks: named checks, a closing 'N passed, N failed' line,
 exit status 1 on any failure. ctest runs each script as one test; the line says what ran."""
+import http.server
 import os
 import subprocess
 import sys
+import threading
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -59,3 +61,25 @@ def finish():
         print(f"FAIL {n}\n  {m}")
     print(f"{len(_results) - len(failed)} passed, {len(failed)} failed")
     sys.exit(1 if failed else 0)
+
+
+def serve(directory):
+    """A quiet HTTP server for `directory` on 127.0.0.1, in a daemon thread. Returns its base URL
+    and the list of paths requested so far (a test checks what was fetched from where)."""
+    served = []
+
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def __init__(self, *a, **kw):
+            super().__init__(*a, directory=directory, **kw)
+
+        def log_message(self, *a):
+            pass
+
+        def do_GET(self):
+            served.append(self.path)
+            super().do_GET()
+
+    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Quiet)
+    srv.daemon_threads = True
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    return f"http://127.0.0.1:{srv.server_address[1]}", served

@@ -12,7 +12,6 @@
    platforms, and the .exe unpacks through its component folders.
 """
 import hashlib
-import http.server
 import json
 import os
 import re
@@ -20,11 +19,10 @@ import shutil
 import subprocess
 import tarfile
 import tempfile
-import threading
 
 import yaml
 
-from harness import ROOT, check, expect, finish, gpucfg
+from harness import ROOT, check, expect, finish, gpucfg, serve
 
 TMP = tempfile.mkdtemp(prefix="gpucfg-catalogue-")
 HEX = re.compile(r"^[0-9a-f]{64}$")
@@ -79,6 +77,42 @@ def walk():
                                         "knowledge/ does not say why")
     expect(checked > 60, f"only {checked} toolkit/cuDNN steps seen")
     expect(not problems, "\n".join(problems))
+
+
+@check("every curated environment lock gives each Python it names one runnable wheel per project")
+def locks():
+    base = json.loads(gpucfg("facts", "--json").out)
+    d = tempfile.mkdtemp(prefix="gpucfg-locks-")
+    checked, problems, unlocked = 0, [], []
+    for name in sorted(os.listdir(os.path.join(ROOT, "manifests"))):
+        path = os.path.join(ROOT, "manifests", name)
+        with open(path) as f:
+            py = yaml.safe_load(f).get("python")
+        if py is None:
+            continue
+        if not py.get("lock"):
+            unlocked.append(name)
+            continue
+        targets = sorted({t for w in py["lock"] for t in w.get("for", [])})
+        for t in targets:
+            platform, version = t.split("/")
+            # A machine whose only Python is that version: plan picks it and selects its wheels.
+            facts = dict(base, pythons=[{"path": f"/usr/bin/python{version}", "realpath":
+                                         f"/usr/bin/python{version}", "version": version,
+                                         "evidence": "test"}])
+            facts["platform"] = dict(base["platform"], id=platform)
+            fp = os.path.join(d, "facts.json")
+            with open(fp, "w") as f:
+                json.dump(facts, f)
+            r = gpucfg("plan", "--format", "json", "--facts", fp, path)
+            doc = json.loads(r.out) if r.out.startswith("{") else {"checks": []}
+            check_ = next((c for c in doc["checks"] if c["name"] == "python"), None)
+            checked += 1
+            if not check_ or check_["outcome"] != "pass":
+                problems.append(f"{name} {t}: {check_ or r.err[-300:]}")
+    expect(checked > 80, f"only {checked} locked targets seen")
+    expect(not problems, "\n".join(problems[:10]))
+    print(f"{checked} locked targets select cleanly; unlocked: {', '.join(unlocked)}")
 
 
 # --- files in NVIDIA's shapes ---------------------------------------------------------------
@@ -166,24 +200,7 @@ for fname, make in FILES.items():
 PINS = {fname: sha(os.path.join(MIRROR, fname)) for fname in FILES}
 
 
-class Quiet(http.server.SimpleHTTPRequestHandler):
-    served = []
-
-    def __init__(self, *a, **kw):
-        super().__init__(*a, directory=MIRROR, **kw)
-
-    def log_message(self, *a):
-        pass
-
-    def do_GET(self):
-        Quiet.served.append(self.path)
-        super().do_GET()
-
-
-SRV = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Quiet)
-SRV.daemon_threads = True
-threading.Thread(target=SRV.serve_forever, daemon=True).start()
-URL = f"http://127.0.0.1:{SRV.server_address[1]}"
+URL, SERVED = serve(MIRROR)
 
 
 def stack_copy():
@@ -242,7 +259,7 @@ def apply():
     expect(os.path.exists(os.path.join(R, "etc/ld.so.conf.d/gpucfg-tf-2.5.conf")), "no loader file")
     with open(os.path.join(R, "etc/profile.d/gpucfg.sh")) as f:
         expect("TF_XLA_FLAGS" in f.read(), "env file lacks TF_XLA_FLAGS")
-    expect(any(p.endswith(".run") for p in Quiet.served), f"runfile not served: {Quiet.served}")
+    expect(any(p.endswith(".run") for p in SERVED), f"runfile not served: {SERVED}")
     facts = json.loads(gpucfg("facts", "--json", "--root", R).out)
     versions = [t.get("version") for t in facts.get("toolkits", [])]
     expect("11.2.0" in versions, f"facts sees toolkits {versions}")

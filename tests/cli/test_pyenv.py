@@ -7,17 +7,15 @@ it and says which cuDNN it mapped (and fails on a shadowing copy); a tampered wh
 with both hashes; an update keeps the previous environment; a failed install leaves the old one
 in place; rollback brings the old one back."""
 import hashlib
-import http.server
 import json
 import os
 import re
 import shutil
 import subprocess
 import tempfile
-import threading
 
 import pywheels
-from harness import check, expect, finish, gpucfg
+from harness import check, expect, finish, gpucfg, serve
 
 TMP = tempfile.mkdtemp(prefix="gpucfg-pyenv-")
 HOUSE = os.path.join(TMP, "house")
@@ -47,24 +45,7 @@ for w in V1 + V2 + BROKEN:
         f.write(f'<a href="../../{os.path.basename(w)}#sha256={sha(w)}">{os.path.basename(w)}</a>\n')
 
 
-class Quiet(http.server.SimpleHTTPRequestHandler):
-    served = []
-
-    def __init__(self, *a, **kw):
-        super().__init__(*a, directory=HOUSE, **kw)
-
-    def log_message(self, *a):
-        pass
-
-    def do_GET(self):
-        Quiet.served.append(self.path)
-        super().do_GET()
-
-
-SRV = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Quiet)
-SRV.daemon_threads = True
-threading.Thread(target=SRV.serve_forever, daemon=True).start()
-URL = f"http://127.0.0.1:{SRV.server_address[1]}"
+URL, SERVED = serve(HOUSE)
 
 ENV = {"GPUCFG_CACHE_DIR": os.path.join(TMP, "cache"), "GPUCFG_RETRIES": "0",
        "GPUCFG_CONNECT_TIMEOUT": "2", "GPUCFG_CONFIG": "/nonexistent", "LD_LIBRARY_PATH": ""}
@@ -149,7 +130,7 @@ def apply():
     expect("../../../bin/fake-helper," in record and "fake_helper/__init__.py," in record, record)
     with open(os.path.join(site, "fake_helper-1.0.dist-info", "INSTALLER")) as f:
         expect(f.read() == "gpucfg\n", "INSTALLER")
-    expect(any("/simple/tensorflow/" in p for p in Quiet.served), Quiet.served)
+    expect(any("/simple/tensorflow/" in p for p in SERVED), SERVED)
     with open(os.path.join(R, "etc/profile.d/gpucfg.sh")) as f:
         expect("/opt/envs/fw/bin" in f.read(), "the profile does not activate the environment")
 

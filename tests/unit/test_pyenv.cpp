@@ -43,6 +43,8 @@ TEST_CASE("tags: CPython version, the stable ABI, manylinux and Windows") {
   CHECK(runs("protobuf-4.25.9-cp37-abi3-manylinux2014_x86_64.whl", "linux-x86_64", "3.12"));
   CHECK_FALSE(runs("protobuf-4.25.9-cp37-abi3-manylinux2014_x86_64.whl", "linux-x86_64", "3.6"));
   CHECK(runs("six-1.17.0-py2.py3-none-any.whl", "windows-x86_64", "3.9"));
+  CHECK(runs("tensorflow-2.9.0-cp37-cp37m-manylinux2014_x86_64.whl", "linux-x86_64", "3.7"));
+  CHECK_FALSE(runs("x-1.0-cp38-cp38m-manylinux2014_x86_64.whl", "linux-x86_64", "3.8"));
   CHECK_FALSE(runs("numpy-2.0.0-cp311-cp311-win_amd64.whl", "linux-x86_64", "3.11"));
   CHECK(runs("numpy-2.0.0-cp311-cp311-win_amd64.whl", "windows-x86_64", "3.11"));
   CHECK_FALSE(runs("x-1.0-cp311-cp311-manylinux2014_aarch64.whl", "linux-x86_64", "3.11"));
