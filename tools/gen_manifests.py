@@ -54,10 +54,15 @@ class Knowledge:
         return min(rows, key=lambda r: vkey(r["cuda"])) if rows else None
 
     def windows_floor(self, cuda):
+        return self.compat_floor(cuda)["windows"]
+
+    def compat_floor(self, cuda):
+        """The minor-version-compatibility row of a CUDA major: the lowest drivers that run
+        anything built with a toolkit of that major."""
         for r in self.drivers["minor_version_compat"]:
             if r["cuda_major"] == vkey(cuda)[0]:
-                return r["windows"]
-        return None
+                return r
+        return {"linux": None, "windows": None}
 
     def lowest_arch(self, cuda):
         ok = [a for a in self.archs
@@ -249,15 +254,19 @@ requires:
 
 def pytorch(kb, rel, variant):
     v, cuda, cudnn = rel["version"], variant["cuda"], variant["cudnn"]
-    d = kb.driver(cuda)
-    win = d["windows"] or kb.windows_floor(cuda)
+    # The wheels bundle the CUDA runtime, which runs under minor-version compatibility: the
+    # driver floor is the CUDA major's, not the release's (plan warns between the two).
+    floor = kb.compat_floor(cuda)
+    d = {"linux": floor["linux"] or kb.driver(cuda)["linux"]}
+    win = floor["windows"] or kb.driver(cuda)["windows"]
     name = f"pytorch-{v}-cu{cuda.replace('.', '')}"
     index = "" if kb.locks.get(name) else f"https://download.pytorch.org/whl/cu{cuda.replace('.', '')}"
     env = python_section(kb, name, [f"torch=={v}.*"],
                          "PyTorch's own index serves this CUDA variant and was not reachable where "
                          "the catalogue was made", index)
     return f"""{HEADER}# PyTorch {v} with CUDA {cuda} wheels. The wheels bundle the CUDA runtime and cuDNN {cudnn},
-# so the machine needs only a driver that runs CUDA {cuda}; no toolkit is installed.
+# so the machine needs only a driver that runs CUDA {cuda}; no toolkit is installed. The driver
+# floor is CUDA {cuda.split('.')[0]}.x's minor-version-compatibility floor; below CUDA {cuda}'s own, plan warns.
 apiVersion: gpucfg/v1
 kind: Stack
 metadata:

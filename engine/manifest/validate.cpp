@@ -105,6 +105,9 @@ private:
                   std::to_string(cuda.major()) + ".x needs >=" + floor->str() + " on " + m_os,
               compat->source);
     } else if (toolkit_min && *lb < *toolkit_min) {
+      // A framework that bundles its runtime (PyTorch's wheels) is meant to start at its major's
+      // floor; plan warns on a machine between the two, where the difference matters.
+      if (floor && !m_s.cuda) return;
       if (floor)
         finding(req->mark,
                 "driver " + lb->str() + " is below CUDA " + row->label + "'s " +

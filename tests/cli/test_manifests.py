@@ -59,6 +59,20 @@ def _():
             expect(r.code == 1 and "no native-Windows GPU build" in r.err, f"{path}: {r.err}")
 
 
+@check("PyTorch wheels run from their CUDA major's floor: below the release's own, plan warns")
+def _():
+    m = os.path.join(ROOT, "manifests", "pytorch-2.8-cu128.yaml")
+    facts = os.path.join(ROOT, "examples", "facts", "h200-cuda13-apt.json")
+    def driver(version, os_id="linux-x86_64"):
+        r = gpucfg("plan", "--format", "json", "--facts", facts, "--assume",
+                   f"driver={version},platform={os_id}", m)
+        return next(c for c in json.loads(r.out)["checks"] if c["name"] == "driver")
+    expect(driver("535.54.03")["outcome"] == "warn", driver("535.54.03"))  # 12.x floor, < 12.8's 570
+    expect(driver("570.26")["outcome"] == "pass", driver("570.26"))
+    expect(driver("520.61.05")["outcome"] == "fail", driver("520.61.05"))  # below 12.x's 525.60.13
+    expect(driver("526.98", "windows-x86_64")["outcome"] == "warn", driver("526.98", "windows-x86_64"))
+
+
 @check("tf-2.5 on Windows carries the seed procedure completely")
 def _():
     s = resolved("manifests/tf-2.5.yaml", "windows-x86_64")
