@@ -20,6 +20,7 @@ TEST_CASE("driver minimums come from the data, with their source", "[knowledge]"
   CHECK_FALSE(kb().toolkit_driver(v("13.0"))->windows);
   CHECK(kb().toolkit_driver(v("7.5")) == nullptr);
   CHECK(kb().minor_compat(12)->linux->str() == "525.60.13");
+  CHECK(kb().minor_compat(12)->windows->str() == "525");
 }
 
 TEST_CASE("architectures, cuDNN builds and frameworks", "[knowledge]") {
@@ -29,6 +30,12 @@ TEST_CASE("architectures, cuDNN builds and frameworks", "[knowledge]") {
   CHECK(rows[0]->sha256.at("11.2") ==
         "dbe82faf071d91ba9bcf00480146ad33f462482dfee56caf4479c1b8dabe3ecb");
   CHECK(kb().cudnn(v("9.19.0.56")).front()->builds.size() == 2);
+  // CUDA 12 builds go on past 9.21 (the package index's nvidia-cudnn-cu12 9.22-9.28).
+  CHECK(kb().cudnn(v("9.24.0.43")).front()->builds.size() == 2);
+  auto tf_cudnn = kb().cudnn(v("9.3.0.75"));
+  REQUIRE_FALSE(tf_cudnn.empty());
+  CHECK(tf_cudnn.front()->sha256.at("12") ==
+        "3d6ef10aa06dc9339a477e2b057e085ff8500bbdee79e42c7e13655c9eff2c26");
   const auto* tf = kb().tensorflow(v("2.5"), "windows");
   REQUIRE(tf);
   CHECK(tf->compiler == "MSVC 2019");
