@@ -60,10 +60,12 @@ unsigned parse_mode(const std::string& m) {
 Status unpack(const plan::Action& a, const std::string& staged, const ExecOptions& o,
               const std::string& platform_id, plan::TreeManifest* tree) {
   std::vector<source::ExtractJob> jobs;
+  unsigned cores = o.jobs ? o.jobs : std::max(1u, std::thread::hardware_concurrency());
   for (const auto& art : a.artifacts) {
     std::string file = source::locate(art, o.cache_dir);
     if (file.empty()) return art.name + ": not on this computer (run `gpucfg fetch` first)";
-    jobs.push_back({file, source::extract_options(art)});
+    for (auto& job : source::extraction_jobs(file, source::extract_options(art), cores))
+      jobs.push_back(std::move(job));
   }
   auto results = source::extract_many(jobs, staged, o.jobs);
   for (const auto& r : results)

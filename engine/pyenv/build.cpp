@@ -249,9 +249,8 @@ std::string build(const std::string& dir, const std::string& python,
   if (!fs::is_directory(dir + "/" + site))
     return python + " made no " + site + " in " + dir + "; is it the Python the lock is for?";
 
-  // A framework's own wheel (TensorFlow's is 590 MB, 1.7 GB unpacked) would keep one core busy
-  // long after the others are done: it is unpacked by one extractor per core, each inflating
-  // its share of the files, while another job checks its pin.
+  // A framework's own wheel (TensorFlow's is 590 MB, 1.7 GB unpacked) is unpacked by one
+  // extractor per core (extraction_jobs).
   unsigned cores = o.jobs ? o.jobs : std::max(1u, std::thread::hardware_concurrency());
   std::vector<source::ExtractJob> jobs;
   std::vector<std::size_t> wheel_of;
@@ -262,18 +261,8 @@ std::string build(const std::string& dir, const std::string& python,
     source::ExtractOptions eo = source::extract_options(w);
     eo.layout = source::Layout::python;
     eo.site_packages = site;
-    std::error_code ec;
-    unsigned shards = fs::file_size(file, ec) > (64u << 20) && cores > 1 ? cores : 1;
-    source::ExtractOptions part = eo;
-    part.shards = shards;
-    for (unsigned k = 0; k < shards; ++k) {
-      part.shard = k;
-      jobs.push_back({file, part}); // its declared size still orders it first among the jobs
-      wheel_of.push_back(i);
-    }
-    if (shards > 1) {
-      eo.verify_only = true;
-      jobs.push_back({file, eo});
+    for (auto& job : source::extraction_jobs(file, eo, cores)) {
+      jobs.push_back(std::move(job));
       wheel_of.push_back(i);
     }
   }

@@ -595,6 +595,27 @@ std::vector<ExtractResult> extract_many(const std::vector<ExtractJob>& archives,
   return results;
 }
 
+std::vector<ExtractJob> extraction_jobs(const std::string& archive, const ExtractOptions& options,
+                                        unsigned cores) {
+  std::error_code ec;
+  auto size = fs::file_size(archive, ec);
+  int fd = ::open(archive.c_str(), O_RDONLY | O_CLOEXEC);
+  bool zip = fd >= 0 && inspect_container(fd).kind == Container::Kind::zip;
+  if (fd >= 0) ::close(fd);
+  if (ec || !zip || size <= (64u << 20) || cores < 2) return {{archive, options}};
+  std::vector<ExtractJob> jobs;
+  ExtractOptions part = options;
+  part.shards = cores;
+  for (unsigned k = 0; k < cores; ++k) {
+    part.shard = k;
+    jobs.push_back({archive, part}); // its declared size still orders it first among the jobs
+  }
+  ExtractOptions pin = options;
+  pin.verify_only = true;
+  jobs.push_back({archive, pin});
+  return jobs;
+}
+
 ExtractOptions extract_options(const Artifact& a) {
   ExtractOptions eo;
   eo.layout = parse_layout(a.layout).value_or(Layout::automatic);

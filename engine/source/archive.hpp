@@ -62,6 +62,12 @@ std::vector<ExtractResult> extract_many(const std::vector<ExtractJob>& archives,
                                         const std::string& dest, unsigned jobs,
                                         const std::function<void(std::size_t)>& done = {});
 
+// The jobs that unpack one archive with `options`: one, or for a zip over 64 MiB (a framework's
+// or cuBLAS's wheel, which would keep one core busy long after the others are done) one shard
+// per core plus a job that checks its pin.
+std::vector<ExtractJob> extraction_jobs(const std::string& archive, const ExtractOptions& options,
+                                        unsigned cores);
+
 // After all archives of a tree are in: the links a toolkit expects that archives do not carry.
 // lib64 -> lib, targets/<arch>/{include,lib} -> ../../…, and libX.so / libX.so.N links for a
 // libX.so.N.M.P that has none (NVIDIA's wheels ship only the versioned names). Returns what it

@@ -115,6 +115,38 @@ struct Verifier {
     return {};
   }
 
+  // The host compiler nvcc may use: the default one when the manifest's range admits it (or
+  // names none), else an installed g++-N within the range, given to nvcc as -ccbin (gcc-10
+  // beside a system gcc 12). nullopt, with *why, when there is none.
+  struct HostCompiler {
+    std::string ccbin; // "" for nvcc's default
+    std::string detail;
+  };
+  std::optional<HostCompiler> host_compiler(std::string* why) {
+    for (const auto& hc : s.requires_.host_compiler) {
+      if (hc.os != s.platform->os_name() || hc.compiler != "gcc") continue;
+      const probe::Compiler* found = nullptr;
+      for (const auto& c : facts.compilers)
+        if (c.name == "g++") found = &c;
+      auto cv = found ? util::Version::parse(found->version) : std::nullopt;
+      if (cv && hc.range.contains(*cv))
+        return HostCompiler{"", "gcc " + found->version + " against " + hc.range.str()};
+      for (int n = 30; n >= 4; --n) {
+        std::string path = "/usr/bin/g++-" + std::to_string(n);
+        if (host.is_executable(path) && hc.range.contains(util::Version({unsigned(n)})))
+          return HostCompiler{host.host_path(path),
+                              (found ? "gcc " + found->version : std::string("no default g++")) +
+                                  " is outside " + hc.range.str() + "; nvcc uses " + path +
+                                  " (-ccbin)"};
+      }
+      *why = (found ? "gcc " + found->version : std::string("no g++")) + " is outside " +
+             hc.range.str() + " and no g++-N within it is installed (apt-get install g++-N for " +
+             "an N in " + hc.range.str() + ")";
+      return std::nullopt;
+    }
+    return HostCompiler{"", ""};
+  }
+
   void static_level() {
     const probe::Toolkit* t = nullptr;
     for (const auto& k : facts.toolkits)
@@ -179,19 +211,12 @@ struct Verifier {
         add("static", "file " + f.path.value, sha == f.sha256,
             sha.empty() ? "missing" : "sha256 " + sha.substr(0, 16));
       }
-    for (const auto& hc : s.requires_.host_compiler) {
-      if (hc.os != s.platform->os_name()) continue;
-      const probe::Compiler* found = nullptr;
-      for (const auto& c : facts.compilers)
-        if (c.name == (hc.compiler == "gcc" ? "g++" : hc.compiler)) found = &c;
-      auto cv = found ? util::Version::parse(found->version) : std::nullopt;
-      std::string detail = found ? hc.compiler + " " + found->version + " against " + hc.range.str()
-                                 : "no " + hc.compiler + " found";
-      if (!(cv && hc.range.contains(*cv)) && !compiles)
-        not_run("static", "host compiler", detail + "; needed only to compile (level compute)");
-      else
-        add("static", "host compiler", cv && hc.range.contains(*cv), detail);
-    }
+    std::string why;
+    auto hc = host_compiler(&why);
+    if (hc && !hc->detail.empty())
+      add("static", "host compiler", true, hc->detail);
+    else if (!hc) // the machine lacks a compiler; that says nothing of the stack
+      not_run("static", "host compiler", why + "; compute cannot build");
     elf_closure();
   }
 
@@ -370,6 +395,9 @@ struct Verifier {
         argv.insert(argv.end(), {"-Xlinker", "-rpath=" + d});
       }
     }
+    std::string why;
+    if (auto hc = host_compiler(&why); hc && !hc->ccbin.empty())
+      argv.insert(argv.end(), {"-ccbin", hc->ccbin});
     argv.insert(argv.end(), {src, "-lcublas", "-lcudnn", "-o"});
     std::string key =
         util::sha256_hex(util::join(argv, " ") + "\n" + util::sha256_file(src).value_or("") +
@@ -410,6 +438,12 @@ struct Verifier {
     if (!host.is_executable(prefix + "/bin/nvcc")) {
       for (const char* k : {"device query", "memory bandwidth", "cublas gemm", "cudnn conv"})
         not_run("compute", k, "no nvcc in the stack (" + prefix + "/bin)");
+      return;
+    }
+    std::string why;
+    if (!host_compiler(&why)) {
+      for (const char* k : {"device query", "memory bandwidth", "cublas gemm", "cudnn conv"})
+        not_run("compute", k, why);
       return;
     }
     for (const char* name : {"device_query", "bandwidth", "gemm", "conv"}) {

@@ -3,6 +3,7 @@ and cuDNN 9.19 in /usr/local/cuda-13.0, no GPU) the workloads are built by the s
 and report not-run with the reason, and the exit code says "passed what could run" (4), never a
 full pass. With GPUCFG_EXPECT_GPU=1 (the device check) every compute check must pass."""
 import json
+import re
 import os
 import tempfile
 import time
@@ -112,6 +113,38 @@ def _():
     r = gpucfg("verify", "--level", "compute", "--json", "--root", m.root, mf, env=m.env(), exact_env=True)
     by = {x["check"]: x["outcome"] for x in json.loads(r.out)["results"]}
     expect(by["nvcc"] == "fail", f"at level compute a missing nvcc fails: {by}")
+
+
+@check("a host compiler outside nvcc's range: an installed g++-N within it is used (-ccbin), else not-run with the fix")
+def _():
+    if not os.path.isdir("/usr/local/cuda-13.0"):
+        print("skipped: no /usr/local/cuda-13.0 here")
+        return
+    d = tempfile.mkdtemp(prefix="gpucfg-ccbin-")
+    with open(LOCAL) as f:
+        text = f.read()
+    # A range no compiler here satisfies (this machine's gcc is 12; the image has no g++-5).
+    m = os.path.join(d, "old-gcc.yaml")
+    with open(m, "w") as f:
+        f.write(re.sub(r'gcc: "[^"]*"', 'gcc: "<=5"', text))
+    r = gpucfg("verify", "--json", "--level", "compute", m, env={"GPUCFG_CACHE_DIR": cache.name}, timeout=300)
+    doc = json.loads(r.out)
+    by = {x["check"]: x for x in doc["results"]}
+    expect(by["host compiler"]["outcome"] == "not-run" and "apt-get install g++-N" in by["host compiler"]["detail"],
+           by["host compiler"])
+    expect(by["cudnn conv"]["outcome"] == "not-run", by["cudnn conv"])
+    expect(not any(x["check"].startswith("build ") for x in doc["results"]), "it tried to build")
+    # Under a root holding g++-10 beside the default, that one is chosen for nvcc.
+    root = os.path.join(d, "root")
+    os.makedirs(os.path.join(root, "usr/bin"))
+    with open(os.path.join(root, "usr/bin/g++-10"), "w") as f:
+        f.write("#!/bin/sh\nexit 1\n")
+    os.chmod(os.path.join(root, "usr/bin/g++-10"), 0o755)
+    with open(m, "w") as f:
+        f.write(re.sub(r'gcc: "[^"]*"', 'gcc: ">=9,<=10"', text))
+    r = gpucfg("verify", "--json", "--level", "static", "--root", root, m, timeout=120)
+    hc = {x["check"]: x for x in json.loads(r.out)["results"]}.get("host compiler")
+    expect(hc and hc["outcome"] == "pass" and "/usr/bin/g++-10 (-ccbin)" in hc["detail"], hc)
 
 
 finish()
