@@ -78,14 +78,21 @@ int run(exec::StateStore& store, plan::Plan p, bool yes, bool print_plan,
   return k_ok;
 }
 
-std::optional<plan::Plan> read_saved_plan(const std::string& path) {
+// A saved plan (JSON with format_version and actions), or nullopt for anything else (a
+// manifest). A file that claims to be a plan but does not hold one sets *error.
+std::optional<plan::Plan> read_saved_plan(const std::string& path, std::string* error) {
   std::ifstream in(path);
   std::stringstream text;
   text << in.rdbuf();
   auto j = nlohmann::json::parse(text.str(), nullptr, false);
   if (j.is_discarded() || !j.is_object() || !j.contains("format_version") || !j.contains("actions"))
     return std::nullopt;
-  return j.get<plan::Plan>();
+  try {
+    return j.get<plan::Plan>();
+  } catch (const nlohmann::json::exception& e) {
+    *error = path + ": not a gpucfg plan: " + e.what();
+    return std::nullopt;
+  }
 }
 
 } // namespace
@@ -120,7 +127,14 @@ void add_apply(CLI::App& app, int& exit_code) {
       exit_code = k_error;
       return;
     }
-    if (auto saved = read_saved_plan(o->req.manifest)) {
+    std::string bad_plan;
+    auto saved = read_saved_plan(o->req.manifest, &bad_plan);
+    if (!bad_plan.empty()) {
+      std::cerr << "gpucfg: " << bad_plan << "; nothing was changed\n";
+      exit_code = k_error;
+      return;
+    }
+    if (saved) {
       // Re-read the machine the way the plan did and refuse if anything it saw has changed.
       auto host = probe::make_local_host(o->req.root);
       auto facts = probe::gather(*host);

@@ -255,8 +255,18 @@ void Decoder::env(const Value* v, Stack& s) {
       m_diags.error(k->mark, "'" + e.name + "' is not a valid environment variable name");
       continue;
     }
+    // A newline would start another line of environment.d (systemd then exports whatever
+    // follows, LD_PRELOAD included): no control character is ever part of a value.
+    auto plain = [&](std::optional<Located<std::string>> t, const std::string& what) {
+      if (t && std::any_of(t->value.begin(), t->value.end(), [](char c) {
+            return static_cast<unsigned char>(c) < 0x20 || c == 0x7f;
+          }))
+        m_diags.error(t->mark, what + " holds a control character (a newline, a tab, ...); "
+                                      "environment values cannot");
+      return t;
+    };
     if (val->is_scalar()) {
-      e.set = text(val.get(), where);
+      e.set = plain(text(val.get(), where), where);
       s.env.push_back(e);
       continue;
     }
@@ -280,14 +290,14 @@ void Decoder::env(const Value* v, Stack& s) {
               ": set/unset replace the value; prepend/append/remove edit a list. Pick one kind");
     if (!set && !unset && !pre && !app && !rem)
       m_diags.error(val->mark, where + " needs one of set, unset, prepend, append, remove");
-    if (set) e.set = text(set, where + ".set");
+    if (set) e.set = plain(text(set, where + ".set"), where + ".set");
     if (unset) e.unset = yaml::boolean(*unset, where + ".unset", m_diags).value_or(false);
     // List entries are folders (PATH-like variables); they get native separators.
     auto list = [&](const Value* l, const char* op) {
       std::vector<Located<std::string>> out;
       if (!l) return out;
       for (const Value* item : yaml::scalar_list(*l, where + "." + op, m_diags))
-        if (auto t = text(item, where + "." + op)) {
+        if (auto t = plain(text(item, where + "." + op), where + "." + op)) {
           t->value = m_platform.native(t->value);
           if (t->value.find(m_platform.list_separator()) != std::string::npos)
             m_diags.error(t->mark, where + "." + op + ": give one entry per list item, without '" +

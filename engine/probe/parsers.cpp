@@ -41,10 +41,31 @@ std::optional<std::string> parse_nvcc_version(const std::string& text) {
 }
 
 namespace {
+// `#define NAME 12030`, read without a regex (std::regex recurses per character, and a header
+// is untrusted input) and without trusting the number's length.
 std::optional<long> define_value(const std::string& text, const std::string& name) {
-  std::regex re("#\\s*define\\s+" + name + "\\s+(\\d+)");
-  std::smatch m;
-  if (std::regex_search(text, m, re)) return std::stol(m[1].str());
+  auto blank = [](char c) { return c == ' ' || c == '\t'; };
+  for (std::size_t at = text.find('#'); at != std::string::npos; at = text.find('#', at + 1)) {
+    std::size_t i = at + 1;
+    while (i < text.size() && blank(text[i]))
+      ++i;
+    if (text.compare(i, 6, "define") != 0) continue;
+    i += 6;
+    std::size_t gap = i;
+    while (i < text.size() && blank(text[i]))
+      ++i;
+    if (i == gap || text.compare(i, name.size(), name) != 0) continue;
+    i += name.size();
+    gap = i;
+    while (i < text.size() && blank(text[i]))
+      ++i;
+    std::size_t digits = i;
+    while (i < text.size() && std::isdigit(static_cast<unsigned char>(text[i])))
+      ++i;
+    if (i == gap || i == digits) continue;
+    if (i - digits > 9) return std::nullopt; // no version number is that long
+    return std::stol(text.substr(digits, i - digits));
+  }
   return std::nullopt;
 }
 } // namespace
@@ -148,7 +169,8 @@ std::optional<std::string> parse_compiler_version(const std::string& text) {
   // "gcc (Debian 12.2.0-14) 12.2.0", "Debian clang version 14.0.6", or a bare "12.2.0".
   static const std::regex re(R"((?:version |\) |^)(\d+\.\d+(?:\.\d+)?))");
   std::smatch m;
-  std::string first = text.substr(0, text.find('\n'));
+  // Bounded: std::regex recurses per character, so 2 MB of digits would overflow the stack.
+  std::string first = text.substr(0, std::min(text.find('\n'), std::size_t(200)));
   if (std::regex_search(first, m, re)) return m[1].str();
   return std::nullopt;
 }

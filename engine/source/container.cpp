@@ -38,7 +38,8 @@ Container makeself(int fd, const std::string& head) {
   static const std::regex lines_v21(R"re(head -n "?([0-9]+)"? "\$[01]")re");
   static const std::regex lines_v24(R"re(\nskip="?([0-9]+)"?\n)re");
   std::size_t lines = 0;
-  if (std::regex_search(head, m, lines_v21) || std::regex_search(head, m, lines_v24))
+  if ((std::regex_search(head, m, lines_v21) || std::regex_search(head, m, lines_v24)) &&
+      m[1].length() <= 9) // a longer count is no header of makeself's
     lines = std::stoul(m[1].str());
   if (lines == 0) {
     c.error = "a makeself script whose header does not say where its archive starts";

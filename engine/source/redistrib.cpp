@@ -32,7 +32,20 @@ bool archive_from(const json& j, RedistArchive* out) {
 
 } // namespace
 
+std::optional<Redistrib> parse_redistrib_json(const std::string& text, std::string* error);
+
 std::optional<Redistrib> parse_redistrib(const std::string& text, std::string* error) {
+  // The index may come from a mirror: a value of an unexpected type is a malformed index, not
+  // a crash.
+  try {
+    return parse_redistrib_json(text, error);
+  } catch (const json::exception& e) {
+    *error = std::string("malformed: ") + e.what();
+    return std::nullopt;
+  }
+}
+
+std::optional<Redistrib> parse_redistrib_json(const std::string& text, std::string* error) {
   json j = json::parse(text, nullptr, false);
   if (j.is_discarded() || !j.is_object()) {
     *error = "not a JSON object";

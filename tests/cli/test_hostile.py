@@ -120,4 +120,47 @@ def _():
             "refers to itself")
 
 
+@check("a newline in an environment value cannot inject a variable into environment.d")
+def _():
+    refused(write("inject.yaml", HEAD + 'env:\n  HARMLESS: "x\\nLD_PRELOAD=/tmp/evil.so"\n'),
+            "holds a control character")
+
+
+@check("a redistrib index with values of the wrong type is refused, not a crash")
+def _():
+    index = write("redistrib_12.3.json", '{"release_label": 5, "cuda_nvcc": {"name": "x", '
+                  '"version": "12.3.107", "linux-x86_64": {"relative_path": 7, "sha256": []}}}')
+    m = write("redistrib.yaml", HEAD + f'cuda:\n  version: "12.3"\n  source: {{redistrib: {index}}}\n')
+    r = gpucfg("plan", "--assume", "platform=linux-x86_64,driver=580.65.06", "--facts",
+               os.path.join(os.path.dirname(__file__), "..", "..", "examples", "facts",
+                            "h200-cuda13-apt.json"), m, timeout=20)
+    expect(r.code == 1 and r.code >= 0, f"exit {r.code}: {r.err[-400:]}")
+    expect("malformed" in r.out + r.err or "no cuda_" in r.out + r.err, r.out[-400:] + r.err[-400:])
+
+
+@check("a saved plan of the wrong shape is refused before anything changes")
+def _():
+    bad = write("bad.plan.json", '{"format_version": 1, "actions": "x"}')
+    root = tempfile.mkdtemp(dir=tmp.name)
+    r = gpucfg("apply", "--yes", "--root", root, bad, timeout=20)
+    expect(r.code == 1, f"exit {r.code}: {r.err[-400:]}")
+    expect("not a gpucfg plan" in r.err, r.err[-400:])
+
+
+@check("a header with an over-long version number and a compiler that prints 2 MB do not crash facts")
+def _():
+    root = tempfile.mkdtemp(dir=tmp.name)
+    inc = os.path.join(root, "usr/local/cuda-12.3/include")
+    os.makedirs(inc)
+    with open(os.path.join(inc, "cuda_runtime_api.h"), "w") as f:
+        f.write("#define CUDART_VERSION 99999999999999999999999\n")
+    os.makedirs(os.path.join(root, "usr/bin"))
+    gcc = os.path.join(root, "usr/bin/gcc")
+    with open(gcc, "w") as f:
+        f.write("#!/bin/sh\nhead -c 2000000 /dev/zero | tr '\\0' 1\n")
+    os.chmod(gcc, 0o755)
+    r = gpucfg("facts", "--json", "--root", root, env={"PATH": "/usr/bin:/bin"}, timeout=30)
+    expect(r.code == 0, f"exit {r.code}: {r.err[-400:]}")
+
+
 finish()
