@@ -196,6 +196,10 @@ public:
     if (Status s = stage(h, &staged); !s.empty()) return s;
     if (a.artifacts.empty()) {
       if (Status s = copy_tree(m_store.host(a.from), staged); !s.empty()) return s;
+      // Recorded as written now (hashed: no archive pin vouches for a folder's files), never
+      // from an older record of the same path.
+      m_trees[a.path] = plan::scan_tree(
+          staged, true, o.jobs ? o.jobs : std::max(1u, std::thread::hardware_concurrency()));
     } else {
       if (Status s = make_dirs(staged, nullptr); !s.empty()) return s;
       plan::TreeManifest tree;
@@ -211,8 +215,19 @@ public:
   Status build_env(const plan::Action& a, const ExecOptions& o) {
     std::string h = m_store.host(a.path);
     if (Status s = mkdirs(fs::path(h).parent_path().string()); !s.empty()) return s;
-    if (exists(h)) return a.path + " appeared since the plan; nothing was built";
-    if (Status s = note({{"kind", "create"}, {"path", h}}); !s.empty()) return s;
+    if (exists(h) && a.change != "update")
+      return a.path + " appeared since the plan; nothing was built";
+    if (exists(h)) {
+      // A repair: the damaged folder is moved aside (restored if the build fails), then rebuilt.
+      std::string backup = sibling(h, "old");
+      remove_tree(backup);
+      if (Status s = note({{"kind", "replace"}, {"path", h}, {"backup", backup}}); !s.empty())
+        return s;
+      if (::rename(h.c_str(), backup.c_str()) != 0) return "moving " + h + " aside failed";
+      checkpoint();
+    } else if (Status s = note({{"kind", "create"}, {"path", h}}); !s.empty()) {
+      return s;
+    }
     pyenv::BuildOptions bo;
     bo.cache_dir = o.cache_dir;
     bo.jobs = o.jobs;

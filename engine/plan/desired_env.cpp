@@ -51,17 +51,27 @@ void env_desired(const manifest::Stack& s, const probe::Facts& facts, const Obse
   out.push_back({py.env.value, "symlink", "", "", "", leaf(d.dir), "", "python-env",
                  "the environment " + py.env.value + " -> " + leaf(d.dir), "python.env",
                  py.env.mark.str()});
-  // The folder the link points at now stays, so that rollback finds it; older ones go.
+  // One previous folder stays, so that rollback finds it; older ones go. During an update the
+  // previous one is where the link points now; once converged, it is the other one recorded.
+  std::string parent = py.env.value.substr(0, py.env.value.find_last_of('/'));
+  auto ours = [&](const std::string& path) {
+    return path != d.dir && util::starts_with(path, py.env.value + "-") &&
+           path.find('/', py.env.value.size()) == std::string::npos;
+  };
+  std::vector<std::string> keep;
   auto it = observed.paths.find(py.env.value);
-  if (it != observed.paths.end() && it->second.kind == "symlink") {
-    std::string prev = it->second.link_target;
-    std::string parent = py.env.value.substr(0, py.env.value.find_last_of('/'));
-    if (prev != leaf(d.dir) && util::starts_with(prev, leaf(py.env.value) + "-") &&
-        prev.find('/') == std::string::npos)
-      out.push_back({parent + "/" + prev, "keep", "", "", "", "", "", "python-env",
-                     "the previous environment, kept for rollback", "python.env",
-                     py.env.mark.str()});
+  std::string now = it != observed.paths.end() && it->second.kind == "symlink"
+                        ? parent + "/" + it->second.link_target
+                        : "";
+  if (!now.empty() && ours(now)) {
+    keep.push_back(now);
+  } else {
+    for (const auto& e : observed.current.entries)
+      if (e.resource == "python-env" && e.kind == "tree" && ours(e.path)) keep.push_back(e.path);
   }
+  for (const auto& k : keep)
+    out.push_back({k, "keep", "", "", "", "", "", "python-env",
+                   "the previous environment, kept for rollback", "python.env", py.env.mark.str()});
 }
 
 } // namespace gpucfg::plan

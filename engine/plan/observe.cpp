@@ -119,7 +119,11 @@ Observed observe(const probe::Host& host, const Wanted& wanted, bool checksum) {
     auto j = text ? nlohmann::json::parse(*text, nullptr, false) : nlohmann::json();
     if (!j.is_array()) continue;
     TreeManifest then;
-    then.files = j.get<std::vector<TreeFile>>();
+    try {
+      then.files = j.get<std::vector<TreeFile>>();
+    } catch (const nlohmann::json::exception&) {
+      continue; // a damaged record says nothing; the tree is checked as present or not
+    }
     TreeManifest now = scan_tree(host.host_path(e.path), checksum,
                                  std::max(1u, std::thread::hardware_concurrency()));
     o.tree_drift[e.path] = tree_drift(then, now, 20);

@@ -84,6 +84,42 @@ Action action_for(const Desired& d, const std::string& change, const std::string
   return a;
 }
 
+// A tree gpucfg installed (a toolkit, a cuDNN prefix, an environment) that changed since: removed
+// or changed files are repaired by installing it again from its sources. Files added since are
+// kept, which a reinstall would not do, so damage beside additions is refused, naming both.
+// True when it decided the entry (an action or an error was added).
+bool drifted_tree(const PlanInput& in, const Desired& d, Plan& plan) {
+  const Observed& o = in.observed;
+  bool ours = false;
+  for (const auto& e : o.current.entries)
+    ours = ours || (e.path == d.path && e.kind == "tree");
+  auto it = o.tree_drift.find(d.path);
+  if (!ours || it == o.tree_drift.end() || it->second.empty()) return false;
+  std::vector<std::string> added, damaged;
+  for (const auto& x : it->second)
+    (x[0] == '+' ? added : damaged).push_back(x);
+  if (damaged.empty()) {
+    plan.notes.push_back(d.path + ": files added since gpucfg installed it, left as they are: " +
+                         util::join(added, ", "));
+    return false;
+  }
+  std::string what = util::join(damaged, ", ");
+  if (!added.empty()) {
+    plan.errors.push_back(d.path + " changed since gpucfg installed it (" + what +
+                          "); repairing it would drop the files added since (" +
+                          util::join(added, ", ") + "): move them out, then plan again");
+    return true;
+  }
+  if (d.artifacts.empty() && d.from.empty()) {
+    plan.errors.push_back(d.path + " changed since gpucfg installed it (" + what +
+                          ") and the manifest names no source to repair it from");
+    return true;
+  }
+  plan.actions.push_back(action_for(
+      d, "update", "changed since generation " + std::to_string(o.current.number) + ": " + what));
+  return true;
+}
+
 // An environment folder is named by its digest, so one with a finished marker is the wanted one
 // and never needs updating; anything else at that name is refused, not replaced.
 void diff_env(const PlanInput& in, const Desired& d, Plan& plan) {
@@ -94,7 +130,10 @@ void diff_env(const PlanInput& in, const Desired& d, Plan& plan) {
     return;
   }
   const PathState& marker = state_of(o, d.path + "/gpucfg-env.json");
-  if (marker.kind == "file" && marker.sha256 == d.sha256) return;
+  if (marker.kind == "file" && marker.sha256 == d.sha256) {
+    drifted_tree(in, d, plan);
+    return;
+  }
   if (state_of(o, d.path).kind != "absent") {
     plan.errors.push_back("python.env: " + d.path +
                           " exists but holds no environment gpucfg finished; remove it");
@@ -148,6 +187,7 @@ void diff_one(const PlanInput& in, const Desired& d, Plan& plan) {
       cudnn_in(in.facts, s.cudnn->prefix.value, s.cudnn->version.value))
     return; // already placed (seen by the probe), nothing to copy
   if (d.kind == "tree") {
+    if (drifted_tree(in, d, plan)) return;
     if (d.resource == "cudnn" && cudnn_in(in.facts, d.path, s.cudnn->version.value)) return;
     if (const auto* t = toolkit_at(in.facts, d.path);
         d.resource == "toolkit" && t && version_matches(t->version, s.cuda->version.value))

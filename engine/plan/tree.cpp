@@ -15,7 +15,7 @@ namespace fs = std::filesystem;
 
 void to_json(nlohmann::json& j, const TreeFile& f) {
   j = nlohmann::json::array(
-      {f.path, f.kind, f.size, f.mtime_ns, f.sha256}); // compact: trees hold thousands
+      {f.path, f.kind, f.size, f.mtime_ns, f.sha256, f.mode}); // compact: trees hold thousands
 }
 
 void from_json(const nlohmann::json& j, TreeFile& f) {
@@ -24,6 +24,7 @@ void from_json(const nlohmann::json& j, TreeFile& f) {
   f.size = j.at(2).get<std::uint64_t>();
   f.mtime_ns = j.at(3).get<std::int64_t>();
   f.sha256 = j.at(4).get<std::string>();
+  f.mode = j.size() > 5 ? j.at(5).get<unsigned>() : 0;
 }
 
 TreeManifest scan_tree(const std::string& host_dir, bool hash, unsigned jobs) {
@@ -41,6 +42,7 @@ TreeManifest scan_tree(const std::string& host_dir, bool hash, unsigned jobs) {
       f.kind = "file";
       f.size = static_cast<std::uint64_t>(st.st_size);
       f.mtime_ns = static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
+      f.mode = st.st_mode & 07777;
     } else {
       continue;
     }
@@ -73,15 +75,15 @@ TreeManifest scan_tree(const std::string& host_dir, bool hash, unsigned jobs) {
 
 std::vector<std::string> tree_drift(const TreeManifest& recorded, const TreeManifest& now,
                                     std::size_t limit) {
-  std::vector<std::string> out;
+  // Damage (removed, changed) before additions: a caller that truncates keeps what matters.
+  std::vector<std::string> removed, changed, added;
   std::map<std::string, const TreeFile*> was;
   for (const auto& f : recorded.files)
     was[f.path] = &f;
   for (const auto& f : now.files) {
-    if (out.size() >= limit) return out;
     auto it = was.find(f.path);
     if (it == was.end()) {
-      out.push_back("+" + f.path);
+      added.push_back("+" + f.path);
       continue;
     }
     const TreeFile& r = *it->second;
@@ -89,13 +91,18 @@ std::vector<std::string> tree_drift(const TreeManifest& recorded, const TreeMani
                                      : !f.sha256.empty() && !r.sha256.empty()
                                          ? f.sha256 == r.sha256 && f.size == r.size
                                          : f.size == r.size && f.mtime_ns == r.mtime_ns);
-    if (!same) out.push_back("~" + f.path);
+    if (!same)
+      changed.push_back("~" + f.path);
+    else if (f.mode && r.mode && f.mode != r.mode)
+      changed.push_back("~" + f.path + " (mode)");
     was.erase(it);
   }
-  for (const auto& [p, f] : was) {
-    if (out.size() >= limit) break;
-    out.push_back("-" + p);
-  }
+  for (const auto& [p, f] : was)
+    removed.push_back("-" + p);
+  std::vector<std::string> out;
+  for (auto* list : {&removed, &changed, &added})
+    for (auto& x : *list)
+      if (out.size() < limit) out.push_back(std::move(x));
   return out;
 }
 

@@ -16,6 +16,7 @@ struct TreeFile {
   std::uint64_t size = 0;
   std::int64_t mtime_ns = 0;
   std::string sha256; // files; or the link target for links
+  unsigned mode = 0;  // files: permission bits; 0 in records older than this field
 };
 
 struct TreeManifest {

@@ -193,6 +193,8 @@ def update():
     expect(r.code == 0, r.out + r.err)
     expect(imported_version() == "2.17.0", imported_version())
     expect(os.path.isdir(os.path.join(R, "opt/envs", before)), "the previous environment is gone")
+    r = gpucfg("plan", "--detailed-exitcode", "--root", R, M2, env=MIRROR, timeout=60)
+    expect(r.code == 0, "a second plan after the update is not empty:\n" + r.out)
 
 
 @check("a failed install (the import check) leaves the current environment untouched")
@@ -213,6 +215,58 @@ def rollback():
     expect(imported_version() == "2.16.1", imported_version())
     r = gpucfg("plan", "--detailed-exitcode", "--root", R, M1, env=ENV, timeout=60)
     expect(r.code == 0, r.out + r.err)
+
+
+@check("drift in the installed toolkit and environment: shown by plan, repaired by apply")
+def drift():
+    tk = os.path.join(R, "usr/local/cuda-13.0/lib64")
+    site = subprocess.run([env_python(), "-I", "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+                          capture_output=True, text=True).stdout.strip()
+    helper = os.path.join(site, "fake_helper", "__init__.py")
+
+    def plan(*extra):
+        return gpucfg("plan", "--detailed-exitcode", "--root", R, *extra, M1, env=ENV, timeout=60)
+
+    expect(plan().code == 0, plan().out)
+    # A deleted file and a retargeted link in the toolkit, a changed mode in the environment.
+    os.remove(os.path.join(tk, "libcudart.so.13.0.96"))
+    os.remove(os.path.join(tk, "libcudnn.so.9"))
+    os.symlink("libcudart.so.13", os.path.join(tk, "libcudnn.so.9"))
+    os.chmod(helper, 0o600)
+    r = plan()
+    expect(r.code == 2, r.out + r.err)
+    expect("-lib64/libcudart.so.13.0.96" in r.out and "~lib64/libcudnn.so.9" in r.out, r.out)
+    expect("fake_helper/__init__.py (mode)" in r.out, r.out)
+    r = gpucfg("apply", "--yes", "--no-verify", "--root", R, M1, env=ENV, timeout=120)
+    expect(r.code == 0, r.out + r.err)
+    expect(os.path.exists(os.path.join(tk, "libcudart.so.13.0.96")), "not repaired")
+    expect(os.readlink(os.path.join(tk, "libcudnn.so.9")) == "libcudnn.so.9.1.0", "link not repaired")
+    expect(oct(os.stat(helper).st_mode & 0o777) == "0o644", oct(os.stat(helper).st_mode))
+    expect(plan().code == 0, plan().out)
+    # A same-size edit with the old mtime: only --checksum sees it.
+    lib = os.path.join(tk, "libcudnn.so.9.1.0")
+    st = os.stat(lib)
+    with open(lib, "r+b") as f:
+        f.seek(100)
+        b = f.read(1)
+        f.seek(100)
+        f.write(bytes([b[0] ^ 1]))
+    os.utime(lib, ns=(st.st_atime_ns, st.st_mtime_ns))
+    expect(plan().code == 0, "a same-size edit seen without --checksum?")
+    r = plan("--checksum")
+    expect(r.code == 2 and "~lib64/libcudnn.so.9.1.0" in r.out, r.out + r.err)
+    expect(gpucfg("apply", "--yes", "--no-verify", "--root", R, M1, env=ENV, timeout=120).code == 0, "repair")
+    # A file added by the user is kept and named; added beside damage, plan refuses to repair.
+    mine = os.path.join(tk, "my-notes.txt")
+    with open(mine, "w") as f:
+        f.write("mine\n")
+    r = plan()
+    expect(r.code == 0 and "my-notes.txt" in r.out, r.out)
+    os.remove(os.path.join(tk, "libcudart.so.13.0.96"))
+    r = plan()
+    expect(r.code == 1 and "would drop the files added since" in r.out, r.out + r.err)
+    os.remove(mine)
+    expect(gpucfg("apply", "--yes", "--no-verify", "--root", R, M1, env=ENV, timeout=120).code == 0, "repair")
 
 
 @check("a kill at any step of an environment update is undone or finished by the next apply")
