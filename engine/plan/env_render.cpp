@@ -33,10 +33,15 @@ std::string header(const std::string& name, const char* comment) {
 }
 
 // environment.d: backslash escapes $ and \ so nothing expands; newlines cannot be expressed.
+// environment.d (systemd's generator, checked against it in the tests): a backslash escapes
+// \\, quotes and blanks, but not '$', which is written '$$'; '$' alone starts an expansion.
 std::string envd_escape(const std::string& s) {
   std::string out;
   for (char c : s) {
-    if (c == '\\' || c == '$' || c == '"' || c == '\'') out += '\\';
+    if (c == '$')
+      out += '$';
+    else if (c == '\\' || c == '"' || c == '\'' || c == ' ')
+      out += '\\';
     out += c;
   }
   return out;
@@ -106,15 +111,21 @@ std::string render_environment_d(const std::vector<manifest::EnvVar>& vars,
       continue;
     }
     if (!v.remove.empty()) body += "# " + v.name + ": remove is not expressible in environment.d\n";
-    std::vector<std::string> parts;
+    // The old value joins only when it is set: "A:${X}" with X unset ends in an empty entry,
+    // which for LD_LIBRARY_PATH or PATH means the current directory (a hijack). systemd's
+    // ${X:+...} expands to nothing when X is unset or empty.
+    std::vector<std::string> pre, app;
     for (const auto& p : v.prepend)
-      parts.push_back(envd_escape(p.value));
-    if (!v.prepend.empty() || !v.append.empty()) {
-      parts.push_back("${" + v.name + "}");
-      for (const auto& p : v.append)
-        parts.push_back(envd_escape(p.value));
-      body += v.name + "=" + util::join(parts, ":") + "\n";
-    }
+      pre.push_back(envd_escape(p.value));
+    for (const auto& p : v.append)
+      app.push_back(envd_escape(p.value));
+    if (pre.empty() && app.empty()) continue;
+    std::string old = "${" + v.name + "}";
+    std::string value =
+        pre.empty() ? "${" + v.name + ":+" + old + (app.empty() ? "" : ":") + "}"
+                    : util::join(pre, ":") + "${" + v.name + ":+:" + old + "}";
+    if (!app.empty()) value += (pre.empty() ? "" : ":") + util::join(app, ":");
+    body += v.name + "=" + value + "\n";
   }
   return body.empty() ? std::string() : header(name, "#") + body;
 }

@@ -3,6 +3,8 @@ idempotence, saved plans and staleness, the lock, destroy, env quoting, and the 
 plan from a saved facts file (golden files; GPUCFG_TEST_ACCEPT=1 rewrites them)."""
 import json
 import os
+import re
+import shutil
 import subprocess
 import time
 
@@ -147,6 +149,26 @@ def _():
     expect(p.returncode == 0 and lines[0] == nasty, p.stdout + p.stderr)
     expect(lines[1] == "/opt/a b/bin:/usr/bin:/bin", lines[1])
     expect(not os.listdir(work), f"something executed: {os.listdir(work)}")
+    # environment.d, read by systemd's own generator: the same value, and a prepend to an unset
+    # variable leaves no empty entry (the current directory on the search path).
+    gen = "/usr/lib/systemd/user-environment-generators/30-systemd-environment-d-generator"
+    if os.access(gen, os.X_OK):
+        home = os.path.join(m.root, "genhome")
+        os.makedirs(os.path.join(home, ".config", "environment.d"))
+        shutil.copy(m.path("/etc/environment.d/90-gpucfg.conf"),
+                    os.path.join(home, ".config", "environment.d", "90-gpucfg.conf"))
+        def generated(env):
+            out = subprocess.run([gen], capture_output=True, text=True,
+                                 env=dict(env, HOME=home, XDG_CONFIG_HOME=os.path.join(home, ".config")))
+            # It prints VAR="value" with a backslash before any character it escapes.
+            return {k: re.sub(r"\\(.)", r"\1", v[1:-1] if v.startswith('"') else v) for k, v in
+                    (line.split("=", 1) for line in out.stdout.splitlines() if "=" in line)}
+        got = generated({})
+        expect(got.get("NASTY") == nasty, f"environment.d gives {got.get('NASTY')!r}")
+        expect(got.get("PATH") == "/opt/a b/bin", f"environment.d PATH {got.get('PATH')!r}")
+        expect(generated({"PATH": "/usr/bin"}).get("PATH") == "/opt/a b/bin:/usr/bin", "PATH kept")
+    else:
+        print("skipped: no systemd environment.d generator here")
     for shell, needle in (("bash", "export NASTY='it'\\''s $(touch"), ("fish", "set -gx NASTY 'it\\'s $(touch")):
         r = gpucfg("env", "--shell", shell, mf)
         expect(r.code == 0 and needle in r.out, r.out)
