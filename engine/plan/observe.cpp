@@ -81,6 +81,7 @@ Observed observe(const probe::Host& host, const Wanted& wanted, bool checksum) {
   o.live = true;
   o.home = host.env("HOME").value_or("/root");
   o.current = read_current_generation(host);
+  o.interrupted = static_cast<bool>(slurp(state_dir(host.root()) + "/journal.json"));
   auto recorded = [&](const std::string& path) -> const ManagedEntry* {
     for (const auto& e : o.current.entries)
       if (e.path == path) return &e;

@@ -51,6 +51,7 @@ struct Observed {
   std::string home = "/root";
   std::map<std::string, std::vector<std::string>> tree_drift; // recorded tree -> paths that differ
   std::map<std::string, source::Resolved> resolved; // "cuda", "cudnn": their archives, if any
+  bool interrupted = false; // a journal from an apply that did not finish (the next one undoes it)
 };
 
 } // namespace gpucfg::plan

@@ -299,6 +299,10 @@ Plan make_plan(const PlanInput& in) {
   plan.facts_source = in.facts_source;
   plan.fingerprint = fingerprint(in.facts, in.observed);
   run_checks(in, plan);
+  if (in.observed.interrupted)
+    plan.warnings.push_back("an apply was interrupted here (its journal is in the state folder): "
+                            "the next apply or rollback undoes its unfinished changes first; this "
+                            "plan shows the machine as it is now, with them");
   for (const auto& [key, r] : in.observed.resolved)
     for (const auto& e : r.errors)
       plan.errors.push_back(e);

@@ -431,14 +431,14 @@ private:
     mode_t mode = archive_entry_perm(e);
     if (auto it = m_zip_modes.find(name); it != m_zip_modes.end()) mode = it->second;
     if (mode & 07000) ++m_res.special_bits_dropped;
-    mode &= 0777;
+    mode &= 0755; // as installers do: nothing in a root-owned prefix writable by group or others
     std::int64_t mtime_ns = static_cast<std::int64_t>(archive_entry_mtime(e)) * 1000000000 +
                             archive_entry_mtime_nsec(e);
     if (type == AE_IFDIR && !hardlink) {
       struct stat st {};
       if (::lstat(host.c_str(), &st) == 0 && !S_ISDIR(st.st_mode))
         return fail(name, "would replace a file with a folder; refused"), false;
-      if (::mkdir(host.c_str(), (mode | 0700) & 0777) != 0 && errno != EEXIST)
+      if (::mkdir(host.c_str(), (mode | 0700) & 0755) != 0 && errno != EEXIST)
         return fail(name, "cannot create the folder"), false;
       m_dirs.insert(rel);
       return true;

@@ -200,6 +200,8 @@ def _():
     from harness import BINARY
     p = subprocess.run([BINARY, "apply", "--yes", "--root", m.root, mf], env=env, capture_output=True, text=True)
     expect(p.returncode == -9, f"expected SIGKILL, got {p.returncode}")
+    r = run(m, "plan", mf)
+    expect("an apply was interrupted here" in r.out + r.err, "plan does not say so:\n" + r.out + r.err)
     r = run(m, "apply", "--yes", mf)
     expect(r.code == 0 and "undid an interrupted transaction" in r.err and "recovered the lock" in r.err, r.err)
     expect(not debris(m.root), debris(m.root))

@@ -196,16 +196,19 @@ def broken():
         expect(not os.path.exists(os.path.join(d, "root/opt")), f"{how}: left files")
 
 
-@check("setuid and setgid bits are never installed")
+@check("setuid, setgid and group/other write bits are never installed")
 def setuid():
     d = fresh("suid")
     arc = os.path.join(d, "a.tar.gz")
-    tar_with(arc, [entry("x-archive/bin/tool", data=b"#!/bin/sh\n", mode=0o6755)])
+    tar_with(arc, [entry("x-archive/bin/tool", data=b"#!/bin/sh\n", mode=0o6755),
+                   entry("x-archive/lib/open.so", data=b"lib", mode=0o666),
+                   entry("x-archive/bin/any", data=b"#!/bin/sh\n", mode=0o777)])
     m = write_manifest(d, f"    archive: a.tar.gz\n    sha256: {sha(arc)}\n")
     r = apply(d, m)
     expect(r.code == 0, r.err)
-    st = os.stat(os.path.join(d, "root/opt/stack/bin/tool"))
-    expect(st.st_mode & 0o7777 == 0o755, oct(st.st_mode))
+    for rel, want in (("bin/tool", 0o755), ("lib/open.so", 0o644), ("bin/any", 0o755)):
+        st = os.stat(os.path.join(d, "root/opt/stack", rel))
+        expect(st.st_mode & 0o7777 == want, f"{rel}: {oct(st.st_mode)}")
 
 
 # --- layouts --------------------------------------------------------------------------------
