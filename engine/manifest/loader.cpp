@@ -55,8 +55,9 @@ ValuePtr merge_at(const ValuePtr& base, const ValuePtr& over, const std::string&
   out->mark = over->mark;
   for (const auto& [key, value] : over->entries) {
     std::string child = path.empty() ? key->scalar : path + "." + key->scalar;
+    const std::string& name = key->scalar; // clang 14 cannot capture a structured binding
     auto it = std::find_if(out->entries.begin(), out->entries.end(),
-                           [&](const auto& e) { return e.first->scalar == key->scalar; });
+                           [&](const auto& e) { return e.first->scalar == name; });
     if (value->is_null() && it != out->entries.end() && path.empty()) {
       out->entries.erase(it); // `cudnn: null` in an overlay drops the base's section
       continue;

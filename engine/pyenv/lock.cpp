@@ -15,8 +15,9 @@ namespace gpucfg::pyenv {
 
 namespace {
 
+// A tag's version digits ("311" of cp311): at most 4, so the number always fits.
 bool digits(const std::string& s) {
-  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) {
+  return !s.empty() && s.size() <= 4 && std::all_of(s.begin(), s.end(), [](char c) {
     return std::isdigit(static_cast<unsigned char>(c));
   });
 }

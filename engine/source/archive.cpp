@@ -28,6 +28,13 @@ namespace fs = std::filesystem;
 
 namespace {
 
+// libarchive's message, which is NULL when it set none (a truncated header, say).
+std::string why(struct archive* a) {
+  const char* m = archive_error_string(a);
+  return m ? m : "no details";
+}
+
+
 constexpr std::size_t k_block = 1 << 20;
 
 // Reads the archive file on its own thread, hashing each block, and hands the blocks to
@@ -259,7 +266,7 @@ public:
       archive_read_support_format_zip(a.get());
       archive_read_support_format_cpio(a.get());
       if (archive_read_open(a.get(), &feeder, nullptr, read_cb, nullptr) != ARCHIVE_OK)
-        fail("", std::string("not an archive gpucfg can read: ") + archive_error_string(a.get()));
+        fail("", std::string("not an archive gpucfg can read: ") + why(a.get()));
       else
         entries(a.get());
       if (m_res.error.empty()) check_links();
@@ -312,7 +319,7 @@ private:
     archive_read_set_skip_callback(a.get(), window_skip);
     archive_read_set_callback_data(a.get(), &w);
     if (archive_read_open1(a.get()) != ARCHIVE_OK)
-      fail("", std::string("not ") + what + " gpucfg can read: " + archive_error_string(a.get()));
+      fail("", std::string("not ") + what + " gpucfg can read: " + why(a.get()));
     else
       entries(a.get());
     if (m_res.error.empty()) check_links();
@@ -346,7 +353,7 @@ private:
       int rc = archive_read_next_header(a, &e);
       if (rc == ARCHIVE_EOF) return;
       if (rc < ARCHIVE_WARN) {
-        fail(m_last, std::string("corrupt or truncated archive: ") + archive_error_string(a));
+        fail(m_last, std::string("corrupt or truncated archive: ") + why(a));
         return;
       }
       const char* raw = archive_entry_pathname(e);
@@ -492,7 +499,7 @@ private:
       int rc = archive_read_data_block(a, &buf, &len, &offset);
       if (rc == ARCHIVE_EOF) break;
       if (rc < ARCHIVE_OK) {
-        fail(name, std::string("corrupt or truncated data: ") + archive_error_string(a));
+        fail(name, std::string("corrupt or truncated data: ") + why(a));
         ok = false;
         break;
       }
@@ -688,7 +695,7 @@ WriteResult write_archive(const std::string& out, const std::string& format, int
   }
   archive_write_set_filter_option(a, nullptr, "compression-level", std::to_string(level).c_str());
   if (archive_write_open_filename(a, out.c_str()) != ARCHIVE_OK) {
-    r.error = out + ": " + archive_error_string(a);
+    r.error = out + ": " + why(a);
     archive_write_free(a);
     return r;
   }
@@ -723,7 +730,7 @@ WriteResult write_archive(const std::string& out, const std::string& format, int
     archive_entry_free(e);
   }
   if (archive_write_close(a) != ARCHIVE_OK && r.error.empty())
-    r.error = out + ": " + archive_error_string(a);
+    r.error = out + ": " + why(a);
   archive_write_free(a);
   if (!r.error.empty()) return r;
   r.sha256 = util::sha256_file(out).value_or("");
