@@ -10,6 +10,7 @@ packages=(
   libarchive-dev libcurl4-openssl-dev libssl-dev
   python3 python3-yaml python3-jsonschema
   makeself p7zip-full
+  clang libclang-rt-14-dev zip systemd
 )
 
 missing=()
