@@ -219,12 +219,7 @@ public:
       return a.path + " appeared since the plan; nothing was built";
     if (exists(h)) {
       // A repair: the damaged folder is moved aside (restored if the build fails), then rebuilt.
-      std::string backup = sibling(h, "old");
-      remove_tree(backup);
-      if (Status s = note({{"kind", "replace"}, {"path", h}, {"backup", backup}}); !s.empty())
-        return s;
-      if (::rename(h.c_str(), backup.c_str()) != 0) return "moving " + h + " aside failed";
-      checkpoint();
+      if (Status s = move_aside(h); !s.empty()) return s;
     } else if (Status s = note({{"kind", "create"}, {"path", h}}); !s.empty()) {
       return s;
     }
@@ -243,13 +238,19 @@ public:
   Status remove(const plan::Action& a) {
     std::string h = m_store.host(a.path);
     if (!exists(h)) return "";
+    if (Status s = move_aside(h); !s.empty()) return s;
+    return fsync_parent(h);
+  }
+
+  // Renames `h` to its backup beside it, journalled: undo moves it back, cleanup deletes it.
+  Status move_aside(const std::string& h) {
     std::string backup = sibling(h, "old");
     remove_tree(backup);
     if (Status s = note({{"kind", "replace"}, {"path", h}, {"backup", backup}}); !s.empty())
       return s;
-    if (::rename(h.c_str(), backup.c_str()) != 0) return "remove " + h + " failed";
+    if (::rename(h.c_str(), backup.c_str()) != 0) return "moving " + h + " aside failed";
     checkpoint();
-    return fsync_parent(h);
+    return "";
   }
 
   Status ldconfig() {
