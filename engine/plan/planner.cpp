@@ -342,8 +342,6 @@ Plan make_plan(const PlanInput& in) {
   }
   if (loader_changed && s.platform->os() == platform::Os::linux)
     plan.actions.push_back(ldconfig_action());
-  if (plan.actions.empty() && plan.errors.empty())
-    plan.notes.push_back("no changes: the machine matches the manifest");
   return plan;
 }
 
