@@ -6,15 +6,15 @@
 #include "util/sha256.hpp"
 #include "util/strings.hpp"
 
-#include <filesystem>
-#include <fstream>
-#include <nlohmann/json.hpp>
-#include <sstream>
 #include <algorithm>
 #include <atomic>
 #include <fcntl.h>
+#include <filesystem>
+#include <fstream>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <spawn.h>
+#include <sstream>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -67,13 +67,18 @@ std::string record_path(const std::string& row) {
   return row.substr(0, row.find(','));
 }
 
+// A wheel's .dist-info folder, relative to the environment: name-version from its file name.
+std::string dist_info(const std::string& site, const source::Artifact& wheel) {
+  auto parts = util::split(wheel.file, '-');
+  return site + "/" + parts[0] + "-" + parts[1] + ".dist-info";
+}
+
 // One installed wheel's finishing touches, as pip makes them: `#!python` scripts pointed at the
 // environment's interpreter, launchers for its entry points, INSTALLER, and a RECORD that lists
 // where the files really went (so `pip uninstall` and `pip show -f` work in the environment).
 std::string finish_wheel(const std::string& dir, const std::string& site,
                          const source::Artifact& wheel) {
-  auto parts = util::split(wheel.file, '-');
-  std::string info = site + "/" + parts[0] + "-" + parts[1] + ".dist-info";
+  std::string info = dist_info(site, wheel);
   if (!fs::is_directory(dir + "/" + info)) return wheel.file + ": no " + info + " inside";
   std::string python = dir + "/bin/python";
   std::string up = "../../../"; // site-packages is lib/pythonX.Y/site-packages
@@ -191,8 +196,7 @@ private:
 std::vector<std::string> python_files(const std::string& dir, const std::string& site,
                                       const source::Artifact& wheel) {
   std::vector<std::string> out;
-  auto parts = util::split(wheel.file, '-');
-  std::string info = site + "/" + parts[0] + "-" + parts[1] + ".dist-info";
+  std::string info = dist_info(site, wheel);
   for (const auto& row : util::split(slurp(dir + "/" + info + "/RECORD"), '\n')) {
     std::string mapped = source::map_python_entry(record_path(row), site);
     if (util::ends_with(mapped, ".py") && util::starts_with(mapped, site + "/"))
@@ -289,12 +293,11 @@ std::string build(const std::string& dir, const std::string& python,
     code += "import " + m + "\n";
   if (!code.empty()) {
     auto imp = host->run({bin, "-I", "-c", code}, o.timeout);
-    if (imp.exit_code != 0)
+    std::string out = util::trim(imp.output);
+    if (imp.exit_code != 0) // the traceback's end says what failed
       return "the new environment cannot import what the manifest names (exit " +
-             std::to_string(imp.exit_code) + "): " +
-             util::trim(imp.output)
-                 .substr(util::trim(imp.output).size() > 800 ? util::trim(imp.output).size() - 800
-                                                             : 0);
+             std::to_string(imp.exit_code) +
+             "): " + out.substr(out.size() > 800 ? out.size() - 800 : 0);
   }
   if (!write_text(dir + "/gpucfg-env.json", marker, 0644))
     return "cannot write " + dir + "/gpucfg-env.json";

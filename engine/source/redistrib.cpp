@@ -32,7 +32,8 @@ bool archive_from(const json& j, RedistArchive* out) {
 
 } // namespace
 
-std::optional<Redistrib> parse_redistrib_json(const std::string& text, std::string* error);
+// The index as read, throwing on a value of an unexpected type (parse_redistrib catches).
+static std::optional<Redistrib> parse_redistrib_json(const std::string& text, std::string* error);
 
 std::optional<Redistrib> parse_redistrib(const std::string& text, std::string* error) {
   // The index may come from a mirror: a value of an unexpected type is a malformed index, not
@@ -45,7 +46,7 @@ std::optional<Redistrib> parse_redistrib(const std::string& text, std::string* e
   }
 }
 
-std::optional<Redistrib> parse_redistrib_json(const std::string& text, std::string* error) {
+static std::optional<Redistrib> parse_redistrib_json(const std::string& text, std::string* error) {
   json j = json::parse(text, nullptr, false);
   if (j.is_discarded() || !j.is_object()) {
     *error = "not a JSON object";
