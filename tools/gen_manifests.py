@@ -165,7 +165,7 @@ def tf_sources(kb, v, cudnn):
         dnn = [w for w in pins if "cudnn" in w["package"]]
         cuda = ("cuda:\n"
                 "  # TensorFlow's own `[and-cuda]` wheels (knowledge/wheel-pins.yaml). They carry\n"
-                "  # ptxas and nvvm, which XLA uses, not nvcc: verify runs at level load.\n"
+                "  # ptxas and nvvm, which XLA uses, not nvcc: verify does not compile with them.\n"
                 f"  components: [{WHEEL_COMPONENTS}]\n"
                 "  source:\n" + wheels_entry(toolkit, 4))
         return cuda, "  source:\n" + wheels_entry(dnn, 4), "load"
@@ -219,6 +219,10 @@ def tensorflow(kb, linux, windows):
     pkg = "tensorflow-gpu" if v.startswith(("1.", "2.0.")) else "tensorflow"
     env = python_section(kb, f"tf-{short}", [f"{pkg}=={v}"],
                          "the index had no wheels of this release for a Python in its range")
+    # With its environment locked, apply's verify proves the framework itself (which includes the
+    # compute level where the toolkit has nvcc).
+    if kb.locks.get(f"tf-{short}"):
+        level = "framework"
     files = ""
     if short == "2.4":
         files = ("# TF 2.4 is built with CUDA 11.0 and loads cusolver64_10.dll, which 11.0 ships. On a\n"
