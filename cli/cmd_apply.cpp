@@ -1,7 +1,8 @@
-// gpucfg apply / rollback / destroy / history: changes to the machine, each one transaction
+// gpucfg apply / rollback / destroy / history / gc: changes to the machine, each one transaction
 // under the state lock. apply takes a manifest (planned now) or a saved plan (refused if the
 // machine changed since it was made).
 #include "exec/executor.hpp"
+#include "exec/gc.hpp"
 #include "exec/restore.hpp"
 #include "manifest/check.hpp"
 #include "plan/observe.hpp"
@@ -11,6 +12,7 @@
 #include "plan_common.hpp"
 #include "probe/probe.hpp"
 #include "source/fetch.hpp"
+#include "util/strings.hpp"
 #include "verify/verify.hpp"
 
 #include <CLI/CLI.hpp>
@@ -75,6 +77,8 @@ int run(exec::StateStore& store, plan::Plan p, bool yes, bool print_plan,
     return k_error;
   }
   std::cout << "Applied: generation " << r.generation << " (" << r.log.size() << " change(s)).\n";
+  for (const auto& line : r.kept)
+    std::cout << "  " << line << "\n";
   return k_ok;
 }
 
@@ -261,6 +265,46 @@ void add_history(CLI::App& app, int& exit_code) {
       std::cout << (g.number == current.number ? "* " : "  ") << g.number << "  " << g.created
                 << "  " << g.manifest << "  " << g.entries.size() << " managed path(s)\n";
     exit_code = k_ok;
+  });
+}
+
+void add_gc(CLI::App& app, int& exit_code) {
+  auto* cmd = app.add_subcommand(
+      "gc", "Free the kept trees and blobs that no kept generation needs for rollback");
+  struct Opts {
+    std::string root = "/";
+    int keep = -1, wait_s = 0;
+    bool dry_run = false;
+  };
+  auto o = std::make_shared<Opts>();
+  cmd->add_option("--keep", o->keep,
+                  "Forget all but the newest N generations first (rollback to them is then "
+                  "refused; rollback to 0 stays possible)")
+      ->check(CLI::PositiveNumber);
+  cmd->add_flag("-n,--dry-run", o->dry_run, "Only say what would be freed");
+  cmd->add_option("--root", o->root, "The machine under this folder")
+      ->check(CLI::ExistingDirectory);
+  cmd->add_option("--lock-timeout", o->wait_s, "Seconds to wait for the lock");
+  cmd->footer("\nExamples:\n  gpucfg gc --dry-run\n  gpucfg gc --keep 3\n");
+  cmd->callback([o, &exit_code] {
+    Session s;
+    if (!begin(s, o->root, "gc", o->wait_s)) {
+      exit_code = k_error;
+      return;
+    }
+    auto r = exec::collect_garbage(*s.store, o->keep, o->dry_run);
+    std::string verb = o->dry_run ? "Would free " : "Freed ";
+    std::vector<std::string> forgotten;
+    for (int g : r.forgotten)
+      forgotten.push_back(std::to_string(g));
+    if (!forgotten.empty())
+      std::cout << (o->dry_run ? "Would forget" : "Forgot") << " generation(s) "
+                << util::join(forgotten, ", ") << ".\n";
+    std::cout << verb << util::megabytes(r.bytes) << ": " << r.trees.size() << " kept tree(s), "
+              << r.blobs << " blob(s).\n";
+    for (const auto& e : r.errors)
+      std::cerr << "gpucfg: could not remove " << e << "\n";
+    exit_code = r.errors.empty() ? k_ok : k_error;
   });
 }
 

@@ -48,6 +48,7 @@ void add_apply(CLI::App& app, int& exit_code);
 void add_rollback(CLI::App& app, int& exit_code);
 void add_destroy(CLI::App& app, int& exit_code);
 void add_history(CLI::App& app, int& exit_code);
+void add_gc(CLI::App& app, int& exit_code);
 void add_env(CLI::App& app, int& exit_code);
 void add_verify(CLI::App& app, int& exit_code);
 void add_fetch(CLI::App& app, int& exit_code);

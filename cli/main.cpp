@@ -35,6 +35,7 @@ int main(int argc, char** argv) {
   add_rollback(app, exit_code);
   add_destroy(app, exit_code);
   add_history(app, exit_code);
+  add_gc(app, exit_code);
   add_env(app, exit_code);
   add_verify(app, exit_code);
   add_fetch(app, exit_code);

@@ -8,6 +8,7 @@
 #include "source/fetch.hpp"
 #include "source/resolve.hpp"
 #include "source/settings.hpp"
+#include "util/strings.hpp"
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
@@ -81,17 +82,13 @@ std::vector<source::Artifact*> plan_artifacts(plan::Plan& p) {
 
 namespace {
 
-std::string mb(std::uint64_t n) {
-  return std::to_string((n + 500000) / 1000000) + " MB";
-}
-
 // A bar redrawn in place on a terminal; on anything else, a line when a download starts and ends.
 void show_progress(const source::Progress& p) {
   static const bool tty = ::isatty(2);
   static std::string last;
   if (!tty) {
     if (p.finished)
-      std::cerr << "gpucfg: downloaded " << p.name << " (" << mb(p.done) << ")\n";
+      std::cerr << "gpucfg: downloaded " << p.name << " (" << util::megabytes(p.done) << ")\n";
     else if (last != p.url)
       std::cerr << "gpucfg: downloading " << p.name << " from " << p.url << "\n";
     last = p.url;
@@ -100,7 +97,7 @@ void show_progress(const source::Progress& p) {
   int pct = p.total ? static_cast<int>(100 * p.done / p.total) : 0;
   std::string bar(static_cast<std::size_t>(pct / 4), '#');
   bar.resize(25, '.');
-  std::cerr << "\r  " << p.name << " [" << bar << "] " << pct << "% " << mb(p.done)
+  std::cerr << "\r  " << p.name << " [" << bar << "] " << pct << "% " << util::megabytes(p.done)
             << (p.finished ? "\n" : "") << std::flush;
 }
 

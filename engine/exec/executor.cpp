@@ -8,11 +8,14 @@
 #include "source/fetch.hpp"
 #include "source/resolve.hpp"
 #include "util/sha256.hpp"
+#include "util/strings.hpp"
 
 #include <algorithm>
 #include <atomic>
+#include <cerrno>
 #include <csignal>
 #include <cstdlib>
+#include <cstring>
 #include <ctime>
 #include <filesystem>
 #include <map>
@@ -82,7 +85,7 @@ Status unpack(const plan::Action& a, const std::string& staged, const ExecOption
 
 class Transaction {
 public:
-  Transaction(StateStore& store, int target) : m_store(store) {
+  Transaction(StateStore& store, int target) : m_store(store), m_current(store.current()) {
     m_journal["generation"] = target;
     m_journal["steps"] = json::array();
     m_originals = store.originals();
@@ -131,16 +134,47 @@ public:
     return s;
   }
 
-  // Moves `staged` into `target`, backing the old one up beside it first.
-  Status swap_in(const std::string& staged, const std::string& target) {
+  // Where a recorded tree about to be replaced or removed is kept for rollback: trees/<its
+  // record's sha256>, while it still is what the record says (a damaged tree could not be put
+  // back as recorded). Empty: not kept. *bytes: what keeping it costs.
+  std::string keep_for(const std::string& machine_path, std::uint64_t* bytes) {
+    for (const auto& e : m_current.entries) {
+      if (e.path != machine_path || e.kind != "tree" || e.sha256.empty()) continue;
+      auto record = plan::read_tree_record(m_store.blob(e.sha256));
+      if (!record ||
+          !plan::tree_drift(*record, plan::scan_tree(m_store.host(e.path), false, 1), 1).empty())
+        return "";
+      *bytes = 0;
+      for (const auto& f : record->files)
+        *bytes += f.size;
+      return m_store.kept_tree(e.sha256);
+    }
+    return "";
+  }
+
+  // The journal step for moving `target` to `backup`; a recorded tree is marked to be kept.
+  json replace_step(const std::string& machine_path, const std::string& target,
+                    const std::string& backup) {
+    json step = {{"kind", "replace"}, {"path", target}, {"backup", backup}};
+    std::uint64_t bytes = 0;
+    if (std::string keep = keep_for(machine_path, &bytes); !keep.empty()) {
+      step["keep"] = keep;
+      step["bytes"] = bytes;
+      step["tree"] = machine_path;
+    }
+    return step;
+  }
+
+  // Moves `staged` into `target` (machine path `machine_path`), backing the old one up beside it.
+  Status swap_in(const std::string& staged, const std::string& target,
+                 const std::string& machine_path) {
     if (exists(target)) {
       std::string backup = sibling(target, "old");
       remove_tree(backup);
       bool dir = fs::is_directory(fs::symlink_status(target));
       // Files and links: a hard link keeps the old one while the rename replaces it atomically.
       // Folders: moved aside (a folder cannot be hard linked).
-      if (Status s = note({{"kind", "replace"}, {"path", target}, {"backup", backup}}); !s.empty())
-        return s;
+      if (Status s = note(replace_step(machine_path, target, backup)); !s.empty()) return s;
       int rc =
           dir ? ::rename(target.c_str(), backup.c_str()) : ::link(target.c_str(), backup.c_str());
       if (rc != 0) return "back up " + target + " failed";
@@ -180,7 +214,7 @@ public:
       return a.path + ": content sha256 " + sha + " is not the planned " + a.sha256 +
              "; nothing installed";
     checkpoint();
-    return swap_in(staged, h);
+    return swap_in(staged, h, a.path);
   }
 
   Status symlink(const plan::Action& a) {
@@ -188,7 +222,7 @@ public:
     if (Status s = stage(h, &staged); !s.empty()) return s;
     if (::symlink(a.link_target.c_str(), staged.c_str()) != 0)
       return "symlink " + staged + " failed";
-    return swap_in(staged, h);
+    return swap_in(staged, h, a.path);
   }
 
   Status install_tree(const plan::Action& a, const ExecOptions& o, const std::string& platform) {
@@ -207,7 +241,7 @@ public:
       m_trees[a.path] = std::move(tree);
     }
     checkpoint();
-    return swap_in(staged, h);
+    return swap_in(staged, h, a.path);
   }
 
   // A framework environment is built where it will be used (its scripts name their folder), so
@@ -219,7 +253,7 @@ public:
       return a.path + " appeared since the plan; nothing was built";
     if (exists(h)) {
       // A repair: the damaged folder is moved aside (restored if the build fails), then rebuilt.
-      if (Status s = move_aside(h); !s.empty()) return s;
+      if (Status s = move_aside(a.path); !s.empty()) return s;
     } else if (Status s = note({{"kind", "create"}, {"path", h}}); !s.empty()) {
       return s;
     }
@@ -234,26 +268,46 @@ public:
 
   // Trees unpacked in this transaction, listed: the record need not hash them.
   const std::map<std::string, plan::TreeManifest>& trees() const { return m_trees; }
+  // Trees moved back from the keep: their record is the one they were kept under.
+  const std::map<std::string, std::string>& tree_records() const { return m_tree_records; }
 
   Status remove(const plan::Action& a) {
     std::string h = m_store.host(a.path);
     if (!exists(h)) return "";
-    if (Status s = move_aside(h); !s.empty()) return s;
+    if (Status s = move_aside(a.path); !s.empty()) return s;
     return fsync_parent(h);
   }
 
-  // Renames `h` to its backup beside it, journalled: undo moves it back, cleanup deletes it.
-  Status move_aside(const std::string& h) {
-    std::string backup = sibling(h, "old");
+  // Rollback: a kept tree is moved back into place, and the tree there now is kept in its turn.
+  Status restore_tree(const plan::Action& a) {
+    std::string h = m_store.host(a.path);
+    if (!exists(a.from)) return a.path + ": the kept tree " + a.from + " is gone; nothing changed";
+    if (Status s = mkdirs(fs::path(h).parent_path().string()); !s.empty()) return s;
+    if (exists(h))
+      if (Status s = move_aside(a.path); !s.empty()) return s;
+    if (Status s = note({{"kind", "unkeep"}, {"path", h}, {"kept", a.from}}); !s.empty()) return s;
+    if (::rename(a.from.c_str(), h.c_str()) != 0)
+      return "moving " + a.from + " to " + h + " failed";
+    checkpoint();
+    m_tree_records[a.path] = a.sha256; // the record it was kept under describes it
+    return fsync_parent(h);
+  }
+
+  // Renames machine path `p` to its backup beside it, journalled: undo moves it back, cleanup
+  // deletes it (or keeps it, for a recorded tree).
+  Status move_aside(const std::string& p) {
+    std::string h = m_store.host(p), backup = sibling(h, "old");
     remove_tree(backup);
-    if (Status s = note({{"kind", "replace"}, {"path", h}, {"backup", backup}}); !s.empty())
-      return s;
+    if (Status s = note(replace_step(p, h, backup)); !s.empty()) return s;
     if (::rename(h.c_str(), backup.c_str()) != 0) return "moving " + h + " aside failed";
     checkpoint();
     return "";
   }
 
   Status ldconfig() {
+    // The cache ldconfig writes is remembered as it was, so going back to before gpucfg can
+    // remove one that only gpucfg's first ldconfig created (a scratch --root has none).
+    if (Status s = remember_original(k_loader_cache); !s.empty()) return s;
     if (Status s = note({{"kind", "ldconfig"}}); !s.empty()) return s;
     return run_ldconfig(m_store);
   }
@@ -290,6 +344,9 @@ public:
           remove_tree(path);
           ::rename(backup.c_str(), path.c_str());
         }
+      } else if (kind == "unkeep") {
+        std::string kept = it->value("kept", "");
+        if (exists(path) && !exists(kept)) ::rename(path.c_str(), kept.c_str());
       } else if (kind == "mkdir")
         ::rmdir(path.c_str());
       else if (kind == "ldconfig")
@@ -299,10 +356,30 @@ public:
     if (rerun_ldconfig) run_ldconfig(store);
   }
 
-  // Past the commit point: only the backups are left to delete.
-  static void cleanup(const json& steps) {
-    for (const auto& step : steps)
-      if (step.value("kind", "") == "replace") remove_tree(step.value("backup", ""));
+  // Past the commit point: the backups are deleted, except recorded trees, which are kept for
+  // rollback (a rename into the state folder). What was kept, or could not be, is returned.
+  static std::vector<std::string> cleanup(const json& steps) {
+    std::vector<std::string> said;
+    for (const auto& step : steps) {
+      if (step.value("kind", "") != "replace") continue;
+      std::string backup = step.value("backup", ""), keep = step.value("keep", "");
+      if (!keep.empty() && exists(backup) && !exists(keep)) {
+        make_dirs(fs::path(keep).parent_path().string(), nullptr);
+        std::string tree = step.value("tree", "");
+        if (::rename(backup.c_str(), keep.c_str()) == 0) {
+          said.push_back("kept the previous " + tree + " for rollback (" +
+                         util::megabytes(step.value("bytes", std::uint64_t{0})) +
+                         "; gpucfg gc frees it once no generation needs it)");
+          fsync_parent(keep);
+          continue;
+        }
+        // Another file system: a copy would take as long as the install, so it is not kept.
+        said.push_back("the previous " + tree + " could not be kept (" + std::strerror(errno) +
+                       "): rolling back to it means applying its manifest again");
+      }
+      remove_tree(backup);
+    }
+    return said;
   }
 
   const json& journal() const { return m_journal; }
@@ -313,12 +390,15 @@ private:
   json m_journal;
   std::map<std::string, plan::ManagedEntry> m_originals;
   bool m_originals_changed = false;
+  const plan::Generation m_current; // the generation this transaction replaces
   std::map<std::string, plan::TreeManifest> m_trees;
+  std::map<std::string, std::string> m_tree_records; // restored trees: path -> record sha256
 };
 
 // The record of every managed path as it is now, reusing hashes for files that did not change.
 plan::Generation record(StateStore& store, const plan::Plan& p, int number,
-                        const std::map<std::string, plan::TreeManifest>& fresh) {
+                        const std::map<std::string, plan::TreeManifest>& fresh,
+                        const std::map<std::string, std::string>& restored) {
   plan::Generation prev = store.current(), g;
   g.number = number;
   g.manifest = p.manifest.empty() ? p.notes.empty() ? "restore" : p.notes.front() : p.manifest;
@@ -352,6 +432,7 @@ plan::Generation record(StateStore& store, const plan::Plan& p, int number,
         if (old.path == e.path && old.kind == e.kind) e.sha256 = old.sha256;
       if (auto it = fresh.find(e.path); it != fresh.end())
         store.keep_text(nlohmann::json(it->second.files).dump(), &e.sha256);
+      if (auto it = restored.find(e.path); it != restored.end()) e.sha256 = it->second;
       if (e.sha256.empty()) {
         auto tree = plan::scan_tree(h, true, std::max(1u, std::thread::hardware_concurrency()));
         store.keep_text(nlohmann::json(tree.files).dump(), &e.sha256);
@@ -423,6 +504,8 @@ ExecResult execute(StateStore& store, const plan::Plan& p, const ExecOptions& o)
       failed = tx.install_tree(a, o, p.platform);
     else if (a.op == "build-env")
       failed = tx.build_env(a, o);
+    else if (a.op == "restore-tree")
+      failed = tx.restore_tree(a);
     else if (a.op == "remove" || a.op == "remove-tree")
       failed = tx.remove(a);
     else if (a.op == "run" && a.path == "ldconfig")
@@ -434,7 +517,7 @@ ExecResult execute(StateStore& store, const plan::Plan& p, const ExecOptions& o)
     if (failed.empty()) r.log.push_back(a.change + " " + a.resource + " " + a.path);
   }
   if (failed.empty()) {
-    plan::Generation g = record(store, p, target, tx.trees());
+    plan::Generation g = record(store, p, target, tx.trees(), tx.tree_records());
     failed = tx.save_originals();
     if (failed.empty()) failed = store.commit(g); // the commit point
   }
@@ -444,7 +527,7 @@ ExecResult execute(StateStore& store, const plan::Plan& p, const ExecOptions& o)
     r.error = failed + "; every change was undone";
     return r;
   }
-  Transaction::cleanup(tx.journal()["steps"]);
+  r.kept = Transaction::cleanup(tx.journal()["steps"]);
   ::unlink((store.dir() + "/journal.json").c_str());
   r.ok = true;
   r.generation = target;
@@ -466,10 +549,11 @@ std::string recover(StateStore& store) {
   }
   int target = j.value("generation", 0);
   if (store.current().number >= target) {
-    Transaction::cleanup(j["steps"]);
+    auto kept = Transaction::cleanup(j["steps"]);
     ::unlink((store.dir() + "/journal.json").c_str());
     return "finished cleaning up generation " + std::to_string(target) +
-           ", which was committed before gpucfg stopped";
+           ", which was committed before gpucfg stopped" +
+           (kept.empty() ? "" : "; " + util::join(kept, "; "));
   }
   Transaction::undo(store, j["steps"]);
   ::unlink((store.dir() + "/journal.json").c_str());

@@ -17,6 +17,7 @@ struct ExecResult {
   int generation = 0; // the generation now current
   std::string error;  // what failed (everything was undone)
   std::vector<std::string> log;
+  std::vector<std::string> kept; // trees kept for rollback (or that could not be), for the user
 };
 
 struct ExecOptions {

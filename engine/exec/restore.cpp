@@ -1,8 +1,11 @@
 #include "exec/restore.hpp"
 
+#include "plan/tree.hpp"
 #include "util/sha256.hpp"
+#include "util/strings.hpp"
 
 #include <filesystem>
+#include <limits>
 #include <set>
 #include <sys/stat.h>
 
@@ -11,9 +14,58 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// An action making `path` what `want` records, or nothing when it already is.
+const plan::ManagedEntry* find(const std::vector<plan::ManagedEntry>& entries,
+                               const std::string& path) {
+  for (const auto& e : entries)
+    if (e.path == path) return &e;
+  return nullptr;
+}
+
+// Files in a tree gpucfg recorded that the record does not list: the user's, which a rollback
+// must not drop without a word (it refuses, naming them).
+// Files gpucfg placed into the tree itself (cuDNN into a toolkit) are managed entries of their own.
+std::vector<std::string> additions(const StateStore& store, const plan::ManagedEntry& recorded,
+                                   const std::vector<plan::ManagedEntry>& current) {
+  std::vector<std::string> out;
+  auto then = plan::read_tree_record(store.blob(recorded.sha256));
+  if (!then) return out;
+  for (const auto& d : plan::tree_drift(*then, plan::scan_tree(store.host(recorded.path), false, 1),
+                                        std::numeric_limits<std::size_t>::max()))
+    if (d[0] == '+' && !find(current, recorded.path + "/" + d.substr(1)))
+      out.push_back(d.substr(1));
+  return out;
+}
+
+// The action for a tree `want` records: unchanged, moved back from gpucfg's keep, or an error.
+std::optional<plan::Action> restore_tree(const StateStore& store, const plan::ManagedEntry& want,
+                                         const plan::ManagedEntry* now, bool present,
+                                         plan::Action a, std::vector<std::string>& errors) {
+  bool ours = now && now->kind == "tree";
+  if (ours && now->sha256 == want.sha256) return std::nullopt; // already that tree
+  if (present && !ours) return std::nullopt; // never gpucfg's since: left to its owner
+  std::string kept = store.kept_tree(want.sha256);
+  if (want.sha256.empty() || !exists(kept)) {
+    errors.push_back(want.path + ": the tree that generation recorded is not kept (it was damaged "
+                                 "when replaced, freed by gpucfg gc, or on another file system); "
+                                 "apply its manifest again instead");
+    return std::nullopt;
+  }
+  a.op = "restore-tree";
+  a.from = kept;
+  a.from_host = true;
+  a.sha256 = want.sha256;
+  a.change = present ? "update" : "create";
+  a.summary = "the tree as recorded, kept by gpucfg since it was replaced";
+  return a;
+}
+
+// An action making `path` what `want` records, or nothing when it already is. `now` is the
+// current generation's entry for the path, if any.
 std::optional<plan::Action> restore_action(const StateStore& store, const plan::ManagedEntry& want,
-                                           const std::string& why) {
+                                           const std::vector<plan::ManagedEntry>& current,
+                                           const std::string& why,
+                                           std::vector<std::string>& errors) {
+  const plan::ManagedEntry* now = find(current, want.path);
   std::string h = store.host(want.path);
   struct stat st {};
   bool present = ::lstat(h.c_str(), &st) == 0;
@@ -22,11 +74,13 @@ std::optional<plan::Action> restore_action(const StateStore& store, const plan::
   a.resource = want.resource.empty() ? "file" : want.resource;
   a.reason = why;
   if (want.kind == "adopted") return std::nullopt; // never gpucfg's to change
+  std::optional<plan::Action> out;
   if (want.kind == "absent") {
     if (!present) return std::nullopt;
     a.op = S_ISDIR(st.st_mode) ? "remove-tree" : "remove";
     a.change = "delete";
     a.summary = "did not exist";
+    out = a;
   } else if (want.kind == "symlink") {
     if (present && S_ISLNK(st.st_mode) && fs::read_symlink(h).string() == want.link_target)
       return std::nullopt;
@@ -34,6 +88,7 @@ std::optional<plan::Action> restore_action(const StateStore& store, const plan::
     a.link_target = want.link_target;
     a.change = present ? "update" : "create";
     a.summary = "link to " + want.link_target;
+    out = a;
   } else if (want.kind == "file") {
     if (present && S_ISREG(st.st_mode) && util::sha256_file(h).value_or("") == want.sha256)
       return std::nullopt;
@@ -43,31 +98,41 @@ std::optional<plan::Action> restore_action(const StateStore& store, const plan::
     a.mode = want.mode;
     a.change = present ? "update" : "create";
     a.summary = "content " + want.sha256.substr(0, 12);
-  } else { // tree: not kept as a blob
-    if (present) return std::nullopt;
-    a.op = "missing-tree";
-    a.change = "create";
-    a.summary = "a toolkit tree cannot be restored from gpucfg's state; apply its manifest again";
+    out = a;
+  } else {
+    out = restore_tree(store, want, now, present, a, errors);
   }
-  return a;
+  // A tree of gpucfg's about to be removed or replaced: files the user added to it stop it.
+  if (out && present && now && now->kind == "tree" && S_ISDIR(st.st_mode))
+    if (auto added = additions(store, *now, current); !added.empty()) {
+      if (added.size() > 10) added.resize(10), added.push_back("...");
+      errors.push_back(want.path + ": holds files gpucfg did not install (" +
+                       util::join(added, ", ") + "); move them out, then try again");
+      return std::nullopt;
+    }
+  return out;
 }
 
 plan::Plan restore(const StateStore& store, const std::vector<plan::ManagedEntry>& keep,
                    const std::vector<plan::ManagedEntry>& target, const std::string& label) {
   plan::Plan p;
+  p.root = store.root().empty() ? "/" : store.root();
+  p.facts_source = "live";
   p.notes.push_back(label);
   auto originals = store.originals();
+  auto current = store.current().entries;
   std::set<std::string> paths;
   for (const auto& e : target) {
     paths.insert(e.path);
-    if (auto a = restore_action(store, e, label)) p.actions.push_back(*a);
+    if (auto a = restore_action(store, e, current, label, p.errors))
+      p.actions.push_back(*a);
     p.managed.push_back({e.path, e.resource, e.kind == "tree" ? "tree" : e.kind, e.manifest});
   }
   for (const auto& e : keep) {
     paths.insert(e.path);
     p.managed.push_back({e.path, e.resource, e.kind, e.manifest});
   }
-  for (const auto& e : store.current().entries) {
+  for (const auto& e : current) {
     // An adopted tree was never gpucfg's: forgetting it is all a rollback or destroy does.
     if (paths.count(e.path) || e.kind == "adopted") continue;
     auto it = originals.find(e.path);
@@ -79,14 +144,26 @@ plan::Plan restore(const StateStore& store, const std::vector<plan::ManagedEntry
       orig.kind = "absent";
     }
     orig.resource = e.resource;
-    if (auto a = restore_action(store, orig, "back to before gpucfg")) p.actions.push_back(*a);
+    if (auto a = restore_action(store, orig, current, "back to before gpucfg", p.errors))
+      p.actions.push_back(*a);
   }
-  bool loader = false;
-  for (const auto& a : p.actions) {
-    if (a.op == "missing-tree") p.errors.push_back(a.path + ": " + a.summary);
+  bool loader = false, loader_left = false;
+  for (const auto& a : p.actions)
     loader = loader || a.resource == "loader";
+  for (const auto* list : {&target, &keep})
+    for (const auto& e : *list)
+      loader_left = loader_left || (e.resource == "loader" && e.kind != "absent");
+  auto cache = originals.find(k_loader_cache);
+  if (loader && !loader_left && cache != originals.end() && cache->second.kind == "absent") {
+    // Back to no gpucfg loader entries on a machine that had no cache before gpucfg's first
+    // ldconfig (a scratch root): the cache goes, as it came.
+    plan::ManagedEntry none = cache->second;
+    none.resource = "loader";
+    if (auto a = restore_action(store, none, {}, "back to before gpucfg", p.errors))
+      p.actions.push_back(*a);
+  } else if (loader) {
+    p.actions.push_back(plan::ldconfig_action());
   }
-  if (loader) p.actions.push_back(plan::ldconfig_action());
   return p;
 }
 

@@ -4,7 +4,10 @@
 //   current.json          the current generation (the commit point: written by rename)
 //   generations/N.json    every generation's record, for history and rollback
 //   originals.json        what each managed path was before gpucfg first touched it
-//   blobs/<sha256>        the bytes of every file gpucfg wrote or replaced, for rollback
+//   blobs/<sha256>        the bytes of every file gpucfg wrote or replaced, for rollback, and
+//                         the file lists of recorded trees
+//   trees/<sha256>        a replaced or removed tree, whole, named by its record's sha256, so
+//                         rollback can move it back (gpucfg gc frees those no generation needs)
 #pragma once
 
 #include "exec/fsops.hpp"
@@ -15,6 +18,9 @@
 #include <vector>
 
 namespace gpucfg::exec {
+
+// The loader cache ldconfig writes; remembered before gpucfg first runs ldconfig.
+inline constexpr const char* k_loader_cache = "/etc/ld.so.cache";
 
 class StateStore {
 public:
@@ -35,6 +41,9 @@ public:
   Status save_originals(const std::map<std::string, plan::ManagedEntry>& o);
 
   std::string blob(const std::string& sha) const { return dir() + "/blobs/" + sha; }
+  std::string kept_tree(const std::string& record_sha) const {
+    return dir() + "/trees/" + record_sha;
+  }
   // Keeps a copy of `host_file` as blobs/<sha> (once per content).
   Status keep_blob(const std::string& host_file, const std::string& sha);
   // Stores `text` as a blob; returns its sha256 in *sha.

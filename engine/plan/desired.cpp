@@ -68,7 +68,7 @@ std::string cudnn_package_dir(const manifest::Stack& s, const Observed& o) {
 }
 
 std::string megabytes(std::uint64_t n) {
-  return n ? std::to_string((n + 500000) / 1000000) + " MB" : "size not declared";
+  return n ? util::megabytes(n) : "size not declared";
 }
 
 void add_archives(Desired& d, const source::Resolved& r) {

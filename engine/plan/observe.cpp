@@ -116,18 +116,12 @@ Observed observe(const probe::Host& host, const Wanted& wanted, bool checksum) {
   // Trees gpucfg recorded (installed or adopted): compare with what is there now.
   for (const auto& e : o.current.entries) {
     if ((e.kind != "adopted" && e.kind != "tree") || e.sha256.empty()) continue;
-    auto text = slurp(state_dir(host.root()) + "/blobs/" + e.sha256);
-    auto j = text ? nlohmann::json::parse(*text, nullptr, false) : nlohmann::json();
-    if (!j.is_array()) continue;
-    TreeManifest then;
-    try {
-      then.files = j.get<std::vector<TreeFile>>();
-    } catch (const nlohmann::json::exception&) {
-      continue; // a damaged record says nothing; the tree is checked as present or not
-    }
+    // A missing or damaged record says nothing; the tree is checked as present or not.
+    auto then = read_tree_record(state_dir(host.root()) + "/blobs/" + e.sha256);
+    if (!then) continue;
     TreeManifest now = scan_tree(host.host_path(e.path), checksum,
                                  std::max(1u, std::thread::hardware_concurrency()));
-    o.tree_drift[e.path] = tree_drift(then, now, 20);
+    o.tree_drift[e.path] = tree_drift(*then, now, 20);
   }
   for (const auto& dir : wanted.source_dirs) {
     std::vector<SourceFile> files;

@@ -79,6 +79,13 @@ std::string summary_line(const Plan& p) {
 }
 
 std::string render_text(const Plan& p, bool explain) {
+  // Rollback and destroy plans have no manifest: their first note says what they are, once.
+  if (p.manifest.empty() && !p.notes.empty()) {
+    Plan rest = p;
+    rest.notes.erase(rest.notes.begin());
+    return "gpucfg: " + p.notes.front() + (p.root != "/" ? " under " + p.root : "") + "\n\n" +
+           body(rest, explain) + summary_line(p) + "\n";
+  }
   std::string out = "gpucfg plan: " + p.manifest + " for " + p.platform +
                     (p.root != "/" ? " under " + p.root : "") +
                     (p.facts_source != "live" ? " (facts from " + p.facts_source + ")" : "") +

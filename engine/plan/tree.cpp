@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <atomic>
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <sys/stat.h>
 #include <thread>
@@ -25,6 +26,21 @@ void from_json(const nlohmann::json& j, TreeFile& f) {
   f.mtime_ns = j.at(3).get<std::int64_t>();
   f.sha256 = j.at(4).get<std::string>();
   f.mode = j.size() > 5 ? j.at(5).get<unsigned>() : 0;
+}
+
+std::optional<TreeManifest> read_tree_record(const std::string& file) {
+  std::ifstream in(file, std::ios::binary);
+  if (!in) return std::nullopt;
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  auto j = nlohmann::json::parse(text, nullptr, false);
+  if (!j.is_array()) return std::nullopt;
+  TreeManifest m;
+  try {
+    m.files = j.get<std::vector<TreeFile>>();
+  } catch (const nlohmann::json::exception&) {
+    return std::nullopt;
+  }
+  return m;
 }
 
 TreeManifest scan_tree(const std::string& host_dir, bool hash, unsigned jobs) {

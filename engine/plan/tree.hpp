@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -25,6 +26,10 @@ struct TreeManifest {
 
 // Lists `host_dir` (a path on this computer). With `hash`, files are hashed by `jobs` threads.
 TreeManifest scan_tree(const std::string& host_dir, bool hash, unsigned jobs);
+
+// A tree record as gpucfg keeps it (a blob of TreeFile rows); nothing when the file is missing
+// or damaged, which callers treat as "no record" rather than as drift.
+std::optional<TreeManifest> read_tree_record(const std::string& file);
 
 // Paths that differ between a recorded manifest and a scan: added, removed, or changed (by sha256
 // when both sides have one, else by size and mtime). At most `limit` are returned.

@@ -86,4 +86,8 @@ bool is_hex(std::string_view s) {
                      [](char c) { return std::isxdigit(static_cast<unsigned char>(c)) != 0; });
 }
 
+std::string megabytes(std::uint64_t bytes) {
+  return std::to_string((bytes + 500000) / 1000000) + " MB";
+}
+
 } // namespace gpucfg::util

@@ -1,6 +1,7 @@
 // Small string helpers shared by every stage.
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -25,5 +26,8 @@ std::optional<std::string> closest(std::string_view word,
 std::string did_you_mean(std::string_view word, const std::vector<std::string>& candidates);
 
 bool is_hex(std::string_view s);
+
+// A size for people: "412 MB" (decimal, as download sizes are given).
+std::string megabytes(std::uint64_t bytes);
 
 } // namespace gpucfg::util

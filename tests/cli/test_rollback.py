@@ -1,0 +1,167 @@
+"""Rollback of toolkit trees: a tree that an apply replaced or removed is kept, so rolling back
+(and forward again) restores it byte for byte; a kill at any step of such a rollback converges;
+files a user added to a tree stop a rollback that would drop them; gc frees only what no kept
+generation needs; going back to before gpucfg removes the loader cache gpucfg's ldconfig made."""
+import json
+import os
+import subprocess
+
+from fakemachine import Machine, debris, snapshot
+from harness import BINARY, ROOT, check, expect, finish, gpucfg
+
+
+def run(m, *args):
+    return gpucfg(*args, "--root", m.root, env=m.env(), exact_env=True, timeout=60)
+
+
+def toolkit_manifest(m, version, prefix=None):
+    """A CUDA `version` toolkit folder under /srv and a manifest installing it from there."""
+    src = f"/srv/cuda-{version}"
+    m.write(src + "/version.json", '{"cuda": {"name": "CUDA SDK", "version": "%s.1"}}' % version)
+    m.write(src + "/bin/nvcc", f"#!/bin/sh\necho 'release {version}'\n" * 40, 0o755)
+    m.library(src + "/lib64", f"libcudart.so.{version}.1", "libcudart.so.12")
+    pre = f"\n  prefix: {prefix}" if prefix else ""
+    path = os.path.join(m.root, "..", os.path.basename(m.root) + f"-{version}.yaml")
+    with open(path, "w") as f:
+        f.write(f"""apiVersion: gpucfg/v1
+kind: Stack
+metadata: {{name: cuda}}
+requires: {{platforms: [linux-x86_64], driver: {{linux: ">=545"}}}}
+cuda:
+  version: "{version}"{pre}
+  source: {{directory: {src}}}
+loader:
+  paths: ["${{cuda.prefix}}/lib64"]
+""")
+    return path
+
+
+def state(m, *parts):
+    return m.path(os.path.join("/var/lib/gpucfg", *parts))
+
+
+def managed(snap):
+    return {k: v for k, v in snap.items() if not k.startswith("srv")}
+
+
+@check("rollback across a toolkit upgrade puts the old tree back byte for byte, and forward again")
+def _():
+    m = Machine()
+    a, b = toolkit_manifest(m, "12.3"), toolkit_manifest(m, "12.4")
+    expect(run(m, "apply", "--yes", a).code == 0, "apply 12.3")
+    at_1 = managed(snapshot(m.root))
+    r = run(m, "apply", "--yes", b)
+    expect(r.code == 0 and "kept the previous /usr/local/cuda-12.3 for rollback" in r.out, r.out + r.err)
+    at_2 = managed(snapshot(m.root))
+    r = run(m, "rollback", "--to", "1", "--yes")
+    expect(r.code == 0, r.out + r.err)
+    expect(r.out.startswith("gpucfg: rollback to generation 1 under "), r.out)
+    expect("+ toolkit /usr/local/cuda-12.3" in r.out and "kept by gpucfg" in r.out, r.out)
+    expect(managed(snapshot(m.root)) == at_1, "the machine is not as generation 1 left it")
+    expect(run(m, "plan", "--detailed-exitcode", "--checksum", a).code == 0, "generation 1's manifest converged")
+    r = run(m, "rollback", "--to", "2", "--yes")
+    expect(r.code == 0 and managed(snapshot(m.root)) == at_2, r.out + r.err)
+    expect(run(m, "plan", "--detailed-exitcode", "--checksum", b).code == 0, "generation 2's manifest converged")
+    expect(not debris(m.root), debris(m.root))
+
+
+@check("a toolkit replaced in the same prefix rolls back byte for byte")
+def _():
+    m = Machine()
+    a, b = toolkit_manifest(m, "12.3", "/opt/cuda"), toolkit_manifest(m, "12.4", "/opt/cuda")
+    expect(run(m, "apply", "--yes", a).code == 0, "apply 12.3")
+    at_1 = managed(snapshot(m.root))
+    r = run(m, "apply", "--yes", b)
+    expect(r.code == 0 and "kept the previous /opt/cuda" in r.out, r.out + r.err)
+    expect(managed(snapshot(m.root)) != at_1, "12.4 replaced 12.3")
+    r = run(m, "rollback", "--yes")
+    expect(r.code == 0 and managed(snapshot(m.root)) == at_1, r.out + r.err)
+
+
+@check("a kill at every step of a toolkit rollback converges: undone, then the rollback runs again")
+def _():
+    k = 1
+    while True:
+        m = Machine()
+        a, b = toolkit_manifest(m, "12.3", "/opt/cuda"), toolkit_manifest(m, "12.4", "/opt/cuda")
+        expect(run(m, "apply", "--yes", a).code == 0, "apply 12.3")
+        at_1 = managed(snapshot(m.root))
+        expect(run(m, "apply", "--yes", b).code == 0, "apply 12.4")
+        at_2 = managed(snapshot(m.root))
+        env = dict(m.env(), GPUCFG_DATA_DIR=ROOT, GPUCFG_FAULT_STEP=str(k))
+        p = subprocess.run([BINARY, "rollback", "--yes", "--root", m.root], env=env,
+                           capture_output=True, text=True)
+        if p.returncode == 0:
+            expect(k > 3, f"the rollback finished before checkpoint {k}")
+            break
+        expect(p.returncode == -9, f"step {k}: {p.returncode} {p.stderr}")
+        run(m, "gc", "--dry-run")  # takes the lock, so it undoes (or finishes) the rollback
+        now = managed(snapshot(m.root))
+        expect(now in (at_1, at_2), f"step {k}: after recovery the tree is neither generation's")
+        r = run(m, "rollback", "--to", "1", "--yes")
+        expect(r.code == 0, f"step {k}: {r.out} {r.err}")
+        expect(managed(snapshot(m.root)) == at_1, f"step {k}: not generation 1 after recovery and rollback")
+        expect(not debris(m.root), f"step {k}: {debris(m.root)}")
+        k += 1
+
+
+@check("files a user added to a tree stop a rollback that would drop them; nothing changes")
+def _():
+    m = Machine()
+    a = toolkit_manifest(m, "12.3")
+    expect(run(m, "apply", "--yes", a).code == 0, "apply")
+    m.write("/usr/local/cuda-12.3/lib64/my-plugin.so", "the user's\n")
+    before = snapshot(m.root)
+    r = run(m, "rollback", "--to", "0", "--yes")
+    expect(r.code == 1 and "holds files gpucfg did not install (lib64/my-plugin.so)" in r.out, r.out + r.err)
+    expect(snapshot(m.root) == before, "a refused rollback changed the machine")
+    os.remove(m.path("/usr/local/cuda-12.3/lib64/my-plugin.so"))
+    r = run(m, "rollback", "--to", "0", "--yes")
+    expect(r.code == 0 and not os.path.exists(m.path("/usr/local/cuda-12.3")), r.out + r.err)
+    # gpucfg's ldconfig made the scratch root's loader cache; before gpucfg there was none.
+    expect(not os.path.exists(m.path("/etc/ld.so.cache")), "rollback to 0 left the loader cache")
+
+
+@check("a tree damaged before it was replaced is not kept, and rollback to it says so")
+def _():
+    m = Machine()
+    a, b = toolkit_manifest(m, "12.3"), toolkit_manifest(m, "12.4")
+    expect(run(m, "apply", "--yes", a).code == 0, "apply 12.3")
+    os.remove(m.path("/usr/local/cuda-12.3/bin/nvcc"))
+    r = run(m, "apply", "--yes", b)
+    expect(r.code == 0 and "kept the previous" not in r.out, r.out + r.err)
+    r = run(m, "rollback", "--to", "1", "--yes")
+    expect(r.code == 1 and "/usr/local/cuda-12.3: the tree that generation recorded is not kept" in r.out,
+           r.out + r.err)
+
+
+@check("gc frees only what no kept generation needs, and --keep forgets the oldest generations")
+def _():
+    m = Machine()
+    a, b = toolkit_manifest(m, "12.3"), toolkit_manifest(m, "12.4")
+    expect(run(m, "apply", "--yes", a).code == 0 and run(m, "apply", "--yes", b).code == 0, "applies")
+    kept = os.listdir(state(m, "trees"))
+    expect(len(kept) == 1, kept)
+    r = run(m, "gc")
+    expect(r.code == 0 and "Freed 0 MB: 0 kept tree(s)" in r.out and os.listdir(state(m, "trees")) == kept, r.out + r.err)
+    r = run(m, "gc", "--keep", "1", "--dry-run")
+    expect(r.code == 0 and "Would forget generation(s) 1." in r.out and "1 kept tree(s)" in r.out, r.out)
+    expect(os.listdir(state(m, "trees")) == kept, "a dry run removed a tree")
+    r = run(m, "gc", "--keep", "1")
+    expect(r.code == 0 and "Forgot generation(s) 1." in r.out and "1 kept tree(s)" in r.out, r.out + r.err)
+    expect(os.listdir(state(m, "trees")) == [], os.listdir(state(m, "trees")))
+    r = run(m, "rollback", "--to", "1", "--yes")
+    expect(r.code == 1 and "no generation 1" in r.out + r.err, r.out + r.err)
+    # What generation 2 and the originals need is still there: plan converges, rollback to 0 works.
+    expect(run(m, "plan", "--detailed-exitcode", "--checksum", b).code == 0, "generation 2 intact")
+    r = run(m, "rollback", "--to", "0", "--yes")
+    expect(r.code == 0 and not os.path.exists(m.path("/usr/local/cuda-12.4")), r.out + r.err)
+    blobs = set(os.listdir(state(m, "blobs")))
+    needed = set()
+    for n in os.listdir(state(m, "generations")):
+        with open(state(m, "generations", n)) as f:
+            needed |= {e["sha256"] for e in json.load(f)["entries"] if e.get("sha256")}
+    expect(needed <= blobs, f"gc removed blobs a generation needs: {needed - blobs}")
+
+
+finish()
