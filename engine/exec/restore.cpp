@@ -124,8 +124,7 @@ plan::Plan restore(const StateStore& store, const std::vector<plan::ManagedEntry
   std::set<std::string> paths;
   for (const auto& e : target) {
     paths.insert(e.path);
-    if (auto a = restore_action(store, e, current, label, p.errors))
-      p.actions.push_back(*a);
+    if (auto a = restore_action(store, e, current, label, p.errors)) p.actions.push_back(*a);
     p.managed.push_back({e.path, e.resource, e.kind == "tree" ? "tree" : e.kind, e.manifest});
   }
   for (const auto& e : keep) {

@@ -34,7 +34,6 @@ std::string why(struct archive* a) {
   return m ? m : "no details";
 }
 
-
 constexpr std::size_t k_block = 1 << 20;
 
 // Reads the archive file on its own thread, hashing each block, and hands the blocks to
@@ -253,17 +252,22 @@ public:
     if (box.kind == Container::Kind::sevenzip) {
       run_seekable(fd, box.offset, static_cast<std::uint64_t>(st.st_size));
     } else if (box.kind == Container::Kind::zip && m_opt.shards > 1) {
-      m_zip_modes = zip_unix_modes(fd);
-      run_zip_shard(fd, static_cast<std::uint64_t>(st.st_size));
+      run_zip(fd, static_cast<std::uint64_t>(st.st_size));
       ::close(fd);
       return m_res; // the pin is the verify_only job's
+    } else if (box.kind == Container::Kind::zip) {
+      // The hash runs beside the extraction, as the streaming reader's does.
+      std::string sha;
+      std::thread hasher([&] { sha = util::sha256_file(m_archive).value_or(""); });
+      run_zip(fd, static_cast<std::uint64_t>(st.st_size));
+      hasher.join();
+      m_res.sha256 = sha;
+      m_res.archive_bytes = static_cast<std::uint64_t>(st.st_size);
     } else {
-      if (box.kind == Container::Kind::zip) m_zip_modes = zip_unix_modes(fd);
       Feeder feeder(fd, m_opt.expected_size, box.offset);
       std::unique_ptr<struct archive, ArchiveFree> a(archive_read_new());
       archive_read_support_filter_all(a.get());
       archive_read_support_format_tar(a.get());
-      archive_read_support_format_zip(a.get());
       archive_read_support_format_cpio(a.get());
       if (archive_read_open(a.get(), &feeder, nullptr, read_cb, nullptr) != ARCHIVE_OK)
         fail("", std::string("not an archive gpucfg can read: ") + why(a.get()));
@@ -303,9 +307,10 @@ private:
     read_seeking({fd, base, file_size - base}, archive_read_support_format_7zip, "a 7-Zip archive");
   }
 
-  // One shard of a zip, read through its central directory: entries of other shards are seeked
-  // over, not inflated.
-  void run_zip_shard(int fd, std::uint64_t file_size) {
+  // A zip (or one shard of it) read through its central directory, the only place that holds
+  // the Unix modes and link types (a streaming read sees every link as a file holding its
+  // target's name); entries of other shards are seeked over, not inflated.
+  void run_zip(int fd, std::uint64_t file_size) {
     read_seeking({fd, 0, file_size}, archive_read_support_format_zip_seekable, "a zip");
   }
 
@@ -436,7 +441,6 @@ private:
     if (!parents(name, rel)) return false;
     std::string host = m_dest + "/" + rel;
     mode_t mode = archive_entry_perm(e);
-    if (auto it = m_zip_modes.find(name); it != m_zip_modes.end()) mode = it->second;
     if (mode & 07000) ++m_res.special_bits_dropped;
     mode &= 0755; // as installers do: nothing in a root-owned prefix writable by group or others
     std::int64_t mtime_ns = static_cast<std::int64_t>(archive_entry_mtime(e)) * 1000000000 +
@@ -566,9 +570,8 @@ private:
   std::set<std::string> m_dirs;
   std::set<std::string> m_written; // regular files, the only targets a hard link may have
   std::vector<std::string> m_links;
-  std::vector<std::string> m_nested;           // nested runfiles, unpacked once the pin holds
-  std::map<std::string, unsigned> m_zip_modes; // zip: modes from the central directory
-  std::uint64_t m_ordinal = 0;                 // regular files seen (sharded zips)
+  std::vector<std::string> m_nested; // nested runfiles, unpacked once the pin holds
+  std::uint64_t m_ordinal = 0;       // regular files seen (sharded zips)
 };
 
 } // namespace
@@ -729,8 +732,7 @@ WriteResult write_archive(const std::string& out, const std::string& format, int
     }
     archive_entry_free(e);
   }
-  if (archive_write_close(a) != ARCHIVE_OK && r.error.empty())
-    r.error = out + ": " + why(a);
+  if (archive_write_close(a) != ARCHIVE_OK && r.error.empty()) r.error = out + ": " + why(a);
   archive_write_free(a);
   if (!r.error.empty()) return r;
   r.sha256 = util::sha256_file(out).value_or("");

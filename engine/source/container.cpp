@@ -107,32 +107,4 @@ Container inspect_container(int fd) {
   return c;
 }
 
-std::map<std::string, unsigned> zip_unix_modes(int fd) {
-  std::map<std::string, unsigned> modes;
-  struct stat st {};
-  if (::fstat(fd, &st) != 0 || st.st_size < 22) return modes;
-  auto size = static_cast<std::uint64_t>(st.st_size);
-  std::uint64_t tail_at = size > 65557 ? size - 65557 : 0; // EOCD + the longest comment
-  std::string tail = pread_string(fd, tail_at, static_cast<std::size_t>(size - tail_at));
-  std::size_t eocd = tail.rfind(std::string("PK\x05\x06", 4));
-  if (eocd == std::string::npos || eocd + 22 > tail.size()) return modes;
-  const auto* e = reinterpret_cast<const unsigned char*>(tail.data() + eocd);
-  std::uint32_t cd_size = le32(e + 12), cd_offset = le32(e + 16);
-  if (cd_offset == 0xFFFFFFFFu || cd_size == 0xFFFFFFFFu) return modes; // zip64: not read
-  if (static_cast<std::uint64_t>(cd_offset) + cd_size > size) return modes;
-  std::string cd = pread_string(fd, cd_offset, cd_size);
-  for (std::size_t pos = 0; pos + 46 <= cd.size();) {
-    const auto* h = reinterpret_cast<const unsigned char*>(cd.data() + pos);
-    if (le32(h) != 0x02014b50u) break;
-    unsigned made_by_os = h[5];
-    std::size_t name_len = h[28] | (h[29] << 8), extra = h[30] | (h[31] << 8),
-                comment = h[32] | (h[33] << 8);
-    if (pos + 46 + name_len > cd.size()) break;
-    unsigned mode = (le32(h + 38) >> 16) & 07777;
-    if (made_by_os == 3 && mode) modes[cd.substr(pos + 46, name_len)] = mode;
-    pos += 46 + name_len + extra + comment;
-  }
-  return modes;
-}
-
 } // namespace gpucfg::source

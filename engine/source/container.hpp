@@ -17,7 +17,7 @@
 namespace gpucfg::source {
 
 struct Container {
-  enum class Kind { plain, zip, makeself, sevenzip }; // zip: its modes are worth reading
+  enum class Kind { plain, zip, makeself, sevenzip }; // zip: read through its central directory
   Kind kind = Kind::plain;
   std::uint64_t offset = 0; // where the archive's bytes begin
   std::string error;        // a makeself header whose payload offset could not be read
@@ -25,10 +25,5 @@ struct Container {
 
 // Looks at the file's first bytes (and, for a PE stub, scans for the 7z start header).
 Container inspect_container(int fd);
-
-// A zip's Unix mode bits by entry name, from its central directory (the streaming reader sees
-// only local headers, which carry no modes: a wheel's `bin/ptxas` would land without its x bit).
-// Empty when the file is no zip, or its entries were not made on Unix.
-std::map<std::string, unsigned> zip_unix_modes(int fd);
 
 } // namespace gpucfg::source

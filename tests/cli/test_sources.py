@@ -211,6 +211,40 @@ def setuid():
         expect(st.st_mode & 0o7777 == want, f"{rel}: {oct(st.st_mode)}")
 
 
+@check("a zip keeps its Unix modes and links (made by Info-ZIP's zip -y), under the same rules as tar")
+def zip_modes_and_links():
+    d = fresh("zip")
+    src = os.path.join(d, "src", "x-archive")
+    os.makedirs(os.path.join(src, "bin"))
+    os.makedirs(os.path.join(src, "lib"))
+    for rel, mode in (("bin/ptxas", 0o755), ("lib/libfoo.so.1", 0o644), ("bin/suid", 0o4777)):
+        with open(os.path.join(src, rel), "w") as f:
+            f.write("#!/bin/sh\n")
+        os.chmod(os.path.join(src, rel), mode)
+    os.symlink("libfoo.so.1", os.path.join(src, "lib/libfoo.so"))
+    arc = os.path.join(d, "a.zip")
+    subprocess.run(["zip", "-qry", arc, "x-archive"], cwd=os.path.join(d, "src"), check=True)
+    m = write_manifest(d, f"    archive: a.zip\n    sha256: {sha(arc)}\n")
+    r = apply(d, m)
+    expect(r.code == 0, r.out + r.err)
+    p = os.path.join(d, "root/opt/stack")
+    for rel, want in (("bin/ptxas", 0o755), ("lib/libfoo.so.1", 0o644), ("bin/suid", 0o755)):
+        st = os.lstat(os.path.join(p, rel))
+        expect(st.st_mode & 0o7777 == want, f"{rel}: {oct(st.st_mode)}")
+    expect(os.readlink(os.path.join(p, "lib/libfoo.so")) == "libfoo.so.1", tree(p))
+
+    d = fresh("zip-escape")
+    src = os.path.join(d, "src", "x-archive", "lib")
+    os.makedirs(src)
+    os.symlink("../../../../etc/passwd", os.path.join(src, "libevil.so"))
+    arc = os.path.join(d, "evil.zip")
+    subprocess.run(["zip", "-qry", arc, "x-archive"], cwd=os.path.join(d, "src"), check=True)
+    m = write_manifest(d, f"    archive: evil.zip\n    sha256: {sha(arc)}\n")
+    r = apply(d, m)
+    expect(r.code == 1 and "leads outside the install folder" in r.err, r.out + r.err)
+    expect(not os.path.exists(os.path.join(d, "root/opt")), tree(os.path.join(d, "root")))
+
+
 # --- layouts --------------------------------------------------------------------------------
 
 @check("legacy cuDNN .tgz and NVIDIA wheel layouts land in include/ and lib/ with their links")
