@@ -186,6 +186,10 @@ std::optional<Planned> make_plan(const PlanRequest& req, Context& ctx) {
   print_diagnostics(ctx);
   if (ctx.diags.has_errors() || checked.stacks.empty()) return std::nullopt;
   out.stack = std::move(checked.stacks.front());
+  // A cuDNN in its own prefix is where no usual place or loader path may lead (before its
+  // loader entry exists): looked at there, or a plan would never see it installed.
+  if (facts_source == "live" && out.stack->cudnn && !out.stack->cudnn->into_cuda)
+    probe::gather_cudnn_in(*host, out.facts, out.stack->cudnn->prefix.value);
   std::string home = host->env("HOME").value_or("/root");
   auto wanted = plan::wanted(*out.stack, home, out.facts);
   if (facts_source == "live") {

@@ -98,73 +98,80 @@ header_version(const Host& host, const std::string& inc, const std::string& majo
   return std::nullopt;
 }
 
+// The cuDNN copy in `place`, if its library folder holds one.
+std::optional<CudnnCopy> read_copy(const Host& host, const Place& place,
+                                   std::set<std::string>& seen) {
+  std::vector<std::string> files;
+  for (const auto& f : host.list(place.lib_dir))
+    if (util::starts_with(f, "libcudnn") && f.find(".so") != std::string::npos) files.push_back(f);
+  if (files.empty()) return std::nullopt;
+  std::string real_dir = host.resolve(place.lib_dir);
+  if (!seen.insert(real_dir).second)
+    return std::nullopt; // lib64 -> lib, /usr/local/lib64 -> toolkit
+  CudnnCopy c;
+  c.location = place.location;
+  c.lib_dir = place.lib_dir;
+  std::string major;
+  std::set<std::string> full_versions;
+  for (const auto& f : files) {
+    std::string path = join(place.lib_dir, f);
+    std::string real = host.resolve(path);
+    CudnnLibrary lib{f, real, library_name_version(basename(real))};
+    if (library_stem(f) == "libcudnn" && util::split(library_name_version(f), '.').size() == 1)
+      major = library_name_version(f);
+    if (util::split(lib.version, '.').size() >= 3)
+      full_versions.insert(library_stem(f) + " " + lib.version);
+    c.libraries.push_back(lib);
+  }
+  // The version: the header beside the libraries, else the libraries' own file names, else a
+  // wheel's dist-info.
+  if (auto h = header_version(host, place.include_dir, major)) {
+    c.header = h->first;
+    c.version = h->second;
+    c.version_evidence = "file:" + h->first;
+  }
+  std::set<std::string> lib_versions;
+  for (const auto& l : c.libraries)
+    if (util::split(l.version, '.').size() >= 3) lib_versions.insert(l.version);
+  if (c.version.empty() && !lib_versions.empty()) {
+    c.version = *lib_versions.rbegin();
+    c.version_evidence = "file names in " + place.lib_dir;
+  }
+  // A wheel's dist-info carries the build number too (9.19.0 -> 9.19.0.56): use it when it
+  // agrees with what the header or file names said, or when nothing else said anything.
+  if (!place.dist_info_dir.empty())
+    for (const auto& n : host.list(place.dist_info_dir))
+      if (auto di = parse_dist_info_name(n); di && util::starts_with(di->package, "nvidia_cudnn")) {
+        if (!c.version.empty() && !util::starts_with(di->version, c.version + ".")) continue;
+        c.version_evidence = (c.version.empty() ? "" : c.version_evidence + ", ") +
+                             "file:" + join(place.dist_info_dir, n);
+        c.version = di->version;
+      }
+  // cuDNN 8/9 load their sub-libraries at run time; mixed versions fail with
+  // CUDNN_STATUS_SUBLIBRARY_VERSION_MISMATCH.
+  if (lib_versions.size() > 1)
+    c.problems.push_back(
+        "sub-library version skew: " +
+        util::join(std::vector<std::string>(full_versions.begin(), full_versions.end()), ", "));
+  if (!c.header.empty() && !lib_versions.empty() && !lib_versions.count(c.version) &&
+      lib_versions.size() == 1)
+    c.problems.push_back("header says " + c.version + " but the libraries are " +
+                         *lib_versions.begin());
+  return c;
+}
+
+void add_copy(Facts& facts, CudnnCopy c) {
+  for (const auto& p : c.problems)
+    facts.warnings.push_back("cuDNN in " + c.lib_dir + ": " + p);
+  facts.cudnn.push_back(std::move(c));
+}
+
 } // namespace
 
 void gather_cudnn(const Host& host, Facts& facts) {
   std::set<std::string> seen;
-  for (const Place& place : places(host, facts)) {
-    std::vector<std::string> files;
-    for (const auto& f : host.list(place.lib_dir))
-      if (util::starts_with(f, "libcudnn") && f.find(".so") != std::string::npos)
-        files.push_back(f);
-    if (files.empty()) continue;
-    std::string real_dir = host.resolve(place.lib_dir);
-    if (!seen.insert(real_dir).second) continue; // lib64 -> lib, /usr/local/lib64 -> toolkit
-
-    CudnnCopy c;
-    c.location = place.location;
-    c.lib_dir = place.lib_dir;
-    std::string major;
-    std::set<std::string> full_versions;
-    for (const auto& f : files) {
-      std::string path = join(place.lib_dir, f);
-      std::string real = host.resolve(path);
-      CudnnLibrary lib{f, real, library_name_version(basename(real))};
-      if (library_stem(f) == "libcudnn" && util::split(library_name_version(f), '.').size() == 1)
-        major = library_name_version(f);
-      if (util::split(lib.version, '.').size() >= 3)
-        full_versions.insert(library_stem(f) + " " + lib.version);
-      c.libraries.push_back(lib);
-    }
-    // The version: the header beside the libraries, else the libraries' own file names, else a
-    // wheel's dist-info.
-    if (auto h = header_version(host, place.include_dir, major)) {
-      c.header = h->first;
-      c.version = h->second;
-      c.version_evidence = "file:" + h->first;
-    }
-    std::set<std::string> lib_versions;
-    for (const auto& l : c.libraries)
-      if (util::split(l.version, '.').size() >= 3) lib_versions.insert(l.version);
-    if (c.version.empty() && !lib_versions.empty()) {
-      c.version = *lib_versions.rbegin();
-      c.version_evidence = "file names in " + place.lib_dir;
-    }
-    // A wheel's dist-info carries the build number too (9.19.0 -> 9.19.0.56): use it when it
-    // agrees with what the header or file names said, or when nothing else said anything.
-    if (!place.dist_info_dir.empty())
-      for (const auto& n : host.list(place.dist_info_dir))
-        if (auto di = parse_dist_info_name(n);
-            di && util::starts_with(di->package, "nvidia_cudnn")) {
-          if (!c.version.empty() && !util::starts_with(di->version, c.version + ".")) continue;
-          c.version_evidence = (c.version.empty() ? "" : c.version_evidence + ", ") +
-                               "file:" + join(place.dist_info_dir, n);
-          c.version = di->version;
-        }
-    // cuDNN 8/9 load their sub-libraries at run time; mixed versions fail with
-    // CUDNN_STATUS_SUBLIBRARY_VERSION_MISMATCH.
-    if (lib_versions.size() > 1)
-      c.problems.push_back(
-          "sub-library version skew: " +
-          util::join(std::vector<std::string>(full_versions.begin(), full_versions.end()), ", "));
-    if (!c.header.empty() && !lib_versions.empty() && !lib_versions.count(c.version) &&
-        lib_versions.size() == 1)
-      c.problems.push_back("header says " + c.version + " but the libraries are " +
-                           *lib_versions.begin());
-    for (const auto& p : c.problems)
-      facts.warnings.push_back("cuDNN in " + c.lib_dir + ": " + p);
-    facts.cudnn.push_back(c);
-  }
+  for (const Place& place : places(host, facts))
+    if (auto c = read_copy(host, place, seen)) add_copy(facts, std::move(*c));
   if (facts.cudnn.size() > 1) {
     std::set<std::string> majors_versions;
     for (const auto& c : facts.cudnn)
@@ -174,6 +181,15 @@ void gather_cudnn(const Host& host, Facts& facts) {
                                " cuDNN copies with different versions; `gpucfg why libcudnn.so.N` "
                                "shows which one loads");
   }
+}
+
+void gather_cudnn_in(const Host& host, Facts& facts, const std::string& prefix) {
+  std::set<std::string> seen;
+  for (const auto& c : facts.cudnn)
+    seen.insert(host.resolve(c.lib_dir));
+  for (const char* d : {"lib64", "lib"})
+    if (auto c = read_copy(host, {"manifest", join(prefix, d), join(prefix, "include"), ""}, seen))
+      add_copy(facts, std::move(*c));
 }
 
 } // namespace gpucfg::probe

@@ -32,6 +32,9 @@ DriverFacts gather_driver(const Host& host);
 std::vector<Compiler> gather_compilers(const Host& host);
 void gather_toolkits(const Host& host, Facts& facts);
 void gather_cudnn(const Host& host, Facts& facts);
+// A cuDNN in a folder a manifest names as its own prefix (lib64/ or lib/ under it), found where
+// no usual place or loader path leads; nothing is added for a folder facts already lists.
+void gather_cudnn_in(const Host& host, Facts& facts, const std::string& prefix);
 std::vector<LdCacheEntry> read_ld_cache(const Host& host);
 // Python interpreters on PATH, in /usr/bin, /usr/local/bin and pyenv's versions folder.
 std::vector<Python> gather_pythons(const Host& host);

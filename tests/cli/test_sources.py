@@ -321,6 +321,36 @@ cudnn:
     expect(r.code == 0, "not converged: " + r.out + r.err)
 
 
+@check("a cuDNN archive in its own prefix converges: the second apply changes nothing")
+def cudnn_own_prefix():
+    d = fresh("own-prefix")
+    arc = os.path.join(d, "cudnn-linux-x86_64-9.1.0.70_cuda12-archive.tar.xz")
+    header = b"#define CUDNN_MAJOR 9\n#define CUDNN_MINOR 1\n#define CUDNN_PATCHLEVEL 0\n"
+    top = "cudnn-linux-x86_64-9.1.0.70_cuda12-archive"
+    tar_with(arc, [entry(f"{top}/include/cudnn_version.h", data=header),
+                   entry(f"{top}/lib/libcudnn.so.9.1.0", data=b"not really a library"),
+                   entry(f"{top}/lib/libcudnn.so.9", tarfile.SYMTYPE, link="libcudnn.so.9.1.0")])
+    m = os.path.join(d, "m.yaml")
+    with open(m, "w") as f:
+        f.write(f"""apiVersion: gpucfg/v1
+kind: Stack
+metadata: {{name: own}}
+requires: {{platforms: [linux-x86_64]}}
+cudnn:
+  version: 9.1.0
+  prefix: /opt/cudnn-9
+  source: {{archive: {os.path.basename(arc)}, sha256: {sha(arc)}}}
+""")
+    env = {**ENV, "GPUCFG_CACHE_DIR": os.path.join(d, "cache")}
+    root = os.path.join(d, "root")
+    r = apply(d, m, env=env)
+    expect(r.code == 0 and "Applied: generation 1" in r.out, r.out + r.err)
+    r = gpucfg("plan", "--detailed-exitcode", "--root", root, m, env=env)
+    expect(r.code == 0, "not converged: " + r.out + r.err)
+    r = apply(d, m, env=env)
+    expect(r.code == 0 and "Applied" not in r.out, "a second apply changed something: " + r.out)
+
+
 # --- pins and missing artifacts -------------------------------------------------------------
 
 @check("an unpinned archive is refused unless --allow-unpinned; a missing one stops plan")
