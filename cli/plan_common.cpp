@@ -40,6 +40,9 @@ resolve_sources(const manifest::Stack& stack, const PlanRequest& req, const prob
       out["settings"].errors.push_back(settings.origin + ": the mirror settings cannot be read");
     ro.mirrors = settings.mirrors;
   }
+  ro.root = req.root == "/" ? "" : req.root;
+  while (!ro.root.empty() && ro.root.back() == '/')
+    ro.root.pop_back();
   ro.cache_dir = source::default_cache_dir();
   ro.platform_id = stack.platform->id();
   ro.allow_unpinned = req.allow_unpinned;

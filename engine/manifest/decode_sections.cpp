@@ -107,8 +107,15 @@ std::optional<Source> Decoder::one_source(const Value& node, const std::string& 
     src.kind = archive     ? Source::Kind::archive
                : redistrib ? Source::Kind::redistrib
                            : Source::Kind::directory;
-    if (auto t = text(loc, what))
-      src.artifacts.push_back({t->value, pinned(sha, what + ".sha256"), "", loc->mark});
+    auto t = text(loc, what);
+    // A folder is read where it lies, on the machine being configured (under --root), so it is
+    // named as the machine names it; archives may also lie beside the manifest.
+    if (t && directory && !m_platform.is_absolute(t->value))
+      m_diags.error(loc->mark, what +
+                                   ".directory must be an absolute path on the machine being "
+                                   "configured (read under --root), not '" +
+                                   t->value + "'; an archive: may be relative to the manifest");
+    if (t) src.artifacts.push_back({t->value, pinned(sha, what + ".sha256"), "", loc->mark});
   } else {
     src.kind = Source::Kind::wheels;
     if (!wheels->is_sequence()) m_diags.error(wheels->mark, what + ".wheels must be a list");

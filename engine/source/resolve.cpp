@@ -27,9 +27,11 @@ std::string base_name(const std::string& p) {
   return pos == std::string::npos ? p : p.substr(pos + 1);
 }
 
-// A location as written in the manifest: relative paths are relative to the manifest's folder.
-std::string absolute(const std::string& location, const util::Mark& mark) {
-  if (has_scheme(location) || location.empty() || location[0] == '/') return location;
+// A location as written in the manifest, as a path on this computer (or a URL): an absolute
+// path is the machine's (under --root), a relative one is beside the manifest.
+std::string absolute(const std::string& location, const util::Mark& mark, const std::string& root) {
+  if (has_scheme(location) || location.empty()) return location;
+  if (location[0] == '/') return root + location;
   return dir_of(mark.file) + "/" + location;
 }
 
@@ -84,7 +86,8 @@ std::optional<std::string> index_text(const manifest::Source& src, const std::st
 
 void from_index(const manifest::Source& src, const std::string& what, const ResolveOptions& o,
                 Resolved& r) {
-  std::string location = absolute(src.artifacts.front().location, src.artifacts.front().mark);
+  std::string location =
+      absolute(src.artifacts.front().location, src.artifacts.front().mark, o.root);
   auto text = index_text(src, location, what, o, r);
   if (!text) return;
   std::string err;
@@ -157,6 +160,8 @@ Resolved resolve(const manifest::Source& written, const std::string& what,
                  const ResolveOptions& o) {
   Resolved r;
   manifest::Source src = written;
+  for (auto& m : src.mirrors) // the manifest's own; the machine's settings are this computer's
+    m = absolute(m, src.mark, o.root);
   src.mirrors.insert(src.mirrors.begin(), o.mirrors.begin(), o.mirrors.end());
   using K = manifest::Source::Kind;
   if (src.kind == K::adopt || src.kind == K::directory || src.artifacts.empty()) return r;
@@ -165,7 +170,7 @@ Resolved resolve(const manifest::Source& written, const std::string& what,
   } else if (src.kind == K::archive) {
     const auto& art = src.artifacts.front();
     Artifact a;
-    std::string location = absolute(art.location, art.mark);
+    std::string location = absolute(art.location, art.mark, o.root);
     a.file = a.mirror_path = base_name(location);
     a.name = a.file;
     a.sha256 = art.sha256;
@@ -185,7 +190,7 @@ Resolved resolve(const manifest::Source& written, const std::string& what,
       a.sha256 = w.sha256;
       a.layout = "wheel";
       if (!w.url.empty()) {
-        std::string url = absolute(w.url, w.mark);
+        std::string url = absolute(w.url, w.mark, o.root);
         a.file = a.mirror_path = base_name(url);
         for (const auto& m : src.mirrors)
           a.locations.push_back(join_url(m, a.file));
@@ -215,7 +220,7 @@ Resolved resolve_wheels(const std::vector<manifest::LockedWheel>& wheels, const 
     a.layout = "python";
     for (const auto& m : o.mirrors)
       a.locations.push_back(join_url(m, w.wheel));
-    if (!w.url.empty()) a.locations.push_back(absolute(w.url, w.mark));
+    if (!w.url.empty()) a.locations.push_back(absolute(w.url, w.mark, o.root));
     a.index = index.empty() ? "https://pypi.org/simple" : index;
     r.artifacts.push_back(a);
   }

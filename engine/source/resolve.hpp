@@ -12,6 +12,10 @@
 namespace gpucfg::source {
 
 struct ResolveOptions {
+  // The machine's root (--root; empty for /). The rule for a manifest's paths: an absolute path
+  // names the machine being configured (read under the root), a relative one the manifest's own
+  // folder on this computer, and a file:// URL this computer's file.
+  std::string root;
   std::string cache_dir;
   std::string platform_id;  // "linux-x86_64": the redistrib key
   std::string cuda_version; // the stack's CUDA ("13.0"): picks cuDNN 9's cuda_variant

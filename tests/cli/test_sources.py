@@ -351,6 +351,30 @@ cudnn:
     expect(r.code == 0 and "Applied" not in r.out, "a second apply changed something: " + r.out)
 
 
+@check("under --root, one rule for paths: absolute ones are the machine's, relative ones beside the manifest, file:// this computer's")
+def root_path_rule():
+    d = fresh("rule")
+    arc = os.path.join(d, "root/srv/a.tar.gz")
+    os.makedirs(os.path.dirname(arc))
+    tar_with(arc, [entry("x-archive/include/a.h")])
+    m = write_manifest(d, f"    archive: /srv/a.tar.gz\n    sha256: {sha(arc)}\n")
+    r = gpucfg("plan", "--explain", "--root", os.path.join(d, "root"), m, env=ENV)
+    expect(r.code == 0 and "unpack a.tar.gz" in r.out, r.out + r.err)
+    expect(apply(d, m).code == 0, "an absolute archive path under the root")
+    # The same absolute path on this computer, outside the root, is not the machine's.
+    d = fresh("rule-host")
+    arc = os.path.join(d, "a.tar.gz")
+    tar_with(arc, [entry("x-archive/include/a.h")])
+    m = write_manifest(d, f"    archive: {arc}\n    sha256: {sha(arc)}\n")
+    r = gpucfg("plan", "--explain", "--root", os.path.join(d, "root"), m, env=ENV)
+    expect(r.code == 1 and os.path.join(d, "root") + arc in r.out + r.err, r.out + r.err)
+    m = write_manifest(d, f"    archive: file://{arc}\n    sha256: {sha(arc)}\n")
+    expect(apply(d, m).code == 0, "a file:// URL names this computer's file")
+    m = write_manifest(d, "    directory: relative/folder\n")
+    r = gpucfg("validate", m)
+    expect(r.code == 1 and "directory must be an absolute path on the machine" in r.err, r.err)
+
+
 # --- pins and missing artifacts -------------------------------------------------------------
 
 @check("an unpinned archive is refused unless --allow-unpinned; a missing one stops plan")
