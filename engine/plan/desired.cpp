@@ -7,6 +7,7 @@
 
 #include <fnmatch.h>
 #include <map>
+#include <tuple>
 
 namespace gpucfg::plan {
 namespace {
@@ -109,9 +110,9 @@ Wanted wanted(const manifest::Stack& s, const std::string& home, const probe::Fa
   }
   if (linux_platform(s)) {
     for (const char* scope : {"system", "user"}) {
-      auto files = env_files(scope, home);
-      w.paths.push_back(files.profile);
-      w.paths.push_back(files.environment);
+      auto files = env_files(scope, home, s.metadata.name);
+      for (const auto& f : {files.profile, files.environment, files.hook})
+        if (!f.empty()) w.paths.push_back(f);
     }
     w.paths.push_back(loader_conf(s));
   }
@@ -293,15 +294,22 @@ std::vector<Desired> desired_state(const manifest::Stack& s, const Observed& obs
   }
   if (linux) {
     for (const char* scope : {"system", "user"}) {
-      auto files = env_files(scope, observed.home);
-      for (auto [path, content] :
-           {std::pair{files.profile, render_profile(s.env, scope, s.metadata.name)},
-            std::pair{files.environment, render_environment_d(s.env, scope, s.metadata.name)}}) {
+      auto files = env_files(scope, observed.home, s.metadata.name);
+      std::string profile = render_profile(s.env, scope, s.metadata.name);
+      std::string what = "environment (" + std::string(scope) +
+                         "): " + std::to_string(count_scope(s.env, scope)) + " variable(s)";
+      std::vector<std::tuple<std::string, std::string, std::string>> files_of_scope = {
+          {files.profile, profile, what},
+          {files.environment, render_environment_d(s.env, scope, s.metadata.name),
+           what + " for systemd"}};
+      if (!files.hook.empty() && !profile.empty())
+        files_of_scope.emplace_back(
+            files.hook, render_user_hook(files.profile, observed.home, s.metadata.name),
+            "login shells source each user's ~/.config/gpucfg/env-" + s.metadata.name + ".sh");
+      for (const auto& [path, content, summary] : files_of_scope) {
         if (content.empty()) continue;
         out.push_back({path, "file", content, "", util::sha256_hex(content), "", "0644", "env",
-                       "environment (" + std::string(scope) + "): " + std::to_string(s.env.size()) +
-                           " variable(s)",
-                       "env", s.env.front().mark.str()});
+                       summary, "env", s.env.front().mark.str()});
       }
     }
     if (!s.loader_paths.empty()) {

@@ -11,10 +11,32 @@ std::string sh_quote(const std::string& s) {
   return out + "'";
 }
 
-EnvFiles env_files(const std::string& scope, const std::string& home) {
+EnvFiles env_files(const std::string& scope, const std::string& home, const std::string& name) {
   if (scope == "user")
-    return {home + "/.config/gpucfg/env.sh", home + "/.config/environment.d/90-gpucfg.conf"};
-  return {"/etc/profile.d/gpucfg.sh", "/etc/environment.d/90-gpucfg.conf"};
+    return {home + "/.config/gpucfg/env-" + name + ".sh",
+            home + "/.config/environment.d/90-gpucfg-" + name + ".conf",
+            "/etc/profile.d/gpucfg-" + name + "-user.sh"};
+  return {"/etc/profile.d/gpucfg-" + name + ".sh", "/etc/environment.d/90-gpucfg-" + name + ".conf",
+          ""};
+}
+
+std::string render_user_hook(const std::string& user_profile, const std::string& home,
+                             const std::string& name) {
+  // The file's path relative to the home it was written in, so each user gets their own.
+  std::string rel = util::starts_with(user_profile, home + "/")
+                        ? user_profile.substr(home.size() + 1)
+                        : ".config/gpucfg/env-" + name + ".sh";
+  return "# shellcheck shell=sh\n# Managed by gpucfg for '" + name +
+         "': the user-scope variables, for each user who has the file.\n"
+         "if [ -n \"${HOME-}\" ] && [ -r \"$HOME/" +
+         rel + "\" ]; then . \"$HOME/" + rel + "\"; fi\n";
+}
+
+std::size_t count_scope(const std::vector<manifest::EnvVar>& vars, const std::string& scope) {
+  std::size_t n = 0;
+  for (const auto& v : vars)
+    n += v.scope == scope;
+  return n;
 }
 
 namespace {
@@ -121,9 +143,8 @@ std::string render_environment_d(const std::vector<manifest::EnvVar>& vars,
       app.push_back(envd_escape(p.value));
     if (pre.empty() && app.empty()) continue;
     std::string old = "${" + v.name + "}";
-    std::string value =
-        pre.empty() ? "${" + v.name + ":+" + old + (app.empty() ? "" : ":") + "}"
-                    : util::join(pre, ":") + "${" + v.name + ":+:" + old + "}";
+    std::string value = pre.empty() ? "${" + v.name + ":+" + old + (app.empty() ? "" : ":") + "}"
+                                    : util::join(pre, ":") + "${" + v.name + ":+:" + old + "}";
     if (!app.empty()) value += (pre.empty() ? "" : ":") + util::join(app, ":");
     body += v.name + "=" + value + "\n";
   }

@@ -10,12 +10,22 @@
 
 namespace gpucfg::plan {
 
-// Where each scope's files live on Linux (machine paths; `home` for the user scope).
+// Where one manifest's files for a scope live on Linux (machine paths; `home` for the user
+// scope). A file per manifest, so stacks side by side never overwrite each other's variables;
+// login shells and systemd read them in name order. The user scope's shell script is sourced by
+// a hook in /etc/profile.d (`hook`), for whichever user has the file, since nothing reads
+// ~/.config by itself.
 struct EnvFiles {
-  std::string profile;     // sourced by login shells: /etc/profile.d/gpucfg.sh
-  std::string environment; // read by systemd (user managers): /etc/environment.d/90-gpucfg.conf
+  std::string profile;     // /etc/profile.d/gpucfg-NAME.sh; user: ~/.config/gpucfg/env-NAME.sh
+  std::string environment; // /etc/environment.d/90-gpucfg-NAME.conf (user: ~/.config/…)
+  std::string hook;        // user scope: /etc/profile.d/gpucfg-NAME-user.sh
 };
-EnvFiles env_files(const std::string& scope, const std::string& home);
+EnvFiles env_files(const std::string& scope, const std::string& home, const std::string& name);
+// The hook's content: sources the user's own file when it exists.
+std::string render_user_hook(const std::string& user_profile, const std::string& home,
+                             const std::string& name);
+// How many of `vars` belong to `scope`.
+std::size_t count_scope(const std::vector<manifest::EnvVar>& vars, const std::string& scope);
 
 // The content of the profile.d script / environment.d file for the variables of one scope;
 // empty when the scope has no variables.

@@ -3,6 +3,7 @@
 #include "plan/plan_json.hpp"
 #include "plan/tree.hpp"
 #include "util/sha256.hpp"
+#include "util/strings.hpp"
 
 #include <cstdio>
 #include <cstdlib>
@@ -87,6 +88,12 @@ Observed observe(const probe::Host& host, const Wanted& wanted, bool checksum) {
       if (e.path == path) return &e;
     return nullptr;
   };
+  for (const auto& e : o.current.entries)
+    if (e.resource == "env" && e.kind == "file" && util::starts_with(e.path, "/etc/environment.d/"))
+      if (auto text = host.read(e.path))
+        for (const auto& line : util::split(*text, '\n'))
+          if (!line.empty() && line[0] != '#' && line.find('=') != std::string::npos)
+            o.env_of[e.manifest][line.substr(0, line.find('='))] = line;
   // Paths the last generation managed are observed too: one the manifest dropped must be removed.
   std::vector<std::string> paths = wanted.paths;
   for (const auto& e : o.current.entries)

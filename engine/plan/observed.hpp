@@ -52,6 +52,9 @@ struct Observed {
   std::map<std::string, std::vector<std::string>> tree_drift; // recorded tree -> paths that differ
   std::map<std::string, source::Resolved> resolved; // "cuda", "cudnn": their archives, if any
   bool interrupted = false; // a journal from an apply that did not finish (the next one undoes it)
+  // The machine-wide variables other manifests applied here: manifest -> name -> its line in
+  // that manifest's environment.d file (what plan compares for conflicts between stacks).
+  std::map<std::string, std::map<std::string, std::string>> env_of;
 };
 
 } // namespace gpucfg::plan

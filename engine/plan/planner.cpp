@@ -2,6 +2,7 @@
 // managed and the manifest no longer wants, and the checks. Pure.
 #include "plan/planner.hpp"
 
+#include "plan/env_render.hpp"
 #include "platform/platform.hpp"
 #include "util/sha256.hpp"
 #include "util/strings.hpp"
@@ -289,6 +290,42 @@ Action ldconfig_action() {
   return a;
 }
 
+// Stacks side by side: each path follows one manifest, and a machine-wide variable that two
+// manifests set must have one value (each has its own env files, read in name order: without
+// this check the later file would silently win).
+void conflicts(const PlanInput& in, const std::vector<Desired>& desired, Plan& plan) {
+  const auto& s = in.stack;
+  const auto& current = in.observed.current;
+  for (const auto& d : desired)
+    for (const auto& e : current.entries)
+      if (e.path == d.path && !e.manifest.empty() && e.manifest != s.metadata.name &&
+          e.kind != "absent" && !(e.kind == "adopted" && d.kind == "adopted"))
+        plan.errors.push_back(d.path + " is managed by the manifest '" + e.manifest +
+                              "' (generation " + std::to_string(current.number) +
+                              "); a path follows one manifest: `gpucfg destroy` that one first, "
+                              "or change this one");
+  std::string mine = render_environment_d(s.env, "system", s.metadata.name);
+  auto is_set = [](const std::string& name, const std::string& line) {
+    return line.find("${" + name) == std::string::npos;
+  };
+  for (const auto& line : util::split(mine, '\n')) {
+    auto eq = line.find('=');
+    if (line.empty() || line[0] == '#' || eq == std::string::npos) continue;
+    std::string name = line.substr(0, eq);
+    if (!is_set(name, line)) continue;
+    for (const auto& [other, vars] : in.observed.env_of) {
+      auto it = vars.find(name);
+      if (other == s.metadata.name || it == vars.end() || it->second == line ||
+          !is_set(name, it->second))
+        continue;
+      plan.errors.push_back(name + ": the manifest '" + other + "' sets it to " +
+                            it->second.substr(eq + 1) + ", this one to " + line.substr(eq + 1) +
+                            "; one machine-wide value cannot serve both (give one of them "
+                            "`scope: user`, or make them agree)");
+    }
+  }
+}
+
 Plan make_plan(const PlanInput& in) {
   const auto& s = in.stack;
   Plan plan;
@@ -310,6 +347,7 @@ Plan make_plan(const PlanInput& in) {
     plan.errors.push_back(e);
   auto desired = desired_state(s, in.observed);
   env_desired(s, in.facts, in.observed, desired);
+  conflicts(in, desired, plan);
   std::set<std::string> wanted_paths;
   bool loader_changed = false;
   for (const auto& d : desired) {

@@ -257,7 +257,7 @@ def apply():
         expect(not os.path.lexists(os.path.join(TK, rel)), f"{rel} should have been left out")
     expect(os.path.islink(os.path.join(R, "usr/local/cuda")), "no /usr/local/cuda link")
     expect(os.path.exists(os.path.join(R, "etc/ld.so.conf.d/gpucfg-tf-2.5.conf")), "no loader file")
-    with open(os.path.join(R, "etc/profile.d/gpucfg.sh")) as f:
+    with open(os.path.join(R, "etc/profile.d/gpucfg-tf-2.5.sh")) as f:
         expect("TF_XLA_FLAGS" in f.read(), "env file lacks TF_XLA_FLAGS")
     expect(any(p.endswith(".run") for p in SERVED), f"runfile not served: {SERVED}")
     facts = json.loads(gpucfg("facts", "--json", "--root", R).out)

@@ -15,8 +15,8 @@ ROUNDS = int(os.environ.get("GPUCFG_FAULT_ROUNDS", "30"))
 print(f"fault injection: seed {SEED}, {ROUNDS} rounds")
 rng = random.Random(SEED)
 
-MANAGED_A = ["opt/app/app.conf", "opt/app/current", "opt/app/old.txt", "etc/profile.d/gpucfg.sh",
-             "etc/environment.d/90-gpucfg.conf", "etc/ld.so.conf.d/gpucfg-app.conf", "etc/ld.so.cache"]
+MANAGED_A = ["opt/app/app.conf", "opt/app/current", "opt/app/old.txt", "etc/profile.d/gpucfg-app.sh",
+             "etc/environment.d/90-gpucfg-app.conf", "etc/ld.so.conf.d/gpucfg-app.conf", "etc/ld.so.cache"]
 
 
 def write_manifest(m, version):
@@ -108,7 +108,7 @@ def _():
     expect(r.code == 0, r.out + r.err)
     with open(m.path("/opt/app/app.conf")) as f:
         expect(f.read() == "the admin's hand-made configuration\n", "original not restored")
-    expect(not os.path.exists(m.path("/opt/app/new.txt")) and not os.path.exists(m.path("/etc/profile.d/gpucfg.sh")),
+    expect(not os.path.exists(m.path("/opt/app/new.txt")) and not os.path.exists(m.path("/etc/profile.d/gpucfg-app.sh")),
            "destroy left managed files")
 
 

@@ -140,7 +140,7 @@ def _():
                 "\n  PATH: {prepend: [\"/opt/a b/bin\"], remove: [/old/bin]}\n")
     r = run(m, "apply", "--yes", mf)
     expect(r.code == 0, r.out + r.err)
-    script = m.path("/etc/profile.d/gpucfg.sh")
+    script = m.path("/etc/profile.d/gpucfg-envq.sh")
     work = os.path.join(m.root, "work")
     os.makedirs(work)
     p = subprocess.run(["sh", "-c", f". {script}; . {script}; printf '%s\\n' \"$NASTY\" \"$PATH\""], cwd=work,
@@ -155,7 +155,7 @@ def _():
     if os.access(gen, os.X_OK):
         home = os.path.join(m.root, "genhome")
         os.makedirs(os.path.join(home, ".config", "environment.d"))
-        shutil.copy(m.path("/etc/environment.d/90-gpucfg.conf"),
+        shutil.copy(m.path("/etc/environment.d/90-gpucfg-envq.conf"),
                     os.path.join(home, ".config", "environment.d", "90-gpucfg.conf"))
         def generated(env):
             out = subprocess.run([gen], capture_output=True, text=True,

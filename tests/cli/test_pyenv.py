@@ -131,7 +131,7 @@ def apply():
     with open(os.path.join(site, "fake_helper-1.0.dist-info", "INSTALLER")) as f:
         expect(f.read() == "gpucfg\n", "INSTALLER")
     expect(any("/simple/tensorflow/" in p for p in SERVED), SERVED)
-    with open(os.path.join(R, "etc/profile.d/gpucfg.sh")) as f:
+    with open(os.path.join(R, "etc/profile.d/gpucfg-fw.sh")) as f:
         expect("/opt/envs/fw/bin" in f.read(), "the profile does not activate the environment")
 
 
