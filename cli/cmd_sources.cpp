@@ -8,6 +8,7 @@
 #include "util/strings.hpp"
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <iostream>
 
 namespace gpucfg::cli {
@@ -149,8 +150,20 @@ void add_capture(CLI::App& app, int& exit_code) {
     }
     for (const auto& c : r.components)
       std::cout << "  " << c.key << " " << c.version << ": " << c.files << " files, "
-                << (c.unpacked_size + 500000) / 1000000 << " MB -> " << c.archive << " ("
-                << (c.size + 500000) / 1000000 << " MB)\n";
+                << util::megabytes(c.unpacked_size) << " -> " << c.archive << " ("
+                << util::megabytes(c.size) << ")\n";
+    if (!r.unrecorded.empty()) {
+      std::vector<std::string> some(
+          r.unrecorded.begin(),
+          r.unrecorded.begin() +
+              static_cast<std::ptrdiff_t>(std::min<std::size_t>(8, r.unrecorded.size())));
+      bool taken = std::any_of(r.components.begin(), r.components.end(),
+                               [](const auto& c) { return c.key == "unrecorded"; });
+      std::cout << r.unrecorded.size()
+                << " file(s) no wheel's RECORD lists form the component 'unrecorded' ("
+                << util::join(some, ", ") << (r.unrecorded.size() > 8 ? ", ..." : "") << ")"
+                << (taken ? "" : "; not captured: add it to --components") << "\n";
+    }
     std::cout << "Wrote " << r.index << "\nWrote " << r.manifest << "\n";
     exit_code = k_ok;
   });

@@ -13,6 +13,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 #include <regex>
+#include <set>
 #include <sstream>
 #include <sys/stat.h>
 #include <thread>
@@ -99,6 +100,21 @@ Component whole_prefix(const std::string& prefix) {
   return c;
 }
 
+// The prefix's files that no component lists (a stub library the image's builder added, files
+// written after pip): a component of their own, so what is captured is the whole prefix.
+Component unrecorded(const std::string& prefix, const std::vector<Component>& listed) {
+  Component rest = whole_prefix(prefix);
+  rest.key = "unrecorded";
+  std::set<std::string> known;
+  for (const auto& c : listed)
+    known.insert(c.files.begin(), c.files.end());
+  rest.files.erase(std::remove_if(rest.files.begin(), rest.files.end(),
+                                  [&](const std::string& f) { return known.count(f) > 0; }),
+                   rest.files.end());
+  std::sort(rest.files.begin(), rest.files.end());
+  return rest;
+}
+
 bool excluded(const std::string& rel, const std::vector<std::string>& globs) {
   for (const auto& g : globs)
     if (fnmatch(g.c_str(), rel.c_str(), 0) == 0) return true;
@@ -125,7 +141,16 @@ CaptureResult capture(const CaptureOptions& o) {
     return r;
   }
   auto all = from_records(prefix);
-  if (all.empty()) all.push_back(whole_prefix(prefix));
+  if (all.empty()) {
+    all.push_back(whole_prefix(prefix));
+  } else if (Component rest = unrecorded(prefix, all); !rest.files.empty()) {
+    // Versioned as the toolkit they came with, where no version.json says otherwise.
+    for (const char* key : {"cuda_cudart", "cuda_nvcc"})
+      for (const auto& c : all)
+        if (rest.version == "0" && c.key == key) rest.version = c.version;
+    r.unrecorded = rest.files;
+    all.push_back(std::move(rest));
+  }
   for (const auto& c : all)
     r.available.push_back(c.key);
   std::vector<Component> chosen;

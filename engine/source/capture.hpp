@@ -5,7 +5,8 @@
 // Which file belongs to which component comes from the install itself: a toolkit assembled from
 // NVIDIA's wheels keeps each wheel's dist-info RECORD (the file list pip installed); each one
 // becomes a component named like NVIDIA's (nvidia_cuda_nvcc -> cuda_nvcc, nvidia_cudnn_cu13 ->
-// cudnn). Without RECORDs the whole prefix is one component, "toolkit".
+// cudnn). Files no RECORD lists form the component "unrecorded", so nothing of the prefix is
+// dropped. Without RECORDs the whole prefix is one component, "toolkit".
 #pragma once
 
 #include <string>
@@ -37,8 +38,9 @@ struct CapturedComponent {
 struct CaptureResult {
   std::string error;
   std::vector<CapturedComponent> components;
-  std::vector<std::string> available; // every component the prefix has (for messages)
-  std::string index, manifest;        // paths written
+  std::vector<std::string> available;  // every component the prefix has (for messages)
+  std::vector<std::string> unrecorded; // files no RECORD lists: the component "unrecorded"
+  std::string index, manifest;         // paths written
 };
 
 CaptureResult capture(const CaptureOptions& o);

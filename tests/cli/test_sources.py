@@ -97,13 +97,18 @@ def capture_round_trip():
     d = fresh("capture")
     mirror = os.path.join(d, "mirror")
     r = gpucfg("capture", TOOLKIT, "--out", mirror, "--components",
-               "cuda_nvcc,cuda_cudart,cuda_crt,libnvvm,cudnn", "--exclude", "lib/libcudnn_*",
+               "cuda_nvcc,cuda_cudart,cuda_crt,libnvvm,cudnn,unrecorded", "--exclude", "lib/libcudnn_*",
                "--format", "tar.gz", "--level", "1", env=ENV, timeout=300)
     expect(r.code == 0, r.err)
+    # Files no wheel's RECORD lists (the image's lib/stubs/libcuda.so, dev links) are not dropped.
+    expect("no wheel's RECORD lists form the component 'unrecorded' (" in r.out, r.out)
     manifest = os.path.join(mirror, "captured-cuda-13.0.yaml")
     root = os.path.join(d, "root")
     r = apply(d, manifest)
     expect(r.code == 0, r.out + r.err)
+    stub = os.path.join(root, TOOLKIT.lstrip("/"), "lib/stubs/libcuda.so")
+    expect(os.path.isfile(stub) or not os.path.exists(os.path.join(TOOLKIT, "lib/stubs/libcuda.so")),
+           "lib/stubs/libcuda.so was not installed")
     host = json.loads(gpucfg("facts", "--json", env=ENV).out)
     got = json.loads(gpucfg("facts", "--json", "--root", root, env=ENV).out)
     want_tk = [t for t in host["toolkits"] if t["realpath"] == TOOLKIT][0]["version"]
