@@ -114,8 +114,7 @@ void add_apply(CLI::App& app, int& exit_code) {
   cmd->add_flag("--no-verify", o->no_verify, "Skip the manifest's verify level after a change");
   cmd->add_option("manifest", o->req.manifest,
                   "Manifest file, or a plan saved with `gpucfg plan --out`")
-      ->required()
-      ->check(CLI::ExistingFile);
+      ->required();
   cmd->add_option("--root", o->req.root, "Apply to the machine under this folder")
       ->check(CLI::ExistingDirectory);
   cmd->add_flag("-y,--yes", o->yes, "Do not ask for confirmation");
@@ -209,8 +208,14 @@ void add_rollback(CLI::App& app, int& exit_code) {
     }
     int current = s.store->current().number;
     int to = o->to >= 0 ? o->to : current - 1;
-    if (to < 0 || to >= current) {
-      std::cerr << "gpucfg: nothing to roll back to (current generation " << current << ")\n";
+    if (to < 0) {
+      std::cerr << "gpucfg: nothing to roll back to: no generation was applied yet\n";
+      exit_code = k_error;
+      return;
+    }
+    if (to >= current) {
+      std::cerr << "gpucfg: no generation " << to << " to roll back to: the current one is "
+                << current << " (gpucfg history lists them)\n";
       exit_code = k_error;
       return;
     }
@@ -228,7 +233,7 @@ void add_destroy(CLI::App& app, int& exit_code) {
     int wait_s = 0;
   };
   auto o = std::make_shared<Opts>();
-  cmd->add_option("manifest", o->manifest, "Manifest file")->required()->check(CLI::ExistingFile);
+  cmd->add_option("manifest", o->manifest, "Manifest file")->required();
   cmd->add_option("--root", o->root, "The machine under this folder")
       ->check(CLI::ExistingDirectory);
   cmd->add_flag("-y,--yes", o->yes, "Do not ask for confirmation");

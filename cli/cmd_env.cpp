@@ -15,7 +15,7 @@ void add_env(CLI::App& app, int& exit_code) {
     std::string manifest, shell = "bash";
   };
   auto o = std::make_shared<Opts>();
-  cmd->add_option("manifest", o->manifest, "Manifest file")->required()->check(CLI::ExistingFile);
+  cmd->add_option("manifest", o->manifest, "Manifest file")->required();
   cmd->add_option("--shell", o->shell, "bash, zsh or fish")
       ->check(CLI::IsMember({"bash", "zsh", "sh", "fish"}));
   cmd->footer("\nExamples:\n  eval \"$(gpucfg env manifests/tf-2.5.yaml)\"\n"

@@ -1,10 +1,12 @@
 // gpucfg plan MANIFEST: what apply would change on this machine (or the one a facts file
 // describes), and why. Changes nothing.
 #include "plan/plan_json.hpp"
+#include "plan/planner.hpp"
 #include "plan/render.hpp"
 #include "plan_common.hpp"
 
 #include <CLI/CLI.hpp>
+#include <cstring>
 #include <fstream>
 #include <iostream>
 
@@ -20,16 +22,22 @@ void add_plan(CLI::App& app, int& exit_code) {
     bool detailed = false, explain = false;
   };
   auto o = std::make_shared<Opts>();
-  cmd->add_option("manifest", o->req.manifest, "Manifest file")
-      ->required()
-      ->check(CLI::ExistingFile);
+  cmd->add_option("manifest", o->req.manifest, "Manifest file")->required();
   cmd->add_option("--root", o->req.root, "Plan for the machine under this folder")
       ->check(CLI::ExistingDirectory);
   cmd->add_option("--facts", o->req.facts_file,
                   "Plan for the machine a saved `gpucfg facts --json` describes")
       ->check(CLI::ExistingFile);
   cmd->add_option("--assume", o->req.assume,
-                  "Override facts: driver=535.54,gpu=sm_86,platform=linux-x86_64");
+                  "Override facts: driver=535.54,gpu=sm_86,platform=linux-x86_64")
+      ->check(std::function<std::string(const std::string&)>([](const std::string& v) {
+                probe::Facts scratch; // a bad --assume is a bad command line (exit 64)
+                std::string e = plan::apply_assumptions(scratch, v);
+                for (const char* said : {"--assume: ", "--assume "}) // CLI11 names the option
+                  if (e.rfind(said, 0) == 0) return e.substr(std::strlen(said));
+                return e;
+              }),
+              "driver=VERSION,gpu=sm_NN,platform=ID");
   cmd->add_option("--out", o->out, "Also save the plan as JSON, for `gpucfg apply PLAN`");
   cmd->add_option("--format", o->format, "text, json or markdown")
       ->check(CLI::IsMember({"text", "json", "markdown"}));

@@ -17,7 +17,7 @@ void add_show(CLI::App& app, int& exit_code) {
     bool no_origins = false;
   };
   auto opts = std::make_shared<Opts>();
-  cmd->add_option("file", opts->file, "Manifest file")->required()->check(CLI::ExistingFile);
+  cmd->add_option("file", opts->file, "Manifest file")->required();
   cmd->add_option(
       "--platform", opts->platform,
       "Resolve for this platform (default: this machine's, if the manifest supports it, "

@@ -83,9 +83,7 @@ void add_fetch(CLI::App& app, int& exit_code) {
     std::string mirror;
   };
   auto o = std::make_shared<Opts>();
-  cmd->add_option("manifests", o->manifests, "Manifest files")
-      ->required()
-      ->check(CLI::ExistingFile);
+  cmd->add_option("manifests", o->manifests, "Manifest files")->required();
   cmd->add_option("--platform", o->platforms,
                   "Fetch for this platform (linux-x86_64, linux-sbsa, windows-x86_64); "
                   "repeatable; default: this computer's");

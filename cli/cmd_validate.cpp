@@ -16,7 +16,7 @@ void add_validate(CLI::App& app, int& exit_code) {
     bool strict = false, quiet = false;
   };
   auto opts = std::make_shared<Opts>();
-  cmd->add_option("files", opts->files, "Manifest files")->required()->check(CLI::ExistingFile);
+  cmd->add_option("files", opts->files, "Manifest files")->required();
   cmd->add_option(
          "--platform", opts->platforms,
          "Check for this platform (repeatable; default: the platforms each manifest declares)")

@@ -28,7 +28,7 @@ void add_verify(CLI::App& app, int& exit_code) {
     bool json = false, fresh = false;
   };
   auto o = std::make_shared<Opts>();
-  cmd->add_option("manifest", o->manifest, "Manifest file")->required()->check(CLI::ExistingFile);
+  cmd->add_option("manifest", o->manifest, "Manifest file")->required();
   cmd->add_option("--level", o->level,
                   "static, load, compute or framework (default: the manifest's verify.level)")
       ->check(CLI::IsMember({"static", "load", "compute", "framework"}));

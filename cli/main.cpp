@@ -1,8 +1,10 @@
 // gpucfg: a thin front over the engine library. Each subcommand lives in its own cmd_*.cpp.
 #include "common.hpp"
 #include "util/build_info.hpp"
+#include "util/strings.hpp"
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <iostream>
 
 int main(int argc, char** argv) {
@@ -40,6 +42,18 @@ int main(int argc, char** argv) {
   add_verify(app, exit_code);
   add_fetch(app, exit_code);
   add_capture(app, exit_code);
+  // "gpucfg bogus": CLI11 would say only that a subcommand is required.
+  if (argc > 1 && argv[1][0] != '-') {
+    std::vector<std::string> names;
+    for (const auto* sub : app.get_subcommands([](CLI::App*) { return true; }))
+      names.push_back(sub->get_name());
+    if (std::find(names.begin(), names.end(), argv[1]) == names.end()) {
+      std::cerr << "gpucfg: unknown command '" << argv[1] << "'"
+                << gpucfg::util::did_you_mean(argv[1], names)
+                << " (commands: " << gpucfg::util::join(names, ", ") << ")\n";
+      return k_usage;
+    }
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

@@ -105,8 +105,8 @@ struct ChainLoader {
       diags.error(from, "extends chain deeper than " + std::to_string(k_max_chain) + " files");
       return nullptr;
     }
-    if (!from.file.empty() && !fs::is_regular_file(path, ec)) {
-      diags.error(from, "extended manifest '" + path + "' does not exist");
+    if (std::string why = yaml::not_a_file(path); !from.file.empty() && !why.empty()) {
+      diags.error(from, "extended manifest '" + path + "': " + why);
       return nullptr;
     }
     ValuePtr doc = yaml::read_yaml_file(path, sources, diags, limits);

@@ -103,8 +103,10 @@ std::string render_markdown(const Plan& p) {
   else
     labels.push_back("changes");
   if (c.remove) labels.push_back("removal");
+  // A driver the stack cannot run on (a failed check), not merely a warning such as "no driver
+  // on this machine", which a converged plan on a build host also carries.
   bool driver_bad = std::any_of(p.checks.begin(), p.checks.end(), [](const Check& k) {
-    return k.name == "driver" && k.outcome != "pass";
+    return k.name == "driver" && k.outcome == "fail";
   });
   if (driver_bad) labels.push_back("driver-change");
   if (std::any_of(p.actions.begin(), p.actions.end(),

@@ -1,7 +1,10 @@
 #include "yaml/reader.hpp"
 
+#include <cerrno>
+#include <cstring>
 #include <fstream>
 #include <sstream>
+#include <sys/stat.h>
 #include <unordered_map>
 #include <unordered_set>
 #include <yaml-cpp/eventhandler.h>
@@ -303,8 +306,25 @@ ValuePtr read_yaml(const std::string& file, const std::string& text, util::Diagn
   return root;
 }
 
+std::string not_a_file(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0)
+    return errno == ENOENT ? "no such file"
+                           : std::string("cannot read it: ") + std::strerror(errno);
+  if (S_ISDIR(st.st_mode)) return "is a folder, not a file";
+  if (S_ISFIFO(st.st_mode)) return "is a named pipe, not a file (reading it could wait forever)";
+  if (S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode)) return "is a device, not a file";
+  if (!S_ISREG(st.st_mode)) return "is not a regular file";
+  return {};
+}
+
 ValuePtr read_yaml_file(const std::string& path, util::SourceSet& sources, util::Diagnostics& diags,
                         const ReadLimits& limits) {
+  // Checked before opening: a named pipe would block the read, a device never end.
+  if (std::string why = not_a_file(path); !why.empty()) {
+    diags.error({path, 0, 0}, why);
+    return nullptr;
+  }
   std::ifstream in(path, std::ios::binary);
   if (!in) {
     diags.error({path, 0, 0}, "cannot open file");

@@ -26,6 +26,9 @@ ValuePtr read_yaml(const std::string& file, const std::string& text, util::Diagn
                    const ReadLimits& limits = {});
 
 // Reads the file from disk (registering its text with `sources` for caret lines) and parses it.
+// Why `path` cannot be read as a manifest (missing, a folder, a named pipe, a device), or empty.
+std::string not_a_file(const std::string& path);
+
 ValuePtr read_yaml_file(const std::string& path, util::SourceSet& sources, util::Diagnostics& diags,
                         const ReadLimits& limits = {});
 

@@ -34,6 +34,38 @@ def _():
         expect(r.code == 64, f"{args}: exit {r.code}, {r.err}")
 
 
+@check("an unknown command is named, with a guess; a bad --assume is a bad command line (64)")
+def _():
+    r = gpucfg("plna", "manifests/tf-2.5.yaml")
+    expect(r.code == 64 and "unknown command 'plna'; did you mean 'plan'?" in r.err, r.err)
+    r = gpucfg("plan", "--assume", "banana=1", "manifests/tf-2.5.yaml")
+    expect(r.code == 64 and "unknown key 'banana'" in r.err, r.err)
+
+
+@check("a manifest that is missing, a folder, a named pipe or a device: exit 1 with the reason, no hang")
+def _():
+    d = tempfile.mkdtemp(prefix="gpucfg-cli-")
+    fifo = os.path.join(d, "pipe.yaml")
+    os.mkfifo(fifo)
+    for path, why in ((os.path.join(d, "none.yaml"), "no such file"), (d, "is a folder"),
+                      (fifo, "is a named pipe"), ("/dev/zero", "is a device")):
+        for cmd in ("validate", "plan"):
+            r = gpucfg(cmd, path, timeout=10)
+            expect(r.code == 1 and why in r.err, f"{cmd} {path}: {r.code} {r.err}")
+    base = os.path.join(d, "m.yaml")
+    with open(base, "w") as f:
+        f.write(f"apiVersion: gpucfg/v1\nkind: Stack\nmetadata: {{name: x}}\nextends: [{fifo}]\n")
+    r = gpucfg("validate", base, timeout=10)
+    expect(r.code == 1 and "m.yaml:4:" in r.err and "is a named pipe" in r.err, r.err)
+
+
+@check("rollback past the newest generation says which generations exist")
+def _():
+    d = tempfile.mkdtemp(prefix="gpucfg-cli-")
+    r = gpucfg("rollback", "--to", "99", "--root", d)
+    expect(r.code == 1 and "no generation 99 to roll back to: the current one is 0" in r.err, r.err)
+
+
 @check("validate: a valid manifest exits 0, an invalid one 1")
 def _():
     expect(gpucfg("validate", "manifests/tf-2.5.yaml").code == 0, "tf-2.5 should validate")
