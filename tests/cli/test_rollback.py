@@ -50,6 +50,9 @@ def _():
     a, b = toolkit_manifest(m, "12.3"), toolkit_manifest(m, "12.4")
     expect(run(m, "apply", "--yes", a).code == 0, "apply 12.3")
     at_1 = managed(snapshot(m.root))
+    # Converged on a machine without a driver: a warning, not a driver change to review.
+    r = run(m, "plan", "--format", "markdown", a)
+    expect("Labels: `no-changes`\n" in r.out and "driver: no NVIDIA driver" in r.out, r.out)
     r = run(m, "apply", "--yes", b)
     expect(r.code == 0 and "kept the previous /usr/local/cuda-12.3 for rollback" in r.out, r.out + r.err)
     at_2 = managed(snapshot(m.root))
