@@ -143,12 +143,16 @@ void Decoder::framework(const Value* v, Stack& s) {
   fw.mark = v->mark;
   if (auto n = text(f.require("name"), "framework.name")) {
     fw.name = n->value;
+    fw.name_mark = n->mark;
     static const std::vector<std::string> names = {"tensorflow", "pytorch"};
     if (std::find(names.begin(), names.end(), fw.name) == names.end())
       m_diags.error(n->mark, "framework.name must be tensorflow or pytorch, not '" + fw.name + "'" +
                                  util::did_you_mean(fw.name, names));
   }
-  if (auto ver = version(f.require("version"), "framework.version")) fw.version = ver->value;
+  if (auto ver = version(f.require("version"), "framework.version")) {
+    fw.version = ver->value;
+    fw.version_mark = ver->mark;
+  }
   fw.cuda = version(f.get("cuda"), "framework.cuda");
   s.framework = fw;
 }
@@ -212,7 +216,7 @@ void Decoder::cuda(const Value* v, Stack& s) {
       c.prefix_is_default = false;
     }
   } else {
-    c.prefix = {m_platform.default_cuda_prefix(c.version.value), v->mark};
+    c.prefix = {m_platform.default_cuda_prefix(c.version.value), ver->mark, true};
   }
   if (const Value* comps = f.get("components"))
     for (const Value* e : yaml::scalar_list(*comps, "cuda.components", m_diags))
@@ -242,7 +246,7 @@ void Decoder::cudnn(const Value* v, Stack& s) {
       m_diags.error(t->mark, "cudnn.into can only be 'cuda' (the seed's copy step)");
     if (t && !s.cuda) m_diags.error(t->mark, "cudnn.into: cuda needs a cuda section to copy into");
     c.into_cuda = true;
-    if (s.cuda) c.prefix = {s.cuda->prefix.value, into->mark};
+    if (s.cuda) c.prefix = {s.cuda->prefix.value, into->mark, true};
   } else if (prefix) {
     if (auto p = path(prefix, "cudnn.prefix")) c.prefix = *p;
   } else {
@@ -260,7 +264,8 @@ void Decoder::cudnn(const Value* v, Stack& s) {
         m_diags.error(to->mark, where + ".to is a folder inside the prefix (like lib64), not '" +
                                     to->value + "'");
       to->value = m_platform.native(c.prefix.value + "/" + to->value);
-      c.place.push_back({from->value, *to, pl->items[i]->mark});
+      to->derived = true;
+      c.place.push_back({from->value, *to, pl->items[i]->mark, from->mark});
     }
   }
   c.source = source(f.get("source"), "cudnn.source");

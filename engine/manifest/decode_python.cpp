@@ -90,7 +90,7 @@ void Decoder::python(const Value* v, Stack& s) {
   // merged into the manifest's own PATH entry when it has one.
   if (py.activate) {
     bool linux = m_platform.os() == platform::Os::linux;
-    Located<std::string> bin{py.env.value + (linux ? "/bin" : "\\Scripts"), py.mark};
+    Located<std::string> bin{py.env.value + (linux ? "/bin" : "\\Scripts"), py.mark, true};
     auto path = std::find_if(s.env.begin(), s.env.end(), [](const EnvVar& e) {
       return e.name == "PATH" && !e.set && !e.unset && e.scope == "system";
     });

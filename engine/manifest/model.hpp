@@ -21,6 +21,7 @@ namespace gpucfg::manifest {
 template <class T> struct Located {
   T value{};
   util::Mark mark;
+  bool derived = false; // not written there: a default or an addition that follows from `mark`
 };
 
 struct Metadata {
@@ -35,7 +36,7 @@ struct Framework {
   // The CUDA variant of a build that bundles its own CUDA (PyTorch's +cu124 wheels): the stack
   // then needs no toolkit, only a driver that can run this CUDA.
   std::optional<Located<util::Version>> cuda;
-  util::Mark mark;
+  util::Mark mark, name_mark, version_mark; // the section, and each value (for `show`)
 };
 
 struct DriverRequirement {
@@ -93,8 +94,8 @@ struct Cuda {
 // cuDNN package's root, e.g. "lib64/libcudnn.so.8*") go to the folder `to` under the prefix.
 struct Placement {
   std::string from;
-  Located<std::string> to;
-  util::Mark mark;
+  Located<std::string> to;    // the prefix joined with the rule's `to` (derived from it)
+  util::Mark mark, from_mark; // the rule, and its `from` value
 };
 
 struct Cudnn {

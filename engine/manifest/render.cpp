@@ -22,6 +22,8 @@ public:
   }
   void loc(json& at, const std::string& ptr, const Located<std::string>& v) {
     put(at, ptr, v.value, v.mark);
+    // A default or an addition was written nowhere: say what it follows from.
+    if (v.derived && v.mark.line > 0) m_r.origins[ptr] = "derived from " + v.mark.str();
   }
 
 private:
@@ -54,9 +56,9 @@ Rendered resolve_for_show(const Stack& s) {
   j["platform"] = s.platform->id();
   j["files_read"] = s.files_read;
   if (s.framework) {
-    b.put(j["framework"]["name"], "/framework/name", s.framework->name, s.framework->mark);
+    b.put(j["framework"]["name"], "/framework/name", s.framework->name, s.framework->name_mark);
     b.put(j["framework"]["version"], "/framework/version", s.framework->version.str(),
-          s.framework->mark);
+          s.framework->version_mark);
     if (s.framework->cuda)
       b.put(j["framework"]["cuda"], "/framework/cuda", s.framework->cuda->value.str(),
             s.framework->cuda->mark);
@@ -93,7 +95,7 @@ Rendered resolve_for_show(const Stack& s) {
     b.loc(j["cudnn"]["prefix"], "/cudnn/prefix", c.prefix);
     for (std::size_t i = 0; i < c.place.size(); ++i) {
       std::string p = "/cudnn/place/" + std::to_string(i);
-      b.put(j["cudnn"]["place"][i]["from"], p + "/from", c.place[i].from, c.place[i].mark);
+      b.put(j["cudnn"]["place"][i]["from"], p + "/from", c.place[i].from, c.place[i].from_mark);
       b.loc(j["cudnn"]["place"][i]["to"], p + "/to", c.place[i].to);
     }
     if (c.source)

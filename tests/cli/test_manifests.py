@@ -107,4 +107,29 @@ def _():
     expect(s["loader"]["paths"][0] == "/usr/local/cuda-11.2/lib64", s["loader"])
 
 
+@check("show's origins point at the values they name; defaults and additions say what they follow")
+def _():
+    wrong = []
+    for mf in sorted(glob.glob(os.path.join(ROOT, "manifests", "*.yaml")) +
+                     glob.glob(os.path.join(ROOT, "examples", "*.yaml"))):
+        for platform in ("linux-x86_64", "windows-x86_64"):
+            r = gpucfg("show", "--format", "json", "--platform", platform, mf)
+            if r.code != 0:
+                continue  # a manifest without that platform
+            doc = json.loads(r.out)
+            for ptr, where in doc["origins"].items():
+                node = doc["stack"]
+                for part in ptr.strip("/").split("/"):
+                    node = node[int(part)] if isinstance(node, list) else node[part]
+                if not isinstance(node, str) or where.startswith("derived from "):
+                    continue
+                path, line, col = where.rsplit(":", 2)
+                with open(os.path.join(ROOT, path) if not os.path.isabs(path) else path) as f:
+                    text = f.read().split("\n")[int(line) - 1][int(col) - 1:].lstrip("\"'")
+                # Version ranges are shown normalized ("2019" is "==2019").
+                if not (text.startswith(node) or text.startswith(node.lstrip("=")) or "${" in text):
+                    wrong.append(f"{os.path.basename(mf)} {platform} {ptr}={node!r} -> {where}: {text[:40]!r}")
+    expect(not wrong, "\n".join(wrong[:10]) + f"\n({len(wrong)} in all)")
+
+
 finish()
