@@ -240,10 +240,18 @@ std::vector<Desired> desired_state(const manifest::Stack& s, const Observed& obs
               out.push_back({dest, "symlink", "", "", "", f.link_target, "", "cudnn",
                              what + ": " + f.relative, "cudnn.place " + glob, c.mark.str()});
             else {
-              Desired d{
-                  dest,        "file", "",      dir + "/" + f.relative,   f.sha256,
-                  "",          "0644", "cudnn", what + ": " + f.relative, "cudnn.place " + glob,
-                  c.mark.str()};
+              // Libraries keep their executable bit, as the package has them.
+              Desired d{dest,
+                        "file",
+                        "",
+                        dir + "/" + f.relative,
+                        f.sha256,
+                        "",
+                        (f.mode & 0111) ? "0755" : "0644",
+                        "cudnn",
+                        what + ": " + f.relative,
+                        "cudnn.place " + glob,
+                        c.mark.str()};
               d.from_host = from_cache;
               out.push_back(d);
             }

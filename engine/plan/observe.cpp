@@ -32,7 +32,7 @@ void list_tree(const probe::Host& host, const std::string& dir, const std::strin
     else if (st->kind == "symlink")
       out.push_back({r, "symlink", host.read_link(probe::join(dir, r)).value_or(""), 0});
     else if (st->kind == "file")
-      out.push_back({r, "file", "", st->size});
+      out.push_back({r, "file", "", st->size, "", st->mode & 07777});
   }
 }
 
@@ -43,7 +43,7 @@ std::vector<SourceFile> list_local_folder(const std::string& host_dir) {
   for (const auto& f :
        scan_tree(host_dir, true, std::max(1u, std::thread::hardware_concurrency())).files)
     out.push_back(f.kind == "symlink" ? SourceFile{f.path, "symlink", f.sha256, 0}
-                                      : SourceFile{f.path, "file", "", f.size, f.sha256});
+                                      : SourceFile{f.path, "file", "", f.size, f.sha256, f.mode});
   return out;
 }
 

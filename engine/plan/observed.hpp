@@ -41,6 +41,7 @@ struct SourceFile {
   std::string link_target;
   std::uint64_t size = 0;
   std::string sha256{}; // set for folders on this computer (an unpacked archive in the cache)
+  unsigned mode = 0644; // files: permission bits (placed copies keep the executable bit)
 };
 
 struct Observed {

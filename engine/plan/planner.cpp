@@ -255,7 +255,13 @@ void diff_one(const PlanInput& in, const Desired& d, Plan& plan) {
   // A file: compare content hashes (inline content, pinned, or the source's).
   std::string want = d.sha256;
   if (want.empty() && !d.from.empty()) want = state_of(o, d.from).sha256;
-  if (!d.from.empty() && !d.from_host && state_of(o, d.from).kind == "absent" && !d.needs_source) {
+  // A file copied out of the toolkit this plan installs (TF 2.5's cusolver64_10.dll alias on
+  // Windows) is there once the tree is: its absence now is no error.
+  bool from_new_toolkit = s.cuda && s.cuda->source && !toolkit_at(in.facts, s.cuda->prefix.value) &&
+                          (util::starts_with(d.from, s.cuda->prefix.value + "/") ||
+                           util::starts_with(d.from, s.cuda->prefix.value + "\\"));
+  if (!d.from.empty() && !d.from_host && state_of(o, d.from).kind == "absent" && !d.needs_source &&
+      !from_new_toolkit) {
     plan.errors.push_back(d.resource + ": source " + d.from + " of " + d.path + " does not exist");
     return;
   }

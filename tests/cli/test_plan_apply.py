@@ -254,6 +254,11 @@ def _():
     expect(r.code == 1 and "FAIL    gpu 0" in r.out, r.out)
     r = gpucfg("plan", "--facts", "examples/facts/windows-gtx1650.json", "manifests/tf-2.12.yaml")
     expect(r.code == 1 and "no native-Windows GPU build" in r.err, r.out + r.err)
+    # The Windows seed planned from this Linux machine: the cusolver alias's source comes with the
+    # toolkit the plan installs, so its absence now is no error.
+    r = gpucfg("plan", "--allow-unpinned", "--assume", "platform=windows-x86_64", "manifests/tf-2.5.yaml")
+    expect(r.code == 0 and "+ file C:\\Program Files\\NVIDIA GPU Computing Toolkit\\CUDA\\v11.2\\bin\\cusolver64_10.dll"
+           in r.out, r.out + r.err)
     r = gpucfg("plan", "--assume", "gpu=banana", "manifests/tf-2.5.yaml")
     expect(r.code == 64 and "--assume: gpu=banana" in r.err, r.err)
 
@@ -308,6 +313,10 @@ def _():
     c = [c for c in f["cudnn"] if c["lib_dir"] == "/usr/local/cuda-12.3/lib64"]
     expect(c and c[0]["version"] == "8.9.7" and not c[0]["problems"], f["cudnn"])
     expect(os.readlink(m.path("/usr/local/cuda-12.3/lib64/libcudnn.so.8")) == "libcudnn.so.8.9.7", "links kept")
+    # Placed files keep the package's executable bit (libraries), headers stay 0644.
+    for rel, want in (("lib64/libcudnn.so.8.9.7", 0o755), ("include/cudnn_version.h", 0o644)):
+        got = os.stat(m.path("/usr/local/cuda-12.3/" + rel)).st_mode & 0o777
+        expect(got == want, f"{rel}: {oct(got)}")
     expect(os.readlink(m.path("/usr/local/cuda")) == "/usr/local/cuda-12.3", "active toolkit")
     r = run(m, "plan", "--detailed-exitcode", mf)
     expect(r.code == 0, r.out)
