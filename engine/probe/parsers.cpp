@@ -25,10 +25,18 @@ std::optional<VersionJson> parse_version_json(const std::string& text) {
   return out;
 }
 
+// std::regex recurses per character it matches, so a long run of the input (a fuzzer's 35 KB
+// line) overflows the stack: every regex here sees a bounded head of its input, far longer
+// than any real version file, proc line or file name.
+static std::string head(const std::string& text, std::size_t n) {
+  return text.size() <= n ? text : text.substr(0, n);
+}
+
 std::optional<std::string> parse_version_txt(const std::string& text) {
   static const std::regex re(R"(CUDA Version\s+(\d+\.\d+(?:\.\d+)?))");
   std::smatch m;
-  if (std::regex_search(text, m, re)) return m[1].str();
+  std::string bounded = head(text, 1024); // "CUDA Version 11.2.152", one line
+  if (std::regex_search(bounded, m, re)) return m[1].str();
   return std::nullopt;
 }
 
@@ -36,7 +44,8 @@ std::optional<std::string> parse_nvcc_version(const std::string& text) {
   // Not anchored on a line: 11.0+ adds a "Build cuda_…" line after the release line.
   static const std::regex re(R"(release (\d+)\.(\d+), V(\d+\.\d+\.\d+))");
   std::smatch m;
-  if (std::regex_search(text, m, re)) return m[3].str();
+  std::string bounded = head(text, 4096); // nvcc --version: five short lines
+  if (std::regex_search(bounded, m, re)) return m[3].str();
   return std::nullopt;
 }
 
@@ -87,7 +96,7 @@ std::optional<std::string> parse_cudnn_header(const std::string& text) {
 std::optional<DriverProc> parse_driver_proc(const std::string& text) {
   // "NVRM version: NVIDIA UNIX x86_64 Kernel Module  535.104.05  Sat Aug 19 …"
   // "NVRM version: NVIDIA UNIX Open Kernel Module for x86_64  575.57.08  Release Build …"
-  std::string first = text.substr(0, text.find('\n'));
+  std::string first = head(text.substr(0, text.find('\n')), 512);
   if (first.find("NVRM version:") == std::string::npos) return std::nullopt;
   static const std::regex re(R"(Kernel Module(?: for \S+)?\s+(\d+\.\d+(?:\.\d+)?))");
   std::smatch m;
@@ -156,7 +165,8 @@ std::string library_name_version(const std::string& file) {
   // Windows: cudnn64_8.dll, cusolver64_11.dll, cudart64_110.dll
   static const std::regex dll(R"(64_(\d+)\.dll$)");
   std::smatch m;
-  if (std::regex_search(file, m, dll)) return m[1].str();
+  std::string name = file.size() > 255 ? std::string() : file; // no file name is longer
+  if (std::regex_search(name, m, dll)) return m[1].str();
   return {};
 }
 
