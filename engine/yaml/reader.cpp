@@ -141,8 +141,12 @@ public:
     auto v = node(Value::Kind::scalar, mark);
     v->scalar = value;
     v->quoted = tag == "!"; // yaml-cpp gives "!" to quoted scalars and "?" to plain ones
+    if (v->quoted) m_quoted.insert(static_cast<std::size_t>(mark.pos));
     finish(v, anchor);
   }
+
+  // Where each quoted scalar starts (byte offsets), to tell a quote from an apostrophe.
+  const std::unordered_set<std::size_t>& quoted() const { return m_quoted; }
 
   void OnSequenceStart(const YAML::Mark& mark, const std::string& tag, YAML::anchor_t anchor,
                        YAML::EmitterStyle::value) override {
@@ -243,27 +247,93 @@ private:
   std::vector<Frame> m_stack;
   std::unordered_map<YAML::anchor_t, ValuePtr> m_anchors;
   ValuePtr m_root;
+  std::unordered_set<std::size_t> m_quoted;
   std::size_t m_total = 0;
   int m_documents = 0;
 };
+
+// A quote mark that starts a scalar: first on its line, or after ": ", "- ", '[', '{' or ','.
+bool starts_scalar(const std::string& text, std::size_t i) {
+  std::size_t p = i;
+  while (p > 0 && text[p - 1] == ' ')
+    --p;
+  if (p == 0 || text[p - 1] == '\n') return true;
+  char c = text[p - 1];
+  return (p < i && (c == ':' || c == '-')) || c == '[' || c == '{' || c == ',';
+}
+
+struct QuoteScan {
+  std::size_t open_at_end = std::string::npos; // a quote still open where the scan stopped
+  std::size_t spanned = std::string::npos;     // the last quote that ran past its own line
+};
+
+// Quoted scalars in text[0, end): which one is still open at `end`, and which last ran over a
+// line break (legal, but after a forgotten closing quote it is where the trouble starts).
+QuoteScan scan_quotes(const std::string& text, std::size_t end) {
+  QuoteScan q;
+  char open = 0;
+  std::size_t at = 0;
+  end = std::min(end, text.size());
+  for (std::size_t i = 0; i < end; ++i) {
+    char c = text[i];
+    if (open) {
+      if (c == '\n')
+        q.spanned = at;
+      else if (open == '"' && c == '\\')
+        ++i;
+      else if (c == open && open == '\'' && i + 1 < text.size() && text[i + 1] == '\'')
+        ++i; // '' is a quote inside single quotes
+      else if (c == open)
+        open = 0;
+      continue;
+    }
+    if (c == '#' && (i == 0 || text[i - 1] == ' ' || text[i - 1] == '\n')) {
+      while (i < end && text[i] != '\n')
+        ++i;
+    } else if ((c == '"' || c == '\'') && starts_scalar(text, i)) {
+      open = c;
+      at = i;
+    }
+  }
+  if (open) q.open_at_end = at;
+  return q;
+}
+
+std::string line_col(const std::string& text, std::size_t off) {
+  util::Mark m = mark_at_offset("", text, off);
+  return std::to_string(m.line) + ":" + std::to_string(m.col);
+}
+
+// The start of line `line` (0-based), or npos.
+std::size_t line_start(const std::string& text, int line) {
+  std::size_t start = 0;
+  for (int l = 0; l < line && start != std::string::npos; ++l) {
+    start = text.find('\n', start);
+    if (start != std::string::npos) ++start;
+  }
+  return start;
+}
 
 // yaml-cpp's messages name the symptom; these name the usual cause.
 std::vector<std::string> syntax_hints(const std::string& text, const YAML::Exception& e) {
   std::vector<std::string> hints;
   if (e.msg.find("flow") != std::string::npos)
     hints.push_back("a '{' or '[' opened above is not closed");
-  std::size_t start = 0;
-  for (int l = 0; l < e.mark.line && start != std::string::npos; ++l) {
-    start = text.find('\n', start);
-    if (start != std::string::npos) ++start;
-  }
-  if (start != std::string::npos) {
-    std::size_t end = text.find_first_not_of(" \t", start);
-    if (text.substr(start, end == std::string::npos ? std::string::npos : end - start).find('\t') !=
-        std::string::npos)
-      hints.push_back("this line is indented with a tab; YAML indents with spaces only");
-  }
+  auto q = scan_quotes(text, static_cast<std::size_t>(std::max(e.mark.pos, 0)));
+  if (q.spanned != std::string::npos)
+    hints.push_back("the quote opened at " + line_col(text, q.spanned) +
+                    " does not close on its line: is its closing quote missing?");
   return hints;
+}
+
+// Where a line's indentation has a tab, or npos.
+std::size_t tab_in_indent(const std::string& text, int line) {
+  std::size_t start = line_start(text, line);
+  if (start == std::string::npos) return start;
+  std::size_t end = text.find_first_not_of(" \t", start);
+  std::size_t tab = text.find('\t', start);
+  return tab != std::string::npos && (end == std::string::npos || tab < end) ? tab
+                                                                             : std::string::npos;
 }
 
 } // namespace
@@ -293,8 +363,23 @@ ValuePtr read_yaml(const std::string& file, const std::string& text, util::Diagn
   } catch (const StopParsing&) {
     return nullptr;
   } catch (const YAML::Exception& e) {
+    // A tab in the indentation is the cause whatever yaml-cpp calls the symptom: say that, there.
+    if (std::size_t tab = tab_in_indent(text, e.mark.line); tab != std::string::npos) {
+      diags.error(mark_at_offset(file, text, tab),
+                  "this line is indented with a tab; YAML indents with spaces only",
+                  {"yaml-cpp: " + e.msg});
+      return nullptr;
+    }
     diags.error({file, e.mark.line + 1, e.mark.column + 1}, "YAML syntax: " + e.msg,
                 syntax_hints(text, e));
+    return nullptr;
+  }
+  // yaml-cpp ends an unclosed quoted value at the end of the file without a word, so the
+  // manifest would read as one long value: say where the quote opened instead.
+  if (auto q = scan_quotes(text, text.size());
+      q.open_at_end != std::string::npos && builder.quoted().count(q.open_at_end)) {
+    diags.error(mark_at_offset(file, text, q.open_at_end),
+                "this quote is never closed: the value runs to the end of the file");
     return nullptr;
   }
   if (diags.error_count() > before) return nullptr;
