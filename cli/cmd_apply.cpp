@@ -36,7 +36,13 @@ bool begin(Session& s, const std::string& root, const std::string& operation, in
     std::cerr << "gpucfg: " << err << "\n";
     return false;
   }
-  s.lock = std::make_unique<exec::Lock>(*s.store, operation, wait_s);
+  s.lock = std::make_unique<exec::Lock>(*s.store, operation, 0);
+  if (!s.lock->held() && wait_s > 0) {
+    // Waiting is worth a word: who is ahead, and for how long this one waits.
+    std::cerr << "gpucfg: waiting up to " << wait_s << " s for the lock, held by "
+              << s.lock->holder() << "\n";
+    s.lock = std::make_unique<exec::Lock>(*s.store, operation, wait_s);
+  }
   if (!s.lock->held()) {
     std::cerr << "gpucfg: " << s.lock->message() << "\n";
     return false;

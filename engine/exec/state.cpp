@@ -106,11 +106,19 @@ Lock::Lock(const StateStore& store, const std::string& operation, int wait_s) {
     return;
   }
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(wait_s);
+  // The holder writes its note right after it takes the lock and removes it just before it lets
+  // go: finding no note means it is starting or leaving, so look (and try) again a moment.
+  int grace = 25;
   while (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
     if (std::chrono::steady_clock::now() >= deadline) {
-      std::string owner = read_text(owner_path).value_or("(unknown)");
+      auto note = read_text(owner_path);
+      if ((!note || note->empty()) && grace-- > 0) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        continue;
+      }
+      m_holder = note && !note->empty() ? *note : "(a gpucfg that left no note of who it is)";
       m_message =
-          "another gpucfg holds the lock on " + store.dir() + ": " + owner +
+          "another gpucfg holds the lock on " + store.dir() + ": " + m_holder +
           (wait_s ? " (waited " + std::to_string(wait_s) + " s)" : " (use --lock-timeout to wait)");
       ::close(fd);
       return;

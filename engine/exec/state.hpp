@@ -63,10 +63,11 @@ public:
 
   bool held() const { return m_fd >= 0; }
   const std::string& message() const { return m_message; } // why not held, or what was recovered
+  const std::string& holder() const { return m_holder; }   // who holds it, when not held
 
 private:
   int m_fd = -1;
-  std::string m_message;
+  std::string m_message, m_holder;
   std::string m_owner_path;
 };
 

@@ -185,11 +185,28 @@ def _():
     time.sleep(0.4)
     r = run(m, "apply", "--yes", mf)
     expect(r.code == 1 and "another gpucfg holds the lock" in r.err and "pid " in r.err, r.err)
+    r = run(m, "apply", "--yes", "--lock-timeout", "1", mf)
+    expect(r.code == 1 and "waiting up to 1 s for the lock, held by pid " in r.err and
+           "(waited 1 s)" in r.err, r.err)
     out, err = slow.communicate(timeout=60)
     expect(slow.returncode == 0, out + err)
     r = run(m, "plan", "--detailed-exitcode", mf)
     expect(r.code == 0, r.out)
     expect(run(m, "history").out.count("\n") == 1, "one generation")
+
+
+@check("twelve gpucfgs at once: each one refused names the holder")
+def _():
+    m = Machine()
+    expect(run(m, "history").code == 0, "history")
+    from harness import BINARY
+    env = dict(m.env(), GPUCFG_DATA_DIR=ROOT)
+    procs = [subprocess.Popen([BINARY, "gc", "--dry-run", "--root", m.root], env=env,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+             for _ in range(12)]
+    refused = [p.communicate(timeout=60)[1] for p in procs if p.wait(timeout=60) != 0]
+    unnamed = [e for e in refused if "pid " not in e]
+    expect(not unnamed, f"{len(unnamed)} of {len(refused)} refusals name no holder: {unnamed[:2]}")
 
 
 @check("a killed apply leaves a lock and a journal that the next gpucfg recovers")
