@@ -21,6 +21,10 @@ bool Mark::operator==(const Mark& o) const {
 }
 
 void SourceSet::add(const std::string& file, std::string text) {
+  std::vector<std::size_t> starts = {0};
+  for (std::size_t p = text.find('\n'); p != std::string::npos; p = text.find('\n', p + 1))
+    starts.push_back(p + 1);
+  m_line_starts[file] = std::move(starts);
   m_texts[file] = std::move(text);
 }
 
@@ -28,12 +32,10 @@ std::string SourceSet::line(const std::string& file, int line) const {
   auto it = m_texts.find(file);
   if (it == m_texts.end() || line <= 0) return {};
   const std::string& t = it->second;
-  std::size_t pos = 0;
-  for (int l = 1; l < line; ++l) {
-    pos = t.find('\n', pos);
-    if (pos == std::string::npos) return {};
-    ++pos;
-  }
+  const auto& starts = m_line_starts.at(file);
+  if (static_cast<std::size_t>(line) > starts.size()) return {};
+  std::size_t pos = starts[static_cast<std::size_t>(line) - 1];
+  if (pos > t.size()) return {};
   std::size_t end = t.find('\n', pos);
   std::string s = t.substr(pos, end == std::string::npos ? std::string::npos : end - pos);
   if (!s.empty() && s.back() == '\r') s.pop_back();
@@ -49,10 +51,9 @@ void Diagnostics::warning(const Mark& m, std::string msg, std::vector<std::strin
 }
 
 void Diagnostics::add(Diagnostic d) {
-  auto same = [&](const Diagnostic& o) {
-    return o.severity == d.severity && o.mark == d.mark && o.message == d.message;
-  };
-  if (std::any_of(m_items.begin(), m_items.end(), same)) return;
+  if (!m_seen.emplace(static_cast<int>(d.severity), d.mark.file, d.mark.line, d.mark.col, d.message)
+           .second)
+    return;
   if (d.severity == Severity::error) ++m_errors;
   if (d.severity == Severity::warning) ++m_warnings;
   m_items.push_back(std::move(d));
@@ -60,6 +61,7 @@ void Diagnostics::add(Diagnostic d) {
 
 void Diagnostics::clear() {
   m_items.clear();
+  m_seen.clear();
   m_errors = m_warnings = 0;
 }
 

@@ -7,7 +7,9 @@
 
 #include <cstddef>
 #include <map>
+#include <set>
 #include <string>
+#include <tuple>
 #include <vector>
 
 namespace gpucfg::util {
@@ -41,6 +43,7 @@ public:
 
 private:
   std::map<std::string, std::string> m_texts;
+  std::map<std::string, std::vector<std::size_t>> m_line_starts; // so a caret costs no rescan
 };
 
 // Collects diagnostics in the order found; the same (mark, message) is kept once, which matters
@@ -61,6 +64,8 @@ public:
   std::string render(const SourceSet& sources) const;
 
 private:
+  // What was said already (severity, place, message): a set, as a manifest may bring thousands.
+  std::set<std::tuple<int, std::string, int, int, std::string>> m_seen;
   std::vector<Diagnostic> m_items;
   std::size_t m_errors = 0;
   std::size_t m_warnings = 0;

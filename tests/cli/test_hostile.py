@@ -32,6 +32,21 @@ def laughs(levels=9, width=10):
     return HEAD + "vars:\n" + "\n".join("  " + l for l in lines) + "\n"
 
 
+@check("many errors cost linear time: 24,000 unknown keys vs 6,000")
+def _():
+    def seconds(n):
+        path = write(f"keys-{n}.yaml", HEAD + "".join(f"unknown_key_{i}: 1\n" for i in range(n)))
+        best = None
+        for _ in range(3):
+            r = gpucfg("validate", path, timeout=30)
+            expect(r.code == 1 and f"{n} error(s)" in r.out, r.out[-300:])
+            best = r.seconds if best is None else min(best, r.seconds)
+        return best
+    small, big = seconds(6000), seconds(24000)
+    # Linear: about 4x (process start included); a quadratic de-duplication made it 16x.
+    expect(big < 2 and big / small < 8, f"6,000 keys {small:.2f} s, 24,000 keys {big:.2f} s")
+
+
 @check("billion laughs")
 def _():
     refused(write("laughs.yaml", laughs()), "expands to more than 100000 nodes")
