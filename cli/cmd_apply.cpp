@@ -52,6 +52,12 @@ bool begin(Session& s, const std::string& root, const std::string& operation, in
   return true;
 }
 
+// The options of every command that changes gpucfg's state: which machine, how long to wait.
+void state_options(CLI::App* cmd, std::string& root, int& wait_s) {
+  cmd->add_option("--root", root, "The machine under this folder")->check(CLI::ExistingDirectory);
+  cmd->add_option("--lock-timeout", wait_s, "Seconds to wait for the lock");
+}
+
 bool confirmed(bool yes) {
   if (yes) return true;
   if (!::isatty(0)) {
@@ -201,10 +207,8 @@ void add_rollback(CLI::App& app, int& exit_code) {
   cmd->add_option(
       "--to", o->to,
       "Generation to go back to (default: the one before the current; 0: before gpucfg)");
-  cmd->add_option("--root", o->root, "The machine under this folder")
-      ->check(CLI::ExistingDirectory);
+  state_options(cmd, o->root, o->wait_s);
   cmd->add_flag("-y,--yes", o->yes, "Do not ask for confirmation");
-  cmd->add_option("--lock-timeout", o->wait_s, "Seconds to wait for the lock");
   cmd->footer("\nExamples:\n  gpucfg rollback --yes\n  gpucfg rollback --to 3 --yes\n");
   cmd->callback([o, &exit_code] {
     Session s;
@@ -240,10 +244,8 @@ void add_destroy(CLI::App& app, int& exit_code) {
   };
   auto o = std::make_shared<Opts>();
   cmd->add_option("manifest", o->manifest, "Manifest file")->required();
-  cmd->add_option("--root", o->root, "The machine under this folder")
-      ->check(CLI::ExistingDirectory);
+  state_options(cmd, o->root, o->wait_s);
   cmd->add_flag("-y,--yes", o->yes, "Do not ask for confirmation");
-  cmd->add_option("--lock-timeout", o->wait_s, "Seconds to wait for the lock");
   cmd->callback([o, &exit_code] {
     Context ctx;
     auto loaded = manifest::load(o->manifest, ctx.sources, ctx.diags);
@@ -293,9 +295,7 @@ void add_gc(CLI::App& app, int& exit_code) {
                   "refused; rollback to 0 stays possible)")
       ->check(CLI::PositiveNumber);
   cmd->add_flag("-n,--dry-run", o->dry_run, "Only say what would be freed");
-  cmd->add_option("--root", o->root, "The machine under this folder")
-      ->check(CLI::ExistingDirectory);
-  cmd->add_option("--lock-timeout", o->wait_s, "Seconds to wait for the lock");
+  state_options(cmd, o->root, o->wait_s);
   cmd->footer("\nExamples:\n  gpucfg gc --dry-run\n  gpucfg gc --keep 3\n");
   cmd->callback([o, &exit_code] {
     Session s;

@@ -288,6 +288,17 @@ def layouts():
     expect(not os.path.exists(os.path.join(p, "__init__.py")), "python files leaked")
 
 
+def cudnn_archive(arc, top, lib, version):
+    """A cuDNN archive as NVIDIA lays them out (`top`/include, `top`/`lib`): a version header, a
+    stand-in library and its soname link. Returns the header's bytes."""
+    major, minor, patch = version.split(".")
+    header = f"#define CUDNN_MAJOR {major}\n#define CUDNN_MINOR {minor}\n#define CUDNN_PATCHLEVEL {patch}\n".encode()
+    tar_with(arc, [entry(f"{top}/include/cudnn_version.h", data=header),
+                   entry(f"{top}/{lib}/libcudnn.so.{version}", data=b"not really a library"),
+                   entry(f"{top}/{lib}/libcudnn.so.{major}", tarfile.SYMTYPE, link=f"libcudnn.so.{version}")])
+    return header
+
+
 @check("a legacy cuDNN archive placed into a toolkit gpucfg did not install (the seed's copy step)")
 def cudnn_into_adopted_toolkit():
     d = fresh("place")
@@ -296,10 +307,7 @@ def cudnn_into_adopted_toolkit():
     with open(os.path.join(tk, "version.json"), "w") as f:
         json.dump({"cuda": {"name": "CUDA SDK", "version": "11.2.2"}}, f)
     arc = os.path.join(d, "cudnn-11.2-linux-x64-v8.1.0.77.tgz")
-    header = b"#define CUDNN_MAJOR 8\n#define CUDNN_MINOR 1\n#define CUDNN_PATCHLEVEL 0\n"
-    tar_with(arc, [entry("cuda/include/cudnn_version.h", data=header),
-                   entry("cuda/lib64/libcudnn.so.8.1.0", data=b"not really a library"),
-                   entry("cuda/lib64/libcudnn.so.8", tarfile.SYMTYPE, link="libcudnn.so.8.1.0")])
+    header = cudnn_archive(arc, "cuda", "lib64", "8.1.0")
     m = os.path.join(d, "m.yaml")
     with open(m, "w") as f:
         f.write(f"""apiVersion: gpucfg/v1
@@ -330,11 +338,7 @@ cudnn:
 def cudnn_own_prefix():
     d = fresh("own-prefix")
     arc = os.path.join(d, "cudnn-linux-x86_64-9.1.0.70_cuda12-archive.tar.xz")
-    header = b"#define CUDNN_MAJOR 9\n#define CUDNN_MINOR 1\n#define CUDNN_PATCHLEVEL 0\n"
-    top = "cudnn-linux-x86_64-9.1.0.70_cuda12-archive"
-    tar_with(arc, [entry(f"{top}/include/cudnn_version.h", data=header),
-                   entry(f"{top}/lib/libcudnn.so.9.1.0", data=b"not really a library"),
-                   entry(f"{top}/lib/libcudnn.so.9", tarfile.SYMTYPE, link="libcudnn.so.9.1.0")])
+    cudnn_archive(arc, "cudnn-linux-x86_64-9.1.0.70_cuda12-archive", "lib", "9.1.0")
     m = os.path.join(d, "m.yaml")
     with open(m, "w") as f:
         f.write(f"""apiVersion: gpucfg/v1
