@@ -1,0 +1,183 @@
+#include "platform/platform.hpp"
+#include "probe/elf.hpp"
+#include "probe/parsers.hpp"
+#include "probe/probe.hpp"
+#include "util/sha256.hpp"
+#include "util/strings.hpp"
+#include "verify/verifier.hpp"
+
+#include <algorithm>
+#include <dlfcn.h>
+#include <fcntl.h>
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace gpucfg::verify::detail {
+
+namespace fs = std::filesystem;
+
+void Verifier::static_level() {
+  const probe::Toolkit* t = nullptr;
+  for (const auto& k : facts.toolkits)
+    if (k.realpath == host.resolve(prefix) || k.path == prefix) t = &k;
+  auto v = s.cuda->version.value;
+  if (!t)
+    add("static", "toolkit", false, "no CUDA toolkit at " + prefix);
+  else {
+    auto have = util::Version::parse(t->version);
+    bool ok = have && agrees(*have, v);
+    add("static", "toolkit", ok,
+        "CUDA " + t->version + " at " + prefix + " [" + t->version_evidence + "]" +
+            (ok ? "" : "; the manifest wants " + v.str()));
+  }
+  // nvcc and a host compiler are required at a level that compiles, and wherever the
+  // manifest does not say the toolkit comes without them. A stack from NVIDIA's cu11/cu12
+  // wheels lists its components without nvcc (those wheels ship ptxas only) and verifies below
+  // compute, or at framework level (the framework, not nvcc, is what it is for): there a missing
+  // nvcc or compiler is not-run, with the reason.
+  bool lists_nvcc = s.cuda->components.empty();
+  for (const auto& c : s.cuda->components)
+    lists_nvcc = lists_nvcc || c.value == "nvcc";
+  const bool compiles = level_rank(o.level) == 2 || lists_nvcc;
+  bool nvcc = host.is_executable(prefix + "/bin/nvcc");
+  if (!nvcc && !compiles)
+    not_run("static", "nvcc",
+            "no nvcc in " + prefix +
+                "/bin, and the manifest's components do not list it; needed only to compile "
+                "(level compute)");
+  else
+    add("static", "nvcc", nvcc,
+        nvcc ? prefix + "/bin/nvcc" : "no nvcc in " + prefix + "/bin: compute cannot build");
+  for (const char* h : {"include/cuda_runtime_api.h", "include/cublas_v2.h"})
+    add("static", std::string("header ") + h, host.is_file(prefix + "/" + h), prefix + "/" + h);
+  for (const char* stem : {"libcudart", "libcublas"}) {
+    std::string so = soname(stem);
+    add("static", stem, !so.empty(),
+        so.empty() ? "no " + std::string(stem) + ".so.N in " + libdir : libdir + "/" + so);
+  }
+  if (s.cudnn) {
+    const probe::CudnnCopy* c = nullptr;
+    // The copy in one of the prefix's own library folders (not one deeper down: /usr is the
+    // prefix of /usr/local/cuda-13.0 too).
+    for (const auto& k : facts.cudnn)
+      for (const auto& d : lib_dirs(host, s.cudnn->prefix.value))
+        if (!c && host.resolve(k.lib_dir) == host.resolve(d)) c = &k;
+    auto want = s.cudnn->version.value;
+    if (!c)
+      add("static", "cudnn", false, "no cuDNN under " + s.cudnn->prefix.value);
+    else {
+      auto have = util::Version::parse(c->version);
+      bool ok = have && agrees(*have, want) && c->problems.empty();
+      add("static", "cudnn", ok,
+          "cuDNN " + c->version + " in " + c->lib_dir + " [" + c->version_evidence + "]" +
+              (have && agrees(*have, want) ? "" : "; the manifest wants " + want.str()) +
+              (c->problems.empty() ? "" : "; " + util::join(c->problems, "; ")));
+    }
+  }
+  for (const auto& f : s.files)
+    if (!f.sha256.empty()) {
+      auto sha = util::sha256_file(host.host_path(f.path.value)).value_or("");
+      add("static", "file " + f.path.value, sha == f.sha256,
+          sha.empty() ? "missing" : "sha256 " + sha.substr(0, 16));
+    }
+  std::string why;
+  auto hc = host_compiler(&why);
+  if (hc && !hc->detail.empty())
+    add("static", "host compiler", true, hc->detail);
+  else if (!hc) // the machine lacks a compiler; that says nothing of the stack
+    not_run("static", "host compiler", why + "; compute cannot build");
+  elf_closure();
+}
+
+// Every DT_NEEDED of the promised libraries, transitively, resolved the way the loader would:
+// the library's RUNPATH ($ORIGIN expanded), the stack's folders, the ld.so cache, the defaults.
+// The stack's library folders: the toolkit's, and cuDNN's when it has its own prefix.
+std::vector<std::string> Verifier::stack_dirs() {
+  std::vector<std::string> dirs = {libdir};
+  if (s.cudnn)
+    for (const auto& d : lib_dirs(host, s.cudnn->prefix.value))
+      if (d != libdir) dirs.push_back(d);
+  return dirs;
+}
+
+// The libraries the stack promises (cudart, cuBLAS, cuDNN and their sub-libraries), by soname.
+std::vector<std::string> Verifier::promised_libraries() {
+  std::vector<std::string> out;
+  for (const auto& d : stack_dirs())
+    for (const auto& f : host.list(d))
+      for (const char* stem : {"libcudart", "libcublas", "libcudnn"})
+        if (util::starts_with(probe::library_stem(f), stem) && is_soname(f)) {
+          out.push_back(d + "/" + f);
+          break;
+        }
+  return out;
+}
+
+void Verifier::elf_closure() {
+  std::vector<std::string> todo = promised_libraries();
+  std::vector<std::string> dirs = stack_dirs();
+  if (todo.empty())
+    return not_run("static", "ELF dependency closure", "no promised library found to walk");
+  auto cache = probe::read_ld_cache(host);
+  std::set<std::string> seen, unresolved;
+  std::size_t walked = 0;
+  while (!todo.empty()) {
+    std::string lib = todo.back();
+    todo.pop_back();
+    std::string real = host.resolve(lib);
+    if (!seen.insert(real).second) continue;
+    auto deps = elf_deps(host.host_path(real));
+    if (!deps) continue;
+    ++walked;
+    for (const auto& need : deps->needed) {
+      std::vector<std::string> search;
+      for (auto rp : deps->runpath) {
+        if (util::starts_with(rp, "$ORIGIN")) rp = probe::dirname(real) + rp.substr(7);
+        search.push_back(rp);
+      }
+      search.insert(search.end(), dirs.begin(), dirs.end());
+      std::string found;
+      for (const auto& d : search)
+        if (found.empty() && host.is_file(d + "/" + need)) found = d + "/" + need;
+      for (const auto& e : cache)
+        if (found.empty() && e.name == need && e.x86_64()) found = e.path;
+      for (const char* d :
+           {"/lib/x86_64-linux-gnu", "/usr/lib/x86_64-linux-gnu", "/lib64", "/usr/lib64"})
+        if (found.empty() && host.is_file(std::string(d) + "/" + need))
+          found = std::string(d) + "/" + need;
+      if (found.empty())
+        unresolved.insert(need + " (needed by " + probe::basename(real) + ")");
+      else
+        todo.push_back(found);
+    }
+  }
+  // A scratch --root holds the stack but no system: its C library and friends cannot be
+  // found there, which proves nothing about the stack. Those are not-run; a missing CUDA or
+  // cuDNN library (libcu*, libnv*) still fails.
+  bool no_system = !host.is_file("/lib/x86_64-linux-gnu/libc.so.6") &&
+                   !host.is_file("/usr/lib/x86_64-linux-gnu/libc.so.6") &&
+                   !host.is_file("/lib64/libc.so.6") && !host.is_file("/usr/lib64/libc.so.6");
+  std::vector<std::string> stack_missing, system_missing;
+  for (const auto& u : unresolved)
+    (util::starts_with(u, "libcu") || util::starts_with(u, "libnv") || !no_system ? stack_missing
+                                                                                  : system_missing)
+        .push_back(u);
+  if (!stack_missing.empty() || system_missing.empty())
+    add("static", "ELF dependency closure", stack_missing.empty(),
+        stack_missing.empty()
+            ? std::to_string(walked) + " libraries walked, every DT_NEEDED resolved"
+            : "unresolved: " + util::join(stack_missing, ", "));
+  else
+    not_run("static", "ELF dependency closure",
+            std::to_string(walked) +
+                " libraries walked, every CUDA/cuDNN library resolved; the root holds no "
+                "system libraries to resolve the rest against (" +
+                std::to_string(system_missing.size()) + " names, e.g. " + system_missing.front() +
+                ")");
+}
+
+} // namespace gpucfg::verify::detail
