@@ -85,7 +85,7 @@ void read_components(const Host& host, Toolkit& t) {
 
 } // namespace
 
-void gather_toolkits(const Host& host, Facts& facts) {
+void gather_toolkits(const Host& host, Facts& facts, const std::vector<std::string>& named) {
   std::map<std::string, Toolkit> by_real; // realpath -> toolkit
   std::vector<std::string> order;
   auto consider = [&](const std::string& dir, const std::string& how) {
@@ -108,6 +108,8 @@ void gather_toolkits(const Host& host, Facts& facts) {
     for (const auto& name : host.list(parent))
       if (util::starts_with(name, "cuda")) consider(join(parent, name), join(parent, "cuda*"));
   consider("/usr/lib/cuda", "/usr/lib/cuda"); // Debian's nvidia-cuda-toolkit
+  for (const auto& dir : named)
+    consider(dir, "named by the manifest");
 
   // Selectors: each says "use this toolkit" in its own way; record what they select.
   auto select = [&](const std::string& name, const std::string& value, const std::string& dir) {

@@ -30,7 +30,8 @@ Resolution resolve_library(const Host& host, const std::string& name,
 PlatformFacts gather_platform(const Host& host);
 DriverFacts gather_driver(const Host& host);
 std::vector<Compiler> gather_compilers(const Host& host);
-void gather_toolkits(const Host& host, Facts& facts);
+// `named`: prefixes a manifest names, looked at besides the usual places.
+void gather_toolkits(const Host& host, Facts& facts, const std::vector<std::string>& named = {});
 void gather_cudnn(const Host& host, Facts& facts);
 // A cuDNN in a folder a manifest names as its own prefix (lib64/ or lib/ under it), found where
 // no usual place or loader path leads; nothing is added for a folder facts already lists.

@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <fstream>
 #include <set>
+#include <sstream>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -30,28 +31,39 @@ std::string Verifier::build(const std::string& name, std::string* error) {
     cc.erase(std::remove(cc.begin(), cc.end(), '.'), cc.end());
     arch = "-arch=sm_" + cc;
   }
-  // The stack's own headers and libraries, and a run path to them, so the run loads the stack.
-  std::vector<std::string> argv = {
-      nvcc,          "-O2",      "-std=c++17",      arch, "-I" + prefix + "/include",
-      "-L" + libdir, "-Xlinker", "-rpath=" + libdir};
+  // The stack's own headers and libraries, and a run path to them, so the run loads the stack:
+  // paths on this computer, so that under --root they are the root's, not this machine's.
+  auto here = [&](const std::string& p) { return host.host_path(p); };
+  std::vector<std::string> argv = {nvcc,
+                                   "-O2",
+                                   "-std=c++17",
+                                   arch,
+                                   "-I" + here(prefix + "/include"),
+                                   "-L" + here(libdir),
+                                   "-Xlinker",
+                                   "-rpath=" + here(libdir)};
   if (s.cudnn && s.cudnn->prefix.value != prefix) {
-    argv.push_back("-I" + s.cudnn->prefix.value + "/include");
+    argv.push_back("-I" + here(s.cudnn->prefix.value + "/include"));
     for (const auto& d : lib_dirs(host, s.cudnn->prefix.value)) {
-      argv.push_back("-L" + d);
-      argv.insert(argv.end(), {"-Xlinker", "-rpath=" + d});
+      argv.push_back("-L" + here(d));
+      argv.insert(argv.end(), {"-Xlinker", "-rpath=" + here(d)});
     }
   }
   std::string why;
   if (auto hc = host_compiler(&why); hc && !hc->ccbin.empty())
     argv.insert(argv.end(), {"-ccbin", hc->ccbin});
-  argv.insert(argv.end(), {src, "-lcublas", "-lcudnn", "-o"});
+  argv.push_back(src);
+  if (name == "gemm") argv.push_back("-lcublas");
+  if (name == "conv") argv.push_back("-lcudnn");
+  argv.push_back("-o");
+  // Everything the binary is made of, the stack's headers and libraries included: a changed
+  // header is a new build, never a cached binary that hides it.
   std::string key =
       util::sha256_hex(util::join(argv, " ") + "\n" + util::sha256_file(src).value_or("") +
                        util::sha256_file(common).value_or("") +
-                       util::sha256_file(host.host_path(nvcc)).value_or("") +
-                       (s.cudnn ? s.cudnn->version.value.str() : ""));
+                       util::sha256_file(host.host_path(nvcc)).value_or("") + stack_identity());
   std::string out = o.cache_dir + "/" + key.substr(0, 24) + "/" + name;
-  if (fs::exists(out)) return out;
+  if (fs::exists(out) && !o.fresh) return out;
   std::error_code ec;
   fs::create_directories(fs::path(out).parent_path(), ec);
   argv.push_back(out + ".tmp");
@@ -62,6 +74,25 @@ std::string Verifier::build(const std::string& name, std::string* error) {
   }
   fs::rename(out + ".tmp", out, ec);
   return out;
+}
+
+// The stack's headers and libraries as they are now: each file's path, size and mtime.
+std::string Verifier::stack_identity() {
+  std::vector<std::string> dirs = {prefix + "/include"};
+  if (s.cudnn && s.cudnn->prefix.value != prefix)
+    dirs.push_back(s.cudnn->prefix.value + "/include");
+  std::vector<std::string> files = promised_libraries();
+  for (const auto& d : dirs)
+    for (const auto& f : host.list(d))
+      files.push_back(d + "/" + f);
+  std::sort(files.begin(), files.end());
+  std::string id;
+  for (const auto& f : files) {
+    auto st = host.lstat(host.resolve(f));
+    id +=
+        f + ":" + (st ? std::to_string(st->size) + ":" + std::to_string(st->mtime_ns) : "?") + "\n";
+  }
+  return id;
 }
 
 // What a workload's results depend on: its binary (whose cache folder is named by the hash of
@@ -93,6 +124,15 @@ void Verifier::compute_level() {
     return;
   }
   for (const char* name : {"device_query", "bandwidth", "gemm", "conv"}) {
+    // Each workload needs what it links: nothing more is demanded of the stack.
+    if (std::string(name) == "gemm" && !promises("cublas")) {
+      not_run("compute", "cublas gemm", "cuBLAS is not among the manifest's cuda.components");
+      continue;
+    }
+    if (std::string(name) == "conv" && !s.cudnn) {
+      not_run("compute", "cudnn conv", "the manifest has no cudnn section");
+      continue;
+    }
     std::string error;
     std::string bin = build(name, &error);
     if (bin.empty()) {
@@ -104,8 +144,10 @@ void Verifier::compute_level() {
     std::string output;
     bool from_cache = false;
     if (facts.driver.present && !o.fresh)
-      if (auto text = host.read(cached)) {
-        output = *text;
+      if (std::ifstream in(cached); in) { // the cache is this computer's, never the root's
+        std::stringstream text;
+        text << in.rdbuf();
+        output = text.str();
         from_cache = true;
       }
     probe::RunResult r;
@@ -141,11 +183,17 @@ void Verifier::compute_level() {
       std::string outcome = j.value("outcome", "fail");
       Result res{"compute", j.value("check", name), outcome, j.value("detail", ""), j};
       // A library loaded from outside the stack is a shadowing copy, not the stack working.
+      // The workload names a file on this computer; the stack's folders are compared as such.
+      auto here = [&](const std::string& p) {
+        std::error_code ec;
+        auto c = fs::canonical(p, ec);
+        return ec ? p : c.string();
+      };
       std::string lib = j.value("library", "");
-      std::string cudnn_prefix = s.cudnn ? host.resolve(s.cudnn->prefix.value) : "";
-      if (!lib.empty() && lib != "?" &&
-          !util::starts_with(host.resolve(lib), host.resolve(prefix)) &&
-          !(s.cudnn && util::starts_with(host.resolve(lib), cudnn_prefix))) {
+      std::string tk = here(host.host_path(prefix)) + "/";
+      std::string dnn = s.cudnn ? here(host.host_path(s.cudnn->prefix.value)) + "/" : tk;
+      if (!lib.empty() && lib != "?" && !util::starts_with(here(lib), tk) &&
+          !util::starts_with(here(lib), dnn)) {
         res.outcome = "fail";
         res.detail += "; loaded " + lib + ", which is not the stack's (" + prefix + ")";
       }

@@ -20,6 +20,88 @@ namespace gpucfg::verify::detail {
 
 namespace fs = std::filesystem;
 
+namespace {
+
+// What each CUDA component puts in a toolkit: a header to compile against and a library to link
+// (by its stem; the soname is found by listing). cupti keeps both under extras/CUPTI in the
+// runfile's layout.
+struct ComponentFiles {
+  const char* name;
+  const char* header;
+  const char* library;
+};
+const ComponentFiles k_components[] = {
+    {"cudart", "cuda_runtime_api.h", "libcudart"},
+    {"cublas", "cublas_v2.h", "libcublas"},
+    {"cufft", "cufft.h", "libcufft"},
+    {"curand", "curand.h", "libcurand"},
+    {"cusolver", "cusolverDn.h", "libcusolver"},
+    {"cusparse", "cusparse.h", "libcusparse"},
+    {"nvrtc", "nvrtc.h", "libnvrtc"},
+    {"cupti", "cupti.h", "libcupti"},
+    {"npp", "npp.h", "libnppc"},
+    {"nvjpeg", "nvjpeg.h", "libnvjpeg"},
+    {"nvjitlink", "nvJitLink.h", "libnvJitLink"},
+};
+
+} // namespace
+
+std::vector<std::string> Verifier::promised_components() const {
+  std::vector<std::string> out;
+  for (const auto& c : s.cuda->components)
+    if (c.value != "nvcc") out.push_back(c.value);
+  // A manifest that lists no components promises a whole toolkit: the runtime and cuBLAS are
+  // what the compute workloads need of it.
+  if (s.cuda->components.empty()) out = {"cudart", "cublas"};
+  return out;
+}
+
+bool Verifier::promises(const std::string& component) const {
+  auto c = promised_components();
+  return std::find(c.begin(), c.end(), component) != c.end();
+}
+
+// Each component the manifest lists, nothing more: its header and a library soname that leads
+// to a real file (a dangling link is no library).
+void Verifier::components() {
+  for (const auto& name : promised_components()) {
+    const ComponentFiles* f = nullptr;
+    for (const auto& c : k_components)
+      if (name == c.name) f = &c;
+    std::string check = "component " + name;
+    if (!f) {
+      not_run("static", check, "gpucfg has no file list for this component");
+      continue;
+    }
+    std::vector<std::string> found, missing;
+    std::string header;
+    for (const char* inc : {"include", "targets/x86_64-linux/include", "extras/CUPTI/include"})
+      if (header.empty() && host.is_file(prefix + "/" + inc + "/" + f->header))
+        header = prefix + "/" + inc + "/" + f->header;
+    (header.empty() ? missing : found)
+        .push_back(header.empty() ? std::string("include/") + f->header : header);
+    std::vector<std::string> dirs = lib_dirs(host, prefix);
+    dirs.push_back(prefix + "/extras/CUPTI/lib64");
+    std::string lib, dangling;
+    for (const auto& d : dirs)
+      for (const auto& file : host.list(d))
+        if (lib.empty() && probe::library_stem(file) == f->library && is_soname(file)) {
+          if (host.is_file(d + "/" + file)) // follows links: a dangling one is not a file
+            lib = d + "/" + file;
+          else if (dangling.empty())
+            dangling = d + "/" + file;
+        }
+    if (!lib.empty())
+      found.push_back(lib);
+    else if (!dangling.empty())
+      missing.push_back(dangling + " (a link to nothing)");
+    else
+      missing.push_back(std::string("no ") + f->library + ".so.N in " + libdir);
+    add("static", check, missing.empty(),
+        missing.empty() ? util::join(found, ", ") : "missing: " + util::join(missing, "; "));
+  }
+}
+
 void Verifier::static_level() {
   const probe::Toolkit* t = nullptr;
   for (const auto& k : facts.toolkits)
@@ -52,13 +134,7 @@ void Verifier::static_level() {
   else
     add("static", "nvcc", nvcc,
         nvcc ? prefix + "/bin/nvcc" : "no nvcc in " + prefix + "/bin: compute cannot build");
-  for (const char* h : {"include/cuda_runtime_api.h", "include/cublas_v2.h"})
-    add("static", std::string("header ") + h, host.is_file(prefix + "/" + h), prefix + "/" + h);
-  for (const char* stem : {"libcudart", "libcublas"}) {
-    std::string so = soname(stem);
-    add("static", stem, !so.empty(),
-        so.empty() ? "no " + std::string(stem) + ".so.N in " + libdir : libdir + "/" + so);
-  }
+  components();
   if (s.cudnn) {
     const probe::CudnnCopy* c = nullptr;
     // The copy in one of the prefix's own library folders (not one deeper down: /usr is the
@@ -107,9 +183,12 @@ std::vector<std::string> Verifier::stack_dirs() {
 // The libraries the stack promises (cudart, cuBLAS, cuDNN and their sub-libraries), by soname.
 std::vector<std::string> Verifier::promised_libraries() {
   std::vector<std::string> out;
+  std::vector<std::string> stems = {"libcudart"};
+  if (promises("cublas")) stems.push_back("libcublas");
+  if (s.cudnn) stems.push_back("libcudnn");
   for (const auto& d : stack_dirs())
     for (const auto& f : host.list(d))
-      for (const char* stem : {"libcudart", "libcublas", "libcudnn"})
+      for (const auto& stem : stems)
         if (util::starts_with(probe::library_stem(f), stem) && is_soname(f)) {
           out.push_back(d + "/" + f);
           break;

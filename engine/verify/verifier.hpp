@@ -76,12 +76,18 @@ struct Verifier {
   }
 
   void static_level(); // static.cpp
+  void components();
+  // The CUDA components the manifest promises besides nvcc (cuda.components; the runtime and
+  // cuBLAS when it lists none), and whether it promises one.
+  std::vector<std::string> promised_components() const;
+  bool promises(const std::string& component) const;
   std::vector<std::string> stack_dirs();
   std::vector<std::string> promised_libraries();
   void elf_closure();
   void load_level();                                              // load.cpp
   std::string build(const std::string& name, std::string* error); // compute.cpp
   std::string results_key(const std::string& bin);
+  std::string stack_identity();
   void compute_level();
   void framework_level(); // framework.cpp
   void mapped_libraries(const std::vector<std::string>& libs, const std::string& env_dir);

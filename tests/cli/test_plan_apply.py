@@ -322,7 +322,7 @@ def _():
     r = run(m, "apply", "--yes", mf)
     # The manifest's verify level runs after the change: this fake toolkit has no cuBLAS, so the
     # static level fails (exit 3) while the changes stay applied.
-    expect(r.code == 3 and "FAIL    static: libcublas" in r.out and "Applied: generation 1" in r.out, r.out + r.err)
+    expect(r.code == 3 and "FAIL    static: component cublas" in r.out and "Applied: generation 1" in r.out, r.out + r.err)
     expect("+ toolkit /usr/local/cuda-12.3" in r.out and "+ active-toolkit /usr/local/cuda" in r.out, r.out)
     f = json.loads(run(m, "facts", "--json").out)
     t = [t for t in f["toolkits"] if t["realpath"] == "/usr/local/cuda-12.3"]
