@@ -47,7 +47,12 @@ inline bool have_device(const std::vector<std::string>& checks) {
   int n = 0;
   cudaError_t e = cudaGetDeviceCount(&n);
   if (e == cudaSuccess && n > 0) return true;
-  std::string why = e == cudaSuccess ? "no CUDA device" : std::string("no CUDA device: ") + cudaGetErrorString(e);
+  // With no driver at all the runtime says "CUDA driver version is insufficient": name the cause.
+  bool driver = e != cudaErrorInsufficientDriver || dlopen("libcuda.so.1", RTLD_LAZY | RTLD_NOLOAD) ||
+                dlopen("libcuda.so.1", RTLD_LAZY);
+  std::string why = e == cudaSuccess ? "no CUDA device"
+                    : !driver        ? "no CUDA device: no NVIDIA driver (libcuda.so.1 cannot be loaded)"
+                                     : std::string("no CUDA device: ") + cudaGetErrorString(e);
   for (const auto& c : checks) result(c, "not-run", why);
   return false;
 }

@@ -7,6 +7,7 @@
 #include "verify/verifier.hpp"
 
 #include <algorithm>
+#include <ctime>
 #include <dlfcn.h>
 #include <fcntl.h>
 #include <filesystem>
@@ -99,7 +100,8 @@ std::string Verifier::stack_identity() {
 // source, compiler and flags), the GPUs and driver, and the libraries it loads (real file,
 // size, mtime).
 std::string Verifier::results_key(const std::string& bin) {
-  std::string k = bin + "|" + facts.driver.version;
+  // LD_LIBRARY_PATH decides what the binary loads before its run path: part of the key.
+  std::string k = bin + "|" + facts.driver.version + "|" + host.env("LD_LIBRARY_PATH").value_or("");
   for (const auto& g : facts.driver.gpus)
     k += "|" + g.uuid;
   for (const auto& lib : promised_libraries()) {
@@ -143,12 +145,19 @@ void Verifier::compute_level() {
     std::string key = results_key(bin), cached = o.cache_dir + "/results/" + key + ".txt";
     std::string output;
     bool from_cache = false;
+    std::string cached_at = "an earlier run";
     if (facts.driver.present && !o.fresh)
       if (std::ifstream in(cached); in) { // the cache is this computer's, never the root's
         std::stringstream text;
         text << in.rdbuf();
         output = text.str();
         from_cache = true;
+        struct stat st {};
+        if (::stat(cached.c_str(), &st) == 0) {
+          char when[32];
+          std::strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&st.st_mtime));
+          cached_at = when;
+        }
       }
     probe::RunResult r;
     if (!from_cache) {
@@ -189,18 +198,22 @@ void Verifier::compute_level() {
         auto c = fs::canonical(p, ec);
         return ec ? p : c.string();
       };
+      // It belongs to the stack when it lies in one of the stack's library folders (a cuDNN
+      // prefix of /usr must not claim everything below it).
       std::string lib = j.value("library", "");
-      std::string tk = here(host.host_path(prefix)) + "/";
-      std::string dnn = s.cudnn ? here(host.host_path(s.cudnn->prefix.value)) + "/" : tk;
-      if (!lib.empty() && lib != "?" && !util::starts_with(here(lib), tk) &&
-          !util::starts_with(here(lib), dnn)) {
+      bool ours = false;
+      for (const auto& d : stack_dirs())
+        ours = ours || fs::path(here(lib)).parent_path() == fs::path(here(host.host_path(d)));
+      if (!lib.empty() && lib != "?" && !ours) {
         res.outcome = "fail";
         res.detail += "; loaded " + lib + ", which is not the stack's (" + prefix + ")";
       }
       all_pass = all_pass && res.outcome == "pass";
       if (from_cache) {
-        res.detail += " [cached: nothing it depends on changed; --fresh runs it again]";
-        res.data["cached"] = true;
+        res.detail += " [cached from " + cached_at +
+                      ": nothing it depends on changed; --fresh "
+                      "runs it again]";
+        res.data["cached"] = cached_at;
       }
       report.results.push_back(res);
     }

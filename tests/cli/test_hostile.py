@@ -43,8 +43,9 @@ def _():
             best = r.seconds if best is None else min(best, r.seconds)
         return best
     small, big = seconds(6000), seconds(24000)
-    # Linear: about 4x (process start included); a quadratic de-duplication made it 16x.
-    expect(big < 2 and big / small < 8, f"6,000 keys {small:.2f} s, 24,000 keys {big:.2f} s")
+    # Linear: about 4x (process start included); a quadratic de-duplication made it 16x. A ratio,
+    # not a time: a busy CI machine slows both alike.
+    expect(big / small < 8, f"6,000 keys {small:.2f} s, 24,000 keys {big:.2f} s")
 
 
 @check("billion laughs")

@@ -57,7 +57,7 @@ def _():
     # the workloads run and say not-run at once. Either way nothing is rebuilt.
     expect(r.seconds < 2.0, f"{r.seconds:.2f} s")
     if EXPECT_GPU:
-        expect("[cached: nothing it depends on changed" in r.out, r.out[-800:])
+        expect("[cached from 20" in r.out and "nothing it depends on changed" in r.out, r.out[-800:])
 
 
 def fake_stack(cudnn_version):
