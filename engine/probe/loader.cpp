@@ -56,8 +56,8 @@ Resolution resolve_library(const Host& host, const std::string& name,
   };
 
   r.steps.push_back(
-      "RUNPATH/RPATH of the program that loads it: not known here (a framework's own RUNPATH, "
-      "e.g. torch's, is searched before the steps below)");
+      "the loading program's DT_RPATH (searched before LD_LIBRARY_PATH) and DT_RUNPATH (after it, "
+      "before the cache; torch's wheels use it): not known here");
   std::string ld = host.env("LD_LIBRARY_PATH").value_or("");
   if (ld.empty()) {
     r.steps.push_back("LD_LIBRARY_PATH: not set");
