@@ -153,10 +153,16 @@ std::optional<CudnnCopy> read_copy(const Host& host, const Place& place,
     c.problems.push_back(
         "sub-library version skew: " +
         util::join(std::vector<std::string>(full_versions.begin(), full_versions.end()), ", "));
-  if (!c.header.empty() && !lib_versions.empty() && !lib_versions.count(c.version) &&
-      lib_versions.size() == 1)
-    c.problems.push_back("header says " + c.version + " but the libraries are " +
+  // The libraries are what loads: where the header disagrees with them, their version is the
+  // copy's and the disagreement is the finding (a 9.1.0 header beside libcudnn.so.8.9.2).
+  if (!c.header.empty() && lib_versions.size() == 1 &&
+      !util::starts_with(*lib_versions.begin() + ".", c.version + ".") &&
+      !util::starts_with(c.version + ".", *lib_versions.begin() + ".")) {
+    c.problems.push_back("header " + c.header + " says " + c.version + " but the libraries are " +
                          *lib_versions.begin());
+    c.version = *lib_versions.begin();
+    c.version_evidence = "file names in " + place.lib_dir;
+  }
   return c;
 }
 
@@ -173,10 +179,19 @@ void gather_cudnn(const Host& host, Facts& facts) {
   for (const Place& place : places(host, facts))
     if (auto c = read_copy(host, place, seen)) add_copy(facts, std::move(*c));
   if (facts.cudnn.size() > 1) {
-    std::set<std::string> majors_versions;
-    for (const auto& c : facts.cudnn)
-      majors_versions.insert(c.version);
-    if (majors_versions.size() > 1)
+    // Versions that agree as far as both go are one (8.9.7 from a header, 8.9.7.29 from a wheel).
+    std::vector<std::string> distinct;
+    for (const auto& c : facts.cudnn) {
+      bool same = false;
+      for (auto& d : distinct)
+        if (util::starts_with(c.version + ".", d + ".") ||
+            util::starts_with(d + ".", c.version + ".")) {
+          same = true;
+          if (c.version.size() > d.size()) d = c.version;
+        }
+      if (!same) distinct.push_back(c.version);
+    }
+    if (distinct.size() > 1)
       facts.warnings.push_back(std::to_string(facts.cudnn.size()) +
                                " cuDNN copies with different versions; `gpucfg why libcudnn.so.N` "
                                "shows which one loads");

@@ -98,10 +98,13 @@ std::vector<Compiler> gather_compilers(const Host& host) {
     if (std::regex_search(base, m, tail) || std::regex_search(real, m, llvm)) {
       c.version = m[1].str();
       c.evidence = "file:" + real;
-    } else {
+    }
+    // A file name says the major only (gcc-12): the compiler itself says 12.2.0, in a few ms.
+    if (c.version.find('.') == std::string::npos) {
       auto r =
           host.run({*path, "-dumpfullversion", "-dumpversion"}, std::chrono::milliseconds(2000));
-      if (auto v = parse_compiler_version(r.output)) {
+      if (auto v = parse_compiler_version(r.output);
+          v && (c.version.empty() || util::starts_with(*v, c.version + "."))) {
         c.version = *v;
         c.evidence = "command:" + *path + " -dumpfullversion";
       }

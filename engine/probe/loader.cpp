@@ -31,9 +31,12 @@ std::string version_of(const std::string& real, const Facts& facts) {
     for (const auto& l : c.libraries)
       if (l.realpath == real && !c.version.empty())
         return c.version + " (cuDNN copy in " + c.lib_dir + ")";
+  // A toolkit's version is not its libraries' (CUDA 13.0.88 ships cuFFT 12.0.0.61): say only
+  // where the file is.
   for (const auto& t : facts.toolkits)
-    if (under(real, t.realpath) && !t.version.empty())
-      return t.version + " (toolkit " + t.realpath + ")";
+    if (under(real, t.realpath))
+      return (v.empty() ? std::string("?") : v) + " (the file name says no more; in the CUDA " +
+             t.version + " toolkit " + t.realpath + ")";
   return v;
 }
 

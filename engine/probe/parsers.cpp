@@ -16,9 +16,14 @@ std::optional<VersionJson> parse_version_json(const std::string& text) {
   VersionJson out;
   for (const auto& [key, value] : j.items()) {
     if (!value.is_object() || !value.contains("version") || !value["version"].is_string()) continue;
-    if (key == "cuda")
+    if (key == "cuda") {
+      // A runfile's version.json names the SDK by its build date (11.8.20220929): the release
+      // is 11.8; the date is no version to compare.
       out.cuda = value["version"].get<std::string>();
-    else
+      auto parts = util::split(out.cuda, '.');
+      if (parts.size() == 3 && parts[2].size() == 8 && parts[2][0] == '2')
+        out.cuda = parts[0] + "." + parts[1];
+    } else
       out.components[key] = value["version"].get<std::string>();
   }
   if (out.cuda.empty()) return std::nullopt;

@@ -155,6 +155,34 @@ def _():
     expect(w.code == 0 and "* /opt/old-cudnn/lib64/libcudnn.so.8" in w.out and "version 8.1.0" in w.out, w.out)
 
 
+@check("versions from the files that load: a header that disagrees is the finding, copies that agree are one, compilers in full")
+def _():
+    m = Machine()
+    t = "/usr/local/cuda-12.3"
+    m.write(t + "/version.json", '{"cuda": {"name": "CUDA SDK", "version": "12.3.20231101"}}')
+    m.write(t + "/include/cudnn_version.h", "#define CUDNN_MAJOR 9\n#define CUDNN_MINOR 1\n#define CUDNN_PATCHLEVEL 0\n")
+    m.library(t + "/lib64", "libcudnn.so.8.9.2", "libcudnn.so.8")
+    m.library(t + "/lib64", "libcufft.so.11", "libcufft.so.11")  # a wheel's file: its name says no more
+    # Two more copies that agree as far as both go: 8.9.7 (header) and 8.9.7.29 (a wheel).
+    for d, real in (("/opt/a/lib", "libcudnn.so.8.9.7"), ("/opt/b/lib", "libcudnn.so.8.9.7.29")):
+        m.library(d, real, "libcudnn.so.8")
+    f = facts(m, LD_LIBRARY_PATH=f"/opt/a/lib:/opt/b/lib:{t}/lib64")
+    tk = [x for x in f["toolkits"] if x["realpath"] == t][0]
+    expect(tk["version"].startswith("12.3") and "2023" not in tk["version"], tk)
+    c = [x for x in f["cudnn"] if x["lib_dir"] == t + "/lib64"][0]
+    expect(c["version"] == "8.9.2" and any("says 9.1.0 but the libraries are 8.9.2" in p for p in c["problems"]), c)
+    copies = [w for w in f["warnings"] if "cuDNN copies with different versions" in w]
+    expect(copies and copies[0].startswith("3 cuDNN copies"), f["warnings"])  # 8.9.2 and 8.9.7(.29)
+    r = gpucfg("why", "--root", m.root, "libcufft.so.11", env=m.env(LD_LIBRARY_PATH=t + "/lib64"),
+               exact_env=True)
+    # The toolkit's version is not the library's: the name's "11" stands, the toolkit is a place.
+    expect("version 11 (the file name says no more; in the CUDA 12.3 toolkit" in r.out, r.out)
+    # This machine's compilers (gcc-12 by its file name) in full, as the compiler says.
+    live = json.loads(gpucfg("facts", "--json").out)
+    for c in live["compilers"]:
+        expect(c["version"].count(".") >= 2, c)
+
+
 @check("no driver on a machine is a normal answer")
 def _():
     m = Machine()

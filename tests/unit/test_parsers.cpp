@@ -23,6 +23,10 @@ TEST_CASE("toolkit version files of every era", "[parsers]") {
   CHECK(vj->components.at("cuda_nvcc") == "12.2.140");
   CHECK_FALSE(parse_version_json("{\"cuda_nvcc\": {\"version\": \"1\"}}")); // no "cuda" entry
   CHECK_FALSE(parse_version_json("not json"));
+  // A runfile's version.json: the SDK's build date is no version.
+  auto runfile = parse_version_json(R"({"cuda": {"name": "CUDA SDK", "version": "11.8.20220929"}})");
+  REQUIRE(runfile);
+  CHECK(runfile->cuda == "11.8");
   CHECK_FALSE(parse_version_txt("CUDA something else"));
 }
 
