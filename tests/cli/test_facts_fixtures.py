@@ -183,6 +183,17 @@ def _():
         expect(c["version"].count(".") >= 2, c)
 
 
+@check("a cuDNN in a virtual environment nobody activated (/opt/torch/.venv) is found")
+def _():
+    m = Machine()
+    v = "/opt/torch/.venv"
+    m.write(v + "/pyvenv.cfg", "home = /usr/bin\n")
+    m.library(v + "/lib/python3.11/site-packages/nvidia/cudnn/lib", "libcudnn.so.9", "libcudnn.so.9")
+    m.write(v + "/lib/python3.11/site-packages/nvidia_cudnn_cu12-9.19.0.56.dist-info/METADATA", "Name: x\n")
+    c = [x for x in facts(m)["cudnn"] if x["lib_dir"].startswith(v)]
+    expect(c and c[0]["version"] == "9.19.0.56" and c[0]["location"] == "python", c)
+
+
 @check("no driver on a machine is a normal answer")
 def _():
     m = Machine()
