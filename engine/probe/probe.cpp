@@ -1,6 +1,7 @@
 #include "probe/probe.hpp"
 
 #include "util/strings.hpp"
+#include "util/version.hpp"
 
 #include <set>
 
@@ -33,6 +34,26 @@ std::set<std::string> sonames_present(const Host& host, const Facts& facts) {
   return names;
 }
 
+// A forward-compatibility libcuda (cuda-X/compat) chosen over the driver's own: newer than the
+// driver it lets a newer runtime run; older, it must never be preferred.
+std::string forward_compat_warning(const Facts& f) {
+  for (const auto& r : f.loader) {
+    if (r.name != "libcuda.so.1" || r.candidates.empty() || !f.driver.present) continue;
+    const auto& c = r.candidates.front();
+    std::string v = library_name_version(basename(c.realpath));
+    auto chosen = util::Version::parse(v), driver = util::Version::parse(f.driver.version);
+    if (!chosen || !driver || *chosen == *driver) return {};
+    if (*chosen < *driver)
+      return "libcuda.so.1: " + c.realpath + " (" + v + ") is chosen over the driver's own " +
+             f.driver.version +
+             ": a forward-compatibility libcuda older than the driver must "
+             "never be preferred; take its folder off the loader's path";
+    return "libcuda.so.1: forward compatibility in use: " + c.realpath + " (" + v + ") on driver " +
+           f.driver.version;
+  }
+  return {};
+}
+
 } // namespace
 
 Facts gather(const Host& host, const ProbeOptions& options) {
@@ -45,8 +66,13 @@ Facts gather(const Host& host, const ProbeOptions& options) {
   auto cache = read_ld_cache(host);
   std::set<std::string> names = sonames_present(host, f);
   names.insert(options.libraries.begin(), options.libraries.end());
-  for (const auto& n : names)
-    f.loader.push_back(resolve_library(host, n, cache, f));
+  names.insert("libcuda.so.1"); // the driver's: which one loads decides what runs at all
+  for (const auto& n : names) {
+    auto r = resolve_library(host, n, cache, f);
+    if (n == "libcuda.so.1" && r.chosen.empty()) continue; // no driver: said by the driver line
+    f.loader.push_back(std::move(r));
+  }
+  if (auto w = forward_compat_warning(f); !w.empty()) f.warnings.push_back(w);
   for (const auto& r : f.loader) {
     std::set<std::string> reals;
     for (const auto& c : r.candidates)

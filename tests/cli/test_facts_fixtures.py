@@ -194,6 +194,22 @@ def _():
     expect(c and c[0]["version"] == "9.19.0.56" and c[0]["location"] == "python", c)
 
 
+@check("libcuda.so.1 is resolved: a forward-compatibility copy older than the driver, chosen first, is a warning")
+def _():
+    m = Machine()
+    m.fixture("driver-open.txt", "/proc/driver/nvidia/version")  # 580.159.04
+    m.library("/usr/lib/x86_64-linux-gnu", "libcuda.so.580.159.04", "libcuda.so.1")
+    compat = "/usr/local/cuda-13.0/compat"
+    m.library(compat, "libcuda.so.575.57.08", "libcuda.so.1")
+    f = facts(m, LD_LIBRARY_PATH=compat)
+    r = [x for x in f["loader"] if x["name"] == "libcuda.so.1"]
+    expect(r and r[0]["chosen"] == compat + "/libcuda.so.1" and len(r[0]["candidates"]) == 2, r)
+    w = [x for x in f["warnings"] if x.startswith("libcuda.so.1:")]
+    expect(w and "older than the driver must never be preferred" in w[0], f["warnings"])
+    f = facts(m)  # without it on the path, the driver's own wins and nothing is said
+    expect(not [x for x in f["warnings"] if x.startswith("libcuda.so.1:")], f["warnings"])
+
+
 @check("no driver on a machine is a normal answer")
 def _():
     m = Machine()
