@@ -213,6 +213,72 @@ void python_check(const PlanInput& in, Plan& plan) {
       source);
 }
 
+// The CUDA component an NVIDIA wheel delivers ("nvidia-cublas-cu12==12.3.4.1" -> cublas), or "".
+// NVIDIA's nvcc wheels before CUDA 13 carry ptxas and nvvm but no nvcc.
+std::string wheel_component(const std::string& requirement) {
+  std::string name = requirement.substr(0, requirement.find("=="));
+  static const std::pair<const char*, const char*> table[] = {
+      {"nvidia-cuda-runtime", "cudart"}, {"nvidia-cublas", "cublas"},
+      {"nvidia-cufft", "cufft"},         {"nvidia-curand", "curand"},
+      {"nvidia-cusolver", "cusolver"},   {"nvidia-cusparse", "cusparse"},
+      {"nvidia-cuda-nvrtc", "nvrtc"},    {"nvidia-cuda-cupti", "cupti"},
+      {"nvidia-nvjitlink", "nvjitlink"}, {"nvidia-npp", "npp"},
+      {"nvidia-nvjpeg", "nvjpeg"},       {"nvidia-cuda-nvcc", "nvcc"}};
+  for (const auto& [stem, component] : table)
+    if (util::starts_with(name, stem)) {
+      bool old_nvcc = std::string(component) == "nvcc" &&
+                      (util::ends_with(name, "-cu11") || util::ends_with(name, "-cu12"));
+      return old_nvcc ? "" : component;
+    }
+  return "";
+}
+
+// What the manifest lists in cuda.components is what verify checks: plan says now when the
+// source cannot deliver it (NVIDIA's cu12 nvcc wheel, which has no nvcc) or an adopted toolkit
+// lacks it.
+void components_check(const PlanInput& in, Plan& plan) {
+  const auto& s = in.stack;
+  if (!s.cuda || !s.cuda->source) return;
+  using K = manifest::Source::Kind;
+  std::string source = "cuda.components " + s.cuda->mark.str();
+  std::vector<std::string> have;
+  std::string from;
+  if (s.cuda->source->kind == K::wheels) {
+    for (const auto& a : s.cuda->source->artifacts)
+      if (auto c = wheel_component(a.location); !c.empty()) have.push_back(c);
+    from = "the wheels deliver";
+  } else if (s.cuda->source->kind == K::adopt) {
+    for (const auto& t : in.facts.toolkits)
+      if (t.path == s.cuda->prefix.value || t.realpath == s.cuda->prefix.value) have = t.components;
+    from = "the adopted toolkit at " + s.cuda->prefix.value + " has";
+    if (have.empty()) return; // no toolkit there: the toolkit check says so
+  } else {
+    return; // installers and redistrib archives take the listed components by name
+  }
+  std::string delivered = have.empty() ? "none" : util::join(have, ", ");
+  if (s.cuda->components.empty()) {
+    if (s.cuda->source->kind == K::wheels)
+      add(plan, "components", "warn",
+          "none listed, so verify expects a whole toolkit, but " + from + " " + delivered +
+              ": list them in cuda.components",
+          source);
+    return;
+  }
+  std::vector<std::string> missing;
+  for (const auto& c : s.cuda->components)
+    if (std::find(have.begin(), have.end(), c.value) == have.end()) missing.push_back(c.value);
+  if (missing.empty())
+    return add(plan, "components", "pass", from + " every listed component", source);
+  add(plan, "components", "fail",
+      "cuda.components lists " + util::join(missing, ", ") + ", but " + from + " only " +
+          delivered +
+          (std::find(missing.begin(), missing.end(), "nvcc") != missing.end() &&
+                   s.cuda->source->kind == K::wheels
+               ? " (NVIDIA's nvcc wheels before CUDA 13 carry ptxas, not nvcc)"
+               : ""),
+      source);
+}
+
 } // namespace
 
 void run_checks(const PlanInput& in, Plan& plan) {
@@ -221,6 +287,7 @@ void run_checks(const PlanInput& in, Plan& plan) {
   gpu_checks(in, plan);
   compiler_checks(in, plan);
   python_check(in, plan);
+  components_check(in, plan);
 }
 
 std::string apply_assumptions(probe::Facts& facts, const std::string& assume) {

@@ -82,6 +82,24 @@ def _():
     expect(by["cudnn conv"]["outcome"] == "not-run" and "load libcudnn" not in by, sorted(by))
 
 
+@check("plan says when the source cannot deliver a listed component: an adopted toolkit without it, a cu12 nvcc wheel")
+def _():
+    m, mf, env = stack("[cudart, nvcc, cublas, cufft]", cudnn=False)
+    r = gpucfg("plan", "--root", m.root, mf, env=env, exact_env=True)
+    expect(r.code == 1 and "cuda.components lists cufft, but the adopted toolkit at /usr/local/cuda-12.3 has only"
+           in r.out, r.out)
+    wheels = os.path.join(m.root, "..", "wheels.yaml")
+    with open(wheels, "w") as f:
+        f.write("apiVersion: gpucfg/v1\nkind: Stack\nmetadata: {name: w}\n"
+                "cuda:\n  version: '12.3'\n  prefix: /opt/cuda-12.3\n  components: [cudart, nvcc]\n"
+                "  source:\n    wheels:\n"
+                "      - {package: nvidia-cuda-nvcc-cu12==12.3.107, sha256: " + "a" * 64 + "}\n"
+                "      - {package: nvidia-cuda-runtime-cu12==12.3.101, sha256: " + "b" * 64 + "}\n")
+    r = gpucfg("plan", "--offline", "--root", m.root, wheels, env=env, exact_env=True)
+    expect("cuda.components lists nvcc, but the wheels deliver only cudart (NVIDIA's nvcc wheels before "
+           "CUDA 13 carry ptxas, not nvcc)" in r.out, r.out + r.err)
+
+
 @check("a library soname that is a dangling link fails its component")
 def _():
     m, mf, env = stack()
