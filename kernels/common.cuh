@@ -78,7 +78,10 @@ inline double rel_err(double got, double want, double floor) {
 }
 
 // Times `fn` (a callable launching GPU work) with events: the median of `reps` runs after warm-up.
-template <class F> double median_ms(F fn, int reps = 10) {
+// The median time of one call of `fn`, each sample timing `batch` calls launched back to back
+// between one pair of events: launch overhead is then spread over the batch, as in a training
+// loop, instead of counted whole against a kernel of a tenth of a millisecond.
+template <class F> double median_ms(F fn, int reps = 10, int batch = 1) {
   cudaEvent_t a, b;
   cudaEventCreate(&a);
   cudaEventCreate(&b);
@@ -86,12 +89,12 @@ template <class F> double median_ms(F fn, int reps = 10) {
   std::vector<float> t;
   for (int i = 0; i < reps; ++i) {
     cudaEventRecord(a);
-    fn();
+    for (int j = 0; j < batch; ++j) fn();
     cudaEventRecord(b);
     cudaEventSynchronize(b);
     float ms = 0;
     cudaEventElapsedTime(&ms, a, b);
-    t.push_back(ms);
+    t.push_back(ms / batch);
   }
   std::sort(t.begin(), t.end());
   cudaEventDestroy(a);

@@ -31,6 +31,13 @@ if [ "${GPU_CHECKS:-all}" = framework ]; then
   exit $status
 fi
 echo "== facts"; $g facts || status=1
+# The saved reports in examples/ come from here: with OUT set (the device tool's folder), the facts
+# and verify reports are written there to replace examples/facts/h200-cuda13-apt.json and
+# examples/verify/h200-cuda13-apt.json (tests/cli/test_schema.py checks them).
+if [ -n "${OUT:-}" ]; then
+  $g facts --json --frameworks >"$OUT/facts.json" || status=1
+  $g verify --json "$manifest" >"$OUT/verify.json"
+fi
 echo "== live facts test"; GPUCFG_EXPECT_GPU=1 python3 tests/cli/test_facts_live.py "$g" || status=1
 echo "== verify (compute), then a cached second run"
 $g verify "$manifest" || status=1
