@@ -68,6 +68,8 @@ void print_text(const probe::Facts& f, std::ostream& out) {
                               : ": import failed: " + b.error)
           << "\n";
   }
+  for (const auto& x : f.search)
+    out << "search     " << x.name << " = " << x.value << "\n";
   for (const auto& w : f.warnings)
     out << "warning: " << w << "\n";
 }

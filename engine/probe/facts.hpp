@@ -104,6 +104,12 @@ struct Python {
   std::string evidence; // file:<realpath> | command:<path> -V
 };
 
+// Something that steers where libraries or compilers are found, besides the loader's walk:
+// an /etc/ld.so.conf.d file (its folders joined by ':'), LIBRARY_PATH, CUDAHOSTCXX, NVCC_*.
+struct SearchSetting {
+  std::string name, value, evidence;
+};
+
 struct Facts {
   int format_version = 1;
   std::string root = "/";
@@ -116,6 +122,7 @@ struct Facts {
   std::vector<Compiler> compilers;
   std::vector<Python> pythons;
   std::vector<PythonEnv> frameworks; // only with --frameworks
+  std::vector<SearchSetting> search;
   std::vector<std::string> warnings;
 };
 

@@ -24,16 +24,18 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(FrameworkBuild, name, version, c
                                                 gpu_visible, error)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(PythonEnv, interpreter, python_version, builds,
                                                 error)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(SearchSetting, name, value, evidence)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Facts, format_version, root, platform, driver,
                                                 toolkits, selectors, cudnn, loader, compilers,
-                                                pythons, frameworks, warnings)
+                                                pythons, frameworks, search, warnings)
 
 nlohmann::ordered_json to_json(const Facts& f) {
   nlohmann::json j = f;
   // Field order as declared reads better than nlohmann::json's alphabetical order.
   nlohmann::ordered_json out;
-  for (const char* k : {"format_version", "root", "platform", "driver", "toolkits", "selectors",
-                        "cudnn", "loader", "compilers", "pythons", "frameworks", "warnings"})
+  for (const char* k :
+       {"format_version", "root", "platform", "driver", "toolkits", "selectors", "cudnn", "loader",
+        "compilers", "pythons", "frameworks", "search", "warnings"})
     out[k] = j[k];
   return out;
 }

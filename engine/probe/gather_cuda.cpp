@@ -122,6 +122,11 @@ void gather_toolkits(const Host& host, Facts& facts, const std::vector<std::stri
   }
   for (const char* link : {"/usr/local/cuda", "/etc/alternatives/cuda"})
     if (auto target = host.read_link(link)) select(link, *target, link);
+  // /usr/local/cuda-13 -> /etc/alternatives/cuda-13: a major's selector (NVIDIA's packages).
+  for (const auto& name : host.list("/usr/local"))
+    if (util::starts_with(name, "cuda-") && name.find('.') == std::string::npos)
+      if (auto target = host.read_link(join("/usr/local", name)))
+        select(join("/usr/local", name), *target, join("/usr/local", name));
   std::vector<std::string> env_names = {"CUDA_HOME", "CUDA_PATH", "CUDA_ROOT",
                                         "CUDA_TOOLKIT_ROOT_DIR"};
   for (const auto& n : host.env_names("CUDA_PATH_V"))

@@ -80,6 +80,25 @@ DriverFacts gather_driver(const Host& host) {
   return d;
 }
 
+std::vector<SearchSetting> gather_search(const Host& host) {
+  std::vector<SearchSetting> out;
+  for (const auto& f : host.list("/etc/ld.so.conf.d")) {
+    if (!util::ends_with(f, ".conf")) continue;
+    std::string path = join("/etc/ld.so.conf.d", f);
+    std::vector<std::string> dirs;
+    for (const auto& line : util::split(host.read(path, 1 << 16).value_or(""), '\n')) {
+      std::string t = util::trim(line.substr(0, line.find('#')));
+      if (!t.empty()) dirs.push_back(t);
+    }
+    out.push_back({path, util::join(dirs, ":"), "file:" + path});
+  }
+  for (const char* v : {"LD_LIBRARY_PATH", "LIBRARY_PATH", "CPATH", "CUDAHOSTCXX",
+                        "NVCC_PREPEND_FLAGS", "NVCC_APPEND_FLAGS", "NVCC_CCBIN"})
+    if (auto value = host.env(v); value && !value->empty())
+      out.push_back({v, *value, "env:" + std::string(v)});
+  return out;
+}
+
 std::vector<Compiler> gather_compilers(const Host& host) {
   std::vector<Compiler> out;
   // The major version is in the real file's name on Debian-style systems (gcc -> gcc-12,
@@ -111,6 +130,28 @@ std::vector<Compiler> gather_compilers(const Host& host) {
     }
     out.push_back(c);
   }
+  // Compilers off PATH that nvcc may be given (-ccbin, CUDAHOSTCXX): versioned ones beside the
+  // default (g++-10 next to g++ 12) and a private toolchain in /opt/gcc.
+  std::set<std::string> seen;
+  for (const auto& c : out)
+    seen.insert(host.resolve(c.path));
+  auto extra = [&](const std::string& path, const std::string& name) {
+    if (!host.is_executable(path) || !seen.insert(host.resolve(path)).second) return;
+    Compiler c{name, path, "", {}};
+    auto r = host.run({path, "-dumpfullversion", "-dumpversion"}, std::chrono::milliseconds(2000));
+    if (auto v = parse_compiler_version(r.output)) {
+      c.version = *v;
+      c.evidence = "command:" + path + " -dumpfullversion";
+    }
+    out.push_back(c);
+  };
+  static const std::regex versioned(R"(^g\+\+-(\d+)$)");
+  for (const auto& f : host.list("/usr/bin"))
+    if (f.size() < 16 && std::regex_match(f, versioned)) extra(join("/usr/bin", f), f);
+  for (const char* d : {"/opt/gcc/bin", "/usr/local/gcc/bin"})
+    extra(join(d, "g++"), std::string("g++ (") + d + ")");
+  if (auto cxx = host.env("CUDAHOSTCXX"); cxx && !cxx->empty() && (*cxx)[0] == '/')
+    extra(*cxx, "CUDAHOSTCXX");
   return out;
 }
 

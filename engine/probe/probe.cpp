@@ -83,6 +83,7 @@ Facts gather(const Host& host, const ProbeOptions& options) {
                            " wins (gpucfg why " + r.name + ")");
   }
   f.compilers = gather_compilers(host);
+  f.search = gather_search(host);
   // Interpreters are run to build environments, so they are this computer's, --root or not (as
   // ldconfig -r is): a scratch root has none, and one under it could not run here anyway.
   f.pythons = host.root() == "/" ? gather_pythons(host) : gather_pythons(*make_local_host("/"));

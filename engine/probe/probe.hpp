@@ -30,6 +30,8 @@ Resolution resolve_library(const Host& host, const std::string& name,
 PlatformFacts gather_platform(const Host& host);
 DriverFacts gather_driver(const Host& host);
 std::vector<Compiler> gather_compilers(const Host& host);
+// ld.so.conf.d files and the variables that steer library and compiler lookup.
+std::vector<SearchSetting> gather_search(const Host& host);
 // `named`: prefixes a manifest names, looked at besides the usual places.
 void gather_toolkits(const Host& host, Facts& facts, const std::vector<std::string>& named = {});
 void gather_cudnn(const Host& host, Facts& facts);

@@ -210,6 +210,24 @@ def _():
     expect(not [x for x in f["warnings"] if x.startswith("libcuda.so.1:")], f["warnings"])
 
 
+@check("what steers lookup is reported: ld.so.conf.d files, LIBRARY_PATH, CUDAHOSTCXX, a /usr/local/cuda-N selector, g++-N beside g++")
+def _():
+    m = Machine()
+    m.write("/etc/ld.so.conf.d/cuda-13.conf", "# CUDA\n/usr/local/cuda-13.0/lib\n/usr/local/cuda-13.0/compat\n")
+    m.write("/usr/local/cuda-13.0/version.json", '{"cuda": {"name": "CUDA SDK", "version": "13.0.2"}}')
+    m.link("/usr/local/cuda-13", "/usr/local/cuda-13.0")
+    m.write("/usr/bin/g++-10", "#!/bin/sh\necho 10.5.0\n", 0o755)  # off PATH's g++, for -ccbin
+    m.write("/opt/gcc/bin/g++", "#!/bin/sh\necho 13.2.0\n", 0o755)
+    f = facts(m, LIBRARY_PATH="/usr/local/cuda/lib64/stubs", CUDAHOSTCXX="/opt/gcc/bin/g++")
+    compilers = {(c["name"], c["version"]) for c in f["compilers"]}
+    expect(("g++-10", "10.5.0") in compilers and ("g++ (/opt/gcc/bin)", "13.2.0") in compilers, compilers)
+    got = {x["name"]: x["value"] for x in f["search"]}
+    expect(got.get("/etc/ld.so.conf.d/cuda-13.conf") == "/usr/local/cuda-13.0/lib:/usr/local/cuda-13.0/compat", got)
+    expect(got.get("LIBRARY_PATH") == "/usr/local/cuda/lib64/stubs" and got.get("CUDAHOSTCXX") == "/opt/gcc/bin/g++", got)
+    sel = [s for s in f["selectors"] if s["name"] == "/usr/local/cuda-13"]
+    expect(sel and sel[0]["toolkit"] == "/usr/local/cuda-13.0", f["selectors"])
+
+
 @check("no driver on a machine is a normal answer")
 def _():
     m = Machine()
