@@ -4,6 +4,8 @@
 #include "util/strings.hpp"
 
 #include <algorithm>
+#include <map>
+#include <optional>
 #include <set>
 
 namespace gpucfg::probe {
@@ -191,10 +193,34 @@ void add_copy(Facts& facts, CudnnCopy c) {
 
 } // namespace
 
+// A system copy's build number from its Debian package (libcudnn9-cuda-13 9.14.0.64-1 for the
+// header's 9.14.0), when the package's version agrees with what the files said.
+void dpkg_build(const Host& host, CudnnCopy& c,
+                std::optional<std::map<std::string, std::string>>& dpkg) {
+  if (c.location != "system" || c.version.empty()) return;
+  if (!dpkg) dpkg = parse_dpkg_status(host.read("/var/lib/dpkg/status", 64 << 20).value_or(""));
+  for (const auto& [package, version] : *dpkg) {
+    if (!util::starts_with(package, "libcudnn") || package.find("-dev") != std::string::npos)
+      continue;
+    std::string v =
+        version.substr(version.find(':') == std::string::npos ? 0 : version.find(':') + 1);
+    v = v.substr(0, v.find('-'));
+    if (util::starts_with(v + ".", c.version + ".") && v.size() > c.version.size()) {
+      c.version = v;
+      c.version_evidence += ", dpkg:" + package + " " + version;
+      return;
+    }
+  }
+}
+
 void gather_cudnn(const Host& host, Facts& facts) {
   std::set<std::string> seen;
+  std::optional<std::map<std::string, std::string>> dpkg; // read once, only if a system copy
   for (const Place& place : places(host, facts))
-    if (auto c = read_copy(host, place, seen)) add_copy(facts, std::move(*c));
+    if (auto c = read_copy(host, place, seen)) {
+      dpkg_build(host, *c, dpkg);
+      add_copy(facts, std::move(*c));
+    }
   if (facts.cudnn.size() > 1) {
     // Versions that agree as far as both go are one (8.9.7 from a header, 8.9.7.29 from a wheel).
     std::vector<std::string> distinct;

@@ -228,6 +228,19 @@ def _():
     expect(sel and sel[0]["toolkit"] == "/usr/local/cuda-13.0", f["selectors"])
 
 
+@check("a system cuDNN takes its build number from its Debian package")
+def _():
+    m = Machine()
+    m.write("/usr/include/x86_64-linux-gnu/cudnn_version_v9.h",
+            "#define CUDNN_MAJOR 9\n#define CUDNN_MINOR 14\n#define CUDNN_PATCHLEVEL 0\n")
+    m.library("/usr/lib/x86_64-linux-gnu", "libcudnn.so.9.14.0", "libcudnn.so.9")
+    m.write("/var/lib/dpkg/status", "Package: libcudnn9-cuda-13\nStatus: install ok installed\n"
+            "Version: 9.14.0.64-1\n\nPackage: libcudnn9-dev-cuda-13\nStatus: install ok installed\n"
+            "Version: 9.14.0.64-1\n\n")
+    c = [x for x in facts(m)["cudnn"] if x["location"] == "system"]
+    expect(c and c[0]["version"] == "9.14.0.64" and "dpkg:libcudnn9-cuda-13" in c[0]["version_evidence"], c)
+
+
 @check("no driver on a machine is a normal answer")
 def _():
     m = Machine()
