@@ -1,6 +1,7 @@
 // gpucfg facts: what this machine's GPU stack is, each fact with its evidence. Read-only.
 #include "common.hpp"
 #include "probe/probe.hpp"
+#include "util/strings.hpp"
 
 #include <CLI/CLI.hpp>
 #include <iostream>
@@ -66,7 +67,7 @@ void print_text(const probe::Facts& f, std::ostream& out) {
                                     ", cuDNN " + (b.cudnn.empty() ? "none" : b.cudnn) +
                                     (b.gpu_visible ? ", sees a GPU" : ", no GPU")
                               : ": import failed: " + b.error)
-          << "\n";
+          << (b.libraries.empty() ? "" : "; loads " + util::join(b.libraries, ", ")) << "\n";
   }
   for (const auto& x : f.search)
     out << "search     " << x.name << " = " << x.value << "\n";

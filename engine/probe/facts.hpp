@@ -87,7 +87,8 @@ struct FrameworkBuild {
   std::string name, version, cuda,
       cudnn; // as the framework reports them (cuDNN 91900 style for torch)
   bool gpu_visible = false;
-  std::string error; // import failed: the message
+  std::string error;                  // import failed: the message
+  std::vector<std::string> libraries; // cuDNN / runtime files its process mapped
 };
 
 struct PythonEnv {

@@ -31,6 +31,20 @@ if u.find_spec("tensorflow"):
                              "cudnn": b.get("cudnn_version"), "gpu": bool(tf.config.list_physical_devices("GPU"))}
     except Exception as e:
         out["tensorflow"] = {"error": repr(e)}
+def mapped():
+    # The cuDNN and CUDA runtime files this process mapped: which copy the framework really loads.
+    found = []
+    try:
+        for line in open("/proc/self/maps"):
+            p = line.split()[-1]
+            if ("libcudnn" in p or "libcudart" in p) and p.startswith("/") and p not in found:
+                found.append(p)
+    except OSError:
+        pass
+    return found
+for fw in ("torch", "tensorflow"):
+    if isinstance(out.get(fw), dict) and "error" not in out[fw]:
+        out[fw]["libraries"] = mapped()
 print(json.dumps(out))
 )PY";
 
@@ -47,6 +61,9 @@ FrameworkBuild build_of(const std::string& name, const nlohmann::json& j) {
   b.cudnn = str_or_empty(j, "cudnn");
   b.gpu_visible = j.value("gpu", false);
   b.error = str_or_empty(j, "error");
+  if (j.contains("libraries") && j["libraries"].is_array())
+    for (const auto& l : j["libraries"])
+      if (l.is_string()) b.libraries.push_back(l.get<std::string>());
   return b;
 }
 
@@ -58,7 +75,11 @@ std::vector<PythonEnv> gather_frameworks(const Host& host, std::chrono::millisec
   std::vector<std::string> names = {"python3", "python"};
   for (int minor = 6; minor <= 14; ++minor)
     names.push_back("python3." + std::to_string(minor));
-  for (const auto& dir : path_dirs(host))
+  // PATH's interpreters, and those of virtual environments where people keep them, active or not.
+  std::vector<std::string> dirs = path_dirs(host);
+  for (const auto& v : usual_venvs(host))
+    dirs.push_back(join(v, "bin"));
+  for (const auto& dir : dirs)
     for (const auto& n : names) {
       std::string path = join(dir, n);
       if (!host.is_executable(path) || !seen.insert(host.resolve(path)).second) continue;

@@ -33,23 +33,8 @@ std::vector<std::string> site_packages(const Host& host) {
   }
   for (const char* e : {"VIRTUAL_ENV", "CONDA_PREFIX"})
     if (auto v = host.env(e)) roots.push_back(join(*v, "lib"));
-  // Virtual environments where people keep them, active or not (a folder with pyvenv.cfg): the
-  // H200's PyTorch lived in /opt/torch/.venv, gpucfg's own are under /opt/gpucfg/envs.
-  std::vector<std::string> venvs;
-  for (const auto& opt : subdirs(host, "/opt"))
-    for (const char* v : {".venv", "venv"})
-      venvs.push_back(join(opt, v));
-  for (const auto& e : subdirs(host, "/opt/gpucfg/envs"))
-    venvs.push_back(e);
-  if (auto home = host.env("HOME")) {
-    for (const char* v : {".venv", "venv"})
-      venvs.push_back(join(*home, v));
-    for (const char* d : {".virtualenvs", "venvs", ".venvs"})
-      for (const auto& v : subdirs(host, join(*home, d)))
-        venvs.push_back(v);
-  }
-  for (const auto& v : venvs)
-    if (host.is_file(join(v, "pyvenv.cfg"))) roots.push_back(join(v, "lib"));
+  for (const auto& v : usual_venvs(host))
+    roots.push_back(join(v, "lib"));
   // Interpreters on PATH: a virtual environment's bin/ sits beside its lib/python3.X.
   for (const auto& d : path_dirs(host))
     if (util::ends_with(d, "/bin")) roots.push_back(join(dirname(d), "lib"));
@@ -211,6 +196,25 @@ void dpkg_build(const Host& host, CudnnCopy& c,
       return;
     }
   }
+}
+
+std::vector<std::string> usual_venvs(const Host& host) {
+  std::vector<std::string> venvs, out;
+  for (const auto& opt : subdirs(host, "/opt"))
+    for (const char* v : {".venv", "venv"})
+      venvs.push_back(join(opt, v));
+  for (const auto& e : subdirs(host, "/opt/gpucfg/envs"))
+    venvs.push_back(e);
+  if (auto home = host.env("HOME")) {
+    for (const char* v : {".venv", "venv"})
+      venvs.push_back(join(*home, v));
+    for (const char* d : {".virtualenvs", "venvs", ".venvs"})
+      for (const auto& v : subdirs(host, join(*home, d)))
+        venvs.push_back(v);
+  }
+  for (const auto& v : venvs)
+    if (host.is_file(join(v, "pyvenv.cfg"))) out.push_back(v);
+  return out;
 }
 
 void gather_cudnn(const Host& host, Facts& facts) {

@@ -41,6 +41,9 @@ void gather_cudnn_in(const Host& host, Facts& facts, const std::string& prefix);
 std::vector<LdCacheEntry> read_ld_cache(const Host& host);
 // Python interpreters on PATH, in /usr/bin, /usr/local/bin and pyenv's versions folder.
 std::vector<Python> gather_pythons(const Host& host);
+// Virtual environments where people keep them, active or not (a folder with pyvenv.cfg): the
+// H200's PyTorch lived in /opt/torch/.venv; gpucfg's own are under /opt/gpucfg/envs.
+std::vector<std::string> usual_venvs(const Host& host);
 std::vector<PythonEnv> gather_frameworks(const Host& host, std::chrono::milliseconds timeout_each);
 
 // PATH split into folders, and the first executable `name` on it (a machine path).

@@ -277,8 +277,25 @@ def _():
     envs = {e["interpreter"]: e for e in json.loads(r.out)["frameworks"]}
     torch = envs["/usr/bin/python3"]["builds"][0]
     expect(torch == {"name": "torch", "version": "2.1.0+cu118", "cuda": "11.8", "cudnn": "8700",
-                     "gpu_visible": False, "error": ""}, torch)
+                     "gpu_visible": False, "error": "", "libraries": []}, torch)
     expect(envs["/opt/slow/bin/python3"]["error"].startswith("timed out"), envs)
+
+
+@check("--frameworks also asks a virtual environment nobody activated, and says which cuDNN its framework mapped")
+def _():
+    m = Machine()
+    v = "/opt/torch/.venv"
+    m.write(v + "/pyvenv.cfg", "home = /usr/bin\n")
+    lib = v + "/lib/python3.11/site-packages/nvidia/cudnn/lib/libcudnn.so.9"
+    m.write(v + "/bin/python3", "#!/bin/sh\necho '{\"python\": \"3.11.9\", \"executable\": \"" + v +
+            "/bin/python3\", \"torch\": {\"version\": \"2.9.0\", \"cuda\": \"12.8\", \"cudnn\": \"91900\", "
+            "\"gpu\": true, \"libraries\": [\"" + lib + "\"]}}'\n", 0o755)
+    r = gpucfg("facts", "--json", "--frameworks", "--root", m.root, env=m.env(PATH="/usr/bin"), exact_env=True)
+    envs = {e["interpreter"]: e for e in json.loads(r.out)["frameworks"]}
+    expect(v + "/bin/python3" in envs, sorted(envs))
+    expect(envs[v + "/bin/python3"]["builds"][0]["libraries"] == [lib], envs[v + "/bin/python3"])
+    r = gpucfg("facts", "--frameworks", "--root", m.root, env=m.env(PATH="/usr/bin"), exact_env=True)
+    expect("loads " + lib in r.out, r.out)
 
 
 finish()
