@@ -56,6 +56,19 @@ class Machine:
         if dev_link:
             self.link(os.path.join(folder, soname.split(".so")[0] + ".so"), soname)
 
+    def manifest(self, name, text):
+        """A manifest file beside the root (a path on this computer, as users keep them)."""
+        path = os.path.join(self.root, "..", os.path.basename(self.root) + f"-{name}.yaml")
+        with open(path, "w") as f:
+            f.write(text)
+        return path
+
+    def cudnn_header(self, include_dir, version):
+        """include_dir/cudnn_version.h saying `version` (major.minor.patch)."""
+        major, minor, patch = version.split(".")[:3]
+        self.write(include_dir + "/cudnn_version.h",
+                   f"#define CUDNN_MAJOR {major}\n#define CUDNN_MINOR {minor}\n#define CUDNN_PATCHLEVEL {patch}\n")
+
     def ldconfig(self):
         """Writes <root>/etc/ld.so.cache with the real ldconfig. Returns False where that cannot
         run (it chroots, so it needs root)."""

@@ -160,7 +160,7 @@ def _():
     m = Machine()
     t = "/usr/local/cuda-12.3"
     m.write(t + "/version.json", '{"cuda": {"name": "CUDA SDK", "version": "12.3.20231101"}}')
-    m.write(t + "/include/cudnn_version.h", "#define CUDNN_MAJOR 9\n#define CUDNN_MINOR 1\n#define CUDNN_PATCHLEVEL 0\n")
+    m.cudnn_header(t + "/include", "9.1.0")
     m.library(t + "/lib64", "libcudnn.so.8.9.2", "libcudnn.so.8")
     m.library(t + "/lib64", "libcufft.so.11", "libcufft.so.11")  # a wheel's file: its name says no more
     # Two more copies that agree as far as both go: 8.9.7 (header) and 8.9.7.29 (a wheel).

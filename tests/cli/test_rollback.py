@@ -21,9 +21,7 @@ def toolkit_manifest(m, version, prefix=None):
     m.write(src + "/bin/nvcc", f"#!/bin/sh\necho 'release {version}'\n" * 40, 0o755)
     m.library(src + "/lib64", f"libcudart.so.{version}.1", "libcudart.so.12")
     pre = f"\n  prefix: {prefix}" if prefix else ""
-    path = os.path.join(m.root, "..", os.path.basename(m.root) + f"-{version}.yaml")
-    with open(path, "w") as f:
-        f.write(f"""apiVersion: gpucfg/v1
+    return m.manifest(version, f"""apiVersion: gpucfg/v1
 kind: Stack
 metadata: {{name: cuda}}
 requires: {{platforms: [linux-x86_64], driver: {{linux: ">=545"}}}}
@@ -33,7 +31,6 @@ cuda:
 loader:
   paths: ["${{cuda.prefix}}/lib64"]
 """)
-    return path
 
 
 def state(m, *parts):

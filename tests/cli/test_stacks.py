@@ -15,11 +15,8 @@ def run(m, *args):
 
 
 def manifest(m, name, body):
-    path = os.path.join(m.root, "..", os.path.basename(m.root) + f"-{name}.yaml")
-    with open(path, "w") as f:
-        f.write(f"apiVersion: gpucfg/v1\nkind: Stack\nmetadata: {{name: {name}}}\n"
-                f"requires: {{platforms: [linux-x86_64]}}\n{body}")
-    return path
+    return m.manifest(name, f"apiVersion: gpucfg/v1\nkind: Stack\nmetadata: {{name: {name}}}\n"
+                            f"requires: {{platforms: [linux-x86_64]}}\n{body}")
 
 
 def login_env(m, home="/root"):

@@ -33,13 +33,11 @@ def stack(components="[cudart, nvcc, cublas]", cudnn=True):
     m.library(t + "/lib64", "libcudart.so.12.3.101", "libcudart.so.12")
     m.library(t + "/lib64", "libcublas.so.12.3.4.1", "libcublas.so.12")
     d = "/opt/cudnn-9"
-    m.write(d + "/include/cudnn_version.h", "#define CUDNN_MAJOR 9\n#define CUDNN_MINOR 1\n#define CUDNN_PATCHLEVEL 0\n")
+    m.cudnn_header(d + "/include", "9.1.0")
     m.library(d + "/lib", "libcudnn.so.9.1.0", "libcudnn.so.9")
-    mf = os.path.join(m.root, "..", os.path.basename(m.root) + "-v.yaml")
-    with open(mf, "w") as f:
-        f.write("apiVersion: gpucfg/v1\nkind: Stack\nmetadata: {name: v}\n"
-                f"cuda: {{version: '12.3', components: {components}, source: {{adopt: true}}}}\n" +
-                ("cudnn: {version: 9.1.0, prefix: /opt/cudnn-9, source: {adopt: true}}\n" if cudnn else ""))
+    mf = m.manifest("v", "apiVersion: gpucfg/v1\nkind: Stack\nmetadata: {name: v}\n"
+                         f"cuda: {{version: '12.3', components: {components}, source: {{adopt: true}}}}\n" +
+                         ("cudnn: {version: 9.1.0, prefix: /opt/cudnn-9, source: {adopt: true}}\n" if cudnn else ""))
     cache = tempfile.mkdtemp(prefix="gpucfg-verify-truth-")
     return m, mf, dict(m.env(), GPUCFG_CACHE_DIR=cache)
 
