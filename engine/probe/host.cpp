@@ -203,23 +203,7 @@ public:
       ::close(pipefd[0]);
       return r;
     }
-    auto deadline = std::chrono::steady_clock::now() + timeout;
-    char buf[4096];
-    for (;;) {
-      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-          deadline - std::chrono::steady_clock::now());
-      if (left.count() <= 0) {
-        r.timed_out = true;
-        ::kill(pid, SIGKILL);
-        break;
-      }
-      pollfd p{pipefd[0], POLLIN, 0};
-      if (::poll(&p, 1, static_cast<int>(left.count())) <= 0) continue;
-      ssize_t n = ::read(pipefd[0], buf, sizeof buf);
-      if (n <= 0) break;
-      if (r.output.size() < (1 << 20)) r.output.append(buf, static_cast<std::size_t>(n));
-    }
-    ::close(pipefd[0]);
+    r.timed_out = !read_child(pid, pipefd[0], timeout, &r.output);
     int status = 0;
     ::waitpid(pid, &status, 0);
     if (!r.timed_out && WIFEXITED(status)) r.exit_code = WEXITSTATUS(status);
@@ -240,6 +224,28 @@ private:
 };
 
 } // namespace
+
+bool read_child(int pid, int fd, std::chrono::milliseconds timeout, std::string* out) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  char buf[4096];
+  bool in_time = true;
+  for (;;) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) {
+      in_time = false;
+      ::kill(pid, SIGKILL);
+      break;
+    }
+    pollfd p{fd, POLLIN, 0};
+    if (::poll(&p, 1, static_cast<int>(left.count())) <= 0) continue;
+    ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n <= 0) break;
+    if (out->size() < (1 << 20)) out->append(buf, static_cast<std::size_t>(n));
+  }
+  ::close(fd);
+  return in_time;
+}
 
 std::unique_ptr<Host> make_local_host(const std::string& root) {
   return std::make_unique<LocalHost>(root);

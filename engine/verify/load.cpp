@@ -49,24 +49,7 @@ std::optional<nlohmann::json> in_child(const std::function<nlohmann::json()>& pr
   }
   ::close(fds[1]);
   std::string text;
-  char buf[4096];
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeout_s);
-  bool timed_out = false;
-  for (;;) {
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-        deadline - std::chrono::steady_clock::now());
-    if (left.count() <= 0) {
-      timed_out = true;
-      ::kill(pid, SIGKILL);
-      break;
-    }
-    pollfd p{fds[0], POLLIN, 0};
-    if (::poll(&p, 1, static_cast<int>(left.count())) <= 0) continue;
-    ssize_t n = ::read(fds[0], buf, sizeof buf);
-    if (n <= 0) break;
-    text.append(buf, static_cast<std::size_t>(n));
-  }
-  ::close(fds[0]);
+  bool timed_out = !probe::read_child(pid, fds[0], std::chrono::seconds(timeout_s), &text);
   int status = 0;
   ::waitpid(pid, &status, 0);
   if (timed_out) return *why = "timed out after " + std::to_string(timeout_s) + " s", std::nullopt;
