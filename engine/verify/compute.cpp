@@ -1,5 +1,3 @@
-#include "platform/platform.hpp"
-#include "probe/elf.hpp"
 #include "probe/parsers.hpp"
 #include "probe/probe.hpp"
 #include "util/sha256.hpp"
@@ -8,15 +6,11 @@
 
 #include <algorithm>
 #include <ctime>
-#include <dlfcn.h>
-#include <fcntl.h>
 #include <filesystem>
 #include <fstream>
 #include <set>
 #include <sstream>
-#include <sys/mman.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 namespace gpucfg::verify::detail {
 

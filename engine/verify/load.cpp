@@ -1,30 +1,17 @@
-#include "platform/platform.hpp"
-#include "probe/elf.hpp"
 #include "probe/parsers.hpp"
 #include "probe/probe.hpp"
-#include "util/sha256.hpp"
 #include "util/strings.hpp"
 #include "verify/verifier.hpp"
 
-#include <algorithm>
 #include <chrono>
 #include <csignal>
 #include <cstring>
 #include <dlfcn.h>
-#include <fcntl.h>
-#include <filesystem>
-#include <fstream>
 #include <functional>
-#include <poll.h>
-#include <set>
-#include <sys/mman.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 namespace gpucfg::verify::detail {
-
-namespace fs = std::filesystem;
 
 namespace {
 

@@ -1,4 +1,3 @@
-#include "platform/platform.hpp"
 #include "probe/elf.hpp"
 #include "probe/parsers.hpp"
 #include "probe/probe.hpp"
@@ -7,14 +6,9 @@
 #include "verify/verifier.hpp"
 
 #include <algorithm>
-#include <dlfcn.h>
-#include <fcntl.h>
 #include <filesystem>
-#include <fstream>
 #include <set>
-#include <sys/mman.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 namespace gpucfg::verify::detail {
 

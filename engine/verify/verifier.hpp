@@ -2,6 +2,7 @@
 // framework.cpp): what they share. Internal to engine/verify.
 #pragma once
 
+#include "platform/platform.hpp"
 #include "probe/elf.hpp"
 #include "verify/verify.hpp"
 
