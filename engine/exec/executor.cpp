@@ -76,10 +76,15 @@ Status unpack(const plan::Action& a, const std::string& staged, const ExecOption
   source::finish_tree(staged, source::target_arch(platform_id));
   if (!a.content.empty() && !exists(staged + "/version.json"))
     if (Status s = write_file(staged + "/version.json", a.content, 0644); !s.empty()) return s;
-  // The record lists sizes and mtimes, not per-file hashes: the archives' pins vouch for every
-  // byte, and hashing the unpacked files again would cost a third of the apply on a CPU without
-  // SHA extensions. Drift is then seen by size and mtime, as plan does without --checksum.
+  // The record keeps each file's hash as the extractor computed it while the bytes went by (no
+  // second read), so plan --checksum can catch an edit that kept size and mtime.
   *tree = plan::scan_tree(staged, false, 1);
+  std::map<std::string, std::string> hashes;
+  for (auto& r : results)
+    hashes.merge(r.file_sha256);
+  for (auto& f : tree->files)
+    if (f.kind == "file")
+      if (auto it = hashes.find(f.path); it != hashes.end()) f.sha256 = it->second;
   return fsync_tree(staged);
 }
 

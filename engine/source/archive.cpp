@@ -464,6 +464,8 @@ private:
                false;
       if (::link((m_dest + "/" + mapped).c_str(), host.c_str()) != 0)
         return fail(name, exists_message()), false;
+      if (auto it = m_res.file_sha256.find(mapped); it != m_res.file_sha256.end())
+        m_res.file_sha256[rel] = it->second;
       return true;
     }
     if (type == AE_IFLNK) {
@@ -498,7 +500,8 @@ private:
     const void* buf = nullptr;
     std::size_t len = 0;
     la_int64_t offset = 0;
-    bool ok = true;
+    bool ok = true, sparse = false;
+    util::Sha256 hash;
     for (;;) {
       int rc = archive_read_data_block(a, &buf, &len, &offset);
       if (rc == ARCHIVE_EOF) break;
@@ -508,11 +511,13 @@ private:
         break;
       }
       // Sparse entries come with offsets; write where they say (holes stay zero).
-      if (static_cast<std::uint64_t>(offset) != size &&
-          ::lseek(out, offset, SEEK_SET) != static_cast<off_t>(offset)) {
-        fail(name, "seek failed");
-        ok = false;
-        break;
+      if (static_cast<std::uint64_t>(offset) != size) {
+        sparse = true; // its hash would need the holes: left to a later --checksum
+        if (::lseek(out, offset, SEEK_SET) != static_cast<off_t>(offset)) {
+          fail(name, "seek failed");
+          ok = false;
+          break;
+        }
       }
       m_res.unpacked_bytes += len;
       if (m_res.unpacked_bytes > m_cap) {
@@ -523,6 +528,7 @@ private:
         break;
       }
       const char* p = static_cast<const char*>(buf);
+      hash.update(p, len);
       for (std::size_t done = 0; done < len;) {
         ssize_t w = ::write(out, p + done, len - done);
         if (w <= 0) {
@@ -543,6 +549,7 @@ private:
     ::close(out);
     if (!ok) return false;
     m_written.insert(rel);
+    if (!sparse) m_res.file_sha256[rel] = hash.hex();
     return true;
   }
 

@@ -15,6 +15,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -44,6 +45,9 @@ struct ExtractResult {
   std::uint64_t archive_bytes = 0, unpacked_bytes = 0;
   int special_bits_dropped = 0, left_out = 0;
   Layout layout = Layout::automatic; // as detected
+  // Each regular file's sha256 as it was written (relative to dest), hashed as its bytes passed:
+  // the record keeps them so that plan --checksum can check the tree later at no extra read.
+  std::map<std::string, std::string> file_sha256;
 };
 
 // Extracts `archive` into `dest` (which must exist; may already hold other archives' files:

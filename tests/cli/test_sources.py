@@ -250,6 +250,27 @@ def zip_modes_and_links():
     expect(not os.path.exists(os.path.join(d, "root/opt")), tree(os.path.join(d, "root")))
 
 
+@check("a tree unpacked from an archive keeps its files' hashes: plan --checksum sees an edit that kept size and mtime")
+def archive_hashes():
+    d = fresh("hashes")
+    arc = os.path.join(d, "a.tar.gz")
+    tar_with(arc, [entry("lib/libx.so.1", data=b"original bytes"),
+                   entry("bin/tool", data=b"#!/bin/sh\n", mode=0o755),
+                   entry("version.json", data=b'{"cuda": {"name": "CUDA SDK", "version": "12.0.0"}}')])
+    m = write_manifest(d, f"    archive: a.tar.gz\n    sha256: {sha(arc)}\n")
+    expect(apply(d, m).code == 0, "apply")
+    root = os.path.join(d, "root")
+    lib = os.path.join(root, "opt/stack/lib/libx.so.1")
+    st = os.stat(lib)
+    with open(lib, "r+b") as f:
+        f.write(b"O")  # same size
+    os.utime(lib, ns=(st.st_atime_ns, st.st_mtime_ns))  # same mtime
+    r = gpucfg("plan", "--detailed-exitcode", "--root", root, m, env=ENV)
+    expect(r.code == 0, "without --checksum size and mtime are trusted: " + r.out)
+    r = gpucfg("plan", "--detailed-exitcode", "--checksum", "--root", root, m, env=ENV)
+    expect(r.code == 2 and "lib/libx.so.1" in r.out, r.out + r.err)
+
+
 # --- layouts --------------------------------------------------------------------------------
 
 @check("legacy cuDNN .tgz and NVIDIA wheel layouts land in include/ and lib/ with their links")
