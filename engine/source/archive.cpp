@@ -502,6 +502,9 @@ private:
     la_int64_t offset = 0;
     bool ok = true, sparse = false;
     util::Sha256 hash;
+    // An environment's record keeps sizes and mtimes only (pip's RECORD holds its hashes): its
+    // files are not hashed here, which would cost a second of CPU per GB for nothing.
+    const bool hashing = m_res.layout != Layout::python;
     for (;;) {
       int rc = archive_read_data_block(a, &buf, &len, &offset);
       if (rc == ARCHIVE_EOF) break;
@@ -528,7 +531,7 @@ private:
         break;
       }
       const char* p = static_cast<const char*>(buf);
-      hash.update(p, len);
+      if (hashing) hash.update(p, len);
       for (std::size_t done = 0; done < len;) {
         ssize_t w = ::write(out, p + done, len - done);
         if (w <= 0) {
@@ -549,7 +552,7 @@ private:
     ::close(out);
     if (!ok) return false;
     m_written.insert(rel);
-    if (!sparse) m_res.file_sha256[rel] = hash.hex();
+    if (hashing && !sparse) m_res.file_sha256[rel] = hash.hex();
     return true;
   }
 
