@@ -68,9 +68,10 @@ struct Verifier {
                                   " is outside " + hc.range.str() + "; nvcc uses " + path +
                                   " (-ccbin)"};
       }
-      *why = (found ? "gcc " + found->version : std::string("no g++")) + " is outside " +
-             hc.range.str() + " and no g++-N within it is installed (apt-get install g++-N for " +
-             "an N in " + hc.range.str() + ")";
+      *why = (found ? "gcc " + found->version + " is outside " + hc.range.str()
+                    : std::string("no g++ was found")) +
+             " and no g++-N within " + hc.range.str() +
+             " is installed (apt-get install g++-N for an N in " + hc.range.str() + ")";
       return std::nullopt;
     }
     return HostCompiler{"", ""};
