@@ -189,20 +189,12 @@ std::optional<Planned> make_plan(const PlanRequest& req, Context& ctx) {
   print_diagnostics(ctx);
   if (ctx.diags.has_errors() || checked.stacks.empty()) return std::nullopt;
   out.stack = std::move(checked.stacks.front());
-  // A cuDNN in its own prefix is where no usual place or loader path may lead (before its
-  // loader entry exists): looked at there, or a plan would never see it installed.
-  if (facts_source == "live" && out.stack->cudnn && !out.stack->cudnn->into_cuda)
-    probe::gather_cudnn_in(*host, out.facts, out.stack->cudnn->prefix.value);
-  // The same for a toolkit at a prefix of its own (/opt/stack): facts looks in the usual places.
-  if (facts_source == "live" && out.stack->cuda) {
-    std::string real = host->resolve(out.stack->cuda->prefix.value);
-    bool known = std::any_of(out.facts.toolkits.begin(), out.facts.toolkits.end(),
-                             [&](const probe::Toolkit& t) { return t.realpath == real; });
-    probe::Facts named;
-    if (!known) probe::gather_toolkits(*host, named, {out.stack->cuda->prefix.value});
-    for (const auto& t : named.toolkits)
-      if (t.realpath == real) out.facts.toolkits.push_back(t);
-  }
+  // A toolkit or cuDNN in a prefix of its own is where no usual place or loader path may lead
+  // (before its loader entry exists): looked at there, or a plan would never see it installed.
+  if (facts_source == "live")
+    probe::gather_named(
+        *host, out.facts, out.stack->cuda ? out.stack->cuda->prefix.value : "",
+        out.stack->cudnn && !out.stack->cudnn->into_cuda ? out.stack->cudnn->prefix.value : "");
   std::string home = host->env("HOME").value_or("/root");
   auto wanted = plan::wanted(*out.stack, home, out.facts);
   if (facts_source == "live") {

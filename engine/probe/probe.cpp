@@ -3,6 +3,7 @@
 #include "util/strings.hpp"
 #include "util/version.hpp"
 
+#include <algorithm>
 #include <set>
 
 namespace gpucfg::probe {
@@ -55,6 +56,20 @@ std::string forward_compat_warning(const Facts& f) {
 }
 
 } // namespace
+
+void gather_named(const Host& host, Facts& facts, const std::string& toolkit_prefix,
+                  const std::string& cudnn_prefix) {
+  if (!toolkit_prefix.empty()) {
+    std::string real = host.resolve(toolkit_prefix);
+    bool known = std::any_of(facts.toolkits.begin(), facts.toolkits.end(),
+                             [&](const Toolkit& t) { return t.realpath == real; });
+    Facts named;
+    if (!known) gather_toolkits(host, named, {toolkit_prefix});
+    for (const auto& t : named.toolkits)
+      if (t.realpath == real) facts.toolkits.push_back(t);
+  }
+  if (!cudnn_prefix.empty()) gather_cudnn_in(host, facts, cudnn_prefix);
+}
 
 Facts gather(const Host& host, const ProbeOptions& options) {
   Facts f;

@@ -35,6 +35,10 @@ std::vector<SearchSetting> gather_search(const Host& host);
 // `named`: prefixes a manifest names, looked at besides the usual places.
 void gather_toolkits(const Host& host, Facts& facts, const std::vector<std::string>& named = {});
 void gather_cudnn(const Host& host, Facts& facts);
+// The prefixes a manifest names (empty: none), looked at where facts does not look: a toolkit at
+// a prefix of its own (/opt/stack), a cuDNN in its own prefix. Nothing is added twice.
+void gather_named(const Host& host, Facts& facts, const std::string& toolkit_prefix,
+                  const std::string& cudnn_prefix);
 // A cuDNN in a folder a manifest names as its own prefix (lib64/ or lib/ under it), found where
 // no usual place or loader path leads; nothing is added for a folder facts already lists.
 void gather_cudnn_in(const Host& host, Facts& facts, const std::string& prefix);

@@ -100,17 +100,8 @@ Report run(const manifest::Stack& stack, const probe::Facts& facts, const probe:
   // What the manifest names is looked at even where facts does not look (a toolkit at a prefix
   // of its own, a cuDNN in its own prefix): verify checks the stack the manifest describes.
   probe::Facts f = facts;
-  if (stack.cuda) {
-    std::string real = host.resolve(stack.cuda->prefix.value);
-    bool known = std::any_of(f.toolkits.begin(), f.toolkits.end(),
-                             [&](const probe::Toolkit& t) { return t.realpath == real; });
-    probe::Facts named;
-    if (!known) probe::gather_toolkits(host, named, {stack.cuda->prefix.value});
-    for (const auto& t : named.toolkits)
-      if (t.realpath == real) f.toolkits.push_back(t);
-  }
-  if (stack.cudnn && !stack.cudnn->into_cuda)
-    probe::gather_cudnn_in(host, f, stack.cudnn->prefix.value);
+  probe::gather_named(host, f, stack.cuda ? stack.cuda->prefix.value : "",
+                      stack.cudnn && !stack.cudnn->into_cuda ? stack.cudnn->prefix.value : "");
   detail::Verifier v{stack, f, host, o, {}, {}, {}};
   if (!stack.cuda) {
     v.not_run("static", "toolkit", "the manifest has no cuda section");
