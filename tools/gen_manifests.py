@@ -44,7 +44,9 @@ class Knowledge:
         self.frameworks = load("frameworks.yaml")
         self.compilers = load("nvcc-host-compilers.yaml")["host_compilers"]
         self.installs = load("install-sources.yaml")
-        self.wheels = load("wheel-pins.yaml")["tensorflow"]
+        pins = load("wheel-pins.yaml")
+        self.wheels = pins["tensorflow"]
+        self.toolkit_wheels = pins.get("toolkits") or {}
         self.locks = load("env-locks.yaml") or {}
 
     def driver(self, cuda):
@@ -100,12 +102,35 @@ def wheels_entry(pins, indent):
     return out
 
 
+def toolkit_source(kb, cuda):
+    """A base's cuda.source: NVIDIA's component wheels on Linux where knowledge pins them (CUDA 13
+    on: their nvcc wheel has nvcc), else the runfile; the local installer on Windows."""
+    rows = kb.installs["toolkits"][cuda]
+    wheels = kb.toolkit_wheels.get(cuda)
+    if not wheels:
+        return ("  # NVIDIA's installers read as archives (never executed): the component folders above are\n"
+                "  # taken, the driver, samples and Nsight are left out.\n"
+                "  source:\n" + archive_entry(rows["linux"], "linux", 4) +
+                archive_entry(rows["windows"], "windows", 4))
+    return ("  # Linux: the component wheels NVIDIA's cuda-toolkit==" + wheels["release"] + " pins\n"
+            "  # (knowledge/wheel-pins.yaml); from CUDA 13 the nvcc wheel carries nvcc, with crt, nvvm\n"
+            "  # and cccl beside it so it compiles. Windows: the local installer read as an archive.\n"
+            "  source:\n    - when: {os: linux}\n" + wheels_entry(wheels["wheels"], 6)
+            + archive_entry(rows["windows"], "windows", 4))
+
+
 def cuda_base(kb, cuda):
     d = kb.driver(cuda)
+    wheels = kb.toolkit_wheels.get(cuda)
+    if wheels:  # the driver the release the wheels carry needs, not the GA's
+        d = next(r for r in kb.drivers["toolkit_driver"] if str(r["cuda"]) == wheels["release"])
     win = d["windows"] or kb.windows_floor(cuda)
     win_note = "" if d["windows"] else (
         "    # No Windows driver is bundled from CUDA 13; the minor-version-compatibility floor.\n")
     libs = "cudart, nvcc, cublas, cufft, curand, cusolver, cusparse, cupti"
+    # The runfile keeps CUPTI apart; the wheels put it in lib/ with the rest.
+    cupti = "" if cuda in kb.toolkit_wheels else (
+        '    - path: "${cuda.prefix}/extras/CUPTI/lib64"\n      when: {os: linux}\n')
     return f"""{HEADER}# Base: the CUDA {cuda} toolkit in its versioned prefix, active, on PATH and on the loader path.
 apiVersion: gpucfg/v1
 kind: Stack
@@ -123,10 +148,7 @@ requires:
 cuda:
   version: {q(cuda)}
   components: [{libs}]
-  # NVIDIA's installers read as archives (never executed): the component folders above are
-  # taken, the driver, samples and Nsight are left out.
-  source:
-{archive_entry(kb.installs["toolkits"][cuda]["linux"], "linux", 4)}{archive_entry(kb.installs["toolkits"][cuda]["windows"], "windows", 4)}env:
+{toolkit_source(kb, cuda)}env:
   CUDA_PATH: "${{cuda.prefix}}"
   PATH:
     prepend: ["${{cuda.prefix}}/bin"]
@@ -134,9 +156,7 @@ loader:
   paths:
     - path: "${{cuda.prefix}}/lib64"
       when: {{os: linux}}
-    - path: "${{cuda.prefix}}/extras/CUPTI/lib64"
-      when: {{os: linux}}
-"""
+{cupti}"""
 
 
 def cudnn_place(cudnn):
@@ -301,7 +321,9 @@ def generate():
         short = mm(linux["version"])
         windows = next((r for r in tf if r["os"] == "windows" and mm(r["version"]) == short), None)
         out[f"tf-{short}.yaml"] = tensorflow(kb, linux, windows)
-        out[f"cuda-{linux['cuda']}.yaml"] = cuda_base(kb, str(linux["cuda"]))
+    # A base for every toolkit knowledge can install: the TF stacks' and the newer ones.
+    for cuda in kb.installs["toolkits"]:
+        out[f"cuda-{cuda}.yaml"] = cuda_base(kb, cuda)
     for rel in kb.frameworks["pytorch"]:
         for variant in rel["variants"]:
             if variant["channel"] != "stable":

@@ -42,8 +42,11 @@ const probe::CudnnCopy* cudnn_in(const probe::Facts& f, const std::string& prefi
 
 // A cuDNN entry whose files are not listed yet although the manifest names where they come from
 // (an archive not unpacked yet).
+// Whether the manifest names a source for d's package on this platform (one that failed to
+// resolve has its own error already; a second "names no source" would be false).
 bool names_source(const manifest::Stack& s, const Desired& d) {
-  return d.resource == "cudnn" && s.cudnn && s.cudnn->source;
+  if (d.resource == "cudnn") return s.cudnn && s.cudnn->source;
+  return d.resource == "toolkit" && s.cuda && s.cuda->source;
 }
 
 bool managed_by_us(const Observed& o, const std::string& path) {
@@ -205,7 +208,7 @@ void diff_one(const PlanInput& in, const Desired& d, Plan& plan) {
     }
     Action a = action_for(d, exists ? "update" : "create",
                           exists ? "holds another version" : "no toolkit there");
-    if (d.needs_source) {
+    if (d.needs_source && !names_source(s, d)) {
       // An error here, not only in apply: a reviewer reading the plan sees apply's verdict.
       a.details.push_back("no cuda.source for " + s.platform->id() +
                           " in the manifest: apply cannot install it until one is named");

@@ -10,6 +10,8 @@
    toolkit (driver, docs and unselected components left out) with cuDNN in it, env and loader
    files; a second plan is empty; rollback removes it. `fetch --mirror` fills a mirror for both
    platforms, and the .exe unpacks through its component folders.
+3. A redistrib index named by NVIDIA's URL and pinned by its own sha256 is found, with the
+   archives it lists (at their relative paths), on the same mirror by the same switch.
 """
 import hashlib
 import json
@@ -187,8 +189,36 @@ def make_zip(out):
             z.writestr(n, b"x")
 
 
+def make_redistrib(mirror):
+    """redistrib_11.8.0.json in NVIDIA's shape and the two archives it lists, at their
+    relative paths (<component>/linux-x86_64/<name>-archive.tar.xz), as a mirror keeps them."""
+    index = {"release_date": "2022-10-03", "release_label": "11.8.0", "release_product": "cuda"}
+    for comp, version, files in (
+            ("cuda_cudart", "11.8.89", {"include/cuda_runtime_api.h": b"#define CUDART_VERSION 11080\n",
+                                        "lib/libcudart.so.11.8.89": os.urandom(4096)}),
+            ("cuda_nvcc", "11.8.89", {"bin/nvcc": b"#!/bin/sh\necho 'Cuda compilation tools, "
+                                      b"release 11.8, V11.8.89'\n"})):
+        top = f"{comp}-linux-x86_64-{version}-archive"
+        rel = f"{comp}/linux-x86_64/{top}.tar.xz"
+        src = os.path.join(TMP, "redist-src", top)
+        for name, data in files.items():
+            write(os.path.join(src, name), data, 0o755 if name.startswith("bin/") else 0o644)
+        out = os.path.join(mirror, rel)
+        os.makedirs(os.path.dirname(out), exist_ok=True)
+        with tarfile.open(out, "w:xz") as t:
+            t.add(src, arcname=top)
+        index[comp] = {"name": comp, "license": "CUDA Toolkit", "version": version,
+                       "linux-x86_64": {"relative_path": rel, "sha256": sha(out), "md5": "0",
+                                        "size": str(os.path.getsize(out))}}
+    path = os.path.join(mirror, "redistrib_11.8.0.json")
+    with open(path, "w") as f:
+        json.dump(index, f, indent=2)
+    return sha(path)
+
+
 MIRROR = os.path.join(TMP, "served")
 os.makedirs(MIRROR)
+REDISTRIB_PIN = make_redistrib(MIRROR)
 FILES = {
     "cuda_11.2.0_460.27.04_linux.run": make_runfile,
     "cudnn-11.2-linux-x64-v8.1.0.77.tgz": make_cudnn_tgz,
@@ -307,6 +337,35 @@ cuda:
     got = sorted(os.path.relpath(os.path.join(p, n), os.path.join(d, "root/opt/win"))
                  for p, _, files in os.walk(os.path.join(d, "root/opt/win")) for n in files)
     expect(got == ["bin/cudart64_110.dll", "bin/nvcc.exe", "include/cuda_runtime_api.h"], got)
+
+
+@check("a redistrib index at NVIDIA's URL, pinned, comes with its archives from the mirror")
+def redistrib_from_mirror():
+    d = os.path.join(TMP, "redist")
+    os.makedirs(os.path.join(d, "root"))
+    with open(os.path.join(d, "m.yaml"), "w") as f:
+        f.write(f"""apiVersion: gpucfg/v1
+kind: Stack
+metadata: {{name: redist}}
+requires: {{platforms: [linux-x86_64], driver: {{linux: ">=520.61.05"}}}}
+cuda:
+  version: "11.8"
+  components: [cudart, nvcc]
+  source:
+    redistrib: https://developer.download.nvidia.com/compute/cuda/redist/redistrib_11.8.0.json
+    sha256: {REDISTRIB_PIN}
+    components: [cuda_cudart, cuda_nvcc]
+""")
+    before = len(SERVED)
+    r = gpucfg("apply", "--yes", "--no-verify", "--root", os.path.join(d, "root"),
+               os.path.join(d, "m.yaml"), env=ENV, timeout=60)
+    expect(r.code == 0, r.out + r.err)
+    tk = os.path.join(d, "root/usr/local/cuda-11.8")
+    expect(os.access(os.path.join(tk, "bin/nvcc"), os.X_OK), "nvcc missing or not executable")
+    expect(os.path.exists(os.path.join(tk, "lib64/libcudart.so.11.8.89")), "cudart missing")
+    served = [p for p in SERVED[before:]]
+    expect(any(p.endswith("redistrib_11.8.0.json") for p in served), f"index not served: {served}")
+    expect(sum(p.endswith("-archive.tar.xz") for p in served) == 2, f"archives: {served}")
 
 
 @check("fetch of a manifest whose toolkit names no source fails and says so")
