@@ -276,6 +276,25 @@ requires:
 """
 
 
+def wheel_archs(kb, v, cuda):
+    """The requires.compute_capability lines of a PyTorch variant: the GPUs its wheels carry
+    kernels for (knowledge/frameworks.yaml, pytorch_wheel_archs), or a comment saying none is known."""
+    rows = [r for r in kb.frameworks["pytorch_wheel_archs"]
+            if r["cuda"] == cuda and vkey(r["since"]) <= vkey(v)]
+    if not rows:
+        return "  # compute_capability: no build script of this release was read (knowledge/frameworks.yaml)\n"
+    row = max(rows, key=lambda r: vkey(r["since"]))
+    archs = row["archs"].split(";")
+    ptx = archs[-1].endswith("+PTX")
+    low = archs[0]
+    rng = f">={low}" if ptx else f">={low},<{vkey(archs[-1].replace('+PTX', ''))[0] + 1}.0"
+    why = ("PTX for newer GPUs" if ptx else
+           "no PTX, so GPUs of a later major have no kernel")
+    return (f"  # The wheels' kernels: {', '.join('sm_' + a.replace('.', '').replace('+PTX', '') + ('+PTX' if a.endswith('+PTX') else '') for a in archs)}\n"
+            f"  # ({why}; {row['source']}, knowledge/frameworks.yaml).\n"
+            f"  compute_capability: \"{rng}\"\n")
+
+
 def pytorch(kb, rel, variant):
     v, cuda, cudnn = rel["version"], variant["cuda"], variant["cudnn"]
     # The wheels bundle the CUDA runtime, which runs under minor-version compatibility: the
@@ -306,7 +325,7 @@ requires:
     linux: ">={d['linux']}"
     windows: ">={win}"
   python: "{rel['python_range']}"
-  platforms: [linux-x86_64, windows-x86_64]
+{wheel_archs(kb, v, cuda)}  platforms: [linux-x86_64, windows-x86_64]
 {env}verify:
   level: framework
   framework: pytorch

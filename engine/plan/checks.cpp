@@ -117,9 +117,13 @@ void gpu_checks(const PlanInput& in, Plan& plan) {
     }
     std::string sm = "sm_" + std::to_string(cc->major()) + std::to_string(cc->minor());
     if (s.requires_.compute_capability && !s.requires_.compute_capability->value.contains(*cc)) {
+      // A framework that bundles CUDA states its wheels' kernels there: say what it means.
+      std::string why = s.framework && !s.cuda
+                            ? ": the " + s.framework->name + " wheels carry no kernel it can run"
+                            : "";
       add(plan, name, "fail",
           g.name + ", " + sm + ": outside compute_capability " +
-              s.requires_.compute_capability->value.str(),
+              s.requires_.compute_capability->value.str() + why,
           s.requires_.compute_capability->mark.str());
       continue;
     }

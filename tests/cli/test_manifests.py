@@ -73,6 +73,25 @@ def _():
     expect(driver("526.98", "windows-x86_64")["outcome"] == "warn", driver("526.98", "windows-x86_64"))
 
 
+@check("PyTorch wheels refuse a GPU they carry no kernel for, and take one their PTX can JIT for")
+def _():
+    facts = os.path.join(ROOT, "examples", "facts", "h200-cuda13-apt.json")
+    def gpu(manifest, sm):
+        r = gpucfg("plan", "--format", "json", "--facts", facts, "--assume",
+                   f"driver=590.48.01,gpu={sm}", os.path.join(ROOT, "manifests", manifest))
+        return next(c for c in json.loads(r.out)["checks"] if c["name"] == "gpu 0")["outcome"]
+    cases = [("pytorch-2.14-cu126.yaml", "sm_90", "pass"),   # 5.0 .. 9.0, no PTX
+             ("pytorch-2.14-cu126.yaml", "sm_120", "fail"),  # Blackwell: no kernel, no PTX
+             ("pytorch-2.14-cu126.yaml", "sm_61", "pass"),   # Pascal runs the sm_60 kernels
+             ("pytorch-2.14-cu130.yaml", "sm_61", "fail"),   # CUDA 13 wheels start at sm_75
+             ("pytorch-2.14-cu130.yaml", "sm_121", "pass"),  # 12.0+PTX
+             ("pytorch-2.8-cu128.yaml", "sm_70", "pass"),    # kept for Volta (pytorch#157517)
+             ("pytorch-2.1-cu118.yaml", "sm_37", "pass")]
+    for manifest, sm, want in cases:
+        got = gpu(manifest, sm)
+        expect(got == want, f"{manifest} on {sm}: {got}, expected {want}")
+
+
 @check("tf-2.5 on Windows carries the seed procedure completely")
 def _():
     s = resolved("manifests/tf-2.5.yaml", "windows-x86_64")
