@@ -250,6 +250,79 @@ def zip_modes_and_links():
     expect(not os.path.exists(os.path.join(d, "root/opt")), tree(os.path.join(d, "root")))
 
 
+def zip_member_offsets(path):
+    """name -> (offset of its compressed bytes, compressed size), from the zip's own headers."""
+    import struct
+    import zipfile
+    out = {}
+    with zipfile.ZipFile(path) as z, open(path, "rb") as f:
+        for info in z.infolist():
+            f.seek(info.header_offset)
+            head = f.read(30)
+            n, e = struct.unpack("<HH", head[26:30])
+            out[info.filename] = (info.header_offset + 30 + n + e, info.compress_size)
+    return out
+
+
+@check("zip members inflated whole (libdeflate): zip64, stored and deflated, big and small "
+       "members land byte for byte; a damaged member or a size the data does not fill is refused")
+def zip_whole_members():
+    import zipfile
+    d = fresh("zip64")
+    big = os.urandom(3 << 20) + b"\0" * (6 << 20)  # over the small-member buffer, compressible
+    files = {"lib/libbig.so.1": big, "include/a.h": b"#define A 1\n" * 500,
+             "bin/tool": b"#!/bin/sh\necho hi\n", "lib/empty": b"",
+             "version.json": b'{"cuda": {"name": "CUDA SDK", "version": "12.0.0"}}'}
+    arc = os.path.join(d, "a.zip")
+    with zipfile.ZipFile(arc, "w") as z:
+        for i, (name, data) in enumerate(sorted(files.items())):
+            info = zipfile.ZipInfo(name)
+            info.compress_type = zipfile.ZIP_STORED if i % 2 else zipfile.ZIP_DEFLATED
+            with z.open(info, "w", force_zip64=True) as f:
+                f.write(data)
+    m = write_manifest(d, f"    archive: a.zip\n    sha256: {sha(arc)}\n")
+    r = apply(d, m)
+    expect(r.code == 0, r.out + r.err)
+    for name, data in files.items():
+        with open(os.path.join(d, "root/opt/stack", name), "rb") as f:
+            expect(f.read() == data, f"{name} differs")
+    r = gpucfg("plan", "--checksum", "--detailed-exitcode", "--root", os.path.join(d, "root"), m,
+               env=ENV)
+    expect(r.code == 0, "the recorded hashes disagree with the files: " + r.out)
+
+    # One byte of the big member's deflate stream flipped: refused, nothing installed.
+    d = fresh("zip-damaged")
+    with zipfile.ZipFile(os.path.join(d, "a.zip"), "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("lib/libbig.so.1", big)
+    arc = os.path.join(d, "a.zip")
+    at, size = zip_member_offsets(arc)["lib/libbig.so.1"]
+    with open(arc, "r+b") as f:
+        f.seek(at + size // 2)
+        b = f.read(1)
+        f.seek(at + size // 2)
+        f.write(bytes([b[0] ^ 0xFF]))
+    m = write_manifest(d, f"    archive: a.zip\n    sha256: {sha(arc)}\n")
+    r = apply(d, m)
+    expect(r.code == 1 and ("CRC-32" in r.err or "corrupt" in r.err), r.out + r.err)
+    expect(not os.path.exists(os.path.join(d, "root/opt")), tree(os.path.join(d, "root")))
+
+    # A central directory that claims more bytes than the stream holds: refused.
+    d = fresh("zip-lying")
+    arc = os.path.join(d, "a.zip")
+    with zipfile.ZipFile(arc, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("lib/liba.so", b"a" * 100000)
+    with open(arc, "rb") as f:
+        data = bytearray(f.read())
+    cd = data.rfind(b"PK\x01\x02")
+    data[cd + 24:cd + 28] = (200000).to_bytes(4, "little")  # uncompressed size, doubled
+    with open(arc, "wb") as f:
+        f.write(data)
+    m = write_manifest(d, f"    archive: a.zip\n    sha256: {sha(arc)}\n")
+    r = apply(d, m)
+    expect(r.code == 1, r.out + r.err)
+    expect(not os.path.exists(os.path.join(d, "root/opt")), tree(os.path.join(d, "root")))
+
+
 @check("a tree unpacked from an archive keeps its files' hashes: plan --checksum sees an edit that kept size and mtime")
 def archive_hashes():
     d = fresh("hashes")
