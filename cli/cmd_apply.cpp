@@ -77,7 +77,8 @@ int run(exec::StateStore& store, plan::Plan p, bool yes, bool print_plan,
   if (!p.has_changes()) return k_ok;
   if (!confirmed(yes)) return k_error;
   // Every archive is on this computer before the first change: a failed download changes nothing.
-  if (!fetch_artifacts(plan_artifacts(p), allow_unpinned)) {
+  StderrReporter report;
+  if (!session::fetch_artifacts(session::plan_artifacts(p), allow_unpinned, report)) {
     std::cerr << "gpucfg: apply stopped before changing anything\n";
     return k_error;
   }

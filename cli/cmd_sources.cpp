@@ -35,7 +35,9 @@ bool fetch_one(const std::string& manifest, const std::string& platform, const P
   unsourced(stack->cuda.has_value(), stack->cuda && stack->cuda->source, "cuda.source");
   unsourced(stack->cudnn.has_value(), stack->cudnn && stack->cudnn->source, "cudnn.source");
   plan::Observed sources;
-  sources.resolved = resolve_sources(*stack, req);
+  Context settings; // the mirror settings' own problems (the manifest's are printed)
+  sources.resolved = session::resolve_sources(*stack, req, settings);
+  print_diagnostics(settings);
   std::vector<source::Artifact*> all;
   for (auto& [key, r] : sources.resolved) {
     for (const auto& e : r.errors)
@@ -47,8 +49,9 @@ bool fetch_one(const std::string& manifest, const std::string& platform, const P
   // cuDNN to be placed into a toolkit is also unpacked, so an offline apply finds it ready
   // (only for this computer's platform: another's is fetched, not used here).
   bool here = platform == platform::host().id();
-  ok = ok && fetch_artifacts(all, req.allow_unpinned) &&
-       (!here || place_from_cache(*stack, sources, true, req.allow_unpinned));
+  StderrReporter report;
+  ok = ok && session::fetch_artifacts(all, req.allow_unpinned, report) &&
+       (!here || session::place_from_cache(*stack, sources, true, req.allow_unpinned, report));
   for (const auto* a : all)
     bytes += a->size;
   count += all.size();

@@ -1,18 +1,16 @@
 #include "common.hpp"
 
 #include "manifest/check.hpp"
+#include "plan_common.hpp"
 
 #include <iostream>
 
 namespace gpucfg::cli {
 
 std::optional<knowledge::Knowledge> load_knowledge(Context& ctx) {
-  auto kb = knowledge::Knowledge::load(knowledge::data_dir(), ctx.sources, ctx.diags);
-  if (!kb) {
-    print_diagnostics(ctx);
-    std::cerr << "gpucfg: cannot read the knowledge base in " << knowledge::data_dir()
-              << "/knowledge (set GPUCFG_DATA_DIR to the folder holding knowledge/)\n";
-  }
+  StderrReporter report;
+  auto kb = session::load_knowledge(ctx, report);
+  if (!kb) print_diagnostics(ctx);
   return kb;
 }
 
@@ -22,12 +20,10 @@ void print_diagnostics(const Context& ctx) {
 
 std::optional<manifest::Stack> load_stack(Context& ctx, const std::string& file,
                                           const std::string& platform) {
-  auto kb = load_knowledge(ctx);
-  if (!kb) return std::nullopt;
-  auto checked = manifest::check(file, {platform}, *kb, ctx.sources, ctx.diags);
+  StderrReporter report;
+  auto stack = session::load_stack(file, platform, ctx, report);
   print_diagnostics(ctx);
-  if (ctx.diags.has_errors() || checked.stacks.empty()) return std::nullopt;
-  return std::move(checked.stacks.front());
+  return stack;
 }
 
 } // namespace gpucfg::cli

@@ -3,6 +3,7 @@
 
 #include "knowledge/knowledge.hpp"
 #include "manifest/model.hpp"
+#include "session/planning.hpp"
 #include "util/diagnostic.hpp"
 
 #include <optional>
@@ -24,10 +25,7 @@ enum Exit : int {
   k_usage = 64,         // bad command line (EX_USAGE)
 };
 
-struct Context {
-  util::SourceSet sources;
-  util::Diagnostics diags;
-};
+using Context = session::Context;
 
 // Loads knowledge/ from the data folder; prints the problems and returns nullopt on failure.
 std::optional<knowledge::Knowledge> load_knowledge(Context& ctx);

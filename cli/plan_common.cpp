@@ -1,92 +1,22 @@
 #include "plan_common.hpp"
 
-#include "manifest/check.hpp"
-#include "plan/observe.hpp"
-#include "plan/planner.hpp"
-#include "probe/probe.hpp"
-#include "pyenv/lock.hpp"
-#include "source/fetch.hpp"
-#include "source/resolve.hpp"
-#include "source/settings.hpp"
 #include "util/strings.hpp"
 
 #include <CLI/CLI.hpp>
-#include <algorithm>
-#include <cstdlib>
-#include <filesystem>
-#include <fstream>
 #include <iostream>
-#include <sstream>
 #include <unistd.h>
 
 namespace gpucfg::cli {
 
-void add_source_flags(CLI::App& cmd, PlanRequest& req) {
-  cmd.add_flag("--allow-unpinned", req.allow_unpinned,
-               "Accept archives and wheels without a sha256 pin (their hash is printed)");
-  cmd.add_flag("--offline", req.offline,
-               "Download nothing: archives must be in the cache or local (also GPUCFG_OFFLINE=1)");
+void StderrReporter::error(const std::string& message) {
+  std::cerr << "gpucfg: " << message << "\n";
 }
 
-std::map<std::string, source::Resolved>
-resolve_sources(const manifest::Stack& stack, const PlanRequest& req, const probe::Facts* facts) {
-  source::ResolveOptions ro;
-  std::map<std::string, source::Resolved> out;
-  {
-    Context own; // printed here, apart from the manifest's diagnostics
-    auto settings = source::load_settings(own.sources, own.diags);
-    print_diagnostics(own);
-    if (own.diags.has_errors())
-      out["settings"].errors.push_back(settings.origin + ": the mirror settings cannot be read");
-    ro.mirrors = settings.mirrors;
-  }
-  ro.root = req.root == "/" ? "" : req.root;
-  while (!ro.root.empty() && ro.root.back() == '/')
-    ro.root.pop_back();
-  ro.cache_dir = source::default_cache_dir();
-  ro.platform_id = stack.platform->id();
-  ro.allow_unpinned = req.allow_unpinned;
-  const char* off = std::getenv("GPUCFG_OFFLINE");
-  ro.offline = req.offline || (off && std::string(off) == "1");
-  if (stack.cuda) ro.cuda_version = stack.cuda->version.value.str();
-  if (stack.cudnn && stack.cudnn->cuda) ro.cuda_version = stack.cudnn->cuda->value.str();
-  if (stack.cuda)
-    for (const auto& c : stack.cuda->components)
-      ro.components.push_back(c.value);
-  if (stack.cuda && stack.cuda->source)
-    out["cuda"] = source::resolve(*stack.cuda->source, "cuda.source", ro);
-  if (stack.cudnn && stack.cudnn->source)
-    out["cudnn"] = source::resolve(*stack.cudnn->source, "cudnn.source", ro);
-  if (stack.python && !stack.python->adopted()) {
-    // For a machine: the wheels of the interpreter that will build it. Without facts (fetch,
-    // filling a mirror): every wheel the lock has for the platform.
-    std::vector<manifest::LockedWheel> wheels;
-    if (facts) {
-      wheels = pyenv::decide(stack, pyenv::interpreters(*facts)).wheels;
-    } else {
-      for (const auto& v : pyenv::locked_pythons(stack.python->lock, ro.platform_id))
-        for (auto& w : pyenv::select(stack.python->lock, ro.platform_id, v).wheels)
-          if (std::none_of(wheels.begin(), wheels.end(),
-                           [&](const auto& x) { return x.wheel == w.wheel; }))
-            wheels.push_back(std::move(w));
-    }
-    if (!wheels.empty()) out["python"] = source::resolve_wheels(wheels, stack.python->index, ro);
-  }
-  return out;
+void StderrReporter::warning(const std::string& message) {
+  std::cerr << "gpucfg: warning: " << message << "\n";
 }
 
-std::vector<source::Artifact*> plan_artifacts(plan::Plan& p) {
-  std::vector<source::Artifact*> out;
-  for (auto& a : p.actions)
-    for (auto& art : a.artifacts)
-      out.push_back(&art);
-  return out;
-}
-
-namespace {
-
-// A bar redrawn in place on a terminal; on anything else, a line when a download starts and ends.
-void show_progress(const source::Progress& p) {
+void StderrReporter::progress(const source::Progress& p) {
   static const bool tty = ::isatty(2);
   static std::string last;
   if (!tty) {
@@ -104,112 +34,18 @@ void show_progress(const source::Progress& p) {
             << (p.finished ? "\n" : "") << std::flush;
 }
 
-} // namespace
-
-bool fetch_artifacts(std::vector<source::Artifact*> artifacts, bool allow_unpinned) {
-  source::FetchOptions fo;
-  fo.cache_dir = source::default_cache_dir();
-  fo.allow_unpinned = allow_unpinned;
-  fo.progress = show_progress;
-  bool ok = true;
-  for (auto* a : artifacts) {
-    if (!a->sha256.empty() && !source::locate(*a, fo.cache_dir).empty()) continue;
-    auto r = source::fetch(*a, fo);
-    if (!r.error.empty()) {
-      std::cerr << "gpucfg: " << r.error << "\n";
-      ok = false;
-      continue;
-    }
-    if (a->sha256.empty()) {
-      std::cerr << "gpucfg: warning: " << a->name << " is not pinned; its sha256 is " << r.sha256
-                << "\n";
-      a->sha256 = r.sha256;
-    }
-  }
-  return ok;
-}
-
-bool place_from_cache(const manifest::Stack& stack, plan::Observed& observed, bool prepare,
-                      bool allow_unpinned) {
-  auto dnn = observed.resolved.find("cudnn");
-  auto cuda = observed.resolved.find("cuda");
-  if (!stack.cudnn || !stack.cudnn->into_cuda || dnn == observed.resolved.end() ||
-      dnn->second.artifacts.empty() ||
-      (cuda != observed.resolved.end() && !cuda->second.artifacts.empty()))
-    return true; // nothing to place, or unpacked together with the toolkit
-  source::Resolved& r = dnn->second;
-  if (r.artifacts.size() != 1) {
-    r.errors.push_back("cudnn.source: one archive or wheel can be placed into a toolkit, not " +
-                       std::to_string(r.artifacts.size()));
-    return true;
-  }
-  source::Artifact& a = r.artifacts.front();
-  std::string cache = source::default_cache_dir();
-  if (prepare) {
-    if (!fetch_artifacts({&a}, allow_unpinned)) return false;
-    if (std::string err = source::unpack_in_cache(a, cache); !err.empty()) {
-      std::cerr << "gpucfg: " << err << "\n";
-      return false;
-    }
-  }
-  std::string dir = source::unpacked_path(a, cache);
-  if (dir.empty() || !std::filesystem::is_directory(dir))
-    return true; // plan lists the rules instead
-  r.unpacked_dir = dir;
-  observed.sources[dir] = plan::list_local_folder(dir);
-  return true;
+void add_source_flags(CLI::App& cmd, PlanRequest& req) {
+  cmd.add_flag("--allow-unpinned", req.allow_unpinned,
+               "Accept archives and wheels without a sha256 pin (their hash is printed)");
+  cmd.add_flag("--offline", req.offline,
+               "Download nothing: archives must be in the cache or local (also GPUCFG_OFFLINE=1)");
 }
 
 std::optional<Planned> make_plan(const PlanRequest& req, Context& ctx) {
-  Planned out;
-  out.kb = load_knowledge(ctx);
-  if (!out.kb) return std::nullopt;
-  auto host = probe::make_local_host(req.root);
-  std::string facts_source = "live";
-  if (!req.facts_file.empty()) {
-    std::ifstream in(req.facts_file);
-    std::stringstream text;
-    text << in.rdbuf();
-    try {
-      out.facts = probe::facts_from_json(nlohmann::json::parse(text.str()));
-    } catch (const std::exception& e) {
-      std::cerr << "gpucfg: " << req.facts_file << ": not a facts file: " << e.what() << "\n";
-      return std::nullopt;
-    }
-    facts_source = req.facts_file;
-  } else {
-    out.facts = probe::gather(*host);
-  }
-  if (std::string err = plan::apply_assumptions(out.facts, req.assume); !err.empty()) {
-    std::cerr << "gpucfg: " << err << "\n";
-    return std::nullopt;
-  }
-  auto checked =
-      manifest::check(req.manifest, {out.facts.platform.id}, *out.kb, ctx.sources, ctx.diags);
+  StderrReporter report;
+  auto planned = session::make_plan(req, ctx, report);
   print_diagnostics(ctx);
-  if (ctx.diags.has_errors() || checked.stacks.empty()) return std::nullopt;
-  out.stack = std::move(checked.stacks.front());
-  // A toolkit or cuDNN in a prefix of its own is where no usual place or loader path may lead
-  // (before its loader entry exists): looked at there, or a plan would never see it installed.
-  if (facts_source == "live")
-    probe::gather_named(
-        *host, out.facts, out.stack->cuda ? out.stack->cuda->prefix.value : "",
-        out.stack->cudnn && !out.stack->cudnn->into_cuda ? out.stack->cudnn->prefix.value : "");
-  std::string home = host->env("HOME").value_or("/root");
-  auto wanted = plan::wanted(*out.stack, home, out.facts);
-  if (facts_source == "live") {
-    out.observed = plan::observe(*host, wanted, req.checksum);
-  } else {
-    out.observed.live = false; // another machine's facts: its paths cannot be observed from here
-  }
-  out.observed.resolved = resolve_sources(*out.stack, req, &out.facts);
-  if (!place_from_cache(*out.stack, out.observed, req.prepare, req.allow_unpinned))
-    return std::nullopt;
-  plan::PlanInput in{*out.stack, out.facts, out.observed, *out.kb, facts_source};
-  out.plan = plan::make_plan(in);
-  out.plan.observed_paths = wanted.paths;
-  out.plan.source_dirs = wanted.source_dirs;
-  return out;
+  return planned;
 }
 
 } // namespace gpucfg::cli

@@ -35,6 +35,7 @@ seed manifest manifests/*.yaml examples/*.yaml tests/cases/invalid/*.yaml
 seed redistrib tests/fixtures/redistrib/*.json
 seed probe tests/fixtures/probe/* /bin/true
 seed names tests/fixtures/probe/version-10.0.txt
+seed archive tests/fixtures/zip/*.zip
 if [ ! -f build-fuzz/corpus/archive/seed.tar.gz ]; then
   mkdir -p build-fuzz/corpus/archive build-fuzz/seed/x-archive/lib
   echo lib >build-fuzz/seed/x-archive/lib/libx.so.1
