@@ -4,6 +4,7 @@
 #include "plan/planner.hpp"
 #include "plan/render.hpp"
 #include "plan_common.hpp"
+#include "session/fleet.hpp"
 
 #include <CLI/CLI.hpp>
 #include <cstring>
@@ -11,6 +12,29 @@
 #include <iostream>
 
 namespace gpucfg::cli {
+namespace {
+
+// plan --fleet: exit 1 when a host fails (or a facts path is wrong), 2 (with
+// --detailed-exitcode) when a host would change, else 0.
+int plan_fleet(const PlanRequest& req, const std::vector<std::string>& paths,
+               const std::string& format, bool detailed) {
+  std::vector<std::string> errors;
+  auto files = session::fleet_files(paths, &errors);
+  for (const auto& e : errors)
+    std::cerr << "gpucfg: " << e << "\n";
+  if (!errors.empty()) return k_error;
+  auto f = session::plan_fleet(req, files);
+  if (format == "json")
+    std::cout << session::fleet_json(f).dump(2) << "\n";
+  else if (format == "markdown")
+    std::cout << session::render_fleet_markdown(f);
+  else
+    std::cout << session::render_fleet_text(f);
+  if (f.any_failed()) return k_error;
+  return detailed && f.any_changes() ? k_changes : k_ok;
+}
+
+} // namespace
 
 void add_plan(CLI::App& app, int& exit_code) {
   auto* cmd = app.add_subcommand(
@@ -19,15 +43,16 @@ void add_plan(CLI::App& app, int& exit_code) {
   struct Opts {
     PlanRequest req;
     std::string out, format = "text";
+    std::vector<std::string> fleet;
     bool detailed = false, explain = false;
   };
   auto o = std::make_shared<Opts>();
   cmd->add_option("manifest", o->req.manifest, "Manifest file")->required();
   cmd->add_option("--root", o->req.root, "Plan for the machine under this folder")
       ->check(CLI::ExistingDirectory);
-  cmd->add_option("--facts", o->req.facts_file,
-                  "Plan for the machine a saved `gpucfg facts --json` describes")
-      ->check(CLI::ExistingFile);
+  auto* facts = cmd->add_option("--facts", o->req.facts_file,
+                                "Plan for the machine a saved `gpucfg facts --json` describes")
+                    ->check(CLI::ExistingFile);
   cmd->add_option("--assume", o->req.assume,
                   "Override facts: driver=535.54,gpu=sm_86,platform=linux-x86_64")
       ->check(std::function<std::string(const std::string&)>([](const std::string& v) {
@@ -38,7 +63,12 @@ void add_plan(CLI::App& app, int& exit_code) {
                 return e;
               }),
               "driver=VERSION,gpu=sm_NN,platform=ID");
-  cmd->add_option("--out", o->out, "Also save the plan as JSON, for `gpucfg apply PLAN`");
+  auto* fleet = cmd->add_option("--fleet", o->fleet,
+                                "Plan for every machine whose saved facts are in this folder (its "
+                                "*.json) or file; repeatable. One table, each host's plan")
+                    ->excludes(facts);
+  cmd->add_option("--out", o->out, "Also save the plan as JSON, for `gpucfg apply PLAN`")
+      ->excludes(fleet);
   cmd->add_option("--format", o->format, "text, json or markdown")
       ->check(CLI::IsMember({"text", "json", "markdown"}));
   cmd->add_flag("--detailed-exitcode", o->detailed,
@@ -52,8 +82,13 @@ void add_plan(CLI::App& app, int& exit_code) {
       "\nExamples:\n  gpucfg plan examples/local-cuda-13.0.yaml\n"
       "  gpucfg plan --facts examples/facts/windows-gtx1650.json manifests/tf-2.5.yaml\n"
       "  gpucfg plan --assume driver=535.54,gpu=sm_86 --format markdown manifests/tf-2.12.yaml\n"
-      "  gpucfg plan --out tf.plan.json manifests/tf-2.5.yaml && gpucfg apply tf.plan.json\n");
+      "  gpucfg plan --out tf.plan.json manifests/tf-2.5.yaml && gpucfg apply tf.plan.json\n"
+      "  gpucfg plan --fleet fleet/ --format markdown manifests/tf-2.16.yaml\n");
   cmd->callback([o, &exit_code] {
+    if (!o->fleet.empty()) {
+      exit_code = plan_fleet(o->req, o->fleet, o->format, o->detailed);
+      return;
+    }
     Context ctx;
     auto planned = make_plan(o->req, ctx);
     if (!planned) {

@@ -1,0 +1,117 @@
+"""Fleet plans: one manifest against a folder of saved facts files (this machine's, the H200's,
+the Windows laptop's, and variants made from them: a driver too old, a GPU the wheels have no
+kernels for). One table; a host that fails is named with its errors; the exit code says whether
+any host fails (1) or, with --detailed-exitcode, changes (2); Markdown collapses each host's
+plan; JSON agrees with schemas/fleet-plan.schema.json and each host's plan with plan.schema.json.
+"""
+import copy
+import json
+import os
+import re
+import tempfile
+
+import jsonschema
+
+from harness import ROOT, check, expect, finish, gpucfg
+
+TMP = tempfile.mkdtemp(prefix="gpucfg-fleet-")
+FLEET = os.path.join(TMP, "fleet")
+os.makedirs(FLEET)
+
+
+def save(name, facts):
+    with open(os.path.join(FLEET, name + ".json"), "w") as f:
+        json.dump(facts, f)
+
+
+def load(path):
+    with open(os.path.join(ROOT, path)) as f:
+        return json.load(f)
+
+
+here = json.loads(gpucfg("facts", "--json").out)
+h200 = load("examples/facts/h200-cuda13-apt.json")
+save("build-host", here)
+save("h200", h200)
+save("laptop-windows", load("examples/facts/windows-gtx1650.json"))
+old = copy.deepcopy(h200)
+old["driver"]["version"] = "470.57.02"  # below CUDA 12.x's floor
+save("h200-old-driver", old)
+pascal = copy.deepcopy(h200)
+for g in pascal["driver"]["gpus"]:
+    g["compute_capability"], g["name"] = "6.1", "NVIDIA GeForce GTX 1080"
+save("pascal", pascal)
+
+M = os.path.join(ROOT, "manifests", "pytorch-2.14-cu130.yaml")
+
+
+def rows(out):
+    """host -> (platform, result) from the text table."""
+    got = {}
+    for line in out.splitlines():
+        m = re.match(r"^(\S+)\s+(\S+)\s+(error|fail|changes|ok)\s", line)
+        if m:
+            got[m.group(1)] = (m.group(2), m.group(3))
+    return got
+
+
+@check("one table for the fleet: each host's platform and result; the failing ones with their errors")
+def table():
+    r = gpucfg("plan", "--fleet", FLEET, M, timeout=60)
+    expect(r.code == 1, f"a failing host makes exit 1, got {r.code}: {r.err}")
+    t = rows(r.out)
+    expect(sorted(t) == ["build-host", "h200", "h200-old-driver", "laptop-windows", "pascal"], t)
+    expect(t["h200-old-driver"] == ("linux-x86_64", "fail"), t)
+    expect(t["pascal"][1] == "fail", t)
+    expect(t["laptop-windows"][0] == "windows-x86_64", t)
+    expect(re.search(r"h200-old-driver \(.*\):\n  Error: driver", r.out), r.out)
+    expect(re.search(r"pascal \(.*\):\n(  Error: .*\n)*  Error: gpu 0: NVIDIA GeForce GTX 1080, "
+                     r"sm_61: outside compute_capability", r.out), r.out)
+    expect("5 host(s):" in r.out, r.out)
+
+
+@check("exit codes: 0 when every host matches or only changes, 2 with --detailed-exitcode")
+def exit_codes():
+    ok = os.path.join(TMP, "ok")
+    os.makedirs(ok)
+    with open(os.path.join(ok, "build-host.json"), "w") as f:
+        json.dump(here, f)
+    m = os.path.join(TMP, "env-only.yaml")
+    with open(m, "w") as f:
+        f.write("apiVersion: gpucfg/v1\nkind: Stack\nmetadata: {name: env-only}\n"
+                "requires: {platforms: [linux-x86_64]}\nenv: {GPUCFG_FLEET_TEST: \"1\"}\n")
+    r = gpucfg("plan", "--fleet", ok, m)
+    expect(r.code == 0 and rows(r.out)["build-host"][1] == "changes", r.out + r.err)
+    r = gpucfg("plan", "--detailed-exitcode", "--fleet", os.path.join(ok, "build-host.json"), m)
+    expect(r.code == 2, r.out + r.err)
+    r = gpucfg("plan", "--fleet", os.path.join(TMP, "missing"), m)
+    expect(r.code == 1 and "not a facts file or a folder" in r.err, r.err)
+    r = gpucfg("plan", "--fleet", ok, "--facts", os.path.join(ok, "build-host.json"), m)
+    expect(r.code == 64, "--fleet with --facts is a usage error: " + r.err)
+
+
+@check("Markdown: the table, then each host's plan collapsed, failed hosts first")
+def markdown():
+    r = gpucfg("plan", "--fleet", FLEET, "--format", "markdown", M, timeout=60)
+    expect(r.out.startswith("**gpucfg fleet plan** `pytorch-2.14-cu130`: 5 host(s):"), r.out[:200])
+    expect(r.out.count("<details>") == 5, r.out)
+    first = re.search(r"<summary><code>([^<]+)</code>: (\w+)", r.out)
+    expect(first and first.group(2) in ("error", "fail"), first and first.group(0))
+    expect("| `pascal` | linux-x86_64 | **fail** |" in r.out, r.out)
+
+
+@check("JSON agrees with schemas/fleet-plan.schema.json; each host's plan with plan.schema.json")
+def json_form():
+    r = gpucfg("plan", "--fleet", FLEET, "--format", "json", M, timeout=60)
+    doc = json.loads(r.out)
+    jsonschema.validate(doc, load("schemas/fleet-plan.schema.json"))
+    plan_schema = load("schemas/plan.schema.json")
+    for h in doc["hosts"]:
+        if "plan" in h:
+            jsonschema.validate(h["plan"], plan_schema)
+    expect(doc["summary"]["hosts"] == 5, doc["summary"])
+    expect(doc["summary"]["failed"] == sum(h["result"] in ("error", "fail") for h in doc["hosts"]),
+           doc["summary"])
+
+
+finish()
