@@ -464,23 +464,52 @@ plan::Generation record(StateStore& store, const plan::Plan& p, int number,
 
 std::string unsupported(const plan::Plan& p) {
   for (const auto& a : p.actions) {
-    if (a.op == "setenv")
+    if (a.op == plan::Op::setenv)
       return "'" + a.path +
              "': the Windows machine environment is set by gpucfg on Windows, which is not built "
              "yet";
-    if (a.op == "build-env" && p.platform.rfind("windows", 0) == 0)
+    if (a.op == plan::Op::build_env && p.platform.rfind("windows", 0) == 0)
       return a.path + ": Windows environments are built by gpucfg on Windows, which is not built "
                       "yet";
-    if (a.op == "install-tree" && a.from.empty() && a.artifacts.empty())
+    if (a.op == plan::Op::install_tree && a.from.empty() && a.artifacts.empty())
       return a.path +
              ": the manifest names no source for this toolkit (cuda.source); nothing was changed";
-    if (a.op == "write" && a.from.empty() && a.content.empty() && a.resource == "cudnn")
+    if (a.op == plan::Op::write && a.from.empty() && a.content.empty() && a.resource == plan::Resource::cudnn)
       return a.path +
              ": the manifest names no source for cuDNN (cudnn.source); nothing was changed";
-    if (a.op == "write" && (a.from.rfind("http://", 0) == 0 || a.from.rfind("https://", 0) == 0))
+    if (a.op == plan::Op::write && (a.from.rfind("http://", 0) == 0 || a.from.rfind("https://", 0) == 0))
       return a.path + ": downloads come with the sources work; use a local path or file:// for now";
   }
   return {};
+}
+
+// One action, by its kind. Every Op is named: a new one does not compile until it is handled.
+Status perform(Transaction& tx, const plan::Action& a, const ExecOptions& o,
+               const std::string& platform) {
+  switch (a.op) {
+  case plan::Op::write:
+    return tx.write(a);
+  case plan::Op::symlink:
+    return tx.symlink(a);
+  case plan::Op::install_tree:
+    return tx.install_tree(a, o, platform);
+  case plan::Op::build_env:
+    return tx.build_env(a, o);
+  case plan::Op::restore_tree:
+    return tx.restore_tree(a);
+  case plan::Op::remove:
+  case plan::Op::remove_tree:
+    return tx.remove(a);
+  case plan::Op::run:
+    if (a.path == "ldconfig") return tx.ldconfig();
+    return "unknown command '" + a.path + "'";
+  case plan::Op::adopt:
+    return ""; // nothing changes on disk; the record lists the tree's files
+  case plan::Op::setenv: // refused before any change (Windows apply is separate work)
+  case plan::Op::unknown:
+    break;
+  }
+  return std::string("unknown action '") + plan::to_string(a.op) + "'";
 }
 
 ExecResult execute(StateStore& store, const plan::Plan& p, const ExecOptions& o) {
@@ -499,27 +528,12 @@ ExecResult execute(StateStore& store, const plan::Plan& p, const ExecOptions& o)
   Status failed;
   for (const auto& a : p.actions) {
     if (!failed.empty()) break;
-    if (a.op != "run" && a.op != "setenv" && a.op != "adopt") failed = tx.remember_original(a.path);
+    if (a.op != plan::Op::run && a.op != plan::Op::setenv && a.op != plan::Op::adopt)
+      failed = tx.remember_original(a.path);
     if (!failed.empty()) break;
-    if (a.op == "write")
-      failed = tx.write(a);
-    else if (a.op == "symlink")
-      failed = tx.symlink(a);
-    else if (a.op == "install-tree")
-      failed = tx.install_tree(a, o, p.platform);
-    else if (a.op == "build-env")
-      failed = tx.build_env(a, o);
-    else if (a.op == "restore-tree")
-      failed = tx.restore_tree(a);
-    else if (a.op == "remove" || a.op == "remove-tree")
-      failed = tx.remove(a);
-    else if (a.op == "run" && a.path == "ldconfig")
-      failed = tx.ldconfig();
-    else if (a.op == "adopt")
-      failed = ""; // nothing changes on disk; the record below lists the tree's files
-    else
-      failed = "unknown action '" + a.op + "'";
-    if (failed.empty()) r.log.push_back(a.change + " " + a.resource + " " + a.path);
+    failed = perform(tx, a, o, p.platform);
+    if (failed.empty())
+      r.log.push_back(a.change + " " + plan::to_string(a.resource) + " " + a.path);
   }
   if (failed.empty()) {
     plan::Generation g = record(store, p, target, tx.trees(), tx.tree_records());

@@ -50,7 +50,7 @@ std::optional<plan::Action> restore_tree(const StateStore& store, const plan::Ma
                                  "apply its manifest again instead");
     return std::nullopt;
   }
-  a.op = "restore-tree";
+  a.op = plan::Op::restore_tree;
   a.from = kept;
   a.from_host = true;
   a.sha256 = want.sha256;
@@ -71,20 +71,20 @@ std::optional<plan::Action> restore_action(const StateStore& store, const plan::
   bool present = ::lstat(h.c_str(), &st) == 0;
   plan::Action a;
   a.path = want.path;
-  a.resource = want.resource.empty() ? "file" : want.resource;
+  a.resource = want.resource == plan::Resource::unknown ? plan::Resource::file : want.resource;
   a.reason = why;
   if (want.kind == "adopted") return std::nullopt; // never gpucfg's to change
   std::optional<plan::Action> out;
   if (want.kind == "absent") {
     if (!present) return std::nullopt;
-    a.op = S_ISDIR(st.st_mode) ? "remove-tree" : "remove";
+    a.op = S_ISDIR(st.st_mode) ? plan::Op::remove_tree : plan::Op::remove;
     a.change = "delete";
     a.summary = "did not exist";
     out = a;
   } else if (want.kind == "symlink") {
     if (present && S_ISLNK(st.st_mode) && fs::read_symlink(h).string() == want.link_target)
       return std::nullopt;
-    a.op = "symlink";
+    a.op = plan::Op::symlink;
     a.link_target = want.link_target;
     a.change = present ? "update" : "create";
     a.summary = "link to " + want.link_target;
@@ -92,7 +92,7 @@ std::optional<plan::Action> restore_action(const StateStore& store, const plan::
   } else if (want.kind == "file") {
     if (present && S_ISREG(st.st_mode) && util::sha256_file(h).value_or("") == want.sha256)
       return std::nullopt;
-    a.op = "write";
+    a.op = plan::Op::write;
     a.from = store.blob(want.sha256);
     a.sha256 = want.sha256;
     a.mode = want.mode;
@@ -148,16 +148,16 @@ plan::Plan restore(const StateStore& store, const std::vector<plan::ManagedEntry
   }
   bool loader = false, loader_left = false;
   for (const auto& a : p.actions)
-    loader = loader || a.resource == "loader";
+    loader = loader || a.resource == plan::Resource::loader;
   for (const auto* list : {&target, &keep})
     for (const auto& e : *list)
-      loader_left = loader_left || (e.resource == "loader" && e.kind != "absent");
+      loader_left = loader_left || (e.resource == plan::Resource::loader && e.kind != "absent");
   auto cache = originals.find(k_loader_cache);
   if (loader && !loader_left && cache != originals.end() && cache->second.kind == "absent") {
     // Back to no gpucfg loader entries on a machine that had no cache before gpucfg's first
     // ldconfig (a scratch root): the cache goes, as it came.
     plan::ManagedEntry none = cache->second;
-    none.resource = "loader";
+    none.resource = plan::Resource::loader;
     if (auto a = restore_action(store, none, {}, "back to before gpucfg", p.errors))
       p.actions.push_back(*a);
   } else if (loader) {

@@ -163,7 +163,7 @@ std::vector<Desired> desired_state(const manifest::Stack& s, const Observed& obs
               "",
               "",
               "",
-              "toolkit",
+              Resource::toolkit,
               "CUDA " + c.version.value.str() + " in " + c.prefix.value,
               "cuda.version",
               c.version.mark.str()};
@@ -177,12 +177,12 @@ std::vector<Desired> desired_state(const manifest::Stack& s, const Observed& obs
     if (adopt) d.kind = "adopt";
     out.push_back(d);
     if (adopt)
-      out.push_back({c.prefix.value, "adopted", "", "", "", "", "", "toolkit",
+      out.push_back({c.prefix.value, "adopted", "", "", "", "", "", Resource::toolkit,
                      "adopt CUDA " + c.version.value.str() + " in " + c.prefix.value +
                          ": record its files, to see later changes",
                      "cuda.source: adopt", c.version.mark.str()});
     if (c.active && linux)
-      out.push_back({"/usr/local/cuda", "symlink", "", "", "", c.prefix.value, "", "active-toolkit",
+      out.push_back({"/usr/local/cuda", "symlink", "", "", "", c.prefix.value, "", Resource::active_toolkit,
                      "the active toolkit: /usr/local/cuda -> " + c.prefix.value, "cuda.active",
                      c.mark.str()});
   }
@@ -201,14 +201,14 @@ std::vector<Desired> desired_state(const manifest::Stack& s, const Observed& obs
       Desired d;
       d.path = c.prefix.value;
       d.kind = "tree";
-      d.resource = "cudnn";
+      d.resource = Resource::cudnn;
       d.summary = what + " in " + c.prefix.value;
       d.why = "cudnn.version";
       d.origin = c.version.mark.str();
       add_archives(d, *r);
       out.push_back(d);
     } else if (adopt) {
-      out.push_back({c.prefix.value, "adopt-cudnn", "", "", "", "", "", "cudnn",
+      out.push_back({c.prefix.value, "adopt-cudnn", "", "", "", "", "", Resource::cudnn,
                      what + " in " + c.prefix.value, "cudnn.source: adopt", c.version.mark.str()});
     } else if (dir.empty()) {
       // No package to list yet: one entry per placement rule says what goes where.
@@ -220,7 +220,7 @@ std::vector<Desired> desired_state(const manifest::Stack& s, const Observed& obs
                   "",
                   "",
                   "",
-                  "cudnn",
+                  Resource::cudnn,
                   what + ": " + from + " -> " + to,
                   "cudnn.place",
                   c.mark.str()};
@@ -237,7 +237,7 @@ std::vector<Desired> desired_state(const manifest::Stack& s, const Observed& obs
           if (fnmatch(glob.c_str(), f.relative.c_str(), FNM_PATHNAME) == 0) {
             std::string dest = to + "/" + base(f.relative);
             if (f.kind == "symlink")
-              out.push_back({dest, "symlink", "", "", "", f.link_target, "", "cudnn",
+              out.push_back({dest, "symlink", "", "", "", f.link_target, "", Resource::cudnn,
                              what + ": " + f.relative, "cudnn.place " + glob, c.mark.str()});
             else {
               // Libraries keep their executable bit, as the package has them.
@@ -248,7 +248,7 @@ std::vector<Desired> desired_state(const manifest::Stack& s, const Observed& obs
                         f.sha256,
                         "",
                         (f.mode & 0111) ? "0755" : "0644",
-                        "cudnn",
+                        Resource::cudnn,
                         what + ": " + f.relative,
                         "cudnn.place " + glob,
                         c.mark.str()};
@@ -262,7 +262,7 @@ std::vector<Desired> desired_state(const manifest::Stack& s, const Observed& obs
   for (const auto& f : s.files) {
     Desired d;
     d.path = f.path.value;
-    d.resource = "file";
+    d.resource = Resource::file;
     d.origin = f.path.mark.str();
     d.why = f.why;
     d.mode = f.mode;
@@ -316,7 +316,7 @@ std::vector<Desired> desired_state(const manifest::Stack& s, const Observed& obs
             "login shells source each user's ~/.config/gpucfg/env-" + s.metadata.name + ".sh");
       for (const auto& [path, content, summary] : files_of_scope) {
         if (content.empty()) continue;
-        out.push_back({path, "file", content, "", util::sha256_hex(content), "", "0644", "env",
+        out.push_back({path, "file", content, "", util::sha256_hex(content), "", "0644", Resource::env,
                        summary, "env", s.env.front().mark.str()});
       }
     }
@@ -325,7 +325,7 @@ std::vector<Desired> desired_state(const manifest::Stack& s, const Observed& obs
       for (const auto& p : s.loader_paths)
         content += p.value + "\n";
       out.push_back({loader_conf(s), "file", content, "", util::sha256_hex(content), "", "0644",
-                     "loader", "loader paths: " + std::to_string(s.loader_paths.size()),
+                     Resource::loader, "loader paths: " + std::to_string(s.loader_paths.size()),
                      "loader.paths", s.loader_paths.front().mark.str()});
     }
   } else {
@@ -341,7 +341,7 @@ std::vector<Desired> desired_state(const manifest::Stack& s, const Observed& obs
         value += (value.empty() ? "append " : ", ") + p.value;
       for (const auto& p : v.remove)
         value += (value.empty() ? "remove " : ", ") + p.value;
-      out.push_back({"env:" + v.name, "setenv", value, "", "", "", "", "env", v.name + " " + value,
+      out.push_back({"env:" + v.name, "setenv", value, "", "", "", "", Resource::env, v.name + " " + value,
                      "env." + v.name + " (" + v.scope + " scope)", v.mark.str()});
     }
   }

@@ -35,7 +35,7 @@ void env_desired(const manifest::Stack& s, const probe::Facts& facts, const Obse
   Desired env;
   env.path = d.dir;
   env.kind = "python-env";
-  env.resource = "python-env";
+  env.resource = Resource::python_env;
   env.from = d.python->path;
   env.content = d.marker;
   env.sha256 = util::sha256_hex(d.marker);
@@ -48,7 +48,7 @@ void env_desired(const manifest::Stack& s, const probe::Facts& facts, const Obse
     env.artifacts = it->second.artifacts;
   out.push_back(env);
   // The link is what people and the profile name; it moves only once the new folder is whole.
-  out.push_back({py.env.value, "symlink", "", "", "", leaf(d.dir), "", "python-env",
+  out.push_back({py.env.value, "symlink", "", "", "", leaf(d.dir), "", Resource::python_env,
                  "the environment " + py.env.value + " -> " + leaf(d.dir), "python.env",
                  py.env.mark.str()});
   // One previous folder stays, so that rollback finds it; older ones go. During an update the
@@ -67,10 +67,10 @@ void env_desired(const manifest::Stack& s, const probe::Facts& facts, const Obse
     keep.push_back(now);
   } else {
     for (const auto& e : observed.current.entries)
-      if (e.resource == "python-env" && e.kind == "tree" && ours(e.path)) keep.push_back(e.path);
+      if (e.resource == Resource::python_env && e.kind == "tree" && ours(e.path)) keep.push_back(e.path);
   }
   for (const auto& k : keep)
-    out.push_back({k, "keep", "", "", "", "", "", "python-env",
+    out.push_back({k, "keep", "", "", "", "", "", Resource::python_env,
                    "the previous environment, kept for rollback", "python.env", py.env.mark.str()});
 }
 

@@ -19,11 +19,43 @@ struct Check {
   std::string source; // the knowledge row or manifest line behind it
 };
 
+// What an action does. The executor switches over it, so a new kind is a compile error until
+// every switch handles it. In JSON the strings of format_version 1 ("install-tree", ...); a saved
+// plan naming anything else reads as `unknown`, which the executor refuses.
+enum class Op {
+  unknown,
+  write,        // a file: inline content or a copy, staged and renamed into place
+  symlink,      // a link
+  remove,       // a file or link
+  remove_tree,  // a folder gpucfg installed
+  install_tree, // a toolkit or cuDNN prefix from archives or a folder
+  restore_tree, // a tree kept since it was replaced (rollback)
+  build_env,    // a framework environment
+  setenv,       // Windows: a variable in the registry (planned, not applied here)
+  adopt,        // record an existing tree as the manifest's, change nothing
+  run,          // a command (ldconfig)
+};
+
+// What a managed path is for (how plan groups and labels it, what rollback restores).
+enum class Resource {
+  unknown,
+  toolkit,
+  active_toolkit, // /usr/local/cuda
+  cudnn,
+  file,
+  env,
+  loader,
+  python_env,
+};
+
+const char* to_string(Op op);
+const char* to_string(Resource r);
+
 // One change. `op` says what kind, `path` what it touches; the rest is the payload the executor
 // needs, so a saved plan can be applied without the manifest.
 struct Action {
-  std::string op;       // write | symlink | remove | install-tree | run | check-only
-  std::string resource; // toolkit, cudnn, file, env, loader, active-toolkit
+  Op op = Op::unknown;
+  Resource resource = Resource::unknown;
   std::string path;     // the managed path (machine path), or the command for `run`
   std::string change;   // create | update | delete | run
   std::string summary;  // one line for people
@@ -42,7 +74,9 @@ struct Action {
 
 // A path the manifest manages, changed or not: what the next generation's record lists.
 struct Managed {
-  std::string path, resource, kind; // kind: file | symlink | absent | tree
+  std::string path;
+  Resource resource = Resource::unknown;
+  std::string kind; // file | symlink | absent | tree
   std::string manifest;             // empty: the plan's manifest
 };
 

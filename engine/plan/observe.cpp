@@ -89,7 +89,7 @@ Observed observe(const probe::Host& host, const Wanted& wanted, bool checksum) {
     return nullptr;
   };
   for (const auto& e : o.current.entries)
-    if (e.resource == "env" && e.kind == "file" && util::starts_with(e.path, "/etc/environment.d/"))
+    if (e.resource == Resource::env && e.kind == "file" && util::starts_with(e.path, "/etc/environment.d/"))
       if (auto text = host.read(e.path))
         for (const auto& line : util::split(*text, '\n'))
           if (!line.empty() && line[0] != '#' && line.find('=') != std::string::npos)

@@ -2,6 +2,7 @@
 // consumed by the pure planner. Also the record of the last generation gpucfg applied.
 #pragma once
 
+#include "plan/model.hpp"
 #include "source/artifact.hpp"
 
 #include <cstdint>
@@ -25,7 +26,7 @@ struct ManagedEntry {
   std::string path, kind, sha256, link_target, mode; // kind: file | symlink | tree | absent
   std::uint64_t size = 0;
   std::int64_t mtime_ns = 0;
-  std::string resource; // env, loader, file, cudnn, toolkit, active-toolkit
+  Resource resource = Resource::unknown;
   std::string manifest; // metadata.name of the manifest that wanted it
 };
 

@@ -15,6 +15,27 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Artifact, name, component, file,
 
 namespace gpucfg::plan {
 
+// The first pair is what any other string reads as.
+NLOHMANN_JSON_SERIALIZE_ENUM(Op, {{Op::unknown, "unknown"},
+                                  {Op::write, "write"},
+                                  {Op::symlink, "symlink"},
+                                  {Op::remove, "remove"},
+                                  {Op::remove_tree, "remove-tree"},
+                                  {Op::install_tree, "install-tree"},
+                                  {Op::restore_tree, "restore-tree"},
+                                  {Op::build_env, "build-env"},
+                                  {Op::setenv, "setenv"},
+                                  {Op::adopt, "adopt"},
+                                  {Op::run, "run"}})
+NLOHMANN_JSON_SERIALIZE_ENUM(Resource, {{Resource::unknown, ""},
+                                        {Resource::toolkit, "toolkit"},
+                                        {Resource::active_toolkit, "active-toolkit"},
+                                        {Resource::cudnn, "cudnn"},
+                                        {Resource::file, "file"},
+                                        {Resource::env, "env"},
+                                        {Resource::loader, "loader"},
+                                        {Resource::python_env, "python-env"}})
+
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Check, name, outcome, detail, source)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Action, op, resource, path, change, summary, reason,
                                                 origin, content, from, sha256, mode, link_target,

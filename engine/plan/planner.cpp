@@ -45,8 +45,8 @@ const probe::CudnnCopy* cudnn_in(const probe::Facts& f, const std::string& prefi
 // Whether the manifest names a source for d's package on this platform (one that failed to
 // resolve has its own error already; a second "names no source" would be false).
 bool names_source(const manifest::Stack& s, const Desired& d) {
-  if (d.resource == "cudnn") return s.cudnn && s.cudnn->source;
-  return d.resource == "toolkit" && s.cuda && s.cuda->source;
+  if (d.resource == Resource::cudnn) return s.cudnn && s.cudnn->source;
+  return d.resource == Resource::toolkit && s.cuda && s.cuda->source;
 }
 
 bool managed_by_us(const Observed& o, const std::string& path) {
@@ -69,17 +69,17 @@ Action action_for(const Desired& d, const std::string& change, const std::string
   a.mode = d.mode;
   a.link_target = d.link_target;
   if (d.kind == "file")
-    a.op = "write";
+    a.op = Op::write;
   else if (d.kind == "symlink")
-    a.op = "symlink";
+    a.op = Op::symlink;
   else if (d.kind == "absent")
-    a.op = "remove";
+    a.op = Op::remove;
   else if (d.kind == "tree")
-    a.op = "install-tree";
+    a.op = Op::install_tree;
   else if (d.kind == "python-env")
-    a.op = "build-env";
+    a.op = Op::build_env;
   else if (d.kind == "setenv")
-    a.op = "setenv";
+    a.op = Op::setenv;
   if (!d.why.empty()) a.details.push_back("why: " + d.why);
   a.artifacts = d.artifacts;
   a.from_host = d.from_host;
@@ -169,7 +169,7 @@ void diff_one(const PlanInput& in, const Desired& d, Plan& plan) {
       recorded = recorded || (e.path == d.path && e.kind == "adopted");
     if (!recorded) {
       Action a = action_for(d, "create", "not recorded yet");
-      a.op = "adopt";
+      a.op = Op::adopt;
       plan.actions.push_back(a);
       return;
     }
@@ -187,14 +187,14 @@ void diff_one(const PlanInput& in, const Desired& d, Plan& plan) {
                             " under " + d.path);
     return;
   }
-  if (d.resource == "cudnn" && d.needs_source &&
+  if (d.resource == Resource::cudnn && d.needs_source &&
       cudnn_in(in.facts, s.cudnn->prefix.value, s.cudnn->version.value))
     return; // already placed (seen by the probe), nothing to copy
   if (d.kind == "tree") {
     if (drifted_tree(in, d, plan)) return;
-    if (d.resource == "cudnn" && cudnn_in(in.facts, d.path, s.cudnn->version.value)) return;
+    if (d.resource == Resource::cudnn && cudnn_in(in.facts, d.path, s.cudnn->version.value)) return;
     if (const auto* t = toolkit_at(in.facts, d.path);
-        d.resource == "toolkit" && t && version_matches(t->version, s.cuda->version.value))
+        d.resource == Resource::toolkit && t && version_matches(t->version, s.cuda->version.value))
       return;
     bool exists = o.live ? st.kind != "absent" : toolkit_at(in.facts, d.path) != nullptr;
     bool ours = false;
@@ -241,7 +241,7 @@ void diff_one(const PlanInput& in, const Desired& d, Plan& plan) {
   }
   if (d.kind == "symlink") {
     if (st.kind == "symlink" && st.link_target == d.link_target) return;
-    if (d.resource == "python-env" && st.kind != "absent" && !managed_by_us(o, d.path)) {
+    if (d.resource == Resource::python_env && st.kind != "absent" && !managed_by_us(o, d.path)) {
       // A folder or link there is someone's own environment: replacing it would lose it.
       plan.errors.push_back("python.env: " + d.path + " exists (" + st.kind +
                             ") and gpucfg did not make it; move it away or choose another "
@@ -265,7 +265,7 @@ void diff_one(const PlanInput& in, const Desired& d, Plan& plan) {
                            util::starts_with(d.from, s.cuda->prefix.value + "\\"));
   if (!d.from.empty() && !d.from_host && state_of(o, d.from).kind == "absent" && !d.needs_source &&
       !from_new_toolkit) {
-    plan.errors.push_back(d.resource + ": source " + d.from + " of " + d.path + " does not exist");
+    plan.errors.push_back(std::string(to_string(d.resource)) + ": source " + d.from + " of " + d.path + " does not exist");
     return;
   }
   if (st.kind == "file" && !want.empty() && st.sha256 == want &&
@@ -290,8 +290,8 @@ void diff_one(const PlanInput& in, const Desired& d, Plan& plan) {
 
 Action ldconfig_action() {
   Action a;
-  a.op = "run";
-  a.resource = "loader";
+  a.op = Op::run;
+  a.resource = Resource::loader;
   a.path = "ldconfig";
   a.change = "run";
   a.summary = "rebuild the loader cache";
@@ -368,7 +368,7 @@ Plan make_plan(const PlanInput& in) {
       plan.managed.push_back({d.path, d.resource, "tree", ""});
     std::size_t before = plan.actions.size();
     diff_one(in, d, plan);
-    if (d.resource == "loader" && plan.actions.size() > before) loader_changed = true;
+    if (d.resource == Resource::loader && plan.actions.size() > before) loader_changed = true;
   }
   // What the last generation managed for this manifest and the manifest no longer wants.
   for (const auto& e : in.observed.current.entries) {
@@ -378,14 +378,14 @@ Plan make_plan(const PlanInput& in) {
       continue;
     if (state_of(in.observed, e.path).kind == "absent") continue;
     Action a;
-    a.op = e.kind == "tree" ? "remove-tree" : "remove";
+    a.op = e.kind == "tree" ? Op::remove_tree : Op::remove;
     a.resource = e.resource;
     a.path = e.path;
     a.change = "delete";
     a.summary = "no longer in the manifest";
     a.reason = "managed by generation " + std::to_string(in.observed.current.number);
     plan.actions.push_back(a);
-    loader_changed = loader_changed || e.resource == "loader";
+    loader_changed = loader_changed || e.resource == Resource::loader;
   }
   if (loader_changed && s.platform->os() == platform::Os::linux)
     plan.actions.push_back(ldconfig_action());

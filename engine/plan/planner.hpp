@@ -20,7 +20,8 @@ struct Desired {
   std::string from;       // file: local source file; tree: source folder
   std::string sha256;     // file: pinned or computed content hash ("" when unknown)
   std::string link_target, mode;
-  std::string resource, summary, why;
+  Resource resource = Resource::unknown;
+  std::string summary, why;
   std::string origin;                        // file:line:col
   bool needs_source = false;                 // the manifest names no source for it yet
   std::vector<source::Artifact> artifacts{}; // tree: archives to unpack (else `from` is copied)

@@ -32,7 +32,7 @@ std::string body(const Plan& p, bool explain) {
   if (!p.actions.empty()) {
     out += "Changes:\n";
     for (const auto& a : p.actions) {
-      out += "  " + std::string(symbol(a.change)) + " " + a.resource + " " + a.path + "\n";
+      out += "  " + std::string(symbol(a.change)) + " " + to_string(a.resource) + " " + a.path + "\n";
       out += "      " + a.summary + (a.reason.empty() ? "" : " (" + a.reason + ")") + "\n";
       if (explain) {
         if (!a.origin.empty()) out += "      asked for at " + a.origin + "\n";
@@ -110,7 +110,7 @@ std::string render_markdown(const Plan& p) {
   });
   if (driver_bad) labels.push_back("driver-change");
   if (std::any_of(p.actions.begin(), p.actions.end(),
-                  [](const Action& a) { return a.resource == "toolkit"; }))
+                  [](const Action& a) { return a.resource == Resource::toolkit; }))
     labels.push_back("toolkit-change");
   std::string lab;
   for (const auto& l : labels)

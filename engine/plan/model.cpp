@@ -1,0 +1,56 @@
+#include "plan/model.hpp"
+
+namespace gpucfg::plan {
+
+// The same strings as the JSON form (plan_json.hpp), for people.
+const char* to_string(Op op) {
+  switch (op) {
+  case Op::unknown:
+    return "unknown";
+  case Op::write:
+    return "write";
+  case Op::symlink:
+    return "symlink";
+  case Op::remove:
+    return "remove";
+  case Op::remove_tree:
+    return "remove-tree";
+  case Op::install_tree:
+    return "install-tree";
+  case Op::restore_tree:
+    return "restore-tree";
+  case Op::build_env:
+    return "build-env";
+  case Op::setenv:
+    return "setenv";
+  case Op::adopt:
+    return "adopt";
+  case Op::run:
+    return "run";
+  }
+  return "unknown";
+}
+
+const char* to_string(Resource r) {
+  switch (r) {
+  case Resource::unknown:
+    return "";
+  case Resource::toolkit:
+    return "toolkit";
+  case Resource::active_toolkit:
+    return "active-toolkit";
+  case Resource::cudnn:
+    return "cudnn";
+  case Resource::file:
+    return "file";
+  case Resource::env:
+    return "env";
+  case Resource::loader:
+    return "loader";
+  case Resource::python_env:
+    return "python-env";
+  }
+  return "";
+}
+
+} // namespace gpucfg::plan
