@@ -474,10 +474,12 @@ std::string unsupported(const plan::Plan& p) {
     if (a.op == plan::Op::install_tree && a.from.empty() && a.artifacts.empty())
       return a.path +
              ": the manifest names no source for this toolkit (cuda.source); nothing was changed";
-    if (a.op == plan::Op::write && a.from.empty() && a.content.empty() && a.resource == plan::Resource::cudnn)
+    if (a.op == plan::Op::write && a.from.empty() && a.content.empty() &&
+        a.resource == plan::Resource::cudnn)
       return a.path +
              ": the manifest names no source for cuDNN (cudnn.source); nothing was changed";
-    if (a.op == plan::Op::write && (a.from.rfind("http://", 0) == 0 || a.from.rfind("https://", 0) == 0))
+    if (a.op == plan::Op::write &&
+        (a.from.rfind("http://", 0) == 0 || a.from.rfind("https://", 0) == 0))
       return a.path + ": downloads come with the sources work; use a local path or file:// for now";
   }
   return {};
@@ -504,7 +506,7 @@ Status perform(Transaction& tx, const plan::Action& a, const ExecOptions& o,
     if (a.path == "ldconfig") return tx.ldconfig();
     return "unknown command '" + a.path + "'";
   case plan::Op::adopt:
-    return ""; // nothing changes on disk; the record lists the tree's files
+    return "";           // nothing changes on disk; the record lists the tree's files
   case plan::Op::setenv: // refused before any change (Windows apply is separate work)
   case plan::Op::unknown:
     break;

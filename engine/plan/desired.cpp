@@ -182,7 +182,8 @@ std::vector<Desired> desired_state(const manifest::Stack& s, const Observed& obs
                          ": record its files, to see later changes",
                      "cuda.source: adopt", c.version.mark.str()});
     if (c.active && linux)
-      out.push_back({"/usr/local/cuda", "symlink", "", "", "", c.prefix.value, "", Resource::active_toolkit,
+      out.push_back({"/usr/local/cuda", "symlink", "", "", "", c.prefix.value, "",
+                     Resource::active_toolkit,
                      "the active toolkit: /usr/local/cuda -> " + c.prefix.value, "cuda.active",
                      c.mark.str()});
   }
@@ -316,8 +317,8 @@ std::vector<Desired> desired_state(const manifest::Stack& s, const Observed& obs
             "login shells source each user's ~/.config/gpucfg/env-" + s.metadata.name + ".sh");
       for (const auto& [path, content, summary] : files_of_scope) {
         if (content.empty()) continue;
-        out.push_back({path, "file", content, "", util::sha256_hex(content), "", "0644", Resource::env,
-                       summary, "env", s.env.front().mark.str()});
+        out.push_back({path, "file", content, "", util::sha256_hex(content), "", "0644",
+                       Resource::env, summary, "env", s.env.front().mark.str()});
       }
     }
     if (!s.loader_paths.empty()) {
@@ -341,8 +342,9 @@ std::vector<Desired> desired_state(const manifest::Stack& s, const Observed& obs
         value += (value.empty() ? "append " : ", ") + p.value;
       for (const auto& p : v.remove)
         value += (value.empty() ? "remove " : ", ") + p.value;
-      out.push_back({"env:" + v.name, "setenv", value, "", "", "", "", Resource::env, v.name + " " + value,
-                     "env." + v.name + " (" + v.scope + " scope)", v.mark.str()});
+      out.push_back({"env:" + v.name, "setenv", value, "", "", "", "", Resource::env,
+                     v.name + " " + value, "env." + v.name + " (" + v.scope + " scope)",
+                     v.mark.str()});
     }
   }
   return out;

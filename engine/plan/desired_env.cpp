@@ -60,14 +60,15 @@ void env_desired(const manifest::Stack& s, const probe::Facts& facts, const Obse
   };
   std::vector<std::string> keep;
   auto it = observed.paths.find(py.env.value);
-  std::string now = it != observed.paths.end() && it->second.kind == "symlink"
+  std::string now = it != observed.paths.end() && it->second.kind == PathKind::symlink
                         ? parent + "/" + it->second.link_target
                         : "";
   if (!now.empty() && ours(now)) {
     keep.push_back(now);
   } else {
     for (const auto& e : observed.current.entries)
-      if (e.resource == Resource::python_env && e.kind == "tree" && ours(e.path)) keep.push_back(e.path);
+      if (e.resource == Resource::python_env && e.kind == "tree" && ours(e.path))
+        keep.push_back(e.path);
   }
   for (const auto& k : keep)
     out.push_back({k, "keep", "", "", "", "", "", Resource::python_env,

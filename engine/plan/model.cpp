@@ -1,5 +1,7 @@
 #include "plan/model.hpp"
 
+#include "plan/observed.hpp"
+
 namespace gpucfg::plan {
 
 // The same strings as the JSON form (plan_json.hpp), for people.
@@ -51,6 +53,24 @@ const char* to_string(Resource r) {
     return "python-env";
   }
   return "";
+}
+
+const char* to_string(PathKind k) {
+  switch (k) {
+  case PathKind::absent:
+    return "absent";
+  case PathKind::file:
+    return "file";
+  case PathKind::symlink:
+    return "symlink";
+  case PathKind::dir:
+    return "dir";
+  case PathKind::other:
+    return "other";
+  case PathKind::unknown:
+    return "unknown";
+  }
+  return "unknown";
 }
 
 } // namespace gpucfg::plan

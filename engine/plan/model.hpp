@@ -56,11 +56,11 @@ const char* to_string(Resource r);
 struct Action {
   Op op = Op::unknown;
   Resource resource = Resource::unknown;
-  std::string path;     // the managed path (machine path), or the command for `run`
-  std::string change;   // create | update | delete | run
-  std::string summary;  // one line for people
-  std::string reason;   // why: the manifest line and what differs
-  std::string origin;   // file:line:col of the manifest value that asked for it
+  std::string path;    // the managed path (machine path), or the command for `run`
+  std::string change;  // create | update | delete | run
+  std::string summary; // one line for people
+  std::string reason;  // why: the manifest line and what differs
+  std::string origin;  // file:line:col of the manifest value that asked for it
   // payload
   std::string content;              // write: inline content (env and loader files)
   std::string from;                 // write: a local source file; install-tree: a source folder
@@ -76,8 +76,8 @@ struct Action {
 struct Managed {
   std::string path;
   Resource resource = Resource::unknown;
-  std::string kind; // file | symlink | absent | tree
-  std::string manifest;             // empty: the plan's manifest
+  std::string kind;     // file | symlink | absent | tree
+  std::string manifest; // empty: the plan's manifest
 };
 
 // The step that rebuilds the loader cache after an /etc/ld.so.conf.d entry changed.

@@ -14,6 +14,14 @@
 namespace gpucfg::plan {
 namespace {
 
+// The Host's word for what is at a path, as the planner's type.
+PathKind path_kind(const std::string& k) {
+  if (k == "file") return PathKind::file;
+  if (k == "symlink") return PathKind::symlink;
+  if (k == "dir") return PathKind::dir;
+  return PathKind::other;
+}
+
 std::string octal(unsigned mode) {
   char buf[8];
   std::snprintf(buf, sizeof buf, "%04o", mode);
@@ -89,7 +97,8 @@ Observed observe(const probe::Host& host, const Wanted& wanted, bool checksum) {
     return nullptr;
   };
   for (const auto& e : o.current.entries)
-    if (e.resource == Resource::env && e.kind == "file" && util::starts_with(e.path, "/etc/environment.d/"))
+    if (e.resource == Resource::env && e.kind == "file" &&
+        util::starts_with(e.path, "/etc/environment.d/"))
       if (auto text = host.read(e.path))
         for (const auto& line : util::split(*text, '\n'))
           if (!line.empty() && line[0] != '#' && line.find('=') != std::string::npos)
@@ -103,7 +112,7 @@ Observed observe(const probe::Host& host, const Wanted& wanted, bool checksum) {
     PathState ps;
     auto st = host.lstat(path);
     if (st) {
-      ps.kind = st->kind;
+      ps.kind = path_kind(st->kind);
       if (st->kind == "symlink") ps.link_target = host.read_link(path).value_or("");
       if (st->kind == "file") {
         ps.size = st->size;
@@ -137,7 +146,7 @@ Observed observe(const probe::Host& host, const Wanted& wanted, bool checksum) {
       if (f.kind == "file") {
         std::string p = probe::join(dir, f.relative);
         PathState ps;
-        ps.kind = "file";
+        ps.kind = PathKind::file;
         ps.size = f.size;
         ps.sha256 = util::sha256_file(host.host_path(p)).value_or("");
         o.paths[p] = ps;

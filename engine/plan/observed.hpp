@@ -12,13 +12,17 @@
 
 namespace gpucfg::plan {
 
+// What is at a path, as observed (unknown: it could not be looked at).
+enum class PathKind { absent, file, symlink, dir, other, unknown };
+const char* to_string(PathKind k);
+
 struct PathState {
-  std::string kind = "absent"; // absent | file | symlink | dir | other | unknown
-  std::string link_target;     // symlink
-  std::uint64_t size = 0;      // file
-  std::int64_t mtime_ns = 0;   // file
-  std::string sha256;          // file, when hashed (or trusted from the record)
-  std::string mode;            // file, octal
+  PathKind kind = PathKind::absent;
+  std::string link_target;   // symlink
+  std::uint64_t size = 0;    // file
+  std::int64_t mtime_ns = 0; // file
+  std::string sha256;        // file, when hashed (or trusted from the record)
+  std::string mode;          // file, octal
 };
 
 // One path gpucfg manages, as the last apply left it.

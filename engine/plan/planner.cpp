@@ -134,11 +134,11 @@ void diff_env(const PlanInput& in, const Desired& d, Plan& plan) {
     return;
   }
   const PathState& marker = state_of(o, d.path + "/gpucfg-env.json");
-  if (marker.kind == "file" && marker.sha256 == d.sha256) {
+  if (marker.kind == PathKind::file && marker.sha256 == d.sha256) {
     drifted_tree(in, d, plan);
     return;
   }
-  if (state_of(o, d.path).kind != "absent") {
+  if (state_of(o, d.path).kind != PathKind::absent) {
     plan.errors.push_back("python.env: " + d.path +
                           " exists but holds no environment gpucfg finished; remove it");
     return;
@@ -196,7 +196,7 @@ void diff_one(const PlanInput& in, const Desired& d, Plan& plan) {
     if (const auto* t = toolkit_at(in.facts, d.path);
         d.resource == Resource::toolkit && t && version_matches(t->version, s.cuda->version.value))
       return;
-    bool exists = o.live ? st.kind != "absent" : toolkit_at(in.facts, d.path) != nullptr;
+    bool exists = o.live ? st.kind != PathKind::absent : toolkit_at(in.facts, d.path) != nullptr;
     bool ours = false;
     for (const auto& e : o.current.entries)
       ours = ours || (e.path == d.path && e.kind == "tree");
@@ -235,24 +235,28 @@ void diff_one(const PlanInput& in, const Desired& d, Plan& plan) {
     return;
   }
   if (d.kind == "absent") {
-    if (st.kind != "absent")
-      plan.actions.push_back(action_for(d, "delete", "exists (" + st.kind + ")"));
+    if (st.kind != PathKind::absent)
+      plan.actions.push_back(
+          action_for(d, "delete", std::string("exists (") + to_string(st.kind) + ")"));
     return;
   }
   if (d.kind == "symlink") {
-    if (st.kind == "symlink" && st.link_target == d.link_target) return;
-    if (d.resource == Resource::python_env && st.kind != "absent" && !managed_by_us(o, d.path)) {
+    if (st.kind == PathKind::symlink && st.link_target == d.link_target) return;
+    if (d.resource == Resource::python_env && st.kind != PathKind::absent &&
+        !managed_by_us(o, d.path)) {
       // A folder or link there is someone's own environment: replacing it would lose it.
-      plan.errors.push_back("python.env: " + d.path + " exists (" + st.kind +
+      plan.errors.push_back("python.env: " + d.path + " exists (" + to_string(st.kind) +
                             ") and gpucfg did not make it; move it away or choose another "
                             "python.env (" +
                             d.origin + ")");
       return;
     }
-    plan.actions.push_back(action_for(d, st.kind == "absent" ? "create" : "update",
-                                      st.kind == "absent"    ? "missing"
-                                      : st.kind == "symlink" ? "points to " + st.link_target
-                                                             : "is a " + st.kind + ", not a link"));
+    plan.actions.push_back(
+        action_for(d, st.kind == PathKind::absent ? "create" : "update",
+                   st.kind == PathKind::absent ? "missing"
+                   : st.kind == PathKind::symlink
+                       ? "points to " + st.link_target
+                       : std::string("is a ") + to_string(st.kind) + ", not a link"));
     return;
   }
   // A file: compare content hashes (inline content, pinned, or the source's).
@@ -263,17 +267,19 @@ void diff_one(const PlanInput& in, const Desired& d, Plan& plan) {
   bool from_new_toolkit = s.cuda && s.cuda->source && !toolkit_at(in.facts, s.cuda->prefix.value) &&
                           (util::starts_with(d.from, s.cuda->prefix.value + "/") ||
                            util::starts_with(d.from, s.cuda->prefix.value + "\\"));
-  if (!d.from.empty() && !d.from_host && state_of(o, d.from).kind == "absent" && !d.needs_source &&
-      !from_new_toolkit) {
-    plan.errors.push_back(std::string(to_string(d.resource)) + ": source " + d.from + " of " + d.path + " does not exist");
+  if (!d.from.empty() && !d.from_host && state_of(o, d.from).kind == PathKind::absent &&
+      !d.needs_source && !from_new_toolkit) {
+    plan.errors.push_back(std::string(to_string(d.resource)) + ": source " + d.from + " of " +
+                          d.path + " does not exist");
     return;
   }
-  if (st.kind == "file" && !want.empty() && st.sha256 == want &&
+  if (st.kind == PathKind::file && !want.empty() && st.sha256 == want &&
       (d.mode.empty() || st.mode.empty() || st.mode == d.mode))
     return;
-  Action a = action_for(d, st.kind == "absent" ? "create" : "update",
-                        st.kind == "absent" ? "missing"
-                        : st.kind != "file" ? "is a " + st.kind + ", not a file"
+  Action a = action_for(d, st.kind == PathKind::absent ? "create" : "update",
+                        st.kind == PathKind::absent ? "missing"
+                        : st.kind != PathKind::file
+                            ? std::string("is a ") + to_string(st.kind) + ", not a file"
                         : st.sha256 != want ? "content differs (sha256 " + st.sha256.substr(0, 12) +
                                                   " != " + want.substr(0, 12) + ")"
                                             : "mode " + st.mode + " != " + d.mode);
@@ -376,7 +382,7 @@ Plan make_plan(const PlanInput& in) {
     if (e.manifest != s.metadata.name || wanted_paths.count(e.path) || e.kind == "absent" ||
         e.kind == "adopted")
       continue;
-    if (state_of(in.observed, e.path).kind == "absent") continue;
+    if (state_of(in.observed, e.path).kind == PathKind::absent) continue;
     Action a;
     a.op = e.kind == "tree" ? Op::remove_tree : Op::remove;
     a.resource = e.resource;
@@ -396,7 +402,7 @@ std::string fingerprint(const probe::Facts& facts, const Observed& observed) {
   nlohmann::json j = probe::to_json(facts);
   nlohmann::json paths = nlohmann::json::object();
   for (const auto& [p, st] : observed.paths)
-    paths[p] = {st.kind, st.link_target, st.size, st.mtime_ns, st.sha256};
+    paths[p] = {to_string(st.kind), st.link_target, st.size, st.mtime_ns, st.sha256};
   j["observed"] = paths;
   j["generation"] = observed.current.number;
   return util::sha256_hex(j.dump());

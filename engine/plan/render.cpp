@@ -32,7 +32,8 @@ std::string body(const Plan& p, bool explain) {
   if (!p.actions.empty()) {
     out += "Changes:\n";
     for (const auto& a : p.actions) {
-      out += "  " + std::string(symbol(a.change)) + " " + to_string(a.resource) + " " + a.path + "\n";
+      out +=
+          "  " + std::string(symbol(a.change)) + " " + to_string(a.resource) + " " + a.path + "\n";
       out += "      " + a.summary + (a.reason.empty() ? "" : " (" + a.reason + ")") + "\n";
       if (explain) {
         if (!a.origin.empty()) out += "      asked for at " + a.origin + "\n";
