@@ -33,6 +33,8 @@ int main(int argc, char** argv) {
   add_facts(app, exit_code);
   add_why(app, exit_code);
   add_plan(app, exit_code);
+  add_diff(app, exit_code);
+  add_review(app, exit_code);
   add_apply(app, exit_code);
   add_rollback(app, exit_code);
   add_destroy(app, exit_code);

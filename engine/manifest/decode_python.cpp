@@ -27,7 +27,7 @@ void Decoder::python(const Value* v, Stack& s) {
   else
     py.env = {m_platform.os() == platform::Os::linux ? "/opt/gpucfg/envs/" + s.metadata.name
                                                      : "C:\\gpucfg\\envs\\" + s.metadata.name,
-              v->mark};
+              v->mark, true}; // a default: derived from the python section
   if (auto i = path(f.get("interpreter"), "python.interpreter")) py.interpreter = i;
   if (const Value* p = f.get("packages"))
     for (const Value* e : yaml::scalar_list(*p, "python.packages", m_diags))

@@ -126,6 +126,25 @@ Rendered resolve_for_show(const Stack& s) {
   }
   for (std::size_t i = 0; i < s.loader_paths.size(); ++i)
     b.loc(j["loader"]["paths"][i], "/loader/paths/" + std::to_string(i), s.loader_paths[i]);
+  if (s.python) {
+    const Python& py = *s.python;
+    json& pj = j["python"];
+    b.loc(pj["env"], "/python/env", py.env);
+    if (py.interpreter) b.loc(pj["interpreter"], "/python/interpreter", *py.interpreter);
+    for (std::size_t i = 0; i < py.packages.size(); ++i)
+      b.loc(pj["packages"][i], "/python/packages/" + std::to_string(i), py.packages[i]);
+    if (!py.index.empty()) pj["index"] = py.index;
+    if (!py.imports.empty()) pj["import"] = py.imports;
+    pj["activate"] = py.activate;
+    if (py.adopt) pj["adopt"] = true;
+    for (std::size_t i = 0; i < py.lock.size(); ++i) {
+      const LockedWheel& w = py.lock[i];
+      json wj = {{"wheel", w.wheel}, {"sha256", w.sha256}};
+      if (!w.url.empty()) wj["url"] = w.url;
+      if (!w.targets.empty()) wj["for"] = w.targets;
+      b.put(pj["lock"][i], "/python/lock/" + std::to_string(i), wj, w.mark); // the entry's line
+    }
+  }
   j["verify"]["level"] = s.verify.level;
   if (s.verify.framework) j["verify"]["framework"] = s.verify.framework->value;
   return r;
