@@ -44,6 +44,7 @@ void add_why(CLI::App& app, int& exit_code);
 void add_plan(CLI::App& app, int& exit_code);
 void add_diff(CLI::App& app, int& exit_code);
 void add_review(CLI::App& app, int& exit_code);
+void add_lock(CLI::App& app, int& exit_code);
 void add_apply(CLI::App& app, int& exit_code);
 void add_rollback(CLI::App& app, int& exit_code);
 void add_destroy(CLI::App& app, int& exit_code);

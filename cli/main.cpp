@@ -35,6 +35,7 @@ int main(int argc, char** argv) {
   add_plan(app, exit_code);
   add_diff(app, exit_code);
   add_review(app, exit_code);
+  add_lock(app, exit_code);
   add_apply(app, exit_code);
   add_rollback(app, exit_code);
   add_destroy(app, exit_code);

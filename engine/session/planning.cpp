@@ -5,6 +5,7 @@
 #include "plan/planner.hpp"
 #include "probe/probe.hpp"
 #include "pyenv/lock.hpp"
+#include "session/lockfile.hpp"
 #include "source/resolve.hpp"
 #include "source/settings.hpp"
 
@@ -182,11 +183,34 @@ std::optional<Planned> make_plan(const PlanRequest& req, Context& ctx, Reporter&
   } else {
     out.observed.live = false; // another machine's facts: its paths cannot be observed from here
   }
-  out.observed.resolved = resolve_sources(*out.stack, req, ctx, &out.facts);
+  // A lock beside the manifest: what it resolves to must be what the lock says, and the lock
+  // may pin what the manifest leaves unpinned (so those are resolved, then held to it).
+  std::vector<std::string> lock_errors;
+  std::string lock_file = lock_path(req.manifest);
+  std::error_code ec;
+  bool locked = std::filesystem::is_regular_file(lock_file, ec);
+  PlanRequest resolving = req;
+  resolving.allow_unpinned = req.allow_unpinned || locked;
+  out.observed.resolved = resolve_sources(*out.stack, resolving, ctx, &out.facts);
+  if (locked) {
+    std::string error;
+    if (auto lock = read_lock(lock_file, &error))
+      lock_errors = hold_to_lock(*lock, lock_file, *out.stack, req.manifest, out.observed.resolved);
+    else
+      lock_errors.push_back(error);
+    for (auto& [role, res] : out.observed.resolved)
+      for (const auto& a : res.artifacts)
+        if (a.sha256.empty() && !req.allow_unpinned)
+          res.errors.push_back(role + ".source: " + a.name +
+                               " has no sha256 pin in the manifest or " + lock_file +
+                               "; add one, or let `gpucfg lock --update --allow-unpinned " +
+                               req.manifest + "` pin it on first use");
+  }
   if (!place_from_cache(*out.stack, out.observed, req.prepare, req.allow_unpinned, report))
     return std::nullopt;
   plan::PlanInput in{*out.stack, out.facts, out.observed, *out.kb, facts_source};
   out.plan = plan::make_plan(in);
+  out.plan.errors.insert(out.plan.errors.end(), lock_errors.begin(), lock_errors.end());
   out.plan.observed_paths = wanted.paths;
   out.plan.source_dirs = wanted.source_dirs;
   return out;

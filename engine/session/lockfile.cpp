@@ -1,0 +1,209 @@
+#include "session/lockfile.hpp"
+
+#include "manifest/check.hpp"
+#include "manifest/decode.hpp"
+#include "manifest/loader.hpp"
+#include "manifest/render.hpp"
+#include "source/settings.hpp"
+#include "util/sha256.hpp"
+#include "util/strings.hpp"
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+namespace fs = std::filesystem;
+
+namespace gpucfg::session {
+
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(LockedArtifact, role, name, file, sha256, size,
+                                                origins, via)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(PlatformLock, resolved_sha256, artifacts)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(LockFile, format_version, manifest, platforms)
+
+namespace {
+
+void relativize(nlohmann::ordered_json& j, const std::string& dir) {
+  if (j.is_string()) {
+    std::string s = j.get<std::string>();
+    for (std::size_t at; !dir.empty() && (at = s.find(dir)) != std::string::npos;)
+      s.replace(at, dir.size(), ".");
+    j = s;
+  } else if (j.is_structured()) {
+    for (auto& e : j)
+      relativize(e, dir);
+  }
+}
+
+// Where an artifact comes from as the manifest says it: its locations without the machine's
+// mirrors (those are this computer's setting, not the stack's).
+std::vector<std::string> origins(const source::Artifact& a, const std::vector<std::string>& mirrors,
+                                 const std::string& dir) {
+  std::vector<std::string> out;
+  for (const auto& l : a.locations) {
+    bool mirrored = std::any_of(mirrors.begin(), mirrors.end(), [&](const std::string& m) {
+      return !m.empty() && util::starts_with(l, m);
+    });
+    if (mirrored) continue;
+    std::string s = l;
+    if (!dir.empty() && util::starts_with(s, dir + "/")) s = "." + s.substr(dir.size());
+    out.push_back(s);
+  }
+  return out;
+}
+
+std::string key(const std::string& role, const std::string& name, const std::string& file) {
+  return role + " " + (file.empty() ? name : file);
+}
+
+} // namespace
+
+std::string lock_path(const std::string& manifest) {
+  fs::path p(manifest);
+  std::string stem = p.stem().string();
+  return (p.parent_path() / (stem + ".lock.json")).string();
+}
+
+std::optional<LockFile> read_lock(const std::string& path, std::string* error) {
+  std::ifstream in(path);
+  auto j = nlohmann::json::parse(in, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) {
+    *error = path + ": not JSON; delete it and run gpucfg lock again";
+    return std::nullopt;
+  }
+  try {
+    auto lock = j.get<LockFile>();
+    if (lock.format_version != 1) {
+      *error = path + ": lock format " + std::to_string(lock.format_version) +
+               " is not one this gpucfg reads (1)";
+      return std::nullopt;
+    }
+    return lock;
+  } catch (const std::exception& e) {
+    *error = path + ": not a gpucfg lock: " + e.what();
+    return std::nullopt;
+  }
+}
+
+std::string lock_json_text(const LockFile& lock) {
+  return nlohmann::json(lock).dump(2) + "\n";
+}
+
+std::string resolved_sha256(const manifest::Stack& stack, const std::string& manifest_path) {
+  auto j = manifest::resolve_for_show(stack).stack;
+  j.erase("files_read");
+  std::error_code ec;
+  relativize(j, fs::absolute(manifest_path, ec).parent_path().lexically_normal().string());
+  return util::sha256_hex(j.dump());
+}
+
+std::optional<LockFile> make_lock(const std::string& manifest_path,
+                                  const std::vector<std::string>& platforms, const PlanRequest& req,
+                                  Context& ctx, Reporter& report) {
+  auto kb = load_knowledge(ctx, report);
+  if (!kb) return std::nullopt;
+  std::vector<std::string> ids = platforms;
+  if (ids.empty()) {
+    util::Diagnostics scratch;
+    auto loaded = manifest::load(manifest_path, ctx.sources, scratch);
+    if (loaded.tree) ids = manifest::declared_platforms(*loaded.tree);
+  }
+  auto checked = manifest::check(manifest_path, ids, *kb, ctx.sources, ctx.diags);
+  if (ctx.diags.has_errors() || checked.stacks.empty()) return std::nullopt;
+  std::error_code ec;
+  std::string dir = fs::absolute(manifest_path, ec).parent_path().lexically_normal().string();
+  LockFile lock;
+  lock.manifest = fs::path(manifest_path).filename().string();
+  bool ok = true;
+  for (const auto& stack : checked.stacks) {
+    PlatformLock pl;
+    pl.resolved_sha256 = resolved_sha256(stack, manifest_path);
+    PlanRequest r = req;
+    r.manifest = manifest_path;
+    auto resolved = resolve_sources(stack, r, ctx);
+    util::Diagnostics scratch; // read again only to leave the machine's mirrors out of the lock
+    auto mirrors = source::load_settings(ctx.sources, scratch).mirrors;
+    // --allow-unpinned: an archive nothing pins is fetched once and pinned by the lock (trust
+    // on first use, said as such); the lock is then what later plans hold it to.
+    if (req.allow_unpinned) {
+      std::vector<source::Artifact*> unpinned;
+      for (auto& [role, res] : resolved)
+        for (auto& a : res.artifacts)
+          if (a.sha256.empty()) unpinned.push_back(&a);
+      if (!unpinned.empty() && !fetch_artifacts(unpinned, true, report)) ok = false;
+    }
+    for (auto& [role, res] : resolved) {
+      for (const auto& e : res.errors) {
+        report.error(stack.platform->id() + ": " + e);
+        ok = false;
+      }
+      for (const auto& a : res.artifacts) {
+        LockedArtifact la{role, a.name, a.file, a.sha256, a.size, origins(a, mirrors, dir), ""};
+        if (!a.pip.empty())
+          la.via = "wheel " + a.pip;
+        else if (!res.indexes.empty())
+          la.via = "redistrib " + res.indexes.front().file + " (sha256 " +
+                   res.indexes.front().sha256 + ")";
+        if (a.sha256.empty())
+          report.warning(stack.platform->id() + ": " + a.name +
+                         " has no pin; the lock says so, and plan keeps refusing it");
+        pl.artifacts.push_back(std::move(la));
+      }
+    }
+    std::sort(pl.artifacts.begin(), pl.artifacts.end(), [](const auto& x, const auto& y) {
+      return key(x.role, x.name, x.file) < key(y.role, y.name, y.file);
+    });
+    lock.platforms[stack.platform->id()] = std::move(pl);
+  }
+  if (!ok) return std::nullopt;
+  return lock;
+}
+
+std::vector<std::string> hold_to_lock(const LockFile& lock, const std::string& lock_file,
+                                      const manifest::Stack& stack,
+                                      const std::string& manifest_path,
+                                      std::map<std::string, source::Resolved>& resolved) {
+  std::string update = "run `gpucfg lock --update " + manifest_path + "` and review the change";
+  std::vector<std::string> errors;
+  auto it = lock.platforms.find(stack.platform->id());
+  if (it == lock.platforms.end())
+    return {lock_file + " has no entry for " + stack.platform->id() + ": " + update};
+  const PlatformLock& pl = it->second;
+  if (pl.resolved_sha256 != resolved_sha256(stack, manifest_path))
+    errors.push_back(lock_file +
+                     " was made from another version of the manifest (it resolves "
+                     "differently now for " +
+                     stack.platform->id() + "): " + update);
+  std::map<std::string, const LockedArtifact*> want;
+  std::size_t packages = 0; // toolkit and cuDNN artifacts: the plan resolves all of them
+  for (const auto& la : pl.artifacts) {
+    want[key(la.role, la.name, la.file)] = &la;
+    packages += la.role != "python";
+  }
+  std::size_t seen = 0;
+  for (auto& [role, res] : resolved)
+    for (auto& a : res.artifacts) {
+      auto w = want.find(key(role, a.name, a.file));
+      if (w == want.end()) {
+        errors.push_back(lock_file + " does not list " + role + " " + a.name + ": " + update);
+        continue;
+      }
+      seen += role != "python"; // an environment's wheels: those of the interpreter found
+      const LockedArtifact& la = *w->second;
+      if (a.sha256.empty()) {
+        a.sha256 = la.sha256; // pinned by the lock, not the manifest
+      } else if (!la.sha256.empty() && a.sha256 != la.sha256) {
+        errors.push_back(role + " " + a.name + ": the manifest pins sha256 " + a.sha256 +
+                         ", the lock " + la.sha256 + ": " + update);
+      }
+      if (!a.size) a.size = la.size;
+    }
+  if (seen < packages)
+    errors.push_back(lock_file + " lists " + std::to_string(packages - seen) +
+                     " artifact(s) the manifest no longer resolves to: " + update);
+  return errors;
+}
+
+} // namespace gpucfg::session
