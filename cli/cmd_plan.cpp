@@ -43,16 +43,17 @@ void add_plan(CLI::App& app, int& exit_code) {
   struct Opts {
     PlanRequest req;
     std::string out, format = "text";
-    std::vector<std::string> fleet;
+    std::vector<std::string> fleet, facts;
     bool detailed = false, explain = false;
   };
   auto o = std::make_shared<Opts>();
   cmd->add_option("manifest", o->req.manifest, "Manifest file")->required();
   cmd->add_option("--root", o->req.root, "Plan for the machine under this folder")
       ->check(CLI::ExistingDirectory);
-  auto* facts = cmd->add_option("--facts", o->req.facts_file,
-                                "Plan for the machine a saved `gpucfg facts --json` describes")
-                    ->check(CLI::ExistingFile);
+  cmd->add_option("--facts", o->facts,
+                  "Plan for the machine a saved `gpucfg facts --json` describes (repeated: a "
+                  "fleet plan over those machines)")
+      ->check(CLI::ExistingFile);
   cmd->add_option("--assume", o->req.assume,
                   "Override facts: driver=535.54,gpu=sm_86,platform=linux-x86_64")
       ->check(std::function<std::string(const std::string&)>([](const std::string& v) {
@@ -65,10 +66,10 @@ void add_plan(CLI::App& app, int& exit_code) {
               "driver=VERSION,gpu=sm_NN,platform=ID");
   auto* fleet = cmd->add_option("--fleet", o->fleet,
                                 "Plan for every machine whose saved facts are in this folder (its "
-                                "*.json) or file; repeatable. One table, each host's plan")
-                    ->excludes(facts);
-  cmd->add_option("--out", o->out, "Also save the plan as JSON, for `gpucfg apply PLAN`")
-      ->excludes(fleet);
+                                "*.json) or file; repeatable. One table, each host's plan");
+  auto* out =
+      cmd->add_option("--out", o->out, "Also save the plan as JSON, for `gpucfg apply PLAN`");
+  out->excludes(fleet);
   cmd->add_option("--format", o->format, "text, json or markdown")
       ->check(CLI::IsMember({"text", "json", "markdown"}));
   cmd->add_flag("--detailed-exitcode", o->detailed,
@@ -85,10 +86,19 @@ void add_plan(CLI::App& app, int& exit_code) {
       "  gpucfg plan --out tf.plan.json manifests/tf-2.5.yaml && gpucfg apply tf.plan.json\n"
       "  gpucfg plan --fleet fleet/ --format markdown manifests/tf-2.16.yaml\n");
   cmd->callback([o, &exit_code] {
-    if (!o->fleet.empty()) {
-      exit_code = plan_fleet(o->req, o->fleet, o->format, o->detailed);
+    // Several machines (a --fleet, or --facts more than once): one table.
+    if (!o->fleet.empty() || o->facts.size() > 1) {
+      if (!o->out.empty()) {
+        std::cerr << "gpucfg: --out saves one machine's plan; not with several machines\n";
+        exit_code = k_usage;
+        return;
+      }
+      std::vector<std::string> paths = o->fleet;
+      paths.insert(paths.end(), o->facts.begin(), o->facts.end());
+      exit_code = plan_fleet(o->req, paths, o->format, o->detailed);
       return;
     }
+    if (!o->facts.empty()) o->req.facts_file = o->facts.front();
     Context ctx;
     auto planned = make_plan(o->req, ctx);
     if (!planned) {

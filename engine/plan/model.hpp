@@ -90,6 +90,7 @@ struct Plan {
   std::string platform; // platform id planned for
   std::string root = "/";
   std::string facts_source; // "live" or the facts file
+  std::string host;         // the machine's name, as its facts say
   std::string fingerprint;  // sha256 of the facts and observed state; apply refuses a stale plan
   std::vector<std::string> observed_paths, source_dirs; // what was observed, to observe it again
   std::vector<Check> checks;

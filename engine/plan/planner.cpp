@@ -349,6 +349,7 @@ Plan make_plan(const PlanInput& in) {
   plan.platform = s.platform->id();
   plan.root = in.facts.root;
   plan.facts_source = in.facts_source;
+  plan.host = in.facts.platform.hostname;
   plan.fingerprint = fingerprint(in.facts, in.observed);
   run_checks(in, plan);
   if (in.observed.interrupted)

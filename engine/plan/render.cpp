@@ -88,6 +88,7 @@ std::string render_text(const Plan& p, bool explain) {
            body(rest, explain) + summary_line(p) + "\n";
   }
   std::string out = "gpucfg plan: " + p.manifest + " for " + p.platform +
+                    (p.host.empty() || p.facts_source == "live" ? "" : " on " + p.host) +
                     (p.root != "/" ? " under " + p.root : "") +
                     (p.facts_source != "live" ? " (facts from " + p.facts_source + ")" : "") +
                     "\n\n";
@@ -116,8 +117,13 @@ std::string render_markdown(const Plan& p) {
   std::string lab;
   for (const auto& l : labels)
     lab += (lab.empty() ? "" : " ") + std::string("`") + l + "`";
-  std::string out =
-      "**gpucfg plan** `" + p.manifest + "` on `" + p.platform + "`: " + summary_line(p) + "\n\n";
+  // Which machine: a comment with several plans (or one from a facts file) must say.
+  std::string machine = (p.host.empty() ? "" : " for `" + p.host + "`") +
+                        (p.facts_source != "live" && !p.facts_source.empty()
+                             ? " (facts from `" + p.facts_source + "`)"
+                             : "");
+  std::string out = "**gpucfg plan** `" + p.manifest + "` on `" + p.platform + "`" + machine +
+                    ": " + summary_line(p) + "\n\n";
   out += "Labels: " + lab + "\n\n";
   out +=
       "<details><summary>Full plan</summary>\n\n```text\n" + body(p, true) + "```\n\n</details>\n";

@@ -20,6 +20,7 @@ struct Reading { // one source's answer, kept even when another source won
 
 struct PlatformFacts {
   std::string id, os, arch, distro, distro_version, kernel;
+  std::string hostname; // which machine a saved facts file is (fleet tables, review comments)
   Evidence evidence;
 };
 

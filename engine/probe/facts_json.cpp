@@ -5,7 +5,7 @@ namespace gpucfg::probe {
 // Field lists live in one place each; missing fields in a saved file take their defaults.
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Reading, value, evidence)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(PlatformFacts, id, os, arch, distro, distro_version,
-                                                kernel, evidence)
+                                                kernel, hostname, evidence)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Gpu, index, name, uuid, compute_capability,
                                                 memory_bytes)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(DriverFacts, present, version, max_cuda,

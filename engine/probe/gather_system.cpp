@@ -34,6 +34,9 @@ PlatformFacts gather_platform(const Host& host) {
   p.distro = os.count("ID") ? os["ID"] : "";
   p.distro_version = os.count("VERSION_ID") ? os["VERSION_ID"] : "";
   p.kernel = util::trim(host.read("/proc/sys/kernel/osrelease").value_or(""));
+  // The live kernel's name; under --root the root's /etc/hostname (the kernel's is this one's).
+  p.hostname = util::trim(host.read(host.live() ? "/proc/sys/kernel/hostname" : "/etc/hostname")
+                              .value_or(host.read("/etc/hostname").value_or("")));
   p.evidence = "file:/etc/os-release, file:/proc/sys/kernel/osrelease";
   return p;
 }

@@ -65,20 +65,27 @@ std::string platform_of(const std::string& facts_file) {
 FleetPlan plan_fleet(const PlanRequest& base, const std::vector<std::string>& facts_files) {
   FleetPlan f;
   f.manifest = base.manifest;
+  // One Planner: the knowledge, the manifest per platform and its sources are read once.
+  Context ctx;
+  Recorder said;
+  Planner planner(base, ctx, said);
+  const std::vector<std::string> before = said.errors; // the knowledge base's: every host's
   for (const auto& file : facts_files) {
     HostPlan h;
     h.facts_file = file;
     h.host = fs::path(file).stem().string();
-    PlanRequest req = base;
-    req.facts_file = file;
-    Context ctx;
-    Recorder rec;
-    auto planned = make_plan(req, ctx, rec);
-    h.errors = rec.errors;
-    h.warnings = rec.warnings;
-    for (const auto& d : ctx.diags.all())
-      if (d.severity == util::Severity::error) h.errors.push_back(d.mark.str() + ": " + d.message);
+    said.errors.clear();
+    said.warnings.clear();
+    auto planned = planner.plan_facts_file(file);
+    h.errors = before;
+    h.errors.insert(h.errors.end(), said.errors.begin(), said.errors.end());
+    h.warnings = said.warnings;
     h.platform = planned ? planned->facts.platform.id : platform_of(file);
+    if (planned && !planned->facts.platform.hostname.empty())
+      h.host = planned->facts.platform.hostname; // else the file's name
+    if (!planned && !h.platform.empty())
+      for (const auto& e : planner.stack_errors(h.platform))
+        h.errors.push_back(e);
     if (planned) {
       for (const auto& e : planned->plan.errors)
         h.errors.push_back(e);

@@ -143,72 +143,122 @@ bool place_from_cache(const manifest::Stack& stack, plan::Observed& observed, bo
 }
 
 std::optional<Planned> make_plan(const PlanRequest& req, Context& ctx, Reporter& report) {
-  Planned out;
-  out.kb = load_knowledge(ctx, report);
-  if (!out.kb) return std::nullopt;
-  auto host = probe::make_local_host(req.root);
-  std::string facts_source = "live";
-  if (!req.facts_file.empty()) {
-    std::ifstream in(req.facts_file);
-    std::stringstream text;
-    text << in.rdbuf();
-    try {
-      out.facts = probe::facts_from_json(nlohmann::json::parse(text.str()));
-    } catch (const std::exception& e) {
-      report.error(req.facts_file + ": not a facts file: " + e.what());
-      return std::nullopt;
-    }
-    facts_source = req.facts_file;
-  } else {
-    out.facts = probe::gather(*host);
+  return Planner(req, ctx, report).plan_request();
+}
+
+Planner::Planner(PlanRequest req, Context& ctx, Reporter& report)
+    : m_req(std::move(req)), m_ctx(ctx), m_report(report) {
+  m_kb = load_knowledge(m_ctx, m_report);
+}
+
+const manifest::Stack* Planner::stack_for(const std::string& platform) {
+  auto it = m_stacks.find(platform);
+  if (it == m_stacks.end()) {
+    std::size_t before = m_ctx.diags.all().size();
+    auto checked = manifest::check(m_req.manifest, {platform}, *m_kb, m_ctx.sources, m_ctx.diags);
+    std::vector<std::string>& errors = m_stack_errors[platform];
+    const auto& all = m_ctx.diags.all();
+    for (std::size_t k = before; k < all.size(); ++k)
+      if (all[k].severity == util::Severity::error)
+        errors.push_back(all[k].mark.str() + ": " + all[k].message);
+    std::optional<manifest::Stack> stack;
+    if (errors.empty() && !checked.stacks.empty()) stack = std::move(checked.stacks.front());
+    it = m_stacks.emplace(platform, std::move(stack)).first;
   }
-  if (std::string err = plan::apply_assumptions(out.facts, req.assume); !err.empty()) {
-    report.error(err);
+  return it->second ? &*it->second : nullptr;
+}
+
+const std::vector<std::string>& Planner::stack_errors(const std::string& platform) {
+  return m_stack_errors[platform];
+}
+
+std::optional<Planned> Planner::plan_request() {
+  if (!m_kb) return std::nullopt;
+  if (!m_req.facts_file.empty()) return plan_facts_file(m_req.facts_file);
+  auto host = probe::make_local_host(m_req.root);
+  return plan(probe::gather(*host), "live");
+}
+
+std::optional<Planned> Planner::plan_facts_file(const std::string& facts_file) {
+  if (!m_kb) return std::nullopt;
+  std::ifstream in(facts_file);
+  std::stringstream text;
+  text << in.rdbuf();
+  try {
+    return plan(probe::facts_from_json(nlohmann::json::parse(text.str())), facts_file);
+  } catch (const std::exception& e) {
+    m_report.error(facts_file + ": not a facts file: " + e.what());
     return std::nullopt;
   }
-  auto checked =
-      manifest::check(req.manifest, {out.facts.platform.id}, *out.kb, ctx.sources, ctx.diags);
-  if (ctx.diags.has_errors() || checked.stacks.empty()) return std::nullopt;
-  out.stack = std::move(checked.stacks.front());
+}
+
+std::optional<Planned> Planner::plan(probe::Facts facts, const std::string& facts_source) {
+  Planned out;
+  out.facts = std::move(facts);
+  if (std::string err = plan::apply_assumptions(out.facts, m_req.assume); !err.empty()) {
+    m_report.error(err);
+    return std::nullopt;
+  }
+  const manifest::Stack* stack = stack_for(out.facts.platform.id);
+  if (!stack) return std::nullopt;
+  out.stack = *stack;
+  bool live = facts_source == "live";
+  auto host = probe::make_local_host(m_req.root);
   // A toolkit or cuDNN in a prefix of its own is where no usual place or loader path may lead
   // (before its loader entry exists): looked at there, or a plan would never see it installed.
-  if (facts_source == "live")
+  if (live)
     probe::gather_named(
         *host, out.facts, out.stack->cuda ? out.stack->cuda->prefix.value : "",
         out.stack->cudnn && !out.stack->cudnn->into_cuda ? out.stack->cudnn->prefix.value : "");
   std::string home = host->env("HOME").value_or("/root");
   auto wanted = plan::wanted(*out.stack, home, out.facts);
-  if (facts_source == "live") {
-    out.observed = plan::observe(*host, wanted, req.checksum);
-  } else {
+  if (live)
+    out.observed = plan::observe(*host, wanted, m_req.checksum);
+  else
     out.observed.live = false; // another machine's facts: its paths cannot be observed from here
-  }
   // A lock beside the manifest: what it resolves to must be what the lock says, and the lock
   // may pin what the manifest leaves unpinned (so those are resolved, then held to it).
+  std::string lock_file = lock_path(m_req.manifest);
+  if (!m_lock_read) {
+    m_lock_read = true;
+    std::error_code ec;
+    if (std::filesystem::is_regular_file(lock_file, ec)) {
+      m_lock = read_lock(lock_file, &m_lock_error);
+      if (!m_lock && m_lock_error.empty()) m_lock_error = lock_file + ": cannot be read";
+    }
+  }
+  bool locked = m_lock || !m_lock_error.empty();
+  // Sources depend on the platform and, for an environment, on the interpreter that builds it:
+  // resolved once per such pair.
+  std::string key = out.facts.platform.id;
+  if (out.stack->python && !out.stack->python->adopted())
+    for (const auto& w : pyenv::decide(*out.stack, pyenv::interpreters(out.facts)).wheels)
+      key += " " + w.wheel;
+  auto cached = m_resolved.find(key);
+  if (cached == m_resolved.end()) {
+    PlanRequest resolving = m_req;
+    resolving.allow_unpinned = m_req.allow_unpinned || locked;
+    cached =
+        m_resolved.emplace(key, resolve_sources(*out.stack, resolving, m_ctx, &out.facts)).first;
+  }
+  out.observed.resolved = cached->second;
   std::vector<std::string> lock_errors;
-  std::string lock_file = lock_path(req.manifest);
-  std::error_code ec;
-  bool locked = std::filesystem::is_regular_file(lock_file, ec);
-  PlanRequest resolving = req;
-  resolving.allow_unpinned = req.allow_unpinned || locked;
-  out.observed.resolved = resolve_sources(*out.stack, resolving, ctx, &out.facts);
-  if (locked) {
-    std::string error;
-    if (auto lock = read_lock(lock_file, &error))
-      lock_errors = hold_to_lock(*lock, lock_file, *out.stack, req.manifest, out.observed.resolved);
-    else
-      lock_errors.push_back(error);
+  if (m_lock)
+    lock_errors =
+        hold_to_lock(*m_lock, lock_file, *out.stack, m_req.manifest, out.observed.resolved);
+  else if (!m_lock_error.empty())
+    lock_errors.push_back(m_lock_error);
+  if (locked)
     for (auto& [role, res] : out.observed.resolved)
       for (const auto& a : res.artifacts)
-        if (a.sha256.empty() && !req.allow_unpinned)
+        if (a.sha256.empty() && !m_req.allow_unpinned)
           res.errors.push_back(role + ".source: " + a.name +
                                " has no sha256 pin in the manifest or " + lock_file +
                                "; add one, or let `gpucfg lock --update --allow-unpinned " +
-                               req.manifest + "` pin it on first use");
-  }
-  if (!place_from_cache(*out.stack, out.observed, req.prepare, req.allow_unpinned, report))
+                               m_req.manifest + "` pin it on first use");
+  if (!place_from_cache(*out.stack, out.observed, m_req.prepare, m_req.allow_unpinned, m_report))
     return std::nullopt;
-  plan::PlanInput in{*out.stack, out.facts, out.observed, *out.kb, facts_source};
+  plan::PlanInput in{*out.stack, out.facts, out.observed, *m_kb, facts_source};
   out.plan = plan::make_plan(in);
   out.plan.errors.insert(out.plan.errors.end(), lock_errors.begin(), lock_errors.end());
   out.plan.observed_paths = wanted.paths;

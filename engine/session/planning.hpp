@@ -11,6 +11,7 @@
 #include "plan/model.hpp"
 #include "plan/observed.hpp"
 #include "probe/facts.hpp"
+#include "session/lock_model.hpp"
 #include "source/artifact.hpp"
 #include "source/fetch.hpp"
 #include "util/diagnostic.hpp"
@@ -53,7 +54,6 @@ struct PlanRequest {
 };
 
 struct Planned {
-  std::optional<knowledge::Knowledge> kb;
   std::optional<manifest::Stack> stack;
   probe::Facts facts;
   plan::Observed observed;
@@ -92,5 +92,34 @@ bool place_from_cache(const manifest::Stack& stack, plan::Observed& observed, bo
 // The planning run. nullopt on any error before a plan could be made (diagnostics in ctx, the
 // rest reported); a plan with errors is still a plan (it says what apply would refuse).
 std::optional<Planned> make_plan(const PlanRequest& req, Context& ctx, Reporter& report);
+
+// Planning runs of one manifest on many machines: what does not depend on the machine (the
+// knowledge base, the manifest decoded for each platform, its lock, the sources resolved for
+// each platform and interpreter) is read once. make_plan is one run of it; a fleet, many.
+class Planner {
+public:
+  Planner(PlanRequest req, Context& ctx, Reporter& report);
+  // This machine (req.root), or the one req.facts_file describes.
+  std::optional<Planned> plan_request();
+  // A machine described by a saved facts file.
+  std::optional<Planned> plan_facts_file(const std::string& facts_file);
+  // The manifest's errors for `platform` (its diagnostics are in the Context once).
+  const std::vector<std::string>& stack_errors(const std::string& platform);
+
+private:
+  std::optional<Planned> plan(probe::Facts facts, const std::string& facts_source);
+  const manifest::Stack* stack_for(const std::string& platform);
+
+  PlanRequest m_req;
+  Context& m_ctx;
+  Reporter& m_report;
+  std::optional<knowledge::Knowledge> m_kb;
+  std::map<std::string, std::optional<manifest::Stack>> m_stacks;
+  std::map<std::string, std::vector<std::string>> m_stack_errors;
+  std::map<std::string, std::map<std::string, source::Resolved>> m_resolved;
+  bool m_lock_read = false;
+  std::optional<LockFile> m_lock; // the lock beside the manifest, read once
+  std::string m_lock_error;
+};
 
 } // namespace gpucfg::session

@@ -30,8 +30,9 @@ def load(path):
 
 
 here = json.loads(gpucfg("facts", "--json").out)
+here["platform"]["hostname"] = "build-host"  # the facts' own name wins over the file's
 h200 = load("examples/facts/h200-cuda13-apt.json")
-save("build-host", here)
+save("this-machine", here)
 save("h200", h200)
 save("laptop-windows", load("examples/facts/windows-gtx1650.json"))
 old = copy.deepcopy(h200)
@@ -70,11 +71,11 @@ def table():
     expect("5 host(s):" in r.out, r.out)
 
 
-@check("exit codes: 0 when every host matches or only changes, 2 with --detailed-exitcode")
+@check("exit codes: 0 when every host matches or only changes, 2 with --detailed-exitcode; --facts twice is a fleet")
 def exit_codes():
     ok = os.path.join(TMP, "ok")
     os.makedirs(ok)
-    with open(os.path.join(ok, "build-host.json"), "w") as f:
+    with open(os.path.join(ok, "this-machine.json"), "w") as f:
         json.dump(here, f)
     m = os.path.join(TMP, "env-only.yaml")
     with open(m, "w") as f:
@@ -82,12 +83,15 @@ def exit_codes():
                 "requires: {platforms: [linux-x86_64]}\nenv: {GPUCFG_FLEET_TEST: \"1\"}\n")
     r = gpucfg("plan", "--fleet", ok, m)
     expect(r.code == 0 and rows(r.out)["build-host"][1] == "changes", r.out + r.err)
-    r = gpucfg("plan", "--detailed-exitcode", "--fleet", os.path.join(ok, "build-host.json"), m)
+    r = gpucfg("plan", "--detailed-exitcode", "--fleet", os.path.join(ok, "this-machine.json"), m)
     expect(r.code == 2, r.out + r.err)
     r = gpucfg("plan", "--fleet", os.path.join(TMP, "missing"), m)
     expect(r.code == 1 and "not a facts file or a folder" in r.err, r.err)
-    r = gpucfg("plan", "--fleet", ok, "--facts", os.path.join(ok, "build-host.json"), m)
-    expect(r.code == 64, "--fleet with --facts is a usage error: " + r.err)
+    r = gpucfg("plan", "--facts", os.path.join(ok, "this-machine.json"), "--facts",
+               os.path.join(FLEET, "pascal.json"), m)
+    expect(r.code == 0 and sorted(rows(r.out)) == ["build-host", "pascal"], r.out + r.err)
+    r = gpucfg("plan", "--fleet", ok, "--out", os.path.join(TMP, "p.json"), m)
+    expect(r.code == 64, "--out with several machines is a usage error: " + r.err)
 
 
 @check("Markdown: the table, then each host's plan collapsed, failed hosts first")
