@@ -19,9 +19,9 @@ void add_diff(CLI::App& app, int& exit_code) {
   auto o = std::make_shared<Opts>();
   cmd->add_option("old", o->before, "The manifest before: a file or git:REV:PATH")->required();
   cmd->add_option("new", o->after, "The manifest after: a file or git:REV:PATH")->required();
-  cmd->add_option(
-      "--platform", o->platforms,
-      "Compare for this platform (repeatable; default: every platform either declares)");
+  cmd->add_option("--platform", o->platforms,
+                  "Compare for this platform (repeatable; default: every platform either declares)")
+      ->allow_extra_args(false);
   cmd->add_option("--format", o->format, "text, json or markdown")
       ->check(CLI::IsMember({"text", "json", "markdown"}));
   cmd->add_flag("--detailed-exitcode", o->detailed, "Exit 2 when they differ, 0 when not");

@@ -23,7 +23,8 @@ void add_lock(CLI::App& app, int& exit_code) {
   auto o = std::make_shared<Opts>();
   cmd->add_option("manifest", o->manifest, "Manifest file")->required()->check(CLI::ExistingFile);
   cmd->add_option("--platform", o->platforms,
-                  "Lock for this platform (repeatable; default: every platform it declares)");
+                  "Lock for this platform (repeatable; default: every platform it declares)")
+      ->allow_extra_args(false);
   cmd->add_flag("--update", o->update, "Rewrite a lock that no longer matches");
   add_source_flags(*cmd, o->req);
   cmd->footer("\nWithout --update, an existing lock is only compared: exit 0 when it matches, 1 "

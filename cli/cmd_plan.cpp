@@ -25,7 +25,8 @@ int plan_fleet(const PlanRequest& req, const std::vector<std::string>& paths,
   if (!errors.empty()) return k_error;
   auto f = session::plan_fleet(req, files);
   if (format == "json")
-    std::cout << session::fleet_json(f).dump(2) << "\n";
+    std::cout << session::fleet_json(f).dump()
+              << "\n"; // compact: 1,000 plans are tens of MB indented
   else if (format == "markdown")
     std::cout << session::render_fleet_markdown(f);
   else
@@ -53,7 +54,8 @@ void add_plan(CLI::App& app, int& exit_code) {
   cmd->add_option("--facts", o->facts,
                   "Plan for the machine a saved `gpucfg facts --json` describes (repeated: a "
                   "fleet plan over those machines)")
-      ->check(CLI::ExistingFile);
+      ->check(CLI::ExistingFile)
+      ->allow_extra_args(false); // one file each time, so the manifest stays positional
   cmd->add_option("--assume", o->req.assume,
                   "Override facts: driver=535.54,gpu=sm_86,platform=linux-x86_64")
       ->check(std::function<std::string(const std::string&)>([](const std::string& v) {
@@ -66,7 +68,8 @@ void add_plan(CLI::App& app, int& exit_code) {
               "driver=VERSION,gpu=sm_NN,platform=ID");
   auto* fleet = cmd->add_option("--fleet", o->fleet,
                                 "Plan for every machine whose saved facts are in this folder (its "
-                                "*.json) or file; repeatable. One table, each host's plan");
+                                "*.json) or file; repeatable. One table, each host's plan")
+                    ->allow_extra_args(false);
   auto* out =
       cmd->add_option("--out", o->out, "Also save the plan as JSON, for `gpucfg apply PLAN`");
   out->excludes(fleet);

@@ -8,8 +8,10 @@
 #include <algorithm>
 #include <cctype>
 #include <map>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <set>
+#include <tuple>
 
 namespace gpucfg::pyenv {
 
@@ -96,8 +98,49 @@ std::string target(const std::string& platform_id, const util::Version& python) 
   return platform_id + "/" + std::to_string(python.major()) + "." + std::to_string(python.minor());
 }
 
+namespace {
+
+Selection select_uncached(const std::vector<manifest::LockedWheel>& lock,
+                          const std::string& platform_id, const util::Version& python);
+
+// What identifies a lock's content, cheaply: every field select reads, hashed.
+std::size_t lock_fingerprint(const std::vector<manifest::LockedWheel>& lock) {
+  std::size_t h = lock.size();
+  auto mix = [&h](const std::string& s) { h = h * 1000003u ^ std::hash<std::string>{}(s); };
+  for (const auto& w : lock) {
+    mix(w.wheel);
+    mix(w.sha256);
+    mix(w.url);
+    for (const auto& t : w.targets)
+      mix(t);
+  }
+  return h;
+}
+
+} // namespace
+
+// select is pure and, for a fleet, asked the same question for every host (and several times
+// per plan): its answers are kept, keyed by the lock's content, the platform and the version.
 Selection select(const std::vector<manifest::LockedWheel>& lock, const std::string& platform_id,
                  const util::Version& python) {
+  static std::mutex mutex;
+  static std::map<std::tuple<std::size_t, std::string, std::string>, Selection> memo;
+  auto key = std::make_tuple(lock_fingerprint(lock), platform_id, python.str());
+  {
+    std::lock_guard<std::mutex> hold(mutex);
+    if (auto it = memo.find(key); it != memo.end()) return it->second;
+  }
+  Selection out = select_uncached(lock, platform_id, python);
+  std::lock_guard<std::mutex> hold(mutex);
+  if (memo.size() > 256) memo.clear(); // bounded: a process plans a handful of manifests
+  memo.emplace(key, out);
+  return out;
+}
+
+namespace {
+
+Selection select_uncached(const std::vector<manifest::LockedWheel>& lock,
+                          const std::string& platform_id, const util::Version& python) {
   Selection out;
   std::string want = target(platform_id, python);
   std::map<std::string, std::string> by_project;
@@ -126,6 +169,8 @@ Selection select(const std::vector<manifest::LockedWheel>& lock, const std::stri
             [](const auto& a, const auto& b) { return a.wheel < b.wheel; });
   return out;
 }
+
+} // namespace
 
 std::vector<util::Version> locked_pythons(const std::vector<manifest::LockedWheel>& lock,
                                           const std::string& platform_id) {
@@ -232,7 +277,37 @@ std::string site_packages(const util::Version& python, bool windows) {
          "/site-packages";
 }
 
+namespace {
+Decision decide_uncached(const manifest::Stack& s, const std::vector<Interpreter>& found);
+}
+
+// Pure, and asked several times per plan and once per host of a fleet: kept by everything it
+// reads (the lock's content, the environment's settings, the interpreters found).
 Decision decide(const manifest::Stack& s, const std::vector<Interpreter>& found) {
+  const auto& py = *s.python;
+  std::string key = std::to_string(lock_fingerprint(py.lock)) + "|" + s.metadata.name + "|" +
+                    s.platform->id() + "|" + py.env.value + "|" +
+                    (py.interpreter ? py.interpreter->value : "") + "|" +
+                    (s.requires_.python ? s.requires_.python->value.str() : "") + "|" +
+                    (py.adopt ? "adopt" : "") + "|" + util::join(py.imports, ",");
+  for (const auto& i : found)
+    key += "|" + i.path + "=" + i.version.str();
+  static std::mutex mutex;
+  static std::map<std::string, Decision> memo;
+  {
+    std::lock_guard<std::mutex> hold(mutex);
+    if (auto it = memo.find(key); it != memo.end()) return it->second;
+  }
+  Decision d = decide_uncached(s, found);
+  std::lock_guard<std::mutex> hold(mutex);
+  if (memo.size() > 256) memo.clear();
+  memo.emplace(std::move(key), d);
+  return d;
+}
+
+namespace {
+
+Decision decide_uncached(const manifest::Stack& s, const std::vector<Interpreter>& found) {
   Decision d;
   const auto& py = *s.python;
   Choice c = choose_interpreter(s, s.platform->id(), found);
@@ -268,5 +343,7 @@ Decision decide(const manifest::Stack& s, const std::vector<Interpreter>& found)
   d.marker = m.dump(2) + "\n";
   return d;
 }
+
+} // namespace
 
 } // namespace gpucfg::pyenv

@@ -114,7 +114,16 @@ nlohmann::json fleet_json(const FleetPlan& f) {
          {{"add", c.create}, {"change", c.update}, {"destroy", c.remove}, {"run", c.run}}},
         {"errors", h.errors},
         {"warnings", h.warnings}};
-    if (h.plan) j["plan"] = *h.plan;
+    if (h.plan) {
+      // Without the payloads apply needs (archives, file contents): a fleet's JSON is for
+      // dashboards and review, and `plan --facts FILE --format json` gives any host in full.
+      nlohmann::json p = *h.plan;
+      for (auto& a : p["actions"]) {
+        a["artifacts"] = nlohmann::json::array();
+        a["content"] = "";
+      }
+      j["plan"] = std::move(p);
+    }
     hosts.push_back(std::move(j));
   }
   return {

@@ -151,7 +151,7 @@ Planner::Planner(PlanRequest req, Context& ctx, Reporter& report)
   m_kb = load_knowledge(m_ctx, m_report);
 }
 
-const manifest::Stack* Planner::stack_for(const std::string& platform) {
+std::shared_ptr<const manifest::Stack> Planner::stack_for(const std::string& platform) {
   auto it = m_stacks.find(platform);
   if (it == m_stacks.end()) {
     std::size_t before = m_ctx.diags.all().size();
@@ -161,11 +161,12 @@ const manifest::Stack* Planner::stack_for(const std::string& platform) {
     for (std::size_t k = before; k < all.size(); ++k)
       if (all[k].severity == util::Severity::error)
         errors.push_back(all[k].mark.str() + ": " + all[k].message);
-    std::optional<manifest::Stack> stack;
-    if (errors.empty() && !checked.stacks.empty()) stack = std::move(checked.stacks.front());
+    std::shared_ptr<const manifest::Stack> stack;
+    if (errors.empty() && !checked.stacks.empty())
+      stack = std::make_shared<const manifest::Stack>(std::move(checked.stacks.front()));
     it = m_stacks.emplace(platform, std::move(stack)).first;
   }
-  return it->second ? &*it->second : nullptr;
+  return it->second;
 }
 
 const std::vector<std::string>& Planner::stack_errors(const std::string& platform) {
@@ -199,9 +200,8 @@ std::optional<Planned> Planner::plan(probe::Facts facts, const std::string& fact
     m_report.error(err);
     return std::nullopt;
   }
-  const manifest::Stack* stack = stack_for(out.facts.platform.id);
-  if (!stack) return std::nullopt;
-  out.stack = *stack;
+  out.stack = stack_for(out.facts.platform.id);
+  if (!out.stack) return std::nullopt;
   bool live = facts_source == "live";
   auto host = probe::make_local_host(m_req.root);
   // A toolkit or cuDNN in a prefix of its own is where no usual place or loader path may lead

@@ -17,6 +17,7 @@
 #include "util/diagnostic.hpp"
 
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -54,7 +55,7 @@ struct PlanRequest {
 };
 
 struct Planned {
-  std::optional<manifest::Stack> stack;
+  std::shared_ptr<const manifest::Stack> stack; // shared by every machine a Planner plans
   probe::Facts facts;
   plan::Observed observed;
   plan::Plan plan;
@@ -108,13 +109,13 @@ public:
 
 private:
   std::optional<Planned> plan(probe::Facts facts, const std::string& facts_source);
-  const manifest::Stack* stack_for(const std::string& platform);
+  std::shared_ptr<const manifest::Stack> stack_for(const std::string& platform);
 
   PlanRequest m_req;
   Context& m_ctx;
   Reporter& m_report;
   std::optional<knowledge::Knowledge> m_kb;
-  std::map<std::string, std::optional<manifest::Stack>> m_stacks;
+  std::map<std::string, std::shared_ptr<const manifest::Stack>> m_stacks; // null: errors
   std::map<std::string, std::vector<std::string>> m_stack_errors;
   std::map<std::string, std::map<std::string, source::Resolved>> m_resolved;
   bool m_lock_read = false;
