@@ -1,5 +1,6 @@
 #include "manifest/loader.hpp"
 
+#include "knowledge/knowledge.hpp"
 #include "util/strings.hpp"
 
 #include <algorithm>
@@ -135,6 +136,24 @@ struct ChainLoader {
           continue;
         }
         fs::path base = fs::path(path).parent_path() / e->scalar;
+        // `catalogue:NAME`: a curated manifest as installed with gpucfg (its data folder), so a
+        // team's repository extends it without a copy that goes stale.
+        if (util::starts_with(e->scalar, "catalogue:")) {
+          std::string name = e->scalar.substr(10);
+          base = fs::path(knowledge::data_dir()) / "manifests" / (name + ".yaml");
+          std::error_code exists_ec;
+          if (name.empty() || name.find('/') != std::string::npos ||
+              !fs::is_regular_file(base, exists_ec)) {
+            std::vector<std::string> known;
+            for (const auto& f :
+                 fs::directory_iterator(fs::path(knowledge::data_dir()) / "manifests", exists_ec))
+              if (f.path().extension() == ".yaml") known.push_back(f.path().stem().string());
+            diags.error(e->mark, "no curated manifest '" + name + "' in " + knowledge::data_dir() +
+                                     "/manifests" + util::did_you_mean(name, known));
+            ok = false;
+            continue;
+          }
+        }
         ValuePtr b = load(base.lexically_normal().string(), e->mark);
         if (!b) {
           ok = false;

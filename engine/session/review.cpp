@@ -143,6 +143,7 @@ std::optional<Review> review(const ReviewRequest& req, Reporter& report) {
       m.diff = diff_manifests("git:" + req.base + ":" + rel,
                               req.head.empty() ? top + "/" + rel : "git:" + req.head + ":" + rel,
                               {}, ctx, rec);
+      if (m.diff && req.head.empty()) m.diff->new_name = rel; // not this checkout's path
       if (!m.diff) {
         m.errors = rec.errors;
         for (const auto& d : ctx.diags.all())
