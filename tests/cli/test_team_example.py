@@ -121,4 +121,16 @@ def locks_and_hooks():
     expect(p.returncode == 0 and "0 error(s)" in p.stdout, p.stdout + p.stderr)
 
 
+@check("every team example plans without errors for a host it is meant for (the H200)")
+def examples_plan():
+    facts = os.path.join(EXAMPLE, "fleet", "gpu-h200-01.json")
+    stacks = [os.path.join(ROOT, "examples", "team", n) for n in ("base.yaml", "tf-2.16.yaml")]
+    stacks += [os.path.join(EXAMPLE, "stacks", n) for n in sorted(os.listdir(
+        os.path.join(EXAMPLE, "stacks"))) if n.endswith(".yaml")]
+    for m in stacks:
+        p = subprocess.run([BINARY, "plan", "--facts", facts, m], capture_output=True, text=True,
+                           env=ENV, timeout=60)
+        expect(p.returncode == 0, f"{m}: {p.stdout[-600:]}{p.stderr}")
+
+
 finish()
