@@ -102,6 +102,9 @@ void add_plan(CLI::App& app, int& exit_code) {
       return;
     }
     if (!o->facts.empty()) o->req.facts_file = o->facts.front();
+    // A saved plan is applied as reviewed: what it places from a cuDNN archive is fetched and
+    // unpacked now, so it names each file and its hash instead of "once the archive is unpacked".
+    if (!o->out.empty()) o->req.prepare = true;
     Context ctx;
     auto planned = make_plan(o->req, ctx);
     if (!planned) {

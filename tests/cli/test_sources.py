@@ -418,6 +418,15 @@ cudnn:
     root = os.path.join(d, "root")
     r = gpucfg("plan", "--explain", "--root", root, m, env=env)
     expect(r.code == 0 and "not listed until the archive is unpacked" in r.out, r.out + r.err)
+    # A saved plan applies as reviewed: --out unpacks the archive, so it lists every file.
+    saved = os.path.join(d, "plan.json")
+    r = gpucfg("plan", "--root", root, "--out", saved, m, env=env)
+    expect(r.code == 0 and "libcudnn.so.8.1.0" in r.out, r.out + r.err)
+    r = gpucfg("apply", "--yes", "--root", root, saved, env=env, timeout=60)
+    expect(r.code == 0, "the saved plan did not apply: " + r.out + r.err)
+    r = gpucfg("rollback", "--yes", "--root", root, env=env, timeout=60)
+    expect(r.code == 0 and not os.path.exists(os.path.join(tk, "include/cudnn_version.h")),
+           r.out + r.err)
     r = apply(d, m, env=env)
     expect(r.code == 0, r.out + r.err)
     expect(open(os.path.join(tk, "include/cudnn_version.h"), "rb").read() == header, "header")
