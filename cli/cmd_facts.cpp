@@ -1,6 +1,7 @@
 // gpucfg facts: what this machine's GPU stack is, each fact with its evidence. Read-only.
 #include "common.hpp"
 #include "probe/probe.hpp"
+#include "session/planning.hpp"
 #include "util/strings.hpp"
 
 #include <CLI/CLI.hpp>
@@ -71,6 +72,13 @@ void print_text(const probe::Facts& f, std::ostream& out) {
   }
   for (const auto& x : f.search)
     out << "search     " << x.name << " = " << x.value << "\n";
+  if (f.managed.generation > 0) {
+    std::size_t n = f.managed.record.value("entries", nlohmann::json::array()).size();
+    out << "managed    generation " << f.managed.generation << ", " << n << " path(s)"
+        << (f.managed.drifted.empty() ? ", all as recorded"
+                                      : ", not as recorded: " + util::join(f.managed.drifted, ", "))
+        << "\n";
+  }
   for (const auto& w : f.warnings)
     out << "warning: " << w << "\n";
 }
@@ -111,6 +119,7 @@ void add_facts(CLI::App& app, int& exit_code) {
     po.frameworks = opts->frameworks;
     po.framework_timeout = std::chrono::seconds(opts->timeout_s);
     auto facts = probe::gather(*host, po);
+    session::gather_managed(*host, facts);
     if (opts->json)
       std::cout << probe::to_json(facts).dump(2) << "\n";
     else

@@ -51,6 +51,9 @@ struct SourceFile {
 
 struct Observed {
   bool live = true; // false: planning from a facts file; paths were not observed
+  // Planning from a facts file that carries the host's gpucfg record: paths are as recorded
+  // (drifted ones unknown), so a converged host plans no changes.
+  bool from_records = false;
   std::map<std::string, PathState> paths;
   std::map<std::string, std::vector<SourceFile>> sources; // source folder -> its files
   Generation current;

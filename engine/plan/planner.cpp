@@ -49,6 +49,13 @@ bool names_source(const manifest::Stack& s, const Desired& d) {
   return d.resource == Resource::toolkit && s.cuda && s.cuda->source;
 }
 
+// "is a dir"; a path known only from a host's saved records that no longer looked as recorded
+// is said as such (its kind then was not read).
+std::string is_a(const PathState& st) {
+  if (st.kind == PathKind::unknown) return "not as gpucfg recorded it when the facts were taken";
+  return std::string("is a ") + to_string(st.kind);
+}
+
 bool managed_by_us(const Observed& o, const std::string& path) {
   for (const auto& e : o.current.entries)
     if (e.path == path) return true;
@@ -128,6 +135,12 @@ bool drifted_tree(const PlanInput& in, const Desired& d, Plan& plan) {
 // and never needs updating; anything else at that name is refused, not replaced.
 void diff_env(const PlanInput& in, const Desired& d, Plan& plan) {
   const Observed& o = in.observed;
+  if (o.from_records) { // a saved host: its record names the environment folder by its digest
+    const PathState& st = state_of(o, d.path);
+    if (managed_by_us(o, d.path) && st.kind == PathKind::dir) return;
+    plan.actions.push_back(action_for(d, "create", "not in that host's gpucfg record"));
+    return;
+  }
   if (!o.live) {
     plan.actions.push_back(
         action_for(d, "create", "not observed (planning from a facts file); assumed absent"));
@@ -251,12 +264,10 @@ void diff_one(const PlanInput& in, const Desired& d, Plan& plan) {
                             d.origin + ")");
       return;
     }
-    plan.actions.push_back(
-        action_for(d, st.kind == PathKind::absent ? "create" : "update",
-                   st.kind == PathKind::absent ? "missing"
-                   : st.kind == PathKind::symlink
-                       ? "points to " + st.link_target
-                       : std::string("is a ") + to_string(st.kind) + ", not a link"));
+    plan.actions.push_back(action_for(d, st.kind == PathKind::absent ? "create" : "update",
+                                      st.kind == PathKind::absent    ? "missing"
+                                      : st.kind == PathKind::symlink ? "points to " + st.link_target
+                                                                     : is_a(st) + ", not a link"));
     return;
   }
   // A file: compare content hashes (inline content, pinned, or the source's).
@@ -278,8 +289,7 @@ void diff_one(const PlanInput& in, const Desired& d, Plan& plan) {
     return;
   Action a = action_for(d, st.kind == PathKind::absent ? "create" : "update",
                         st.kind == PathKind::absent ? "missing"
-                        : st.kind != PathKind::file
-                            ? std::string("is a ") + to_string(st.kind) + ", not a file"
+                        : st.kind != PathKind::file ? is_a(st) + ", not a file"
                         : st.sha256 != want ? "content differs (sha256 " + st.sha256.substr(0, 12) +
                                                   " != " + want.substr(0, 12) + ")"
                                             : "mode " + st.mode + " != " + d.mode);

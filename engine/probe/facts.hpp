@@ -112,6 +112,16 @@ struct SearchSetting {
   std::string name, value, evidence;
 };
 
+// What gpucfg manages on the machine: its current generation's record (plan::Generation's JSON)
+// and the managed paths that no longer looked as recorded when the facts were taken (kind, size,
+// mtime or link target differ). A plan from saved facts uses it to tell a converged host from a
+// new or drifted one. Filled by the session (the state folder is exec's); generation 0: none.
+struct ManagedFacts {
+  int generation = 0;
+  nlohmann::json record = nlohmann::json::object();
+  std::vector<std::string> drifted;
+};
+
 struct Facts {
   int format_version = 1;
   std::string root = "/";
@@ -126,6 +136,7 @@ struct Facts {
   std::vector<PythonEnv> frameworks; // only with --frameworks
   std::vector<SearchSetting> search;
   std::vector<std::string> warnings;
+  ManagedFacts managed;
 };
 
 nlohmann::ordered_json to_json(const Facts& f);

@@ -25,9 +25,10 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(FrameworkBuild, name, version, c
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(PythonEnv, interpreter, python_version, builds,
                                                 error)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(SearchSetting, name, value, evidence)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(ManagedFacts, generation, record, drifted)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Facts, format_version, root, platform, driver,
                                                 toolkits, selectors, cudnn, loader, compilers,
-                                                pythons, frameworks, search, warnings)
+                                                pythons, frameworks, search, warnings, managed)
 
 nlohmann::ordered_json to_json(const Facts& f) {
   nlohmann::json j = f;
@@ -37,6 +38,7 @@ nlohmann::ordered_json to_json(const Facts& f) {
        {"format_version", "root", "platform", "driver", "toolkits", "selectors", "cudnn", "loader",
         "compilers", "pythons", "frameworks", "search", "warnings"})
     out[k] = j[k];
+  if (f.managed.generation > 0) out["managed"] = j["managed"]; // only where gpucfg applied
   return out;
 }
 

@@ -2,6 +2,7 @@
 
 #include "manifest/check.hpp"
 #include "plan/observe.hpp"
+#include "plan/plan_json.hpp"
 #include "plan/planner.hpp"
 #include "probe/probe.hpp"
 #include "pyenv/lock.hpp"
@@ -142,6 +143,58 @@ bool place_from_cache(const manifest::Stack& stack, plan::Observed& observed, bo
   return true;
 }
 
+namespace {
+
+// A saved host's managed paths as its record says they were (those that had drifted: unknown).
+plan::Observed from_records(const probe::ManagedFacts& m) {
+  plan::Observed o;
+  o.live = true;
+  o.from_records = true;
+  try {
+    o.current = m.record.get<plan::Generation>();
+  } catch (const nlohmann::json::exception&) {
+    o.live = false; // a record gpucfg cannot read: as if there were none
+    o.from_records = false;
+    return o;
+  }
+  for (const auto& e : o.current.entries) {
+    plan::PathState st;
+    if (std::find(m.drifted.begin(), m.drifted.end(), e.path) != m.drifted.end())
+      st.kind = plan::PathKind::unknown;
+    else if (e.kind == "file")
+      st = {plan::PathKind::file, "", e.size, e.mtime_ns, e.sha256, e.mode};
+    else if (e.kind == "symlink")
+      st = {plan::PathKind::symlink, e.link_target, 0, 0, "", ""};
+    else if (e.kind == "tree" || e.kind == "adopted")
+      st.kind = plan::PathKind::dir;
+    o.paths[e.path] = st;
+  }
+  return o;
+}
+
+} // namespace
+
+void gather_managed(const probe::Host& host, probe::Facts& facts) {
+  plan::Generation g = plan::read_current_generation(host);
+  facts.managed = {};
+  if (g.number == 0) return;
+  facts.managed.generation = g.number;
+  facts.managed.record = g;
+  for (const auto& e : g.entries) {
+    auto st = host.lstat(e.path);
+    bool same = false;
+    if (e.kind == "absent")
+      same = !st;
+    else if (e.kind == "tree" || e.kind == "adopted")
+      same = st && st->kind == "dir";
+    else if (e.kind == "symlink")
+      same = st && st->kind == "symlink" && host.read_link(e.path).value_or("") == e.link_target;
+    else if (e.kind == "file")
+      same = st && st->kind == "file" && st->size == e.size && st->mtime_ns == e.mtime_ns;
+    if (!same) facts.managed.drifted.push_back(e.path);
+  }
+}
+
 std::optional<Planned> make_plan(const PlanRequest& req, Context& ctx, Reporter& report) {
   return Planner(req, ctx, report).plan_request();
 }
@@ -214,6 +267,8 @@ std::optional<Planned> Planner::plan(probe::Facts facts, const std::string& fact
   auto wanted = plan::wanted(*out.stack, home, out.facts);
   if (live)
     out.observed = plan::observe(*host, wanted, m_req.checksum);
+  else if (out.facts.managed.generation > 0)
+    out.observed = from_records(out.facts.managed); // that host's paths as gpucfg recorded them
   else
     out.observed.live = false; // another machine's facts: its paths cannot be observed from here
   // A lock beside the manifest: what it resolves to must be what the lock says, and the lock

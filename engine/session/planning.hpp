@@ -11,6 +11,7 @@
 #include "plan/model.hpp"
 #include "plan/observed.hpp"
 #include "probe/facts.hpp"
+#include "probe/host.hpp"
 #include "session/lock_model.hpp"
 #include "source/artifact.hpp"
 #include "source/fetch.hpp"
@@ -89,6 +90,11 @@ bool fetch_artifacts(std::vector<source::Artifact*> artifacts, bool allow_unpinn
 // after fetching and unpacking it when `prepare`. False when that failed (reported).
 bool place_from_cache(const manifest::Stack& stack, plan::Observed& observed, bool prepare,
                       bool allow_unpinned, Reporter& report);
+
+// facts.managed for the machine `host` reads: its current generation's record, and the managed
+// paths that no longer look as recorded (checked by kind, size, mtime and link target; trees by
+// being folders). What `gpucfg facts` saves, so a fleet plan sees converged hosts as such.
+void gather_managed(const probe::Host& host, probe::Facts& facts);
 
 // The planning run. nullopt on any error before a plan could be made (diagnostics in ctx, the
 // rest reported); a plan with errors is still a plan (it says what apply would refuse).

@@ -118,4 +118,39 @@ def json_form():
            doc["summary"])
 
 
+@check("facts carry gpucfg's record: a fleet tells converged, drifted and new hosts apart")
+def converged_drifted_new():
+    m = os.path.join(TMP, "env-stack.yaml")
+    with open(m, "w") as f:
+        f.write("apiVersion: gpucfg/v1\nkind: Stack\nmetadata: {name: env-stack}\n"
+                "requires: {platforms: [linux-x86_64]}\nenv: {GPUCFG_FLEET_CHECK: \"1\"}\n")
+    d = os.path.join(TMP, "three")
+    os.makedirs(d)
+    for host in ("converged", "drifted", "new"):
+        root = os.path.join(TMP, "roots", host)
+        os.makedirs(os.path.join(root, "etc"))
+        with open(os.path.join(root, "etc", "hostname"), "w") as f:
+            f.write(host + "\n")
+        if host != "new":
+            r = gpucfg("apply", "--yes", "--no-verify", "--root", root, m, timeout=60)
+            expect(r.code == 0, r.out + r.err)
+        if host == "drifted":  # edited behind gpucfg's back
+            with open(os.path.join(root, "etc/profile.d/gpucfg-env-stack.sh"), "a") as f:
+                f.write("# local edit\n")
+        r = gpucfg("facts", "--json", "--root", root)
+        doc = json.loads(r.out)
+        jsonschema.validate(doc, load("schemas/facts.schema.json"))
+        expect(("managed" in doc) == (host != "new"), doc.get("managed"))
+        with open(os.path.join(d, host + ".json"), "w") as f:
+            f.write(r.out)
+    r = gpucfg("plan", "--fleet", d, m)
+    t = rows(r.out)
+    expect(t.get("converged", ("", ""))[1] == "ok", r.out + r.err)
+    expect(t.get("drifted", ("", ""))[1] == "changes" and t.get("new", ("", ""))[1] == "changes",
+           r.out)
+    r = gpucfg("plan", "--facts", os.path.join(d, "drifted.json"), m)
+    expect("not as gpucfg recorded it" in r.out and "/etc/profile.d/gpucfg-env-stack.sh" in r.out,
+           r.out)
+
+
 finish()
