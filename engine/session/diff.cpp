@@ -192,19 +192,12 @@ std::optional<ManifestDiff> diff_manifests(const std::string& old_name, const st
                                            Reporter& report) {
   auto kb = load_knowledge(ctx, report);
   if (!kb) return std::nullopt;
-  std::error_code ec;
-  std::string scratch = (fs::temp_directory_path(ec) / "gpucfg-diff-XXXXXX").string();
-  if (!::mkdtemp(scratch.data())) {
+  ScratchDir tmp("gpucfg-diff");
+  if (!tmp.ok()) {
     report.error("cannot make a temporary folder");
     return std::nullopt;
   }
-  struct Cleanup {
-    std::string dir;
-    ~Cleanup() {
-      std::error_code e;
-      fs::remove_all(dir, e);
-    }
-  } cleanup{scratch};
+  const std::string& scratch = tmp.path();
   std::string top = git_top();
   Side sides[2];
   const std::string* names[2] = {&old_name, &new_name};

@@ -51,6 +51,17 @@ int git(const std::vector<std::string>& args, std::string* out) {
   return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
+ScratchDir::ScratchDir(const std::string& prefix) {
+  std::error_code ec;
+  std::string dir = (fs::temp_directory_path(ec) / (prefix + "-XXXXXX")).string();
+  if (::mkdtemp(dir.data())) m_path = dir;
+}
+
+ScratchDir::~ScratchDir() {
+  std::error_code ec;
+  if (!m_path.empty()) fs::remove_all(m_path, ec);
+}
+
 std::string git_top() {
   std::string out;
   if (git({"rev-parse", "--show-toplevel"}, &out) != 0) return "";

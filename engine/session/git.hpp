@@ -13,6 +13,20 @@ int git(const std::vector<std::string>& args, std::string* out);
 // The repository's top folder, "" outside one.
 std::string git_top();
 
+// A temporary folder, removed with everything in it when this goes out of scope.
+class ScratchDir {
+public:
+  explicit ScratchDir(const std::string& prefix); // "gpucfg-diff" -> /tmp/gpucfg-diff-XXXXXX
+  ~ScratchDir();
+  ScratchDir(const ScratchDir&) = delete;
+  ScratchDir& operator=(const ScratchDir&) = delete;
+  bool ok() const { return !m_path.empty(); }
+  const std::string& path() const { return m_path; }
+
+private:
+  std::string m_path;
+};
+
 // REV's whole tree exported (`git archive`) into `dir`; "" or what went wrong.
 std::string git_export(const std::string& rev, const std::string& dir);
 

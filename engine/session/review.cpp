@@ -87,18 +87,12 @@ std::optional<Review> review(const ReviewRequest& req, Reporter& report) {
 
   // The head's tree: the working tree, or the head revision exported.
   std::error_code ec;
-  std::string scratch = (fs::temp_directory_path(ec) / "gpucfg-review-XXXXXX").string();
-  if (!::mkdtemp(scratch.data())) {
+  ScratchDir tmp("gpucfg-review");
+  if (!tmp.ok()) {
     report.error("cannot make a temporary folder");
     return std::nullopt;
   }
-  struct Cleanup {
-    std::string dir;
-    ~Cleanup() {
-      std::error_code e;
-      fs::remove_all(dir, e);
-    }
-  } cleanup{scratch};
+  const std::string& scratch = tmp.path();
   std::string head_root = top;
   if (!req.head.empty()) {
     head_root = scratch + "/head";
