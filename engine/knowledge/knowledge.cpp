@@ -6,6 +6,9 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <filesystem>
+
+namespace fs = std::filesystem;
 
 namespace gpucfg::knowledge {
 
@@ -19,9 +22,21 @@ std::string SourceRef::cite() const {
   return s;
 }
 
+// GPUCFG_DATA_DIR first (an explicit choice wins); then beside the binary as installed
+// (<prefix>/bin/gpucfg -> <prefix>/share/gpucfg), so a moved or relocated install still finds
+// its data; then the source tree a build-tree binary was built from.
 std::string data_dir() {
   if (const char* env = std::getenv("GPUCFG_DATA_DIR"); env && *env) return env;
-  return GPUCFG_DEFAULT_DATA_DIR;
+  static const std::string found = [] {
+    std::error_code ec;
+    fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+    if (!ec) {
+      fs::path share = exe.parent_path().parent_path() / "share" / "gpucfg";
+      if (fs::is_directory(share / "knowledge", ec)) return share.string();
+    }
+    return std::string(GPUCFG_DEFAULT_DATA_DIR);
+  }();
+  return found;
 }
 
 // Reads the data files into a Knowledge. Field errors are collected, not thrown.
