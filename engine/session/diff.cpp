@@ -3,7 +3,6 @@
 #include "manifest/check.hpp"
 #include "manifest/decode.hpp"
 #include "manifest/loader.hpp"
-#include "manifest/render.hpp"
 #include "platform/platform.hpp"
 #include "session/git.hpp"
 #include "util/strings.hpp"
@@ -135,21 +134,6 @@ void walk(const nlohmann::ordered_json& a, const nlohmann::ordered_json& b, cons
   if (a != b) add(out, path, "changed", &a, &b);
 }
 
-// Every string in `j` with `from` replaced by `to` (a manifest exported from git names its
-// temporary folder; the review should see the repository's paths).
-void rewrite(nlohmann::ordered_json& j, const std::string& from, const std::string& to) {
-  if (from.empty()) return;
-  if (j.is_string()) {
-    std::string s = j.get<std::string>();
-    for (std::size_t at; (at = s.find(from)) != std::string::npos;)
-      s.replace(at, from.size(), to);
-    j = s;
-  } else if (j.is_structured()) {
-    for (auto& e : j)
-      rewrite(e, from, to);
-  }
-}
-
 struct Side {
   std::string file;     // readable manifest path
   std::string from, to; // rewrite for its strings (git exports)
@@ -239,9 +223,7 @@ std::optional<ManifestDiff> diff_manifests(const std::string& old_name, const st
       if (!supports) continue;
       auto checked = manifest::check(sides[i].file, {id}, *kb, ctx.sources, ctx.diags);
       if (ctx.diags.has_errors() || checked.stacks.empty()) return std::nullopt;
-      resolved[i] = manifest::resolve_for_show(checked.stacks.front()).stack;
-      resolved[i].erase("files_read"); // where the files lie, not what they ask for
-      rewrite(resolved[i], sides[i].from, sides[i].to);
+      resolved[i] = resolved_json(checked.stacks.front(), sides[i].from, sides[i].to);
     }
     if (pd.old_supports && pd.new_supports) pd.differences = compare(resolved[0], resolved[1]);
     d.platforms.push_back(std::move(pd));

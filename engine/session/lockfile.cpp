@@ -3,7 +3,6 @@
 #include "manifest/check.hpp"
 #include "manifest/decode.hpp"
 #include "manifest/loader.hpp"
-#include "manifest/render.hpp"
 #include "source/settings.hpp"
 #include "util/sha256.hpp"
 #include "util/strings.hpp"
@@ -24,18 +23,6 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(PlatformLock, resolved_sha256, a
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(LockFile, format_version, manifest, platforms)
 
 namespace {
-
-void relativize(nlohmann::ordered_json& j, const std::string& dir) {
-  if (j.is_string()) {
-    std::string s = j.get<std::string>();
-    for (std::size_t at; !dir.empty() && (at = s.find(dir)) != std::string::npos;)
-      s.replace(at, dir.size(), ".");
-    j = s;
-  } else if (j.is_structured()) {
-    for (auto& e : j)
-      relativize(e, dir);
-  }
-}
 
 // Where an artifact comes from as the manifest says it: its locations without the machine's
 // mirrors (those are this computer's setting, not the stack's).
@@ -92,11 +79,9 @@ std::string lock_json_text(const LockFile& lock) {
 }
 
 std::string resolved_sha256(const manifest::Stack& stack, const std::string& manifest_path) {
-  auto j = manifest::resolve_for_show(stack).stack;
-  j.erase("files_read");
   std::error_code ec;
-  relativize(j, fs::absolute(manifest_path, ec).parent_path().lexically_normal().string());
-  return util::sha256_hex(j.dump());
+  std::string dir = fs::absolute(manifest_path, ec).parent_path().lexically_normal().string();
+  return util::sha256_hex(resolved_json(stack, dir, ".").dump());
 }
 
 std::optional<LockFile> make_lock(const std::string& manifest_path,

@@ -1,6 +1,7 @@
 #include "session/planning.hpp"
 
 #include "manifest/check.hpp"
+#include "manifest/render.hpp"
 #include "plan/observe.hpp"
 #include "plan/plan_json.hpp"
 #include "plan/planner.hpp"
@@ -18,6 +19,37 @@
 #include <sstream>
 
 namespace gpucfg::session {
+
+std::vector<std::string> error_lines(const util::Diagnostics& diags, std::size_t from) {
+  std::vector<std::string> out;
+  const auto& all = diags.all();
+  for (std::size_t k = from; k < all.size(); ++k)
+    if (all[k].severity == util::Severity::error)
+      out.push_back(all[k].mark.str() + ": " + all[k].message);
+  return out;
+}
+
+namespace {
+void rewrite(nlohmann::ordered_json& j, const std::string& from, const std::string& to) {
+  if (j.is_string()) {
+    std::string s = j.get<std::string>();
+    for (std::size_t at; (at = s.find(from)) != std::string::npos;)
+      s.replace(at, from.size(), to);
+    j = s;
+  } else if (j.is_structured()) {
+    for (auto& e : j)
+      rewrite(e, from, to);
+  }
+}
+} // namespace
+
+nlohmann::ordered_json resolved_json(const manifest::Stack& stack, const std::string& from,
+                                     const std::string& to) {
+  auto j = manifest::resolve_for_show(stack).stack;
+  j.erase("files_read"); // where the files lie, not what they ask for
+  if (!from.empty()) rewrite(j, from, to);
+  return j;
+}
 
 std::optional<knowledge::Knowledge> load_knowledge(Context& ctx, Reporter& report) {
   auto kb = knowledge::Knowledge::load(knowledge::data_dir(), ctx.sources, ctx.diags);
@@ -210,10 +242,7 @@ std::shared_ptr<const manifest::Stack> Planner::stack_for(const std::string& pla
     std::size_t before = m_ctx.diags.all().size();
     auto checked = manifest::check(m_req.manifest, {platform}, *m_kb, m_ctx.sources, m_ctx.diags);
     std::vector<std::string>& errors = m_stack_errors[platform];
-    const auto& all = m_ctx.diags.all();
-    for (std::size_t k = before; k < all.size(); ++k)
-      if (all[k].severity == util::Severity::error)
-        errors.push_back(all[k].mark.str() + ": " + all[k].message);
+    errors = error_lines(m_ctx.diags, before);
     std::shared_ptr<const manifest::Stack> stack;
     if (errors.empty() && !checked.stacks.empty())
       stack = std::make_shared<const manifest::Stack>(std::move(checked.stacks.front()));

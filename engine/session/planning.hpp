@@ -19,6 +19,7 @@
 
 #include <map>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
@@ -61,6 +62,15 @@ struct Planned {
   plan::Observed observed;
   plan::Plan plan;
 };
+
+// The errors among diagnostics [from, end) as "file:line:col: message" lines (a host's or a
+// manifest's problems in a fleet table or a review).
+std::vector<std::string> error_lines(const util::Diagnostics& diags, std::size_t from = 0);
+
+// The stack as resolved (gpucfg show's JSON) without where its files lie, every `from` in its
+// strings written as `to`: what lock hashes and diff compares, the same in any checkout.
+nlohmann::ordered_json resolved_json(const manifest::Stack& stack, const std::string& from,
+                                     const std::string& to);
 
 // knowledge/ from the data folder; nullopt (with the reason reported) when it cannot be read.
 std::optional<knowledge::Knowledge> load_knowledge(Context& ctx, Reporter& report);

@@ -140,9 +140,8 @@ std::optional<Review> review(const ReviewRequest& req, Reporter& report) {
       if (m.diff && req.head.empty()) m.diff->new_name = rel; // not this checkout's path
       if (!m.diff) {
         m.errors = rec.errors;
-        for (const auto& d : ctx.diags.all())
-          if (d.severity == util::Severity::error)
-            m.errors.push_back(d.mark.str() + ": " + d.message);
+        for (auto& e : error_lines(ctx.diags))
+          m.errors.push_back(std::move(e));
       }
     }
     if (!req.fleet.empty()) {
