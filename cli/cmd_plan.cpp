@@ -69,9 +69,11 @@ void add_plan(CLI::App& app, int& exit_code) {
   auto* fleet = cmd->add_option("--fleet", o->fleet,
                                 "Plan for every machine whose saved facts are in this folder (its "
                                 "*.json) or file; repeatable. One table, each host's plan")
+                    ->type_name("PATH")
                     ->allow_extra_args(false);
   auto* out =
-      cmd->add_option("--out", o->out, "Also save the plan as JSON, for `gpucfg apply PLAN`");
+      cmd->add_option("--out", o->out, "Also save the plan as JSON, for `gpucfg apply PLAN`")
+          ->type_name("PATH");
   out->excludes(fleet);
   cmd->add_option("--format", o->format, "text, json or markdown")
       ->check(CLI::IsMember({"text", "json", "markdown"}));

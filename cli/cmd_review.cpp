@@ -18,10 +18,12 @@ void add_review(CLI::App& app, int& exit_code) {
       ->required();
   cmd->add_option("--head", o->head, "The pull request's revision (default: the working tree)");
   cmd->add_option("--fleet", o->fleet, "Saved facts files, or folders of them, to plan against")
+      ->type_name("PATH")
       ->allow_extra_args(false);
   cmd->add_option("--manifests", o->manifests,
                   "Folders (or files) holding the stacks, relative to here (default: the whole "
                   "repository)")
+      ->type_name("PATH")
       ->allow_extra_args(false);
   add_source_flags(*cmd, o->plan);
   cmd->footer("\nExit: 1 when a manifest cannot be read or a fleet host fails, else 0.\n"

@@ -91,7 +91,8 @@ void add_fetch(CLI::App& app, int& exit_code) {
                   "Fetch for this platform (linux-x86_64, linux-sbsa, windows-x86_64); "
                   "repeatable; default: this computer's");
   cmd->add_option("--mirror", o->mirror,
-                  "Also copy every file into this folder, laid out as GPUCFG_MIRROR expects");
+                  "Also copy every file into this folder, laid out as GPUCFG_MIRROR expects")
+      ->type_name("DIR");
   cmd->add_flag("--allow-unpinned", o->req.allow_unpinned,
                 "Accept archives and wheels without a sha256 pin (their hash is printed)");
   cmd->footer("\nExamples:\n  gpucfg fetch manifests/tf-2.16.yaml\n"
@@ -125,6 +126,7 @@ void add_capture(CLI::App& app, int& exit_code) {
       ->required()
       ->check(CLI::ExistingDirectory);
   cmd->add_option("--out", o->out_dir, "Folder for the archives, the index and the manifest")
+      ->type_name("DIR")
       ->required();
   cmd->add_option("--components", *components,
                   "Comma-separated components (default: all); the error lists what there is");

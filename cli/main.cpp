@@ -1,5 +1,6 @@
 // gpucfg: a thin front over the engine library. Each subcommand lives in its own cmd_*.cpp.
 #include "common.hpp"
+#include "completion.hpp"
 #include "util/build_info.hpp"
 #include "util/strings.hpp"
 
@@ -45,6 +46,7 @@ int main(int argc, char** argv) {
   add_verify(app, exit_code);
   add_fetch(app, exit_code);
   add_capture(app, exit_code);
+  add_completion(app, exit_code);
   // "gpucfg bogus": CLI11 would say only that a subcommand is required.
   if (argc > 1 && argv[1][0] != '-') {
     std::vector<std::string> names;
