@@ -240,13 +240,16 @@ void add_destroy(CLI::App& app, int& exit_code) {
                  "before; touches nothing gpucfg does not own");
   struct Opts {
     std::string manifest, root = "/";
-    bool yes = false;
+    bool yes = false, dry_run = false, detailed = false;
     int wait_s = 0;
   };
   auto o = std::make_shared<Opts>();
   cmd->add_option("manifest", o->manifest, "Manifest file")->required();
   state_options(cmd, o->root, o->wait_s);
   cmd->add_flag("-y,--yes", o->yes, "Do not ask for confirmation");
+  cmd->add_flag("-n,--dry-run", o->dry_run, "Only show what would be removed and restored");
+  cmd->add_flag("--detailed-exitcode", o->detailed,
+                "With --dry-run: exit 0 for nothing to remove, 2 for changes, 1 for errors");
   cmd->callback([o, &exit_code] {
     Context ctx;
     auto loaded = manifest::load(o->manifest, ctx.sources, ctx.diags);
@@ -256,6 +259,14 @@ void add_destroy(CLI::App& app, int& exit_code) {
       print_diagnostics(ctx);
       std::cerr << "gpucfg: cannot read metadata.name from " << o->manifest << "\n";
       exit_code = k_error;
+      return;
+    }
+    if (o->dry_run) {
+      // Reads the records only: no lock, no recovery, nothing written (Ansible's check mode).
+      exec::StateStore store(o->root);
+      auto p = exec::destroy_plan(store, name->scalar);
+      std::cout << plan::render_text(p, false);
+      exit_code = p.has_errors() ? k_error : o->detailed && p.has_changes() ? k_changes : k_ok;
       return;
     }
     Session s;
