@@ -134,8 +134,9 @@ def fish_and_zsh():
     levels = {line.split("\t")[0] for line in r.stdout.splitlines()}
     expect(levels == {"static", "load", "compute", "framework"}, r.stdout + r.stderr)
     folder = os.path.join(R, "usr/share/zsh/vendor-completions")
-    r = sh(zsh, "-f", "-c", f"fpath=({folder} $fpath); autoload -Uz compinit; compinit -u "
-           "-d /dev/null; autoload -Uz _gpucfg; whence -w _gpucfg; echo $_comps[gpucfg]")
+    # -D: no dump file (compinit replaces its dump file by renaming; never point it at a device)
+    r = sh(zsh, "-f", "-c", f"fpath=({folder} $fpath); autoload -Uz compinit; compinit -u -D; "
+           "autoload -Uz _gpucfg; whence -w _gpucfg; echo $_comps[gpucfg]")
     expect(r.returncode == 0 and "_gpucfg: function" in r.stdout and "_gpucfg" in
            r.stdout.splitlines()[-1], r.stdout + r.stderr)
 
