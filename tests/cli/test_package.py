@@ -125,7 +125,23 @@ def bash_completion():
     expect(complete("apply", "--root", "ex") == {"examples"}, complete("apply", "--root", "ex"))
 
 
-@check("fish completes from the installed script; zsh's parses and defines _gpucfg")
+# Drives an interactive zsh in a pseudo-terminal (zsh/zpty): types the words and a TAB, and
+# records every candidate the completion system passes to compadd. $1: words, $2: fpath folder,
+# $3: output file, $4: the folder to complete in.
+ZSH_DRIVER = r"""
+zmodload zsh/zpty
+zpty z zsh -f -i
+zpty -w z "PS1=''; cd ${(q)4}; fpath=(${(q)2} \$fpath); autoload -Uz compinit; compinit -u -D"
+zpty -w z "compadd() { builtin compadd -O __hits \"\$@\"; print -rl -- \$__hits >&2; builtin compadd \"\$@\" }"
+zpty -w z "exec 2>${(q)3}"
+zpty -w -n z "$1"$'\t'
+for i in {1..100}; do [[ -s $3 ]] && break; sleep 0.1; done
+sleep 0.5
+zpty -d z
+"""
+
+
+@check("fish and zsh complete verbs, flags, their values and manifests from the installed scripts")
 def fish_and_zsh():
     fish, zsh = shutil.which("fish"), shutil.which("zsh")
     expect(fish and zsh, "fish and zsh are installed by scripts/setup.sh")
@@ -134,11 +150,21 @@ def fish_and_zsh():
     levels = {line.split("\t")[0] for line in r.stdout.splitlines()}
     expect(levels == {"static", "load", "compute", "framework"}, r.stdout + r.stderr)
     folder = os.path.join(R, "usr/share/zsh/vendor-completions")
-    # -D: no dump file (compinit replaces its dump file by renaming; never point it at a device)
-    r = sh(zsh, "-f", "-c", f"fpath=({folder} $fpath); autoload -Uz compinit; compinit -u -D; "
-           "autoload -Uz _gpucfg; whence -w _gpucfg; echo $_comps[gpucfg]")
-    expect(r.returncode == 0 and "_gpucfg: function" in r.stdout and "_gpucfg" in
-           r.stdout.splitlines()[-1], r.stdout + r.stderr)
+
+    def zsh_complete(words):
+        out = os.path.join(TMP, "zsh-candidates")
+        if os.path.exists(out):
+            os.unlink(out)
+        sh(zsh, "-f", "-c", ZSH_DRIVER, "zsh", words, folder, out, ROOT)
+        with open(out) as f:
+            return set(f.read().split())
+    for words, want in (("gpucfg pl", {"plan"}), ("gpucfg plan --fo", {"--format"}),
+                        ("gpucfg plan --format ", {"text", "json", "markdown"}),
+                        ("gpucfg verify --level ", {"static", "load", "compute", "framework"})):
+        got = zsh_complete(words)
+        expect(want <= got, f"zsh, {words!r}: {got}")
+    got = zsh_complete("gpucfg plan manifests/tf-2.1")
+    expect("tf-2.16.yaml" in got and not any(g.endswith(".py") for g in got), got)
 
 
 @check("dpkg -r removes every file it installed")
