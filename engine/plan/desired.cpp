@@ -5,7 +5,7 @@
 #include "util/sha256.hpp"
 #include "util/strings.hpp"
 
-#include <fnmatch.h>
+#include "util/glob.hpp"
 #include <map>
 #include <tuple>
 
@@ -133,7 +133,7 @@ std::vector<std::string> placement_errors(const manifest::Stack& s, const Observ
   }
   auto matches = [&](const std::string& glob) {
     for (const auto& f : it->second)
-      if (fnmatch(glob.c_str(), f.relative.c_str(), FNM_PATHNAME) == 0) return true;
+      if (util::glob_match(glob, f.relative, true)) return true;
     return false;
   };
   // A rule that places nothing would let apply succeed with no cuDNN in the toolkit.
@@ -235,7 +235,7 @@ std::vector<Desired> desired_state(const manifest::Stack& s, const Observed& obs
       for (const auto& [glob, to] : place_rules(s)) {
         if (it == observed.sources.end()) break;
         for (const auto& f : it->second)
-          if (fnmatch(glob.c_str(), f.relative.c_str(), FNM_PATHNAME) == 0) {
+          if (util::glob_match(glob, f.relative, true)) {
             std::string dest = to + "/" + base(f.relative);
             if (f.kind == "symlink")
               out.push_back({dest, "symlink", "", "", "", f.link_target, "", Resource::cudnn,

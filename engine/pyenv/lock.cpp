@@ -1,7 +1,7 @@
 #include "pyenv/lock.hpp"
 
 #include "platform/platform.hpp"
-#include "source/fetch.hpp"
+#include "source/layout.hpp"
 #include "util/sha256.hpp"
 #include "util/strings.hpp"
 

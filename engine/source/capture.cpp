@@ -8,7 +8,7 @@
 #include <atomic>
 #include <cstdint>
 #include <filesystem>
-#include <fnmatch.h>
+#include "util/glob.hpp"
 #include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -117,7 +117,7 @@ Component unrecorded(const std::string& prefix, const std::vector<Component>& li
 
 bool excluded(const std::string& rel, const std::vector<std::string>& globs) {
   for (const auto& g : globs)
-    if (fnmatch(g.c_str(), rel.c_str(), 0) == 0) return true;
+    if (util::glob_match(g, rel, false)) return true;
   return false;
 }
 

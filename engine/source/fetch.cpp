@@ -242,18 +242,6 @@ std::string availability(const Artifact& a, const std::string& cache_dir) {
   return a.pip.empty() ? "missing" : "pip";
 }
 
-std::string pep503_name(const std::string& project) {
-  std::string out;
-  for (char c : project) {
-    if (c == '-' || c == '_' || c == '.') {
-      if (out.empty() || out.back() != '-') out += '-';
-    } else {
-      out += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    }
-  }
-  return out;
-}
-
 std::string index_file_url(const std::string& html, const std::string& page_url,
                            const std::string& file) {
   for (std::size_t at = html.find("href="); at != std::string::npos;

@@ -10,6 +10,7 @@
 #pragma once
 
 #include "source/artifact.hpp"
+#include "source/layout.hpp" // pep503_name
 
 #include <cstdint>
 #include <functional>
@@ -67,9 +68,6 @@ std::string unpacked_path(const Artifact& a, const std::string& cache_dir);
 // into a temporary folder renamed into place, so a half-unpacked folder is never seen. For
 // placing its files one by one into a toolkit gpucfg did not unpack. Returns what failed, or "".
 std::string unpack_in_cache(const Artifact& a, const std::string& cache_dir);
-
-// PEP 503's normal form of a project name: lower case, runs of '-', '_', '.' made one '-'.
-std::string pep503_name(const std::string& project);
 
 // A simple index's project page (HTML, PEP 503) holds an <a href> per file: the URL of `file`
 // on it, made absolute against `page_url` and without its #sha256= fragment; "" if not listed.

@@ -2,6 +2,7 @@
 
 #include "util/strings.hpp"
 
+#include <cctype>
 #include <vector>
 
 namespace gpucfg::source {
@@ -233,6 +234,18 @@ std::string map_python_entry(const std::string& relative, const std::string& sit
     return join("include/site/" + py + "/" + dist, rest);
   }
   return ""; // an unknown scheme is not installed (pip refuses the wheel; we leave it out)
+}
+
+std::string pep503_name(const std::string& project) {
+  std::string out;
+  for (char c : project) {
+    if (c == '-' || c == '_' || c == '.') {
+      if (out.empty() || out.back() != '-') out += '-';
+    } else {
+      out += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    }
+  }
+  return out;
 }
 
 } // namespace gpucfg::source

@@ -61,4 +61,7 @@ bool component_selected(const std::vector<std::string>& wanted, const std::strin
 // The component folder an installer entry belongs to ("" for none), for component_selected.
 std::string installer_component(Layout layout, const std::string& relative);
 
+// PEP 503's normal form of a project name: lower case, runs of '-', '_', '.' made one '-'.
+std::string pep503_name(const std::string& project);
+
 } // namespace gpucfg::source

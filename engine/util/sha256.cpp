@@ -1,69 +1,42 @@
+// What SHA-256 does the same on every platform: hex digits, strings, files streamed in 1 MiB
+// blocks. The hashing itself is a backend: sha256_openssl.cpp (Linux: OpenSSL, SHA-NI where the
+// CPU has it) or sha256_cng.cpp (Windows: the system's CNG, no OpenSSL to ship).
 #include "util/sha256.hpp"
 
-#include <cstdio>
-#include <fcntl.h>
-#include <memory>
-#include <openssl/evp.h>
-#include <unistd.h>
+#include "util/sha256_backend.hpp"
+
+#include <filesystem>
+#include <fstream>
 #include <vector>
 
 namespace gpucfg::util {
-namespace {
 
-std::string hex(const unsigned char* d, unsigned n) {
+std::string hex_digest(const unsigned char* d, std::size_t n) {
   static const char digits[] = "0123456789abcdef";
   std::string s;
-  for (unsigned i = 0; i < n; ++i) {
+  for (std::size_t i = 0; i < n; ++i) {
     s += digits[d[i] >> 4];
     s += digits[d[i] & 15];
   }
   return s;
 }
 
-struct CtxFree {
-  void operator()(EVP_MD_CTX* c) const { EVP_MD_CTX_free(c); }
-};
-
-} // namespace
-
 std::string sha256_hex(const std::string& data) {
-  unsigned char out[EVP_MAX_MD_SIZE];
-  unsigned n = 0;
-  EVP_Digest(data.data(), data.size(), out, &n, EVP_sha256(), nullptr);
-  return hex(out, n);
-}
-
-struct Sha256::Impl {
-  std::unique_ptr<EVP_MD_CTX, CtxFree> ctx{EVP_MD_CTX_new()};
-};
-
-Sha256::Sha256() : m(std::make_unique<Impl>()) {
-  EVP_DigestInit_ex(m->ctx.get(), EVP_sha256(), nullptr);
-}
-Sha256::~Sha256() = default;
-
-void Sha256::update(const void* data, std::size_t n) {
-  EVP_DigestUpdate(m->ctx.get(), data, n);
-}
-
-std::string Sha256::hex() {
-  unsigned char out[EVP_MAX_MD_SIZE];
-  unsigned n = 0;
-  EVP_DigestFinal_ex(m->ctx.get(), out, &n);
-  EVP_DigestInit_ex(m->ctx.get(), EVP_sha256(), nullptr);
-  return util::hex(out, n);
+  Sha256 hash;
+  hash.update(data.data(), data.size());
+  return hash.hex();
 }
 
 std::optional<std::string> sha256_file(const std::string& path) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return std::nullopt;
+  std::ifstream in(std::filesystem::u8path(path), std::ios::binary);
+  if (!in) return std::nullopt;
   Sha256 hash;
   std::vector<char> buf(1 << 20);
-  ssize_t r;
-  while ((r = ::read(fd, buf.data(), buf.size())) > 0)
-    hash.update(buf.data(), static_cast<std::size_t>(r));
-  ::close(fd);
-  if (r < 0) return std::nullopt;
+  while (in) {
+    in.read(buf.data(), static_cast<std::streamsize>(buf.size()));
+    if (in.gcount() > 0) hash.update(buf.data(), static_cast<std::size_t>(in.gcount()));
+  }
+  if (in.bad()) return std::nullopt;
   return hash.hex();
 }
 

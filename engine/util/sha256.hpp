@@ -1,5 +1,5 @@
-// SHA-256 through OpenSSL (SHA-NI where the CPU has it): of a string, or of a file streamed in
-// 1 MiB blocks so memory stays flat whatever the file's size.
+// SHA-256 (OpenSSL on Linux, CNG on Windows: util/sha256_*.cpp): of a string, or of a file streamed
+// in 1 MiB blocks so memory stays flat whatever the file's size.
 #pragma once
 
 #include <cstddef>

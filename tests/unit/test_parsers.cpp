@@ -24,7 +24,8 @@ TEST_CASE("toolkit version files of every era", "[parsers]") {
   CHECK_FALSE(parse_version_json("{\"cuda_nvcc\": {\"version\": \"1\"}}")); // no "cuda" entry
   CHECK_FALSE(parse_version_json("not json"));
   // A runfile's version.json: the SDK's build date is no version.
-  auto runfile = parse_version_json(R"({"cuda": {"name": "CUDA SDK", "version": "11.8.20220929"}})");
+  auto runfile =
+      parse_version_json(R"({"cuda": {"name": "CUDA SDK", "version": "11.8.20220929"}})");
   REQUIRE(runfile);
   CHECK(runfile->cuda == "11.8");
   CHECK_FALSE(parse_version_txt("CUDA something else"));
@@ -96,20 +97,4 @@ TEST_CASE("library file names and compiler output", "[parsers]") {
   CHECK(parse_compiler_version("gcc (Debian 12.2.0-14+deb12u1) 12.2.0\nCopyright") == "12.2.0");
   CHECK(parse_compiler_version("Debian clang version 14.0.6\nTarget: x86_64") == "14.0.6");
   CHECK(parse_compiler_version("12.2.0\n") == "12.2.0");
-}
-
-#include "probe/elf.hpp"
-
-TEST_CASE("ELF dynamic section: needed libraries and runpath", "[parsers]") {
-  std::ifstream in("/proc/self/exe", std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  auto deps = parse_elf_deps(s.str());
-  REQUIRE(deps);
-  bool libc = false;
-  for (const auto& n : deps->needed) libc = libc || n == "libc.so.6";
-  CHECK(libc);
-  CHECK_FALSE(parse_elf_deps("#!/bin/sh\necho not elf\n"));
-  CHECK_FALSE(parse_elf_deps(s.str().substr(0, 40)));  // truncated header: refused, no crash
-  CHECK_FALSE(parse_elf_deps(""));
 }

@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# The Windows build (issue #16), cross-compiled here with Debian's MinGW-w64 and tested under
+# Wine: installs the toolchain and Wine, builds the libraries Debian does not ship for MinGW from
+# Debian's own source packages (apt-get source, after adding the deb-src entry) into a cached
+# prefix, then builds build-win/ and runs its tests under Wine.
+#
+# So far the Windows build is gpucfg's portable core (manifests, knowledge, the planner, lock
+# arithmetic, SHA-256 through Windows' CNG) and its unit tests; gpucfg.exe needs the
+# machine-facing half of the engine ported behind its interfaces (see README, "Windows").
+#
+#   scripts/windows-build.sh            # toolchain, libraries (cached), build-win/, tests
+#   GPUCFG_MINGW_CACHE=DIR ...          # where the libraries are kept (default .mingw/)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+repo=$PWD
+cache=${GPUCFG_MINGW_CACHE:-$repo/.mingw}
+prefix=$cache/prefix
+src=$cache/src
+toolchain=$repo/scripts/windows/mingw-w64.cmake
+export GPUCFG_MINGW_PREFIX=$prefix
+export WINEPREFIX=${WINEPREFIX:-$cache/wine} WINEDEBUG=${WINEDEBUG:--all}
+
+sudo=""
+[ "$(id -u)" -eq 0 ] || sudo="sudo"
+need=()
+for p in mingw-w64 wine wine64 cmake ninja-build dpkg-dev; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || need+=("$p")
+done
+if [ ${#need[@]} -gt 0 ]; then
+  echo "windows-build: installing ${need[*]}"
+  $sudo env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+  $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}"
+fi
+
+# Debian's source packages: a deb-src entry beside the binary ones, the same mirror and suites.
+if ! apt-get source --print-uris -qq yaml-cpp >/dev/null 2>&1; then
+  echo "windows-build: adding a deb-src entry for Debian's source packages"
+  $sudo tee /etc/apt/sources.list.d/gpucfg-deb-src.sources >/dev/null <<'SRC'
+Types: deb-src
+URIs: http://deb.debian.org/debian
+Suites: bookworm bookworm-updates
+Components: main
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+SRC
+  $sudo apt-get update -qq
+fi
+
+# One library: Debian's source of PACKAGE, configured with the MinGW toolchain and the given
+# CMake options, installed into the prefix. A stamp naming the source version makes it cached.
+build_lib() {
+  local package=$1
+  shift
+  local version
+  version=$(apt-cache showsrc "$package" | awk '/^Version:/ {print $2; exit}')
+  local stamp=$prefix/.built-$package-$version
+  [ -e "$stamp" ] && return 0
+  echo "windows-build: $package $version from Debian's source package"
+  mkdir -p "$src" && rm -rf "${src:?}/$package"
+  (cd "$src" && mkdir "$package" && cd "$package" && apt-get source -qq "$package" >/dev/null 2>&1)
+  local dir
+  dir=$(find "$src/$package" -mindepth 1 -maxdepth 1 -type d | head -1)
+  cmake -S "$dir" -B "$src/$package/build" -G Ninja -DCMAKE_TOOLCHAIN_FILE="$toolchain" \
+    -DCMAKE_BUILD_TYPE=Release -DCMAKE_INSTALL_PREFIX="$prefix" "$@" >/dev/null
+  cmake --build "$src/$package/build"
+  cmake --install "$src/$package/build" >/dev/null
+  rm -rf "${src:?}/$package"
+  touch "$stamp"
+}
+
+build_lib yaml-cpp -DYAML_CPP_BUILD_TESTS=OFF -DYAML_CPP_BUILD_TOOLS=OFF -DYAML_BUILD_SHARED_LIBS=OFF
+build_lib nlohmann-json3 -DJSON_BuildTests=OFF
+build_lib cli11 -DCLI11_BUILD_TESTS=OFF -DCLI11_BUILD_EXAMPLES=OFF -DCLI11_BUILD_DOCS=OFF
+build_lib catch2 -DCATCH_BUILD_TESTING=OFF -DCATCH_INSTALL_DOCS=OFF -DCATCH_INSTALL_HELPERS=OFF
+
+cmake -S . -B build-win -G Ninja -DCMAKE_TOOLCHAIN_FILE="$toolchain" -DCMAKE_BUILD_TYPE=Release \
+  -DCMAKE_PREFIX_PATH="$prefix"
+cmake --build build-win
+ctest --test-dir build-win --output-on-failure
