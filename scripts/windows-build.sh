@@ -67,10 +67,42 @@ build_lib() {
   touch "$stamp"
 }
 
+# zlib: Debian's source drops win32/ (the DLL's resource file its CMake build wants), so the
+# static library is compiled directly: every .c at the top, then libz.a and the two headers.
+build_zlib() {
+  local version
+  version=$(apt-cache showsrc zlib | awk '/^Version:/ {print $2; exit}')
+  local stamp=$prefix/.built-zlib-$version
+  [ -e "$stamp" ] && return 0
+  echo "windows-build: zlib $version from Debian's source package"
+  rm -rf "${src:?}/zlib" && mkdir -p "$src/zlib" "$prefix/lib" "$prefix/include"
+  (cd "$src/zlib" && apt-get source -qq zlib >/dev/null 2>&1)
+  local dir
+  dir=$(find "$src/zlib" -mindepth 1 -maxdepth 1 -type d | head -1)
+  (cd "$dir" && for c in adler32 compress crc32 deflate gzclose gzlib gzread gzwrite infback \
+      inffast inflate inftrees trees uncompr zutil; do
+     x86_64-w64-mingw32-gcc-posix -O2 -c "$c.c" -o "$c.o"
+   done && x86_64-w64-mingw32-ar rcs "$prefix/lib/libz.a" ./*.o && cp zlib.h zconf.h "$prefix/include/")
+  rm -rf "${src:?}/zlib"
+  touch "$stamp"
+}
+
 build_lib yaml-cpp -DYAML_CPP_BUILD_TESTS=OFF -DYAML_CPP_BUILD_TOOLS=OFF -DYAML_BUILD_SHARED_LIBS=OFF
 build_lib nlohmann-json3 -DJSON_BuildTests=OFF
 build_lib cli11 -DCLI11_BUILD_TESTS=OFF -DCLI11_BUILD_EXAMPLES=OFF -DCLI11_BUILD_DOCS=OFF
 build_lib catch2 -DCATCH_BUILD_TESTING=OFF -DCATCH_INSTALL_DOCS=OFF -DCATCH_INSTALL_HELPERS=OFF
+# Archives: zlib (gzip, zip) and liblzma (xz, 7-Zip's LZMA) under libarchive; NVIDIA's formats
+# need nothing else (no bzip2, zstd, lz4). Static libraries only.
+build_zlib
+build_lib xz-utils -DBUILD_SHARED_LIBS=OFF -DBUILD_TESTING=OFF
+build_lib libarchive -DBUILD_SHARED_LIBS=OFF -DENABLE_TEST=OFF -DENABLE_TAR=OFF -DENABLE_CPIO=OFF \
+  -DENABLE_CAT=OFF -DENABLE_OPENSSL=OFF -DENABLE_NETTLE=OFF -DENABLE_LZ4=OFF -DENABLE_ZSTD=OFF \
+  -DENABLE_BZip2=OFF -DENABLE_LIBXML2=OFF -DENABLE_EXPAT=OFF -DENABLE_ICONV=OFF -DENABLE_ACL=OFF \
+  -DENABLE_LIBB2=OFF -DENABLE_CNG=ON -DENABLE_WERROR=OFF
+# libcurl over Windows' own TLS (Schannel) and certificate store: no OpenSSL to ship.
+build_lib curl -DBUILD_SHARED_LIBS=OFF -DBUILD_CURL_EXE=OFF -DBUILD_TESTING=OFF \
+  -DCURL_USE_SCHANNEL=ON -DCURL_USE_OPENSSL=OFF -DCURL_USE_LIBSSH2=OFF -DUSE_LIBIDN2=OFF \
+  -DCURL_USE_LIBPSL=OFF -DCURL_BROTLI=OFF -DCURL_ZSTD=OFF -DUSE_NGHTTP2=OFF -DENABLE_UNICODE=ON
 
 cmake -S . -B build-win -G Ninja -DCMAKE_TOOLCHAIN_FILE="$toolchain" -DCMAKE_BUILD_TYPE=Release \
   -DCMAKE_PREFIX_PATH="$prefix"

@@ -7,6 +7,7 @@
 #include "source/archive.hpp"
 #include "source/fetch.hpp"
 #include "source/resolve.hpp"
+#include "util/fileinfo.hpp"
 #include "util/sha256.hpp"
 #include "util/strings.hpp"
 
@@ -110,19 +111,19 @@ public:
     std::string h = m_store.host(machine_path);
     plan::ManagedEntry e;
     e.path = machine_path;
-    struct stat st {};
-    if (::lstat(h.c_str(), &st) != 0)
+    auto st = util::lstat_info(h);
+    if (!st)
       e.kind = "absent";
-    else if (S_ISLNK(st.st_mode)) {
+    else if (st->kind == util::FileInfo::Kind::symlink) {
       e.kind = "symlink";
       e.link_target = fs::read_symlink(h).string();
-    } else if (S_ISDIR(st.st_mode))
+    } else if (st->kind == util::FileInfo::Kind::dir)
       e.kind = "tree";
     else {
       e.kind = "file";
       e.sha256 = util::sha256_file(h).value_or("");
       char mode[8];
-      std::snprintf(mode, sizeof mode, "%04o", st.st_mode & 07777);
+      std::snprintf(mode, sizeof mode, "%04o", st->mode);
       e.mode = mode;
       if (Status s = m_store.keep_blob(h, e.sha256); !s.empty()) return s;
     }
@@ -180,14 +181,14 @@ public:
       // Files and links: a hard link keeps the old one while the rename replaces it atomically.
       // Folders: moved aside (a folder cannot be hard linked).
       if (Status s = note(replace_step(machine_path, target, backup)); !s.empty()) return s;
-      int rc =
-          dir ? ::rename(target.c_str(), backup.c_str()) : ::link(target.c_str(), backup.c_str());
-      if (rc != 0) return "back up " + target + " failed";
+      Status backed = dir ? rename_replace(target, backup) : hard_link(target, backup);
+      if (!backed.empty()) return "back up " + target + " failed: " + backed;
       checkpoint();
     } else if (Status s = note({{"kind", "create"}, {"path", target}}); !s.empty()) {
       return s;
     }
-    if (::rename(staged.c_str(), target.c_str()) != 0) return "rename into " + target + " failed";
+    if (Status s = rename_replace(staged, target); !s.empty())
+      return "rename into " + target + " failed: " + s;
     checkpoint();
     return fsync_parent(target);
   }
@@ -225,8 +226,7 @@ public:
   Status symlink(const plan::Action& a) {
     std::string h = m_store.host(a.path), staged;
     if (Status s = stage(h, &staged); !s.empty()) return s;
-    if (::symlink(a.link_target.c_str(), staged.c_str()) != 0)
-      return "symlink " + staged + " failed";
+    if (Status s = make_symlink(a.link_target, staged); !s.empty()) return s;
     return swap_in(staged, h, a.path);
   }
 
@@ -291,8 +291,8 @@ public:
     if (exists(h))
       if (Status s = move_aside(a.path); !s.empty()) return s;
     if (Status s = note({{"kind", "unkeep"}, {"path", h}, {"kept", a.from}}); !s.empty()) return s;
-    if (::rename(a.from.c_str(), h.c_str()) != 0)
-      return "moving " + a.from + " to " + h + " failed";
+    if (Status s = rename_replace(a.from, h); !s.empty())
+      return "moving " + a.from + " to " + h + " failed: " + s;
     checkpoint();
     m_tree_records[a.path] = a.sha256; // the record it was kept under describes it
     return fsync_parent(h);
@@ -304,7 +304,8 @@ public:
     std::string h = m_store.host(p), backup = sibling(h, "old");
     remove_tree(backup);
     if (Status s = note(replace_step(p, h, backup)); !s.empty()) return s;
-    if (::rename(h.c_str(), backup.c_str()) != 0) return "moving " + h + " aside failed";
+    if (Status s = rename_replace(h, backup); !s.empty())
+      return "moving " + h + " aside failed: " + s;
     checkpoint();
     return "";
   }
@@ -347,13 +348,13 @@ public:
         std::string backup = it->value("backup", "");
         if (exists(backup)) {
           remove_tree(path);
-          ::rename(backup.c_str(), path.c_str());
+          rename_replace(backup, path);
         }
       } else if (kind == "unkeep") {
         std::string kept = it->value("kept", "");
-        if (exists(path) && !exists(kept)) ::rename(path.c_str(), kept.c_str());
+        if (exists(path) && !exists(kept)) rename_replace(path, kept);
       } else if (kind == "mkdir")
-        ::rmdir(path.c_str());
+        remove_empty_dir(path);
       else if (kind == "ldconfig")
         rerun_ldconfig = true;
       if (!path.empty()) fsync_parent(path);
@@ -371,7 +372,8 @@ public:
       if (!keep.empty() && exists(backup) && !exists(keep)) {
         make_dirs(fs::path(keep).parent_path().string(), nullptr);
         std::string tree = step.value("tree", "");
-        if (::rename(backup.c_str(), keep.c_str()) == 0) {
+        Status moved = rename_replace(backup, keep);
+        if (moved.empty()) {
           said.push_back("kept the previous " + tree + " for rollback (" +
                          util::megabytes(step.value("bytes", std::uint64_t{0})) +
                          "; gpucfg gc frees it once no generation needs it)");
@@ -379,7 +381,7 @@ public:
           continue;
         }
         // Another file system: a copy would take as long as the install, so it is not kept.
-        said.push_back("the previous " + tree + " could not be kept (" + std::strerror(errno) +
+        said.push_back("the previous " + tree + " could not be kept (" + moved +
                        "): rolling back to it means applying its manifest again");
       }
       remove_tree(backup);
@@ -423,13 +425,13 @@ plan::Generation record(StateStore& store, const plan::Plan& p, int number,
     e.resource = m.resource;
     e.manifest = m.manifest.empty() ? p.manifest : m.manifest;
     std::string h = store.host(m.path);
-    struct stat st {};
-    if (::lstat(h.c_str(), &st) != 0)
+    auto st = util::lstat_info(h);
+    if (!st)
       e.kind = "absent";
-    else if (S_ISLNK(st.st_mode) && m.kind != "adopted") {
+    else if (st->kind == util::FileInfo::Kind::symlink && m.kind != "adopted") {
       e.kind = "symlink";
       e.link_target = fs::read_symlink(h).string();
-    } else if (S_ISDIR(st.st_mode) || m.kind == "adopted") {
+    } else if (st->kind == util::FileInfo::Kind::dir || m.kind == "adopted") {
       // A tree: its file list with hashes, so plan can see later changes. Kept from the previous
       // record while that still describes it (hashing a toolkit takes seconds).
       e.kind = m.kind == "adopted" ? "adopted" : "tree";
@@ -444,10 +446,10 @@ plan::Generation record(StateStore& store, const plan::Plan& p, int number,
       }
     } else {
       e.kind = "file";
-      e.size = static_cast<std::uint64_t>(st.st_size);
-      e.mtime_ns = static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
+      e.size = st->size;
+      e.mtime_ns = st->mtime_ns;
       char mode[8];
-      std::snprintf(mode, sizeof mode, "%04o", st.st_mode & 07777);
+      std::snprintf(mode, sizeof mode, "%04o", st->mode);
       e.mode = mode;
       for (const auto& old : prev.entries)
         if (old.path == e.path && old.size == e.size && old.mtime_ns == e.mtime_ns)
@@ -544,12 +546,12 @@ ExecResult execute(StateStore& store, const plan::Plan& p, const ExecOptions& o)
   }
   if (!failed.empty()) {
     Transaction::undo(store, tx.journal()["steps"]);
-    ::unlink((store.dir() + "/journal.json").c_str());
+    remove_file(store.dir() + "/journal.json");
     r.error = failed + "; every change was undone";
     return r;
   }
   r.kept = Transaction::cleanup(tx.journal()["steps"]);
-  ::unlink((store.dir() + "/journal.json").c_str());
+  remove_file(store.dir() + "/journal.json");
   r.ok = true;
   r.generation = target;
   return r;
@@ -565,19 +567,19 @@ std::string recover(StateStore& store) {
   if (!text) return {};
   auto j = json::parse(*text, nullptr, false);
   if (j.is_discarded()) {
-    ::unlink((store.dir() + "/journal.json").c_str());
+    remove_file(store.dir() + "/journal.json");
     return "an interrupted transaction left an unreadable journal; it was removed";
   }
   int target = j.value("generation", 0);
   if (store.current().number >= target) {
     auto kept = Transaction::cleanup(j["steps"]);
-    ::unlink((store.dir() + "/journal.json").c_str());
+    remove_file(store.dir() + "/journal.json");
     return "finished cleaning up generation " + std::to_string(target) +
            ", which was committed before gpucfg stopped" +
            (kept.empty() ? "" : "; " + util::join(kept, "; "));
   }
   Transaction::undo(store, j["steps"]);
-  ::unlink((store.dir() + "/journal.json").c_str());
+  remove_file(store.dir() + "/journal.json");
   return "undid an interrupted transaction (" + std::to_string(j["steps"].size()) +
          " step(s)); the machine is back at generation " + std::to_string(store.current().number);
 }

@@ -1,5 +1,7 @@
 // The file-system operations apply is made of, on host paths (root already joined): each one
 // either completes or leaves things as they were, and reports errors as text instead of throwing.
+// fsops.cpp is what is the same everywhere; fsops_posix.cpp and fsops_win32.cpp are the rest
+// (Windows: MoveFileExW with write-through for rename-over, FlushFileBuffers for fsync).
 #pragma once
 
 #include <optional>
@@ -27,6 +29,15 @@ Status fsync_tree(const std::string& path);
 Status make_dirs(const std::string& path, std::vector<std::string>* created);
 
 bool exists(const std::string& path); // lstat: links count even when dangling
+// Renames `from` to `to`, replacing a file already at `to` in one step, so readers see the old
+// or the new one, never neither.
+Status rename_replace(const std::string& from, const std::string& to);
+Status hard_link(const std::string& existing, const std::string& link);
+// A symbolic link at `link` holding `target` as written (relative targets stay relative).
+Status make_symlink(const std::string& target, const std::string& link);
+// Removes a file or a link (never what a link points to).
+Status remove_file(const std::string& path);
+Status remove_empty_dir(const std::string& path);
 std::optional<std::string> read_text(const std::string& path);
 // Writes through a temporary file and a rename, so readers see the old or the new text.
 Status write_atomic(const std::string& path, const std::string& data);

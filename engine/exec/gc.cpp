@@ -1,23 +1,28 @@
 #include "exec/gc.hpp"
 
+#include "util/fileinfo.hpp"
+
 #include <filesystem>
 #include <set>
-#include <sys/stat.h>
 
 namespace gpucfg::exec {
 namespace {
 
 namespace fs = std::filesystem;
 
+std::uint64_t regular_size(const fs::path& p) {
+  auto st = util::lstat_info(p.u8string());
+  return st && st->kind == util::FileInfo::Kind::file ? st->size : 0;
+}
+
 std::uint64_t size_of(const fs::path& p) {
-  struct stat st {};
-  if (::lstat(p.c_str(), &st) != 0) return 0;
-  if (!S_ISDIR(st.st_mode)) return S_ISREG(st.st_mode) ? static_cast<std::uint64_t>(st.st_size) : 0;
+  auto st = util::lstat_info(p.u8string());
+  if (!st) return 0;
+  if (st->kind != util::FileInfo::Kind::dir) return regular_size(p);
   std::uint64_t total = 0;
   std::error_code ec;
   for (fs::recursive_directory_iterator it(p, ec), end; !ec && it != end; it.increment(ec))
-    if (::lstat(it->path().c_str(), &st) == 0 && S_ISREG(st.st_mode))
-      total += static_cast<std::uint64_t>(st.st_size);
+    total += regular_size(it->path());
   return total;
 }
 

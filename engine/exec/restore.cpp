@@ -1,13 +1,13 @@
 #include "exec/restore.hpp"
 
 #include "plan/tree.hpp"
+#include "util/fileinfo.hpp"
 #include "util/sha256.hpp"
 #include "util/strings.hpp"
 
 #include <filesystem>
 #include <limits>
 #include <set>
-#include <sys/stat.h>
 
 namespace gpucfg::exec {
 namespace {
@@ -67,8 +67,9 @@ std::optional<plan::Action> restore_action(const StateStore& store, const plan::
                                            std::vector<std::string>& errors) {
   const plan::ManagedEntry* now = find(current, want.path);
   std::string h = store.host(want.path);
-  struct stat st {};
-  bool present = ::lstat(h.c_str(), &st) == 0;
+  auto st = util::lstat_info(h);
+  bool present = st.has_value();
+  using Kind = util::FileInfo::Kind;
   plan::Action a;
   a.path = want.path;
   a.resource = want.resource == plan::Resource::unknown ? plan::Resource::file : want.resource;
@@ -77,12 +78,12 @@ std::optional<plan::Action> restore_action(const StateStore& store, const plan::
   std::optional<plan::Action> out;
   if (want.kind == "absent") {
     if (!present) return std::nullopt;
-    a.op = S_ISDIR(st.st_mode) ? plan::Op::remove_tree : plan::Op::remove;
+    a.op = st->kind == Kind::dir ? plan::Op::remove_tree : plan::Op::remove;
     a.change = "delete";
     a.summary = "did not exist";
     out = a;
   } else if (want.kind == "symlink") {
-    if (present && S_ISLNK(st.st_mode) && fs::read_symlink(h).string() == want.link_target)
+    if (present && st->kind == Kind::symlink && fs::read_symlink(h).string() == want.link_target)
       return std::nullopt;
     a.op = plan::Op::symlink;
     a.link_target = want.link_target;
@@ -90,7 +91,7 @@ std::optional<plan::Action> restore_action(const StateStore& store, const plan::
     a.summary = "link to " + want.link_target;
     out = a;
   } else if (want.kind == "file") {
-    if (present && S_ISREG(st.st_mode) && util::sha256_file(h).value_or("") == want.sha256)
+    if (present && st->kind == Kind::file && util::sha256_file(h).value_or("") == want.sha256)
       return std::nullopt;
     a.op = plan::Op::write;
     a.from = store.blob(want.sha256);
@@ -103,7 +104,7 @@ std::optional<plan::Action> restore_action(const StateStore& store, const plan::
     out = restore_tree(store, want, now, present, a, errors);
   }
   // A tree of gpucfg's about to be removed or replaced: files the user added to it stop it.
-  if (out && present && now && now->kind == "tree" && S_ISDIR(st.st_mode))
+  if (out && present && now && now->kind == "tree" && st->kind == Kind::dir)
     if (auto added = additions(store, *now, current); !added.empty()) {
       if (added.size() > 10) added.resize(10), added.push_back("...");
       errors.push_back(want.path + ": holds files gpucfg did not install (" +

@@ -1,5 +1,6 @@
 #include "plan/tree.hpp"
 
+#include "util/fileinfo.hpp"
 #include "util/sha256.hpp"
 
 #include <algorithm>
@@ -7,7 +8,6 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
-#include <sys/stat.h>
 #include <thread>
 
 namespace gpucfg::plan {
@@ -47,18 +47,18 @@ TreeManifest scan_tree(const std::string& host_dir, bool hash, unsigned jobs) {
   TreeManifest m;
   std::error_code ec;
   for (fs::recursive_directory_iterator it(host_dir, ec), end; !ec && it != end; it.increment(ec)) {
-    struct stat st {};
-    if (::lstat(it->path().c_str(), &st) != 0) continue;
+    auto st = util::lstat_info(it->path().u8string());
+    if (!st) continue;
     TreeFile f;
-    f.path = it->path().lexically_relative(host_dir).string();
-    if (S_ISLNK(st.st_mode)) {
+    f.path = it->path().lexically_relative(host_dir).generic_u8string(); // '/' on every platform
+    if (st->kind == util::FileInfo::Kind::symlink) {
       f.kind = "symlink";
-      f.sha256 = fs::read_symlink(it->path()).string();
-    } else if (S_ISREG(st.st_mode)) {
+      f.sha256 = fs::read_symlink(it->path()).generic_u8string();
+    } else if (st->kind == util::FileInfo::Kind::file) {
       f.kind = "file";
-      f.size = static_cast<std::uint64_t>(st.st_size);
-      f.mtime_ns = static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
-      f.mode = st.st_mode & 07777;
+      f.size = st->size;
+      f.mtime_ns = st->mtime_ns;
+      f.mode = st->mode;
     } else {
       continue;
     }

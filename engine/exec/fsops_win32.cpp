@@ -1,0 +1,160 @@
+// fsops on Windows: FlushFileBuffers for fsync (folders need none: NTFS journals its metadata,
+// and renames are written through), MoveFileExW with MOVEFILE_REPLACE_EXISTING |
+// MOVEFILE_WRITE_THROUGH for rename-over, CreateHardLinkW, CreateSymbolicLinkW (unprivileged
+// where Developer Mode allows; otherwise the error says so). Windows has no mode bits: `mode`
+// is not applied. Paths are UTF-8, converted to the wide API.
+#include "exec/fsops.hpp"
+#include "util/fileinfo.hpp"
+#include "util/sha256.hpp"
+
+#include <filesystem>
+#include <vector>
+#include <windows.h>
+
+namespace gpucfg::exec {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::wstring wide(const std::string& path) {
+  return fs::u8path(path).wstring();
+}
+
+Status err(const std::string& what, const std::string& path) {
+  DWORD code = GetLastError();
+  char* text = nullptr;
+  FormatMessageA(FORMAT_MESSAGE_ALLOCATE_BUFFER | FORMAT_MESSAGE_FROM_SYSTEM |
+                     FORMAT_MESSAGE_IGNORE_INSERTS,
+                 nullptr, code, 0, reinterpret_cast<LPSTR>(&text), 0, nullptr);
+  std::string message = text ? text : "error " + std::to_string(code);
+  if (text) LocalFree(text);
+  while (!message.empty() && (message.back() == '\n' || message.back() == '\r'))
+    message.pop_back();
+  return what + " " + path + ": " + message;
+}
+
+struct Handle {
+  HANDLE h;
+  explicit Handle(HANDLE handle) : h(handle) {}
+  ~Handle() {
+    if (ok()) CloseHandle(h);
+  }
+  bool ok() const { return h != INVALID_HANDLE_VALUE; }
+};
+
+HANDLE create(const std::string& path) {
+  return CreateFileW(wide(path).c_str(), GENERIC_WRITE, 0, nullptr, CREATE_ALWAYS,
+                     FILE_ATTRIBUTE_NORMAL, nullptr);
+}
+
+bool write_all(HANDLE h, const char* data, std::size_t n) {
+  while (n > 0) {
+    DWORD chunk = static_cast<DWORD>(std::min<std::size_t>(n, 1u << 30)), done = 0;
+    if (!WriteFile(h, data, chunk, &done, nullptr)) return false;
+    data += done;
+    n -= done;
+  }
+  return true;
+}
+
+} // namespace
+
+Status fsync_path(const std::string& path) {
+  auto info = util::lstat_info(path);
+  if (!info || info->kind != util::FileInfo::Kind::file) return ""; // folders, links: see above
+  Handle h(CreateFileW(wide(path).c_str(), GENERIC_WRITE, FILE_SHARE_READ | FILE_SHARE_WRITE,
+                       nullptr, OPEN_EXISTING, FILE_ATTRIBUTE_NORMAL, nullptr));
+  if (!h.ok()) return err("open", path);
+  return FlushFileBuffers(h.h) ? "" : err("flush", path);
+}
+
+Status write_file(const std::string& path, const std::string& data, unsigned /*mode*/) {
+  Handle h(create(path));
+  if (!h.ok()) return err("create", path);
+  if (!write_all(h.h, data.data(), data.size())) return err("write", path);
+  return FlushFileBuffers(h.h) ? "" : err("flush", path);
+}
+
+namespace {
+
+Status copy_bytes(const std::string& from, const std::string& to) {
+  Handle in(CreateFileW(wide(from).c_str(), GENERIC_READ, FILE_SHARE_READ, nullptr, OPEN_EXISTING,
+                        FILE_FLAG_SEQUENTIAL_SCAN, nullptr));
+  if (!in.ok()) return err("open", from);
+  Handle out(create(to));
+  if (!out.ok()) return err("create", to);
+  std::vector<char> buf(1 << 20);
+  for (;;) {
+    DWORD n = 0;
+    if (!ReadFile(in.h, buf.data(), static_cast<DWORD>(buf.size()), &n, nullptr))
+      return err("read", from);
+    if (n == 0) break;
+    if (!write_all(out.h, buf.data(), n)) return err("write", to);
+  }
+  return FlushFileBuffers(out.h) ? "" : err("flush", to);
+}
+
+} // namespace
+
+Status copy_file(const std::string& from, const std::string& to, unsigned /*mode*/,
+                 std::string* sha) {
+  // Hashed from the written file once it is closed (opened exclusively while being written).
+  if (Status s = copy_bytes(from, to); !s.empty()) return s;
+  if (sha) *sha = util::sha256_file(to).value_or("");
+  return "";
+}
+
+Status fsync_tree(const std::string& path) {
+  // No syncfs: each file is flushed.
+  std::error_code ec;
+  for (fs::recursive_directory_iterator it(fs::u8path(path), ec), end; !ec && it != end;
+       it.increment(ec))
+    if (it->is_regular_file(ec))
+      if (Status s = fsync_path(it->path().u8string()); !s.empty()) return s;
+  return ec ? "flush " + path + ": " + ec.message() : "";
+}
+
+Status rename_replace(const std::string& from, const std::string& to) {
+  return MoveFileExW(wide(from).c_str(), wide(to).c_str(),
+                     MOVEFILE_REPLACE_EXISTING | MOVEFILE_WRITE_THROUGH)
+             ? ""
+             : err("rename " + from + " ->", to);
+}
+
+Status hard_link(const std::string& existing, const std::string& link) {
+  return CreateHardLinkW(wide(link).c_str(), wide(existing).c_str(), nullptr)
+             ? ""
+             : err("link " + existing + " ->", link);
+}
+
+Status make_symlink(const std::string& target, const std::string& link) {
+  // Windows marks a link to a folder as such; the target is read relative to the link's folder.
+  fs::path resolved = fs::u8path(target);
+  if (resolved.is_relative()) resolved = fs::u8path(link).parent_path() / resolved;
+  auto info = util::lstat_info(resolved.u8string());
+  DWORD flags = SYMBOLIC_LINK_FLAG_ALLOW_UNPRIVILEGED_CREATE;
+  if (info && info->kind == util::FileInfo::Kind::dir) flags |= SYMBOLIC_LINK_FLAG_DIRECTORY;
+  std::wstring t = fs::u8path(target).make_preferred().wstring();
+  if (!CreateSymbolicLinkW(wide(link).c_str(), t.c_str(), flags)) return err("symlink", link);
+  // Wine's CreateSymbolicLinkW reports success and makes nothing: say so instead of pretending.
+  if (!util::lstat_info(link))
+    return "symlink " + link +
+           ": the system reported success but made no link "
+           "(symbolic links are unsupported here; Wine does not implement them)";
+  return "";
+}
+
+Status remove_file(const std::string& path) {
+  auto info = util::lstat_info(path);
+  // A link to a folder is removed as a folder; the folder it points to is untouched.
+  bool dir_link = info && info->kind == util::FileInfo::Kind::symlink &&
+                  (GetFileAttributesW(wide(path).c_str()) & FILE_ATTRIBUTE_DIRECTORY);
+  BOOL ok = dir_link ? RemoveDirectoryW(wide(path).c_str()) : DeleteFileW(wide(path).c_str());
+  return ok ? "" : err("remove", path);
+}
+
+Status remove_empty_dir(const std::string& path) {
+  return RemoveDirectoryW(wide(path).c_str()) ? "" : err("rmdir", path);
+}
+
+} // namespace gpucfg::exec
