@@ -1,5 +1,7 @@
 #include "probe/host.hpp"
 
+#include "util/process.hpp"
+
 #include <algorithm>
 #include <cerrno>
 #include <csignal>
@@ -8,7 +10,6 @@
 #include <fcntl.h>
 #include <filesystem>
 #include <poll.h>
-#include <spawn.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -180,33 +181,14 @@ public:
                 std::chrono::milliseconds timeout) const override {
     RunResult r;
     if (argv.empty()) return r;
-    std::string program = real(argv[0]);
-    int pipefd[2];
-    if (::pipe(pipefd) != 0) return r;
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_adddup2(&actions, pipefd[1], 1);
-    posix_spawn_file_actions_adddup2(&actions, pipefd[1], 2);
-    posix_spawn_file_actions_addclose(&actions, pipefd[0]);
-    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-    std::vector<char*> args;
     std::vector<std::string> copy = argv;
-    copy[0] = program;
-    for (auto& a : copy)
-      args.push_back(a.data());
-    args.push_back(nullptr);
-    pid_t pid = 0;
-    int rc = posix_spawn(&pid, program.c_str(), &actions, nullptr, args.data(), environ);
-    posix_spawn_file_actions_destroy(&actions);
-    ::close(pipefd[1]);
-    if (rc != 0) {
-      ::close(pipefd[0]);
-      return r;
-    }
-    r.timed_out = !read_child(pid, pipefd[0], timeout, &r.output);
-    int status = 0;
-    ::waitpid(pid, &status, 0);
-    if (!r.timed_out && WIFEXITED(status)) r.exit_code = WEXITSTATUS(status);
+    copy[0] = real(argv[0]);
+    util::ProcessOptions o;
+    o.timeout = timeout;
+    auto p = util::run_process(copy, o);
+    r.exit_code = p.exit_code;
+    r.output = std::move(p.output);
+    r.timed_out = p.timed_out;
     return r;
   }
 

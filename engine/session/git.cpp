@@ -1,15 +1,12 @@
 #include "session/git.hpp"
 
 #include "source/archive.hpp"
+#include "util/process.hpp"
 #include "util/strings.hpp"
 
-#include <cerrno>
 #include <cstdlib>
-#include <fcntl.h>
 #include <filesystem>
 #include <fstream>
-#include <sstream>
-#include <sys/wait.h>
 #include <unistd.h>
 
 namespace fs = std::filesystem;
@@ -17,38 +14,15 @@ namespace fs = std::filesystem;
 namespace gpucfg::session {
 
 int git(const std::vector<std::string>& args, std::string* out) {
-  std::error_code ec;
-  std::string file = (fs::temp_directory_path(ec) / "gpucfg-git-XXXXXX").string();
-  int fd = ::mkstemp(file.data());
-  if (fd < 0) return -1;
-  pid_t pid = ::fork();
-  if (pid < 0) {
-    ::close(fd);
-    ::unlink(file.c_str());
-    return -1;
-  }
-  if (pid == 0) {
-    int null = ::open("/dev/null", O_WRONLY | O_CLOEXEC);
-    if (null < 0 || ::dup2(fd, 1) < 0 || ::dup2(null, 2) < 0) ::_exit(127);
-    std::vector<char*> argv{const_cast<char*>("git")};
-    for (const auto& a : args)
-      argv.push_back(const_cast<char*>(a.c_str()));
-    argv.push_back(nullptr);
-    ::execvp("git", argv.data());
-    ::_exit(127);
-  }
-  ::close(fd);
-  int status = 0;
-  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-  }
-  if (out) {
-    std::ifstream in(file, std::ios::binary);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    *out = ss.str();
-  }
-  ::unlink(file.c_str());
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  std::vector<std::string> argv{"git"};
+  argv.insert(argv.end(), args.begin(), args.end());
+  util::ProcessOptions o;
+  o.search_path = true;
+  o.err = util::Output::discard;
+  o.max_output = std::string().max_size(); // `git archive` writes a whole tree
+  auto r = util::run_process(argv, o);
+  if (out) *out = std::move(r.output);
+  return r.exit_code;
 }
 
 ScratchDir::ScratchDir(const std::string& prefix) {

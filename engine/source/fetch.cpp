@@ -3,6 +3,7 @@
 #include "source/archive.hpp"
 #include "source/http.hpp"
 #include "source/layout.hpp"
+#include "util/process.hpp"
 #include "util/sha256.hpp"
 #include "util/strings.hpp"
 
@@ -13,7 +14,6 @@
 #include <fstream>
 #include <iterator>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <thread>
 #include <unistd.h>
 
@@ -116,21 +116,13 @@ FetchResult pip_download(const Artifact& a, const FetchOptions& o) {
   for (const auto& l : a.find_links)
     argv.insert(argv.end() - 1, {"--find-links", l});
   if (const char* py = std::getenv("GPUCFG_PYTHON")) argv[0] = py;
-  pid_t pid = ::fork();
-  if (pid == 0) {
-    std::vector<char*> args;
-    for (auto& s : argv)
-      args.push_back(s.data());
-    args.push_back(nullptr);
-    ::dup2(2, 1); // pip's chatter goes to stderr, where progress belongs
-    ::execvp(args[0], args.data());
-    ::_exit(127);
-  }
-  int status = 0;
-  ::waitpid(pid, &status, 0);
-  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-    r.error = "pip download " + a.pip + " failed (exit " +
-              std::to_string(WIFEXITED(status) ? WEXITSTATUS(status) : -1) + ")";
+  // pip's chatter goes to stderr, where progress belongs.
+  util::ProcessOptions po;
+  po.search_path = true;
+  po.out = po.err = util::Output::to_stderr;
+  auto run = util::run_process(argv, po);
+  if (run.exit_code != 0) {
+    r.error = "pip download " + a.pip + " failed (exit " + std::to_string(run.exit_code) + ")";
     return r;
   }
   for (const auto& e : fs::directory_iterator(scratch, ec))

@@ -1,0 +1,101 @@
+#include "util/process.hpp"
+
+#include <algorithm>
+#include <cerrno>
+#include <csignal>
+#include <fcntl.h>
+#include <poll.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+extern char** environ;
+
+namespace gpucfg::util {
+
+ProcessResult run_process(const std::vector<std::string>& argv, const ProcessOptions& o) {
+  ProcessResult r;
+  if (argv.empty()) return r;
+  int pipefd[2] = {-1, -1};
+  bool capture = o.out == Output::capture || o.err == Output::capture;
+  if (capture && ::pipe2(pipefd, O_CLOEXEC) != 0) return r;
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+  auto route = [&](Output where, int fd) {
+    if (where == Output::capture) posix_spawn_file_actions_adddup2(&actions, pipefd[1], fd);
+    if (where == Output::to_stderr && fd != 2) posix_spawn_file_actions_adddup2(&actions, 2, fd);
+    if (where == Output::discard)
+      posix_spawn_file_actions_addopen(&actions, fd, "/dev/null", O_WRONLY, 0);
+  };
+  route(o.out, 1);
+  route(o.err, 2);
+  std::vector<std::string> copy = argv;
+  std::vector<char*> args;
+  for (auto& a : copy)
+    args.push_back(a.data());
+  args.push_back(nullptr);
+  pid_t pid = 0;
+  int rc = o.search_path ? ::posix_spawnp(&pid, args[0], &actions, nullptr, args.data(), environ)
+                         : ::posix_spawn(&pid, args[0], &actions, nullptr, args.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  if (capture) ::close(pipefd[1]);
+  if (rc != 0) {
+    if (capture) ::close(pipefd[0]);
+    return r;
+  }
+  r.started = true;
+  auto deadline = std::chrono::steady_clock::now() + o.timeout;
+  bool killed = false;
+  if (capture) {
+    char buf[65536];
+    for (;;) {
+      int wait_ms = -1;
+      if (o.timeout.count() > 0) {
+        auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+            deadline - std::chrono::steady_clock::now());
+        if (left.count() <= 0) {
+          ::kill(pid, SIGKILL);
+          killed = true;
+          break;
+        }
+        wait_ms = static_cast<int>(left.count());
+      }
+      pollfd p{pipefd[0], POLLIN, 0};
+      if (::poll(&p, 1, wait_ms) <= 0) continue;
+      ssize_t n = ::read(pipefd[0], buf, sizeof buf);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) break;
+      std::size_t keep = std::min(static_cast<std::size_t>(n), o.max_output - r.output.size());
+      r.output.append(buf, keep);
+    }
+    ::close(pipefd[0]);
+  }
+  int status = 0;
+  bool reaped = false;
+  if (!capture && o.timeout.count() > 0) {
+    // Nothing to read: poll the child until it exits or its time is up.
+    for (;;) {
+      pid_t w = ::waitpid(pid, &status, WNOHANG);
+      if (w == pid) {
+        reaped = true;
+        break;
+      }
+      if (w < 0 && errno != EINTR) break;
+      if (std::chrono::steady_clock::now() >= deadline) {
+        ::kill(pid, SIGKILL);
+        killed = true;
+        break;
+      }
+      ::usleep(2000);
+    }
+  }
+  if (!reaped)
+    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+  r.timed_out = killed;
+  if (!killed && WIFEXITED(status)) r.exit_code = WEXITSTATUS(status);
+  return r;
+}
+
+} // namespace gpucfg::util

@@ -1,0 +1,107 @@
+#include "util/process.hpp"
+
+#include <filesystem>
+#include <thread>
+#include <windows.h>
+
+namespace gpucfg::util {
+namespace {
+
+// One argument quoted so that the C runtime's parser (CommandLineToArgvW's rules) gives it back
+// unchanged: backslashes are literal except before a quote, where they double.
+std::wstring quote(const std::wstring& arg) {
+  if (!arg.empty() && arg.find_first_of(L" \t\n\v\"") == std::wstring::npos) return arg;
+  std::wstring out = L"\"";
+  std::size_t slashes = 0;
+  for (wchar_t c : arg) {
+    if (c == L'\\') {
+      ++slashes;
+      continue;
+    }
+    out.append(c == L'"' ? slashes * 2 + 1 : slashes, L'\\');
+    slashes = 0;
+    out += c;
+  }
+  out.append(slashes * 2, L'\\');
+  return out + L"\"";
+}
+
+HANDLE null_device(bool write) {
+  SECURITY_ATTRIBUTES sa{sizeof sa, nullptr, TRUE};
+  return CreateFileW(L"NUL", write ? GENERIC_WRITE : GENERIC_READ,
+                     FILE_SHARE_READ | FILE_SHARE_WRITE, &sa, OPEN_EXISTING, 0, nullptr);
+}
+
+HANDLE inheritable(HANDLE h) {
+  HANDLE dup = INVALID_HANDLE_VALUE;
+  DuplicateHandle(GetCurrentProcess(), h, GetCurrentProcess(), &dup, 0, TRUE,
+                  DUPLICATE_SAME_ACCESS);
+  return dup;
+}
+
+} // namespace
+
+ProcessResult run_process(const std::vector<std::string>& argv, const ProcessOptions& o) {
+  ProcessResult r;
+  if (argv.empty()) return r;
+  std::wstring line;
+  for (const auto& a : argv)
+    line += (line.empty() ? L"" : L" ") + quote(std::filesystem::u8path(a).wstring());
+
+  SECURITY_ATTRIBUTES sa{sizeof sa, nullptr, TRUE};
+  HANDLE read_end = INVALID_HANDLE_VALUE, write_end = INVALID_HANDLE_VALUE;
+  bool capture = o.out == Output::capture || o.err == Output::capture;
+  if (capture) {
+    if (!CreatePipe(&read_end, &write_end, &sa, 0)) return r;
+    SetHandleInformation(read_end, HANDLE_FLAG_INHERIT, 0); // only the child's end is inherited
+  }
+  auto handle_for = [&](Output where) {
+    if (where == Output::capture) return write_end;
+    if (where == Output::to_stderr) return inheritable(GetStdHandle(STD_ERROR_HANDLE));
+    return null_device(true);
+  };
+  STARTUPINFOW si{};
+  si.cb = sizeof si;
+  si.dwFlags = STARTF_USESTDHANDLES;
+  si.hStdInput = null_device(false);
+  si.hStdOutput = handle_for(o.out);
+  si.hStdError = handle_for(o.err);
+  PROCESS_INFORMATION pi{};
+  // Without search_path the program is exactly argv[0]; with it, CreateProcessW looks the
+  // first word of the command line up (the program's folder, System32, PATH; ".exe" added).
+  std::wstring program = std::filesystem::u8path(argv[0]).wstring();
+  BOOL ok = CreateProcessW(o.search_path ? nullptr : program.c_str(), line.data(), nullptr, nullptr,
+                           TRUE, CREATE_NO_WINDOW, nullptr, nullptr, &si, &pi);
+  for (HANDLE h : {si.hStdInput, si.hStdOutput, si.hStdError})
+    if (h != write_end && h != INVALID_HANDLE_VALUE) CloseHandle(h);
+  if (capture) CloseHandle(write_end); // the child holds its copy; EOF comes when it exits
+  if (!ok) {
+    if (capture) CloseHandle(read_end);
+    return r;
+  }
+  r.started = true;
+  std::thread reader;
+  if (capture)
+    reader = std::thread([&] {
+      char buf[65536];
+      DWORD n = 0;
+      while (ReadFile(read_end, buf, sizeof buf, &n, nullptr) && n > 0)
+        r.output.append(buf, std::min<std::size_t>(n, o.max_output - r.output.size()));
+    });
+  DWORD waited = WaitForSingleObject(
+      pi.hProcess, o.timeout.count() > 0 ? static_cast<DWORD>(o.timeout.count()) : INFINITE);
+  if (waited == WAIT_TIMEOUT) {
+    TerminateProcess(pi.hProcess, 1);
+    WaitForSingleObject(pi.hProcess, INFINITE);
+    r.timed_out = true;
+  }
+  if (reader.joinable()) reader.join();
+  if (capture) CloseHandle(read_end);
+  DWORD code = 0;
+  if (!r.timed_out && GetExitCodeProcess(pi.hProcess, &code)) r.exit_code = static_cast<int>(code);
+  CloseHandle(pi.hThread);
+  CloseHandle(pi.hProcess);
+  return r;
+}
+
+} // namespace gpucfg::util
