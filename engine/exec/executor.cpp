@@ -8,23 +8,20 @@
 #include "source/fetch.hpp"
 #include "source/resolve.hpp"
 #include "util/fileinfo.hpp"
+#include "util/os.hpp"
 #include "util/sha256.hpp"
 #include "util/strings.hpp"
 
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
-#include <csignal>
 #include <cstdlib>
 #include <cstring>
 #include <ctime>
 #include <filesystem>
 #include <map>
 #include <nlohmann/json.hpp>
-#include <sys/stat.h>
-#include <sys/wait.h>
 #include <thread>
-#include <unistd.h>
 
 namespace gpucfg::exec {
 
@@ -47,7 +44,7 @@ void checkpoint() {
   }();
   ++count;
   if (delay > 0) std::this_thread::sleep_for(std::chrono::milliseconds(delay));
-  if (count == fault) ::kill(::getpid(), SIGKILL);
+  if (count == fault) util::kill_self();
 }
 
 std::string sibling(const std::string& host_path, const char* tag) {

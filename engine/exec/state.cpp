@@ -5,13 +5,9 @@
 #include "util/sha256.hpp"
 
 #include <chrono>
-#include <csignal>
 #include <ctime>
-#include <fcntl.h>
 #include <filesystem>
-#include <sys/file.h>
 #include <thread>
-#include <unistd.h>
 
 namespace gpucfg::exec {
 
@@ -36,7 +32,7 @@ Status StateStore::keep_text(const std::string& text, std::string* sha) {
   std::string dest = blob(*sha);
   if (exists(dest)) return "";
   if (Status s = write_file(dest + ".tmp", text, 0444); !s.empty()) return s;
-  return ::rename((dest + ".tmp").c_str(), dest.c_str()) == 0 ? "" : "rename " + dest + " failed";
+  return rename_replace(dest + ".tmp", dest);
 }
 
 Status StateStore::ensure() {
@@ -94,22 +90,20 @@ Status StateStore::keep_blob(const std::string& host_file, const std::string& sh
   std::string tmp = dest + ".tmp";
   // A copy, not a hard link: an in-place edit of the managed file must not change the blob.
   if (Status s = copy_file(host_file, tmp, 0444, nullptr); !s.empty()) return s;
-  if (::rename(tmp.c_str(), dest.c_str()) != 0) return "rename " + tmp + " failed";
-  return "";
+  return rename_replace(tmp, dest);
 }
 
 Lock::Lock(const StateStore& store, const std::string& operation, int wait_s) {
   std::string path = store.dir() + "/lock", owner_path = store.dir() + "/lock.owner";
-  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-  if (fd < 0) {
-    m_message = "cannot open " + path;
-    return;
-  }
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(wait_s);
   // The holder writes its note right after it takes the lock and removes it just before it lets
   // go: finding no note means it is starting or leaving, so look (and try) again a moment.
   int grace = 25;
-  while (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+  while (!m_lock.try_lock(path)) {
+    if (!m_lock.error().empty()) {
+      m_message = m_lock.error();
+      return;
+    }
     if (std::chrono::steady_clock::now() >= deadline) {
       auto note = read_text(owner_path);
       if ((!note || note->empty()) && grace-- > 0) {
@@ -120,7 +114,6 @@ Lock::Lock(const StateStore& store, const std::string& operation, int wait_s) {
       m_message =
           "another gpucfg holds the lock on " + store.dir() + ": " + m_holder +
           (wait_s ? " (waited " + std::to_string(wait_s) + " s)" : " (use --lock-timeout to wait)");
-      ::close(fd);
       return;
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
@@ -128,22 +121,18 @@ Lock::Lock(const StateStore& store, const std::string& operation, int wait_s) {
   // flock is released when its holder dies, so a leftover owner note means a crash: say so.
   if (auto prev = read_text(owner_path); prev && !prev->empty())
     m_message = "recovered the lock left by " + *prev + ", which is no longer running";
-  char host[256] = "?";
-  ::gethostname(host, sizeof host);
   std::time_t now = std::time(nullptr);
   char when[32];
   std::strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&now));
-  write_atomic(owner_path, "pid " + std::to_string(::getpid()) + " on " + host + ", " + operation +
-                               " since " + when);
-  m_fd = fd;
+  write_atomic(owner_path, "pid " + std::to_string(util::process_id()) + " on " + util::hostname() +
+                               ", " + operation + " since " + when);
   m_owner_path = owner_path;
 }
 
 Lock::~Lock() {
-  if (m_fd < 0) return;
-  ::unlink(m_owner_path.c_str());
-  ::flock(m_fd, LOCK_UN);
-  ::close(m_fd);
+  if (!m_lock.held()) return;
+  remove_file(m_owner_path);
+  m_lock.unlock();
 }
 
 } // namespace gpucfg::exec

@@ -12,6 +12,7 @@
 
 #include "exec/fsops.hpp"
 #include "plan/observed.hpp"
+#include "util/os.hpp"
 
 #include <map>
 #include <string>
@@ -61,12 +62,12 @@ public:
   Lock(const Lock&) = delete;
   Lock& operator=(const Lock&) = delete;
 
-  bool held() const { return m_fd >= 0; }
+  bool held() const { return m_lock.held(); }
   const std::string& message() const { return m_message; } // why not held, or what was recovered
   const std::string& holder() const { return m_holder; }   // who holds it, when not held
 
 private:
-  int m_fd = -1;
+  util::FileLock m_lock;
   std::string m_message, m_holder;
   std::string m_owner_path;
 };

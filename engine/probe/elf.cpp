@@ -4,9 +4,39 @@
 
 #include <cstdint>
 #include <cstring>
-#include <elf.h>
 
 namespace gpucfg::probe {
+namespace {
+
+// The ELF-64 structures and constants read here, as the System V ABI defines them (not
+// <elf.h>, which is glibc's: verify reads Linux libraries on any platform).
+struct Elf64_Ehdr {
+  unsigned char e_ident[16];
+  std::uint16_t e_type, e_machine;
+  std::uint32_t e_version;
+  std::uint64_t e_entry, e_phoff, e_shoff;
+  std::uint32_t e_flags;
+  std::uint16_t e_ehsize, e_phentsize, e_phnum, e_shentsize, e_shnum, e_shstrndx;
+};
+struct Elf64_Phdr {
+  std::uint32_t p_type, p_flags;
+  std::uint64_t p_offset, p_vaddr, p_paddr, p_filesz, p_memsz, p_align;
+};
+struct Elf64_Dyn {
+  std::int64_t d_tag;
+  union {
+    std::uint64_t d_val, d_ptr;
+  } d_un;
+};
+static_assert(sizeof(Elf64_Ehdr) == 64 && sizeof(Elf64_Phdr) == 56 && sizeof(Elf64_Dyn) == 16);
+constexpr char ELFMAG[] = "\177ELF";
+constexpr std::size_t SELFMAG = 4;
+constexpr int EI_CLASS = 4, EI_DATA = 5, ELFCLASS64 = 2, ELFDATA2LSB = 1;
+constexpr std::uint32_t PT_LOAD = 1, PT_DYNAMIC = 2;
+constexpr std::int64_t DT_NULL = 0, DT_NEEDED = 1, DT_STRTAB = 5, DT_SONAME = 14, DT_RPATH = 15,
+                       DT_RUNPATH = 29;
+
+} // namespace
 
 namespace {
 template <class T> bool read_at(std::string_view b, std::size_t off, T* out) {

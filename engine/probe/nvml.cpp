@@ -1,7 +1,6 @@
 #include "probe/nvml.hpp"
 
-#include <dlfcn.h>
-#include <link.h>
+#include "util/os.hpp"
 
 namespace gpucfg::probe {
 
@@ -21,21 +20,20 @@ using DevStrFn = int (*)(nvmlDevice_t, char*, unsigned);
 using CcFn = int (*)(nvmlDevice_t, int*, int*);
 using MemFn = int (*)(nvmlDevice_t, nvmlMemory_t*);
 
-template <class F> F sym(void* lib, const char* name) {
-  return reinterpret_cast<F>(dlsym(lib, name));
+template <class F> F sym(const util::DynamicLibrary& lib, const char* name) {
+  return reinterpret_cast<F>(lib.symbol(name));
 }
 
 } // namespace
 
 std::optional<NvmlReport> query_nvml(std::string* why) {
-  void* lib = dlopen("libnvidia-ml.so.1", RTLD_NOW | RTLD_LOCAL);
-  if (!lib) {
-    if (why) *why = "libnvidia-ml.so.1 not loadable: " + std::string(dlerror());
+  util::DynamicLibrary lib(util::k_nvml_library);
+  if (!lib.loaded()) {
+    if (why) *why = std::string(util::k_nvml_library) + " not loadable: " + lib.error();
     return std::nullopt;
   }
   NvmlReport r;
-  link_map* lm = nullptr;
-  if (dlinfo(lib, RTLD_DI_LINKMAP, &lm) == 0 && lm && lm->l_name) r.library = lm->l_name;
+  r.library = lib.path();
   auto init = sym<InitFn>(lib, "nvmlInit_v2");
   auto shutdown = sym<InitFn>(lib, "nvmlShutdown");
   auto driver = sym<StrFn>(lib, "nvmlSystemGetDriverVersion");
@@ -47,14 +45,12 @@ std::optional<NvmlReport> query_nvml(std::string* why) {
   auto cc = sym<CcFn>(lib, "nvmlDeviceGetCudaComputeCapability");
   auto mem = sym<MemFn>(lib, "nvmlDeviceGetMemoryInfo");
   if (!init || !driver || !count || !handle) {
-    if (why) *why = "libnvidia-ml.so.1 lacks the NVML v2 entry points";
-    dlclose(lib);
+    if (why) *why = std::string(util::k_nvml_library) + " lacks the NVML v2 entry points";
     return std::nullopt;
   }
   if (int rc = init(); rc != 0) {
     if (why)
       *why = "nvmlInit_v2 failed with NVML error " + std::to_string(rc) + " (driver not loaded?)";
-    dlclose(lib);
     return std::nullopt;
   }
   char buf[256] = {};
@@ -75,7 +71,6 @@ std::optional<NvmlReport> query_nvml(std::string* why) {
       r.gpus.push_back(g);
     }
   if (shutdown) shutdown();
-  dlclose(lib);
   return r;
 }
 

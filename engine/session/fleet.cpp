@@ -36,7 +36,8 @@ std::vector<std::string> fleet_files(const std::vector<std::string>& paths,
     if (fs::is_directory(p, ec)) {
       std::vector<std::string> here;
       for (const auto& e : fs::directory_iterator(p, ec))
-        if (e.path().extension() == ".json" && e.is_regular_file(ec)) here.push_back(e.path());
+        if (e.path().extension() == ".json" && e.is_regular_file(ec))
+          here.push_back(e.path().u8string());
       std::sort(here.begin(), here.end());
       if (here.empty()) errors->push_back(p + ": no .json facts files in this folder");
       out.insert(out.end(), here.begin(), here.end());

@@ -1,13 +1,12 @@
 #include "session/git.hpp"
 
 #include "source/archive.hpp"
+#include "util/os.hpp"
 #include "util/process.hpp"
 #include "util/strings.hpp"
 
-#include <cstdlib>
 #include <filesystem>
 #include <fstream>
-#include <unistd.h>
 
 namespace fs = std::filesystem;
 
@@ -26,9 +25,7 @@ int git(const std::vector<std::string>& args, std::string* out) {
 }
 
 ScratchDir::ScratchDir(const std::string& prefix) {
-  std::error_code ec;
-  std::string dir = (fs::temp_directory_path(ec) / (prefix + "-XXXXXX")).string();
-  if (::mkdtemp(dir.data())) m_path = dir;
+  m_path = util::make_temp_dir(prefix);
 }
 
 ScratchDir::~ScratchDir() {

@@ -109,7 +109,7 @@ std::optional<Review> review(const ReviewRequest& req, Reporter& report) {
     std::string rel = relative_to(root, top);
     fs::path at = fs::path(head_root) / (rel == "." ? "" : rel);
     if (fs::is_regular_file(at, ec)) {
-      candidates.insert(relative_to(at, head_root));
+      candidates.insert(relative_to(at.u8string(), head_root));
       continue;
     }
     for (auto it = fs::recursive_directory_iterator(at, ec); !ec && it != fs::end(it);

@@ -2,6 +2,7 @@
 
 #include "source/container.hpp"
 #include "source/zipdir.hpp"
+#include "util/os.hpp"
 #include "util/sha256.hpp"
 #include "util/strings.hpp"
 
@@ -148,7 +149,7 @@ struct Window {
 
 la_ssize_t window_read(struct archive*, void* self, const void** out) {
   auto* w = static_cast<Window*>(self);
-  ssize_t n = ::pread(w->fd, w->buf.data(), w->buf.size(), static_cast<off_t>(w->base + w->pos));
+  std::int64_t n = util::read_at(w->fd, w->buf.data(), w->buf.size(), w->base + w->pos);
   if (n < 0) return ARCHIVE_FATAL;
   w->pos += static_cast<std::uint64_t>(n);
   *out = w->buf.data();
@@ -659,9 +660,9 @@ std::vector<ExtractJob> extraction_jobs(const std::string& archive, const Extrac
                                         unsigned cores) {
   std::error_code ec;
   auto size = fs::file_size(archive, ec);
-  int fd = ::open(archive.c_str(), O_RDONLY | O_CLOEXEC);
+  int fd = util::open_read(archive);
   bool zip = fd >= 0 && inspect_container(fd).kind == Container::Kind::zip;
-  if (fd >= 0) ::close(fd);
+  util::close_fd(fd);
   if (ec || !zip || size <= (64u << 20) || cores < 2) return {{archive, options}};
   std::vector<ExtractJob> jobs;
   ExtractOptions part = options;

@@ -1,16 +1,15 @@
 // Writing archives (capture's redist-style tarballs) and finishing an unpacked tree (the links
 // NVIDIA's installer makes): apart from extraction, which is archive.cpp.
 #include "source/archive.hpp"
+#include "util/fileinfo.hpp"
 #include "util/sha256.hpp"
 
 #include <archive.h>
 #include <archive_entry.h>
-#include <fcntl.h>
 #include <filesystem>
+#include <fstream>
 #include <set>
 #include <string>
-#include <sys/stat.h>
-#include <unistd.h>
 #include <vector>
 
 namespace gpucfg::source {
@@ -32,11 +31,11 @@ std::vector<std::string> finish_tree(const std::string& dest, const std::string&
   std::vector<std::string> made;
   auto link = [&](const std::string& target, const std::string& rel) {
     std::string host = dest + "/" + rel;
-    struct stat st {};
-    if (::lstat(host.c_str(), &st) == 0) return;
+    if (util::lstat_info(host)) return;
     std::error_code ec;
     fs::create_directories(fs::path(host).parent_path(), ec);
-    if (::symlink(target.c_str(), host.c_str()) == 0) made.push_back(rel + " -> " + target);
+    fs::create_symlink(target, host, ec);
+    if (!ec) made.push_back(rel + " -> " + target);
   };
   std::error_code ec;
   if (fs::is_directory(dest + "/lib")) {
@@ -90,31 +89,33 @@ WriteResult write_archive(const std::string& out, const std::string& format, int
   }
   std::vector<char> buf(k_block);
   for (const auto& m : members) {
-    struct stat st {};
-    if (::lstat(m.path.c_str(), &st) != 0) {
+    auto st = util::lstat_info(m.path);
+    if (!st) {
       r.error = m.path + ": cannot read it";
       break;
     }
     struct archive_entry* e = archive_entry_new();
     archive_entry_set_pathname(e, m.name.c_str());
-    archive_entry_set_perm(e, st.st_mode & 0777);
-    archive_entry_set_mtime(e, st.st_mtim.tv_sec, st.st_mtim.tv_nsec);
-    if (S_ISLNK(st.st_mode)) {
+    archive_entry_set_perm(e, st->mode & 0777);
+    archive_entry_set_mtime(e, st->mtime_ns / 1000000000, st->mtime_ns % 1000000000);
+    if (st->kind == util::FileInfo::Kind::symlink) {
       archive_entry_set_filetype(e, AE_IFLNK);
-      archive_entry_set_symlink(e, fs::read_symlink(m.path).c_str());
+      archive_entry_set_symlink(e, fs::read_symlink(m.path).generic_u8string().c_str());
       archive_write_header(a, e);
-    } else if (S_ISDIR(st.st_mode)) {
+    } else if (st->kind == util::FileInfo::Kind::dir) {
       archive_entry_set_filetype(e, AE_IFDIR);
       archive_write_header(a, e);
     } else {
       archive_entry_set_filetype(e, AE_IFREG);
-      archive_entry_set_size(e, st.st_size);
+      archive_entry_set_size(e, static_cast<la_int64_t>(st->size));
       archive_write_header(a, e);
-      int fd = ::open(m.path.c_str(), O_RDONLY | O_CLOEXEC);
-      for (ssize_t n; fd >= 0 && (n = ::read(fd, buf.data(), buf.size())) > 0;)
-        archive_write_data(a, buf.data(), static_cast<std::size_t>(n));
-      if (fd >= 0) ::close(fd);
-      r.unpacked_size += static_cast<std::uint64_t>(st.st_size);
+      std::ifstream in(fs::u8path(m.path), std::ios::binary);
+      while (in) {
+        in.read(buf.data(), static_cast<std::streamsize>(buf.size()));
+        if (in.gcount() > 0)
+          archive_write_data(a, buf.data(), static_cast<std::size_t>(in.gcount()));
+      }
+      r.unpacked_size += st->size;
     }
     archive_entry_free(e);
   }

@@ -1,6 +1,8 @@
 #include "source/capture.hpp"
 
 #include "source/archive.hpp"
+#include "util/fileinfo.hpp"
+#include "util/glob.hpp"
 #include "util/sha256.hpp"
 #include "util/strings.hpp"
 
@@ -8,14 +10,12 @@
 #include <atomic>
 #include <cstdint>
 #include <filesystem>
-#include "util/glob.hpp"
 #include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <regex>
 #include <set>
 #include <sstream>
-#include <sys/stat.h>
 #include <thread>
 
 namespace gpucfg::source {
@@ -30,8 +30,8 @@ struct Component {
 };
 
 bool present(const std::string& path) {
-  struct stat st {};
-  return ::lstat(path.c_str(), &st) == 0 && !S_ISDIR(st.st_mode);
+  auto st = util::lstat_info(path);
+  return st && st->kind != util::FileInfo::Kind::dir;
 }
 
 // nvidia_cuda_nvcc -> cuda_nvcc, nvidia_cudnn_cu13 -> cudnn, nvidia_cuda_runtime -> cuda_cudart

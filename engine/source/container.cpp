@@ -1,9 +1,9 @@
 #include "source/container.hpp"
 
+#include "util/os.hpp"
+
 #include <cstring>
 #include <regex>
-#include <sys/stat.h>
-#include <unistd.h>
 #include <vector>
 
 namespace gpucfg::source {
@@ -11,7 +11,7 @@ namespace {
 
 std::string pread_string(int fd, std::uint64_t offset, std::size_t n) {
   std::string buf(n, '\0');
-  ssize_t got = ::pread(fd, buf.data(), n, static_cast<off_t>(offset));
+  std::int64_t got = util::read_at(fd, buf.data(), n, offset);
   buf.resize(got > 0 ? static_cast<std::size_t>(got) : 0);
   return buf;
 }

@@ -3,6 +3,7 @@
 #include "source/archive.hpp"
 #include "source/http.hpp"
 #include "source/layout.hpp"
+#include "util/os.hpp"
 #include "util/process.hpp"
 #include "util/sha256.hpp"
 #include "util/strings.hpp"
@@ -202,7 +203,7 @@ FetchResult from_index(const Artifact& a, const FetchOptions& o) {
 
 std::string default_cache_dir() {
   if (const char* d = std::getenv("GPUCFG_CACHE_DIR"); d && *d) return d;
-  if (::geteuid() == 0) return "/var/cache/gpucfg";
+  if (util::is_superuser()) return "/var/cache/gpucfg";
   if (const char* x = std::getenv("XDG_CACHE_HOME"); x && *x) return std::string(x) + "/gpucfg";
   const char* home = std::getenv("HOME");
   return std::string(home ? home : "/tmp") + "/.cache/gpucfg";
@@ -282,10 +283,11 @@ std::string mirror_file(const Artifact& a, const std::string& cache_dir,
   std::error_code ec;
   if (file_size(to) == file_size(from) && util::sha256_file(to) == a.sha256) return to;
   fs::create_directories(fs::path(to).parent_path(), ec);
-  std::string tmp = to + ".tmp-" + std::to_string(::getpid());
+  std::string tmp = to + ".tmp-" + std::to_string(util::process_id());
   fs::remove(tmp, ec);
   // A hard link costs nothing when the mirror is on the cache's file system; else a copy.
-  if (::link(from.c_str(), tmp.c_str()) != 0 && !fs::copy_file(from, tmp, ec)) {
+  fs::create_hard_link(from, tmp, ec);
+  if (ec && !fs::copy_file(from, tmp, ec)) {
     *error = a.name + ": cannot write " + to;
     return "";
   }

@@ -4,19 +4,15 @@
 #include "probe/elf.hpp"
 #include "probe/parsers.hpp"
 #include "probe/probe.hpp"
+#include "util/os.hpp"
 #include "util/sha256.hpp"
 #include "util/strings.hpp"
 #include "verify/verifier.hpp"
 
 #include <algorithm>
-#include <dlfcn.h>
-#include <fcntl.h>
 #include <filesystem>
 #include <fstream>
 #include <set>
-#include <sys/mman.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 namespace gpucfg::verify {
 
@@ -68,21 +64,9 @@ bool agrees(const util::Version& a, const util::Version& b) {
 // The ELF headers of a library, read through a private mapping: no need to read 500 MB of
 // libcublasLt to learn what it links against.
 std::optional<probe::ElfDeps> elf_deps(const std::string& host_path) {
-  int fd = ::open(host_path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return std::nullopt;
-  struct stat st {};
-  std::optional<probe::ElfDeps> out;
-  if (::fstat(fd, &st) == 0 && st.st_size > 0) {
-    void* map =
-        ::mmap(nullptr, static_cast<std::size_t>(st.st_size), PROT_READ, MAP_PRIVATE, fd, 0);
-    if (map != MAP_FAILED) {
-      out = probe::parse_elf_deps(
-          std::string_view(static_cast<const char*>(map), static_cast<std::size_t>(st.st_size)));
-      ::munmap(map, static_cast<std::size_t>(st.st_size));
-    }
-  }
-  ::close(fd);
-  return out;
+  util::MappedFile file(host_path);
+  if (file.empty()) return std::nullopt;
+  return probe::parse_elf_deps(std::string_view(file.data(), file.size()));
 }
 
 // Where a prefix keeps its libraries: lib64 in NVIDIA's trees, lib/<triplet> in Debian's /usr.

@@ -1,0 +1,83 @@
+// The small operating-system primitives the engine needs beyond std::filesystem, one
+// declaration each, with util/os_posix.cpp and util/os_win32.cpp behind them, so no engine file
+// carries an #ifdef.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+namespace gpucfg::util {
+
+// A descriptor for reading `path` (binary, not inherited by children); -1 on failure.
+int open_read(const std::string& path);
+void close_fd(int fd);
+// Reads up to `n` bytes at `offset` without moving the file position (pread); -1 on error.
+std::int64_t read_at(int fd, void* buf, std::size_t n, std::uint64_t offset);
+
+// root on Linux; an elevated administrator on Windows.
+bool is_superuser();
+std::string hostname();
+int process_id();
+// Ends this process at once, as SIGKILL would (the fault-injection hook of apply's tests).
+[[noreturn]] void kill_self();
+// A new, empty folder under the system's temporary folder, named `prefix`-XXXXXX; "" on failure.
+std::string make_temp_dir(const std::string& prefix);
+
+// An exclusive lock on a file that the system drops when its holder dies (flock; LockFileEx).
+class FileLock {
+public:
+  FileLock() = default;
+  FileLock(const FileLock&) = delete;
+  FileLock& operator=(const FileLock&) = delete;
+  ~FileLock() { unlock(); }
+  // Opens (creating) `path` and tries once, without waiting. False: held by another, or the
+  // file cannot be opened (error() says which).
+  bool try_lock(const std::string& path);
+  void unlock();
+  bool held() const { return m_handle != -1; }
+  const std::string& error() const { return m_error; }
+
+private:
+  std::intptr_t m_handle = -1;
+  std::string m_error;
+};
+
+// A whole file mapped read-only (mmap; MapViewOfFile): its bytes without reading them all.
+// Empty when the file is missing, empty or cannot be mapped.
+class MappedFile {
+public:
+  explicit MappedFile(const std::string& path);
+  MappedFile(const MappedFile&) = delete;
+  MappedFile& operator=(const MappedFile&) = delete;
+  ~MappedFile();
+  const char* data() const { return static_cast<const char*>(m_data); }
+  std::size_t size() const { return m_size; }
+  bool empty() const { return m_size == 0; }
+
+private:
+  void* m_data = nullptr;
+  std::size_t m_size = 0;
+};
+
+// The driver's management library (NVML): libnvidia-ml.so.1; nvml.dll (System32).
+extern const char* const k_nvml_library;
+
+// A shared library opened at run time (dlopen; LoadLibrary), closed with the object.
+class DynamicLibrary {
+public:
+  explicit DynamicLibrary(const std::string& path);
+  DynamicLibrary(const DynamicLibrary&) = delete;
+  DynamicLibrary& operator=(const DynamicLibrary&) = delete;
+  ~DynamicLibrary();
+  bool loaded() const { return m_handle != nullptr; }
+  void* symbol(const char* name) const;
+  std::string path() const;                            // the file the system loaded, as it names it
+  const std::string& error() const { return m_error; } // why it did not load
+
+private:
+  void* m_handle = nullptr;
+  std::string m_error;
+};
+
+} // namespace gpucfg::util

@@ -1,0 +1,126 @@
+#include "util/os.hpp"
+
+#include <cerrno>
+#include <csignal>
+#include <cstring>
+#include <dlfcn.h>
+#include <fcntl.h>
+#include <filesystem>
+#include <link.h>
+#include <sys/file.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace gpucfg::util {
+
+int open_read(const std::string& path) {
+  return ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+}
+
+void close_fd(int fd) {
+  if (fd >= 0) ::close(fd);
+}
+
+std::int64_t read_at(int fd, void* buf, std::size_t n, std::uint64_t offset) {
+  ssize_t got;
+  do
+    got = ::pread(fd, buf, n, static_cast<off_t>(offset));
+  while (got < 0 && errno == EINTR);
+  return got;
+}
+
+bool is_superuser() {
+  return ::geteuid() == 0;
+}
+
+std::string hostname() {
+  char host[256] = "?";
+  ::gethostname(host, sizeof host - 1);
+  return host;
+}
+
+int process_id() {
+  return static_cast<int>(::getpid());
+}
+
+void kill_self() {
+  ::kill(::getpid(), SIGKILL);
+  ::_exit(137); // not reached
+}
+
+std::string make_temp_dir(const std::string& prefix) {
+  std::error_code ec;
+  std::string dir = (std::filesystem::temp_directory_path(ec) / (prefix + "-XXXXXX")).string();
+  return ::mkdtemp(dir.data()) ? dir : "";
+}
+
+bool FileLock::try_lock(const std::string& path) {
+  unlock();
+  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0) {
+    m_error = "cannot open " + path + ": " + std::strerror(errno);
+    return false;
+  }
+  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    m_error = "";
+    ::close(fd);
+    return false;
+  }
+  m_handle = fd;
+  return true;
+}
+
+void FileLock::unlock() {
+  if (m_handle == -1) return;
+  int fd = static_cast<int>(m_handle);
+  ::flock(fd, LOCK_UN);
+  ::close(fd);
+  m_handle = -1;
+}
+
+DynamicLibrary::DynamicLibrary(const std::string& path)
+    : m_handle(::dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL)) {
+  if (!m_handle) {
+    const char* e = ::dlerror();
+    m_error = e ? e : "dlopen failed";
+  }
+}
+
+DynamicLibrary::~DynamicLibrary() {
+  if (m_handle) ::dlclose(m_handle);
+}
+
+void* DynamicLibrary::symbol(const char* name) const {
+  return m_handle ? ::dlsym(m_handle, name) : nullptr;
+}
+
+std::string DynamicLibrary::path() const {
+  link_map* lm = nullptr;
+  if (m_handle && ::dlinfo(m_handle, RTLD_DI_LINKMAP, &lm) == 0 && lm && lm->l_name)
+    return lm->l_name;
+  return "";
+}
+
+MappedFile::MappedFile(const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return;
+  struct stat st {};
+  if (::fstat(fd, &st) == 0 && st.st_size > 0) {
+    void* map =
+        ::mmap(nullptr, static_cast<std::size_t>(st.st_size), PROT_READ, MAP_PRIVATE, fd, 0);
+    if (map != MAP_FAILED) {
+      m_data = map;
+      m_size = static_cast<std::size_t>(st.st_size);
+    }
+  }
+  ::close(fd);
+}
+
+MappedFile::~MappedFile() {
+  if (m_data) ::munmap(m_data, m_size);
+}
+
+const char* const k_nvml_library = "libnvidia-ml.so.1";
+
+} // namespace gpucfg::util

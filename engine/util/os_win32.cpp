@@ -1,0 +1,159 @@
+#include "util/os.hpp"
+
+#include <fcntl.h>
+#include <filesystem>
+#include <io.h>
+#include <random>
+#include <windows.h>
+
+namespace gpucfg::util {
+namespace {
+
+std::string last_error() {
+  DWORD code = GetLastError();
+  char* text = nullptr;
+  FormatMessageA(FORMAT_MESSAGE_ALLOCATE_BUFFER | FORMAT_MESSAGE_FROM_SYSTEM |
+                     FORMAT_MESSAGE_IGNORE_INSERTS,
+                 nullptr, code, 0, reinterpret_cast<LPSTR>(&text), 0, nullptr);
+  std::string message = text ? text : "error " + std::to_string(code);
+  if (text) LocalFree(text);
+  while (!message.empty() && (message.back() == '\n' || message.back() == '\r'))
+    message.pop_back();
+  return message;
+}
+
+} // namespace
+
+int open_read(const std::string& path) {
+  return ::_wopen(std::filesystem::u8path(path).wstring().c_str(),
+                  _O_RDONLY | _O_BINARY | _O_NOINHERIT);
+}
+
+void close_fd(int fd) {
+  if (fd >= 0) ::_close(fd);
+}
+
+std::int64_t read_at(int fd, void* buf, std::size_t n, std::uint64_t offset) {
+  // ReadFile with an offset in OVERLAPPED reads there whatever the file position is.
+  HANDLE h = reinterpret_cast<HANDLE>(::_get_osfhandle(fd));
+  OVERLAPPED at{};
+  at.Offset = static_cast<DWORD>(offset);
+  at.OffsetHigh = static_cast<DWORD>(offset >> 32);
+  DWORD got = 0;
+  DWORD want = static_cast<DWORD>(n > 0x40000000u ? 0x40000000u : n);
+  if (!ReadFile(h, buf, want, &got, &at)) return GetLastError() == ERROR_HANDLE_EOF ? 0 : -1;
+  return got;
+}
+
+bool is_superuser() {
+  HANDLE token = nullptr;
+  if (!OpenProcessToken(GetCurrentProcess(), TOKEN_QUERY, &token)) return false;
+  TOKEN_ELEVATION elevation{};
+  DWORD size = 0;
+  BOOL ok = GetTokenInformation(token, TokenElevation, &elevation, sizeof elevation, &size);
+  CloseHandle(token);
+  return ok && elevation.TokenIsElevated;
+}
+
+std::string hostname() {
+  char name[256];
+  DWORD size = sizeof name;
+  return GetComputerNameExA(ComputerNameDnsHostname, name, &size) ? std::string(name, size) : "?";
+}
+
+int process_id() {
+  return static_cast<int>(GetCurrentProcessId());
+}
+
+void kill_self() {
+  TerminateProcess(GetCurrentProcess(), 137);
+  ExitProcess(137); // not reached
+}
+
+std::string make_temp_dir(const std::string& prefix) {
+  std::error_code ec;
+  auto base = std::filesystem::temp_directory_path(ec);
+  std::random_device rd;
+  for (int attempt = 0; attempt < 100; ++attempt) {
+    auto dir = base / (prefix + "-" + std::to_string(rd() % 1000000));
+    if (CreateDirectoryW(dir.wstring().c_str(), nullptr)) return dir.u8string();
+    if (GetLastError() != ERROR_ALREADY_EXISTS) return "";
+  }
+  return "";
+}
+
+bool FileLock::try_lock(const std::string& path) {
+  unlock();
+  HANDLE h = CreateFileW(std::filesystem::u8path(path).wstring().c_str(),
+                         GENERIC_READ | GENERIC_WRITE, FILE_SHARE_READ | FILE_SHARE_WRITE, nullptr,
+                         OPEN_ALWAYS, FILE_ATTRIBUTE_NORMAL, nullptr);
+  if (h == INVALID_HANDLE_VALUE) {
+    m_error = "cannot open " + path + ": " + last_error();
+    return false;
+  }
+  OVERLAPPED whole{};
+  if (!LockFileEx(h, LOCKFILE_EXCLUSIVE_LOCK | LOCKFILE_FAIL_IMMEDIATELY, 0, MAXDWORD, MAXDWORD,
+                  &whole)) {
+    m_error = "";
+    CloseHandle(h);
+    return false;
+  }
+  m_handle = reinterpret_cast<std::intptr_t>(h);
+  return true;
+}
+
+void FileLock::unlock() {
+  if (m_handle == -1) return;
+  HANDLE h = reinterpret_cast<HANDLE>(m_handle);
+  OVERLAPPED whole{};
+  UnlockFileEx(h, 0, MAXDWORD, MAXDWORD, &whole);
+  CloseHandle(h);
+  m_handle = -1;
+}
+
+DynamicLibrary::DynamicLibrary(const std::string& path) {
+  m_handle = reinterpret_cast<void*>(
+      LoadLibraryExW(std::filesystem::u8path(path).wstring().c_str(), nullptr, 0));
+  if (!m_handle) m_error = last_error();
+}
+
+DynamicLibrary::~DynamicLibrary() {
+  if (m_handle) FreeLibrary(reinterpret_cast<HMODULE>(m_handle));
+}
+
+std::string DynamicLibrary::path() const {
+  wchar_t buf[32768];
+  DWORD n = m_handle ? GetModuleFileNameW(reinterpret_cast<HMODULE>(m_handle), buf, 32768) : 0;
+  return n ? std::filesystem::path(std::wstring(buf, n)).u8string() : "";
+}
+
+MappedFile::MappedFile(const std::string& path) {
+  HANDLE file =
+      CreateFileW(std::filesystem::u8path(path).wstring().c_str(), GENERIC_READ, FILE_SHARE_READ,
+                  nullptr, OPEN_EXISTING, FILE_ATTRIBUTE_NORMAL, nullptr);
+  if (file == INVALID_HANDLE_VALUE) return;
+  LARGE_INTEGER size{};
+  if (GetFileSizeEx(file, &size) && size.QuadPart > 0) {
+    HANDLE mapping = CreateFileMappingW(file, nullptr, PAGE_READONLY, 0, 0, nullptr);
+    if (mapping) {
+      m_data = MapViewOfFile(mapping, FILE_MAP_READ, 0, 0, 0);
+      if (m_data) m_size = static_cast<std::size_t>(size.QuadPart);
+      CloseHandle(mapping); // the view keeps the mapping alive
+    }
+  }
+  CloseHandle(file);
+}
+
+MappedFile::~MappedFile() {
+  if (m_data) UnmapViewOfFile(m_data);
+}
+
+const char* const k_nvml_library = "nvml.dll";
+
+void* DynamicLibrary::symbol(const char* name) const {
+  return m_handle
+             ? reinterpret_cast<void*>(GetProcAddress(reinterpret_cast<HMODULE>(m_handle), name))
+             : nullptr;
+}
+
+} // namespace gpucfg::util
