@@ -21,6 +21,7 @@
 #include <filesystem>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <thread>
 
 namespace gpucfg::exec {
@@ -273,6 +274,15 @@ public:
   // Trees moved back from the keep: their record is the one they were kept under.
   const std::map<std::string, std::string>& tree_records() const { return m_tree_records; }
 
+  // A folder gpucfg made, emptied by this transaction: only noted here, since the backups of
+  // what was removed from it stay beside their paths until the commit; cleanup removes it then
+  // (or leaves it, if anything else is in it by that time).
+  Status remove_dir(const plan::Action& a) {
+    std::string h = m_store.host(a.path);
+    if (!exists(h)) return "";
+    return note({{"kind", "rmdir"}, {"path", h}});
+  }
+
   Status remove(const plan::Action& a) {
     std::string h = m_store.host(a.path);
     if (!exists(h)) return "";
@@ -352,6 +362,7 @@ public:
         if (exists(path) && !exists(kept)) rename_replace(path, kept);
       } else if (kind == "mkdir")
         remove_empty_dir(path);
+
       else if (kind == "ldconfig")
         rerun_ldconfig = true;
       if (!path.empty()) fsync_parent(path);
@@ -362,7 +373,19 @@ public:
   // Past the commit point: the backups are deleted, except recorded trees, which are kept for
   // rollback (a rename into the state folder). What was kept, or could not be, is returned.
   static std::vector<std::string> cleanup(const json& steps) {
-    std::vector<std::string> said;
+    std::vector<std::string> said, folders;
+    for (const auto& step : steps)
+      if (step.value("kind", "") == "rmdir") folders.push_back(step.value("path", ""));
+    // Deepest first, once the backups inside are gone (below); a folder not empty stays.
+    std::sort(folders.begin(), folders.end(),
+              [](const std::string& a, const std::string& b) { return a.size() > b.size(); });
+    struct Folders {
+      std::vector<std::string>& list;
+      ~Folders() {
+        for (const auto& f : list)
+          if (remove_empty_dir(f).empty()) fsync_parent(f);
+      }
+    } remove_after{folders};
     for (const auto& step : steps) {
       if (step.value("kind", "") != "replace") continue;
       std::string backup = step.value("backup", ""), keep = step.value("keep", "");
@@ -501,6 +524,8 @@ Status perform(Transaction& tx, const plan::Action& a, const ExecOptions& o,
   case plan::Op::remove:
   case plan::Op::remove_tree:
     return tx.remove(a);
+  case plan::Op::remove_dir:
+    return tx.remove_dir(a);
   case plan::Op::run:
     if (a.path == "ldconfig") return tx.ldconfig();
     return "unknown command '" + a.path + "'";
@@ -511,6 +536,29 @@ Status perform(Transaction& tx, const plan::Action& a, const ExecOptions& o,
     break;
   }
   return std::string("unknown action '") + plan::to_string(a.op) + "'";
+}
+
+// The folders gpucfg made, after this transaction: those it made before and those its mkdir
+// steps made, as far as they still exist (a folder this one removed drops out).
+std::vector<std::string> created_folders(const StateStore& store, const json& journal) {
+  std::set<std::string> folders;
+  for (const auto& f : store.created_folders())
+    folders.insert(f);
+  const std::string& root = store.root();
+  auto machine = [&](const std::string& h) {
+    return h.rfind(root, 0) == 0 ? h.substr(root.size()) : "";
+  };
+  for (const auto& step : journal["steps"])
+    if (step.value("kind", "") == "mkdir") folders.insert(machine(step.value("path", "")));
+  for (const auto& step : journal["steps"]) // removed by this transaction's cleanup
+    if (step.value("kind", "") == "rmdir") folders.erase(machine(step.value("path", "")));
+  folders.erase("");
+  std::vector<std::string> out;
+  for (const auto& f : folders) {
+    auto st = util::lstat_info(store.host(f));
+    if (st && st->kind == util::FileInfo::Kind::dir) out.push_back(f);
+  }
+  return out;
 }
 
 ExecResult execute(StateStore& store, const plan::Plan& p, const ExecOptions& o) {
@@ -529,7 +577,8 @@ ExecResult execute(StateStore& store, const plan::Plan& p, const ExecOptions& o)
   Status failed;
   for (const auto& a : p.actions) {
     if (!failed.empty()) break;
-    if (a.op != plan::Op::run && a.op != plan::Op::setenv && a.op != plan::Op::adopt)
+    if (a.op != plan::Op::run && a.op != plan::Op::setenv && a.op != plan::Op::adopt &&
+        a.op != plan::Op::remove_dir) // a folder gpucfg made was, before it, absent
       failed = tx.remember_original(a.path);
     if (!failed.empty()) break;
     failed = perform(tx, a, o, p.platform);
@@ -539,6 +588,7 @@ ExecResult execute(StateStore& store, const plan::Plan& p, const ExecOptions& o)
   if (failed.empty()) {
     plan::Generation g = record(store, p, target, tx.trees(), tx.tree_records());
     failed = tx.save_originals();
+    if (failed.empty()) failed = store.save_created_folders(created_folders(store, tx.journal()));
     if (failed.empty()) failed = store.commit(g); // the commit point
   }
   if (!failed.empty()) {

@@ -5,6 +5,7 @@
 #include "util/sha256.hpp"
 #include "util/strings.hpp"
 
+#include <algorithm>
 #include <filesystem>
 #include <limits>
 #include <set>
@@ -114,6 +115,36 @@ std::optional<plan::Action> restore_action(const StateStore& store, const plan::
   return out;
 }
 
+// The folders gpucfg made that the plan's removals leave empty go too, deepest first, after
+// everything in them: what was not there before gpucfg is not left behind. A folder with
+// anything else in it (a user's file) stays.
+void remove_emptied_folders(const StateStore& store, const std::string& label, plan::Plan& p) {
+  std::set<std::string> going;
+  for (const auto& a : p.actions)
+    if (a.op == plan::Op::remove || a.op == plan::Op::remove_tree) going.insert(a.path);
+  auto folders = store.created_folders();
+  std::sort(folders.begin(), folders.end(), [](const std::string& a, const std::string& b) {
+    return a.size() > b.size(); // a child's path is longer than its parent's
+  });
+  for (const auto& f : folders) {
+    std::error_code ec;
+    bool emptied = fs::is_directory(store.host(f), ec);
+    for (fs::directory_iterator it(store.host(f), ec), end; emptied && !ec && it != end;
+         it.increment(ec))
+      emptied = going.count(f + "/" + it->path().filename().u8string()) > 0;
+    if (!emptied || ec) continue;
+    plan::Action a;
+    a.op = plan::Op::remove_dir;
+    a.resource = plan::Resource::folder;
+    a.path = f;
+    a.change = "delete";
+    a.summary = "a folder gpucfg made, empty once the above are gone";
+    a.reason = label;
+    p.actions.push_back(a);
+    going.insert(f);
+  }
+}
+
 plan::Plan restore(const StateStore& store, const std::vector<plan::ManagedEntry>& keep,
                    const std::vector<plan::ManagedEntry>& target, const std::string& label) {
   plan::Plan p;
@@ -164,6 +195,7 @@ plan::Plan restore(const StateStore& store, const std::vector<plan::ManagedEntry
   } else if (loader) {
     p.actions.push_back(plan::ldconfig_action());
   }
+  remove_emptied_folders(store, label, p);
   return p;
 }
 

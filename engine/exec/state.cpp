@@ -80,6 +80,20 @@ std::map<std::string, plan::ManagedEntry> StateStore::originals() const {
   return out;
 }
 
+std::vector<std::string> StateStore::created_folders() const {
+  std::vector<std::string> out;
+  auto text = read_text(dir() + "/folders.json");
+  auto j = text ? nlohmann::json::parse(*text, nullptr, false) : nlohmann::json();
+  if (j.is_array())
+    for (const auto& f : j)
+      if (f.is_string()) out.push_back(f.get<std::string>());
+  return out;
+}
+
+Status StateStore::save_created_folders(const std::vector<std::string>& folders) {
+  return write_atomic(dir() + "/folders.json", nlohmann::json(folders).dump(1) + "\n");
+}
+
 Status StateStore::save_originals(const std::map<std::string, plan::ManagedEntry>& o) {
   return write_atomic(dir() + "/originals.json", nlohmann::json(o).dump(2) + "\n");
 }

@@ -4,6 +4,7 @@
 //   current.json          the current generation (the commit point: written by rename)
 //   generations/N.json    every generation's record, for history and rollback
 //   originals.json        what each managed path was before gpucfg first touched it
+//   folders.json          the folders gpucfg made (that did not exist before it)
 //   blobs/<sha256>        the bytes of every file gpucfg wrote or replaced, for rollback, and
 //                         the file lists of recorded trees
 //   trees/<sha256>        a replaced or removed tree, whole, named by its record's sha256, so
@@ -39,6 +40,10 @@ public:
   Status commit(const plan::Generation& g); // generations/N.json, then current.json
 
   std::map<std::string, plan::ManagedEntry> originals() const;
+  // The folders gpucfg created (machine paths) to hold what it placed, which were not there
+  // before: destroy and rollback remove those that their changes leave empty (folders.json).
+  std::vector<std::string> created_folders() const;
+  Status save_created_folders(const std::vector<std::string>& folders);
   Status save_originals(const std::map<std::string, plan::ManagedEntry>& o);
 
   std::string blob(const std::string& sha) const { return dir() + "/blobs/" + sha; }

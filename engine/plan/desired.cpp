@@ -2,10 +2,10 @@
 #include "plan/env_render.hpp"
 #include "plan/planner.hpp"
 #include "platform/platform.hpp"
+#include "util/glob.hpp"
 #include "util/sha256.hpp"
 #include "util/strings.hpp"
 
-#include "util/glob.hpp"
 #include <map>
 #include <tuple>
 

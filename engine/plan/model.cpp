@@ -17,6 +17,8 @@ const char* to_string(Op op) {
     return "remove";
   case Op::remove_tree:
     return "remove-tree";
+  case Op::remove_dir:
+    return "remove-dir";
   case Op::install_tree:
     return "install-tree";
   case Op::restore_tree:
@@ -51,6 +53,8 @@ const char* to_string(Resource r) {
     return "loader";
   case Resource::python_env:
     return "python-env";
+  case Resource::folder:
+    return "folder";
   }
   return "";
 }

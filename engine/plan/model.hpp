@@ -28,6 +28,7 @@ enum class Op {
   symlink,      // a link
   remove,       // a file or link
   remove_tree,  // a folder gpucfg installed
+  remove_dir,   // an empty folder gpucfg made for what it placed (left if no longer empty)
   install_tree, // a toolkit or cuDNN prefix from archives or a folder
   restore_tree, // a tree kept since it was replaced (rollback)
   build_env,    // a framework environment
@@ -46,6 +47,7 @@ enum class Resource {
   env,
   loader,
   python_env,
+  folder, // a folder gpucfg made to hold what it placed
 };
 
 const char* to_string(Op op);

@@ -21,6 +21,7 @@ NLOHMANN_JSON_SERIALIZE_ENUM(Op, {{Op::unknown, "unknown"},
                                   {Op::symlink, "symlink"},
                                   {Op::remove, "remove"},
                                   {Op::remove_tree, "remove-tree"},
+                                  {Op::remove_dir, "remove-dir"},
                                   {Op::install_tree, "install-tree"},
                                   {Op::restore_tree, "restore-tree"},
                                   {Op::build_env, "build-env"},
@@ -34,7 +35,8 @@ NLOHMANN_JSON_SERIALIZE_ENUM(Resource, {{Resource::unknown, ""},
                                         {Resource::file, "file"},
                                         {Resource::env, "env"},
                                         {Resource::loader, "loader"},
-                                        {Resource::python_env, "python-env"}})
+                                        {Resource::python_env, "python-env"},
+                                        {Resource::folder, "folder"}})
 
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Check, name, outcome, detail, source)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Action, op, resource, path, change, summary, reason,
@@ -42,9 +44,9 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Action, op, resource, path, chan
                                                 details, artifacts, from_host)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Managed, path, resource, kind, manifest)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Plan, format_version, manifest, files, platform,
-                                                root, facts_source, host, fingerprint, observed_paths,
-                                                source_dirs, checks, actions, managed, errors,
-                                                warnings, notes)
+                                                root, facts_source, host, fingerprint,
+                                                observed_paths, source_dirs, checks, actions,
+                                                managed, errors, warnings, notes)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(ManagedEntry, path, kind, sha256, link_target, mode,
                                                 size, mtime_ns, resource, manifest)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Generation, number, manifest, created,

@@ -104,10 +104,35 @@ def _():
     expect(run(m, "apply", "--yes", mf).code == 0, "apply")
     r = run(m, "destroy", "--yes", mf)
     expect(r.code == 0, r.out + r.err)
-    after = {k: v for k, v in snapshot(m.root).items() if v[0] != "dir"}
-    want = {k: v for k, v in before.items() if v[0] != "dir"}
+    after = snapshot(m.root)
     after.pop("etc/ld.so.cache", None)
-    expect(after == want, f"{sorted(set(after.items()) ^ set(want.items()))}")
+    for state in ("var", "var/lib", "var/lib/gpucfg"):  # gpucfg's state folder stays
+        after.pop(state, None)
+    # Folders included: the ones apply made (/opt/demo/lib, /etc/ld.so.conf.d, ...) are gone,
+    # the ones that were there stay.
+    expect(after == before, f"{sorted(set(after.items()) ^ set(before.items()))}")
+
+
+@check("destroy and rollback remove the folders apply made, but not one a user put a file in")
+def _():
+    m = Machine()
+    mf = manifest(m)
+    expect(run(m, "apply", "--yes", mf).code == 0, "apply")
+    m.write("/opt/demo/notes.txt", "mine\n")  # a user's file in a folder gpucfg made
+    r = run(m, "destroy", "--yes", mf)
+    expect(r.code == 0 and "- folder /opt/demo/lib" in r.out and "- folder /etc/ld.so.conf.d" in r.out
+           and "folder /opt/demo\n" not in r.out, r.out + r.err)
+    expect(not os.path.exists(m.path("/opt/demo/lib")) and not os.path.exists(m.path("/etc/profile.d")),
+           "emptied folders left behind")
+    with open(m.path("/opt/demo/notes.txt")) as f:
+        expect(f.read() == "mine\n", "the user's file")
+    # Rollback to before gpucfg after a second apply: the same rule.
+    os.unlink(m.path("/opt/demo/notes.txt"))
+    expect(run(m, "apply", "--yes", mf).code == 0, "apply again")
+    r = run(m, "rollback", "--to", "0", "--yes")
+    expect(r.code == 0 and not os.path.exists(m.path("/opt/demo")), r.out + r.err)
+    # A plan for the folders is refused by nothing: the next apply makes them again.
+    expect(run(m, "apply", "--yes", mf).code == 0 and os.path.isdir(m.path("/opt/demo/lib")), "re-apply")
 
 
 @check("a saved plan applies while the machine is unchanged, and is refused as stale after")
