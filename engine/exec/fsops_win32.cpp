@@ -5,6 +5,7 @@
 // is not applied. Paths are UTF-8, converted to the wide API.
 #include "exec/fsops.hpp"
 #include "util/fileinfo.hpp"
+#include "util/os.hpp"
 #include "util/sha256.hpp"
 
 #include <filesystem>
@@ -21,16 +22,7 @@ std::wstring wide(const std::string& path) {
 }
 
 Status err(const std::string& what, const std::string& path) {
-  DWORD code = GetLastError();
-  char* text = nullptr;
-  FormatMessageA(FORMAT_MESSAGE_ALLOCATE_BUFFER | FORMAT_MESSAGE_FROM_SYSTEM |
-                     FORMAT_MESSAGE_IGNORE_INSERTS,
-                 nullptr, code, 0, reinterpret_cast<LPSTR>(&text), 0, nullptr);
-  std::string message = text ? text : "error " + std::to_string(code);
-  if (text) LocalFree(text);
-  while (!message.empty() && (message.back() == '\n' || message.back() == '\r'))
-    message.pop_back();
-  return what + " " + path + ": " + message;
+  return what + " " + path + ": " + util::last_error_text();
 }
 
 struct Handle {

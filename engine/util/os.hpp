@@ -15,6 +15,9 @@ void close_fd(int fd);
 // Reads up to `n` bytes at `offset` without moving the file position (pread); -1 on error.
 std::int64_t read_at(int fd, void* buf, std::size_t n, std::uint64_t offset);
 
+// What the last failed system call said (strerror(errno); FormatMessage(GetLastError())).
+std::string last_error_text();
+
 // root on Linux; an elevated administrator on Windows.
 bool is_superuser();
 std::string hostname();

@@ -30,6 +30,10 @@ std::int64_t read_at(int fd, void* buf, std::size_t n, std::uint64_t offset) {
   return got;
 }
 
+std::string last_error_text() {
+  return std::strerror(errno);
+}
+
 bool is_superuser() {
   return ::geteuid() == 0;
 }

@@ -7,9 +7,7 @@
 #include <windows.h>
 
 namespace gpucfg::util {
-namespace {
-
-std::string last_error() {
+std::string last_error_text() {
   DWORD code = GetLastError();
   char* text = nullptr;
   FormatMessageA(FORMAT_MESSAGE_ALLOCATE_BUFFER | FORMAT_MESSAGE_FROM_SYSTEM |
@@ -21,8 +19,6 @@ std::string last_error() {
     message.pop_back();
   return message;
 }
-
-} // namespace
 
 int open_read(const std::string& path) {
   return ::_wopen(std::filesystem::u8path(path).wstring().c_str(),
@@ -88,7 +84,7 @@ bool FileLock::try_lock(const std::string& path) {
                          GENERIC_READ | GENERIC_WRITE, FILE_SHARE_READ | FILE_SHARE_WRITE, nullptr,
                          OPEN_ALWAYS, FILE_ATTRIBUTE_NORMAL, nullptr);
   if (h == INVALID_HANDLE_VALUE) {
-    m_error = "cannot open " + path + ": " + last_error();
+    m_error = "cannot open " + path + ": " + last_error_text();
     return false;
   }
   OVERLAPPED whole{};
@@ -114,7 +110,7 @@ void FileLock::unlock() {
 DynamicLibrary::DynamicLibrary(const std::string& path) {
   m_handle = reinterpret_cast<void*>(
       LoadLibraryExW(std::filesystem::u8path(path).wstring().c_str(), nullptr, 0));
-  if (!m_handle) m_error = last_error();
+  if (!m_handle) m_error = last_error_text();
 }
 
 DynamicLibrary::~DynamicLibrary() {
