@@ -38,7 +38,7 @@ options:
   verify:
     description:
       - After a run that changed something, run C(gpucfg verify) at this level. C(manifest) uses the
-        manifest's own C(verify.level); C(none) skips it. A failed check fails the task (the change
+        manifest's own C(verify.level) (C(static) when it names none); C(none) skips it. A failed check fails the task (the change
         stays; C(gpucfg rollback) undoes it); checks that could not run here are a warning.
     type: str
     choices: [manifest, none, static, load, compute, framework]
