@@ -62,11 +62,8 @@ public:
                         std::chrono::milliseconds timeout) const = 0;
 };
 
+// This computer (host_posix.cpp; host_win32.cpp), or the machine under `root`.
 std::unique_ptr<Host> make_local_host(const std::string& root = "/");
-
-// Reads a child's output from `fd` (up to 1 MiB kept) until it closes it or `timeout` passes,
-// when the child `pid` is killed; closes `fd`. False when it ran out of time. The caller reaps.
-bool read_child(int pid, int fd, std::chrono::milliseconds timeout, std::string* out);
 
 // Joins machine paths: ("/usr/local", "cuda/bin") -> "/usr/local/cuda/bin".
 std::string join(const std::string& a, const std::string& b);

@@ -8,12 +8,37 @@
 #include <cstring>
 #include <dlfcn.h>
 #include <functional>
+#include <poll.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 namespace gpucfg::verify::detail {
 
 namespace {
+
+// Reads a child's output from `fd` (up to 1 MiB kept) until it closes it or `timeout` passes,
+// when the child `pid` is killed; closes `fd`. False when it ran out of time. The caller reaps.
+bool read_child(int pid, int fd, std::chrono::milliseconds timeout, std::string* out) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  char buf[4096];
+  bool in_time = true;
+  for (;;) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) {
+      in_time = false;
+      ::kill(pid, SIGKILL);
+      break;
+    }
+    pollfd p{fd, POLLIN, 0};
+    if (::poll(&p, 1, static_cast<int>(left.count())) <= 0) continue;
+    ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n <= 0) break;
+    if (out->size() < (1 << 20)) out->append(buf, static_cast<std::size_t>(n));
+  }
+  ::close(fd);
+  return in_time;
+}
 
 // Runs `probe` in a forked child and returns the JSON it wrote back. A library whose loading
 // crashes (a cuDNN sub-library that lacks a symbol aborts the process) takes the child down, not
@@ -36,7 +61,7 @@ std::optional<nlohmann::json> in_child(const std::function<nlohmann::json()>& pr
   }
   ::close(fds[1]);
   std::string text;
-  bool timed_out = !probe::read_child(pid, fds[0], std::chrono::seconds(timeout_s), &text);
+  bool timed_out = !read_child(pid, fds[0], std::chrono::seconds(timeout_s), &text);
   int status = 0;
   ::waitpid(pid, &status, 0);
   if (timed_out) return *why = "timed out after " + std::to_string(timeout_s) + " s", std::nullopt;
