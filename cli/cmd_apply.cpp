@@ -12,6 +12,7 @@
 #include "plan_common.hpp"
 #include "probe/probe.hpp"
 #include "source/fetch.hpp"
+#include "util/os.hpp"
 #include "util/strings.hpp"
 #include "verify/verify.hpp"
 
@@ -19,7 +20,6 @@
 #include <fstream>
 #include <iostream>
 #include <sstream>
-#include <unistd.h>
 
 namespace gpucfg::cli {
 namespace {
@@ -60,7 +60,7 @@ void state_options(CLI::App* cmd, std::string& root, int& wait_s) {
 
 bool confirmed(bool yes) {
   if (yes) return true;
-  if (!::isatty(0)) {
+  if (!util::is_terminal(0)) {
     std::cerr << "gpucfg: not a terminal; pass --yes to apply without a prompt\n";
     return false;
   }

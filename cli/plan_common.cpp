@@ -1,10 +1,10 @@
 #include "plan_common.hpp"
 
+#include "util/os.hpp"
 #include "util/strings.hpp"
 
 #include <CLI/CLI.hpp>
 #include <iostream>
-#include <unistd.h>
 
 namespace gpucfg::cli {
 
@@ -17,7 +17,7 @@ void StderrReporter::warning(const std::string& message) {
 }
 
 void StderrReporter::progress(const source::Progress& p) {
-  static const bool tty = ::isatty(2);
+  static const bool tty = util::is_terminal(2);
   static std::string last;
   if (!tty) {
     if (p.finished)

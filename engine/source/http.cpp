@@ -4,8 +4,8 @@
 
 #include <cstdio>
 #include <curl/curl.h>
+#include <filesystem>
 #include <mutex>
-#include <sys/stat.h>
 
 namespace gpucfg::source {
 namespace {
@@ -39,8 +39,9 @@ HttpResult http_get(const std::string& url, const std::string& file, const Fetch
   static std::once_flag once;
   std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
   HttpResult r;
-  struct stat st {};
-  std::uint64_t have = ::stat(file.c_str(), &st) == 0 ? static_cast<std::uint64_t>(st.st_size) : 0;
+  std::error_code ec;
+  std::uint64_t size = std::filesystem::file_size(std::filesystem::u8path(file), ec);
+  std::uint64_t have = ec ? 0 : size;
   Sink sink;
   sink.out = std::fopen(file.c_str(), "ab");
   if (!sink.out) {

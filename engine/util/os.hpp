@@ -18,6 +18,9 @@ std::int64_t read_at(int fd, void* buf, std::size_t n, std::uint64_t offset);
 // What the last failed system call said (strerror(errno); FormatMessage(GetLastError())).
 std::string last_error_text();
 
+// Whether descriptor 0, 1 or 2 is a terminal (a person may be asked, progress may redraw).
+bool is_terminal(int fd);
+
 // root on Linux; an elevated administrator on Windows.
 bool is_superuser();
 std::string hostname();

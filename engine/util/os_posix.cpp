@@ -34,6 +34,10 @@ std::string last_error_text() {
   return std::strerror(errno);
 }
 
+bool is_terminal(int fd) {
+  return ::isatty(fd) == 1;
+}
+
 bool is_superuser() {
   return ::geteuid() == 0;
 }

@@ -41,6 +41,10 @@ std::int64_t read_at(int fd, void* buf, std::size_t n, std::uint64_t offset) {
   return got;
 }
 
+bool is_terminal(int fd) {
+  return ::_isatty(fd) != 0;
+}
+
 bool is_superuser() {
   HANDLE token = nullptr;
   if (!OpenProcessToken(GetCurrentProcess(), TOKEN_QUERY, &token)) return false;

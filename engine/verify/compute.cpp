@@ -1,5 +1,6 @@
 #include "probe/parsers.hpp"
 #include "probe/probe.hpp"
+#include "util/fileinfo.hpp"
 #include "util/sha256.hpp"
 #include "util/strings.hpp"
 #include "verify/verifier.hpp"
@@ -10,7 +11,6 @@
 #include <fstream>
 #include <set>
 #include <sstream>
-#include <sys/stat.h>
 
 namespace gpucfg::verify::detail {
 
@@ -146,10 +146,10 @@ void Verifier::compute_level() {
         text << in.rdbuf();
         output = text.str();
         from_cache = true;
-        struct stat st {};
-        if (::stat(cached.c_str(), &st) == 0) {
+        if (auto st = util::lstat_info(cached)) {
           char when[32];
-          std::strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&st.st_mtime));
+          std::time_t t = static_cast<std::time_t>(st->mtime_ns / 1000000000);
+          std::strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&t));
           cached_at = when;
         }
       }
