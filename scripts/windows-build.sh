@@ -87,6 +87,25 @@ build_zlib() {
   touch "$stamp"
 }
 
+# libdeflate: its Makefile names the static library libdeflatestatic.lib for Windows targets.
+build_libdeflate() {
+  local version
+  version=$(apt-cache showsrc libdeflate | awk '/^Version:/ {print $2; exit}')
+  local stamp=$prefix/.built-libdeflate-$version
+  [ -e "$stamp" ] && return 0
+  echo "windows-build: libdeflate $version from Debian's source package"
+  rm -rf "${src:?}/libdeflate" && mkdir -p "$src/libdeflate" "$prefix/lib" "$prefix/include"
+  (cd "$src/libdeflate" && apt-get source -qq libdeflate >/dev/null 2>&1)
+  local dir
+  dir=$(find "$src/libdeflate" -mindepth 1 -maxdepth 1 -type d | head -1)
+  make -C "$dir" -j"$(nproc)" CC=x86_64-w64-mingw32-gcc-posix AR=x86_64-w64-mingw32-ar \
+    libdeflatestatic.lib >/dev/null
+  cp "$dir/libdeflatestatic.lib" "$prefix/lib/libdeflate.a"
+  cp "$dir/libdeflate.h" "$prefix/include/"
+  rm -rf "${src:?}/libdeflate"
+  touch "$stamp"
+}
+
 build_lib yaml-cpp -DYAML_CPP_BUILD_TESTS=OFF -DYAML_CPP_BUILD_TOOLS=OFF -DYAML_BUILD_SHARED_LIBS=OFF
 build_lib nlohmann-json3 -DJSON_BuildTests=OFF
 build_lib cli11 -DCLI11_BUILD_TESTS=OFF -DCLI11_BUILD_EXAMPLES=OFF -DCLI11_BUILD_DOCS=OFF
@@ -94,6 +113,7 @@ build_lib catch2 -DCATCH_BUILD_TESTING=OFF -DCATCH_INSTALL_DOCS=OFF -DCATCH_INST
 # Archives: zlib (gzip, zip) and liblzma (xz, 7-Zip's LZMA) under libarchive; NVIDIA's formats
 # need nothing else (no bzip2, zstd, lz4). Static libraries only.
 build_zlib
+build_libdeflate
 build_lib xz-utils -DBUILD_SHARED_LIBS=OFF -DBUILD_TESTING=OFF
 build_lib libarchive -DBUILD_SHARED_LIBS=OFF -DENABLE_TEST=OFF -DENABLE_TAR=OFF -DENABLE_CPIO=OFF \
   -DENABLE_CAT=OFF -DENABLE_OPENSSL=OFF -DENABLE_NETTLE=OFF -DENABLE_LZ4=OFF -DENABLE_ZSTD=OFF \

@@ -1,12 +1,10 @@
 #include "source/zipdir.hpp"
 
-#include <cerrno>
+#include "util/os.hpp"
+
 #include <cstring>
-#include <fcntl.h>
 #include <libdeflate.h>
 #include <memory>
-#include <sys/mman.h>
-#include <unistd.h>
 #include <vector>
 
 namespace gpucfg::source {
@@ -98,12 +96,7 @@ std::string inflate_small(const char* packed, const ZipMember& m, int out, util:
   thread_local std::vector<char> buf;
   if (buf.size() < m.size) buf.resize(m.size);
   if (std::string error = produce(packed, m, buf.data(), hash); !error.empty()) return error;
-  for (std::uint64_t done = 0; done < m.size;) {
-    ssize_t w = ::write(out, buf.data() + done, m.size - done);
-    if (w <= 0) return std::string("write failed: ") + std::strerror(errno);
-    done += static_cast<std::uint64_t>(w);
-  }
-  return "";
+  return util::write_all(out, buf.data(), m.size) ? "" : "write failed: " + util::last_error_text();
 }
 
 } // namespace
@@ -155,22 +148,21 @@ std::string inflate_member(const char* d, std::uint64_t n, const ZipMember& m, i
   if (m.method == 0 && m.packed != m.size) return "a stored entry whose sizes differ";
   if (m.size == 0) return libdeflate_crc32(0, nullptr, 0) == m.crc32 ? "" : "CRC-32 mismatch";
   if (m.size <= kSmall) return inflate_small(d + start, m, out, hash);
-  // Space is claimed first: a full disk is an error here, not a SIGBUS in the copy below.
-  if (int rc = ::posix_fallocate(out, 0, static_cast<off_t>(m.size)); rc != 0)
-    return std::string("cannot make room for it: ") + std::strerror(rc);
-  // Written through a mapping: libdeflate needs the whole output as one buffer, and a heap
-  // buffer as large as the largest library (cuDNN's, ~600 MB) would be a copy and a cost in
-  // memory. (MAP_POPULATE was measured: slower.)
-  void* map = ::mmap(nullptr, m.size, PROT_READ | PROT_WRITE, MAP_SHARED, out, 0);
-  if (map == MAP_FAILED) return std::string("cannot map it: ") + std::strerror(errno);
-  char* dst = static_cast<char*>(map);
-  std::string error = produce(d + start, m, dst, hash);
-  ::munmap(map, m.size);
+  // Written through a mapping, its space claimed first (a full disk is an error here, not a
+  // SIGBUS in the copy): libdeflate needs the whole output as one buffer, and a heap buffer as
+  // large as the largest library (cuDNN's, ~600 MB) would be a copy and a cost in memory.
+  // (MAP_POPULATE was measured: slower.)
+  std::string error;
+  {
+    util::WritableMapping map(out, m.size);
+    if (!map.data()) return map.error();
+    error = produce(d + start, m, map.data(), hash);
+  }
   // The archive's pages of this member are not needed again: dropped from the process (they
   // stay in the page cache), so memory stays near one member's size, not the archive's.
-  std::uint64_t page = static_cast<std::uint64_t>(::sysconf(_SC_PAGESIZE));
+  std::uint64_t page = util::page_size();
   std::uint64_t from = (start + page - 1) / page * page, to = (start + m.packed) / page * page;
-  if (to > from) ::madvise(const_cast<char*>(d) + from, to - from, MADV_DONTNEED);
+  if (to > from) util::drop_pages(d + from, to - from);
   return error;
 }
 

@@ -11,6 +11,8 @@ namespace gpucfg::util {
 
 // A descriptor for reading `path` (binary, not inherited by children); -1 on failure.
 int open_read(const std::string& path);
+// A descriptor for writing `path`, created or truncated (binary, not inherited); -1 on failure.
+int open_write(const std::string& path);
 void close_fd(int fd);
 // Reads up to `n` bytes at `offset` without moving the file position (pread); -1 on error.
 std::int64_t read_at(int fd, void* buf, std::size_t n, std::uint64_t offset);
@@ -65,6 +67,31 @@ private:
   void* m_data = nullptr;
   std::size_t m_size = 0;
 };
+
+// Writing a file through memory: `size` bytes claimed on disk first (a full disk is an error
+// here, not a SIGBUS later), then the file mapped for writing (posix_fallocate + mmap;
+// _chsize_s + MapViewOfFile). Empty (data() null) on failure, error() says why.
+class WritableMapping {
+public:
+  WritableMapping(int fd, std::size_t size);
+  WritableMapping(const WritableMapping&) = delete;
+  WritableMapping& operator=(const WritableMapping&) = delete;
+  ~WritableMapping();
+  char* data() const { return static_cast<char*>(m_data); }
+  const std::string& error() const { return m_error; }
+
+private:
+  void* m_data = nullptr;
+  std::size_t m_size = 0;
+  std::string m_error;
+};
+
+// Writes all `n` bytes to `fd`; false on an error.
+bool write_all(int fd, const char* data, std::size_t n);
+// Tells the system the pages of [addr, addr + n) are not needed again (madvise DONTNEED; a
+// no-op on Windows, where the working set is trimmed by the system).
+void drop_pages(const char* addr, std::size_t n);
+std::size_t page_size();
 
 // The driver's management library (NVML): libnvidia-ml.so.1; nvml.dll (System32).
 extern const char* const k_nvml_library;

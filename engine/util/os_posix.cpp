@@ -18,6 +18,10 @@ int open_read(const std::string& path) {
   return ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
 }
 
+int open_write(const std::string& path) {
+  return ::open(path.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+}
+
 void close_fd(int fd) {
   if (fd >= 0) ::close(fd);
 }
@@ -127,6 +131,42 @@ MappedFile::MappedFile(const std::string& path) {
 
 MappedFile::~MappedFile() {
   if (m_data) ::munmap(m_data, m_size);
+}
+
+WritableMapping::WritableMapping(int fd, std::size_t size) {
+  if (int rc = ::posix_fallocate(fd, 0, static_cast<off_t>(size)); rc != 0) {
+    m_error = std::string("cannot make room for it: ") + std::strerror(rc);
+    return;
+  }
+  void* map = ::mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+  if (map == MAP_FAILED) {
+    m_error = std::string("cannot map it: ") + std::strerror(errno);
+    return;
+  }
+  m_data = map;
+  m_size = size;
+}
+
+WritableMapping::~WritableMapping() {
+  if (m_data) ::munmap(m_data, m_size);
+}
+
+bool write_all(int fd, const char* data, std::size_t n) {
+  for (std::size_t done = 0; done < n;) {
+    ssize_t w = ::write(fd, data + done, n - done);
+    if (w < 0 && errno == EINTR) continue;
+    if (w <= 0) return false;
+    done += static_cast<std::size_t>(w);
+  }
+  return true;
+}
+
+void drop_pages(const char* addr, std::size_t n) {
+  ::madvise(const_cast<char*>(addr), n, MADV_DONTNEED);
+}
+
+std::size_t page_size() {
+  return static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
 }
 
 const char* const k_nvml_library = "libnvidia-ml.so.1";

@@ -1,8 +1,10 @@
 #include "util/os.hpp"
 
+#include <algorithm>
 #include <fcntl.h>
 #include <filesystem>
 #include <io.h>
+#include <sys/stat.h>
 #include <random>
 #include <windows.h>
 
@@ -23,6 +25,11 @@ std::string last_error_text() {
 int open_read(const std::string& path) {
   return ::_wopen(std::filesystem::u8path(path).wstring().c_str(),
                   _O_RDONLY | _O_BINARY | _O_NOINHERIT);
+}
+
+int open_write(const std::string& path) {
+  return ::_wopen(std::filesystem::u8path(path).wstring().c_str(),
+                  _O_RDWR | _O_CREAT | _O_TRUNC | _O_BINARY | _O_NOINHERIT, _S_IREAD | _S_IWRITE);
 }
 
 void close_fd(int fd) {
@@ -146,6 +153,48 @@ MappedFile::MappedFile(const std::string& path) {
 
 MappedFile::~MappedFile() {
   if (m_data) UnmapViewOfFile(m_data);
+}
+
+WritableMapping::WritableMapping(int fd, std::size_t size) {
+  if (::_chsize_s(fd, static_cast<__int64>(size)) != 0) {
+    m_error = "cannot make room for it (the disk may be full)";
+    return;
+  }
+  HANDLE file = reinterpret_cast<HANDLE>(::_get_osfhandle(fd));
+  HANDLE mapping = CreateFileMappingW(file, nullptr, PAGE_READWRITE, 0, 0, nullptr);
+  if (!mapping) {
+    m_error = "cannot map it: " + last_error_text();
+    return;
+  }
+  m_data = MapViewOfFile(mapping, FILE_MAP_WRITE, 0, 0, size);
+  if (!m_data) m_error = "cannot map it: " + last_error_text();
+  CloseHandle(mapping); // the view keeps it alive
+  m_size = size;
+}
+
+WritableMapping::~WritableMapping() {
+  if (m_data) {
+    FlushViewOfFile(m_data, 0);
+    UnmapViewOfFile(m_data);
+  }
+}
+
+bool write_all(int fd, const char* data, std::size_t n) {
+  for (std::size_t done = 0; done < n;) {
+    unsigned chunk = static_cast<unsigned>(std::min<std::size_t>(n - done, 1u << 30));
+    int w = ::_write(fd, data + done, chunk);
+    if (w <= 0) return false;
+    done += static_cast<std::size_t>(w);
+  }
+  return true;
+}
+
+void drop_pages(const char*, std::size_t) {}
+
+std::size_t page_size() {
+  SYSTEM_INFO info;
+  GetSystemInfo(&info);
+  return info.dwPageSize;
 }
 
 const char* const k_nvml_library = "nvml.dll";

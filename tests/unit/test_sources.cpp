@@ -2,14 +2,11 @@
 // names, and where each layout's entries land.
 #include "source/layout.hpp"
 #include "source/redistrib.hpp"
-#include "source/zipdir.hpp"
-#include "util/sha256.hpp"
 
 #include <catch2/catch.hpp>
 #include <fstream>
 #include <iterator>
 #include <sstream>
-#include <unistd.h>
 
 using namespace gpucfg::source;
 
@@ -110,46 +107,4 @@ TEST_CASE("Layouts map onto one prefix layout") {
   CHECK(map_entry(Layout::wheel, "nvidia_cudnn_cu12-8.9.7.29.dist-info/METADATA", false, "") ==
         "dist-info/nvidia_cudnn_cu12-8.9.7.29.dist-info/METADATA");
   CHECK(map_entry(Layout::plain, "README", false, "") == "README");
-}
-
-TEST_CASE("A zip64 central directory (Python's force_zip64): members, sizes, bytes") {
-  std::ifstream in(std::string(GPUCFG_SOURCE_DIR) + "/tests/fixtures/zip/zip64.zip",
-                   std::ios::binary);
-  std::string zip((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  auto dir = read_zip_directory(zip.data(), zip.size());
-  REQUIRE(dir);
-  REQUIRE(dir->size() == 2);
-  const ZipMember& a = dir->at("lib/a.txt");
-  CHECK(a.method == 8);
-  CHECK(a.size == 700);
-  const ZipMember& b = dir->at("b.txt");
-  CHECK(b.method == 0);
-  CHECK(b.size == 13);
-  CHECK(inflatable(a));
-
-  char name[] = "/tmp/gpucfg-zipdir-XXXXXX";
-  int fd = ::mkstemp(name);
-  REQUIRE(fd >= 0);
-  gpucfg::util::Sha256 hash;
-  CHECK(inflate_member(zip.data(), zip.size(), a, fd, &hash) == "");
-  std::string want;
-  for (int i = 0; i < 100; ++i)
-    want += "gpucfg ";
-  CHECK(hash.hex() == gpucfg::util::sha256_hex(want));
-  ::close(fd);
-  ::unlink(name);
-
-  // Cut short or damaged: no directory, or an error, never a crash.
-  CHECK_FALSE(read_zip_directory(zip.data(), zip.size() - 30));
-  std::string bad = zip;
-  auto at = static_cast<std::size_t>(a.local_header);
-  auto u16 = [&](std::size_t i) {
-    return static_cast<unsigned char>(zip[i]) | static_cast<unsigned char>(zip[i + 1]) << 8;
-  };
-  std::size_t start = at + 30 + u16(at + 26) + u16(at + 28); // a's deflate stream
-  bad[start + a.packed / 2] ^= 0x55;
-  int fd2 = ::mkstemp(name);
-  CHECK(inflate_member(bad.data(), bad.size(), a, fd2, nullptr) != "");
-  ::close(fd2);
-  ::unlink(name);
 }
