@@ -1,8 +1,21 @@
 #include "probe/host.hpp"
 
+#include "util/process.hpp"
+
 #include <string>
 
 namespace gpucfg::probe {
+
+RunResult run_program(const std::vector<std::string>& argv, std::chrono::milliseconds timeout) {
+  util::ProcessOptions o;
+  o.timeout = timeout;
+  auto p = util::run_process(argv, o);
+  RunResult r;
+  r.exit_code = p.exit_code;
+  r.output = std::move(p.output);
+  r.timed_out = p.timed_out;
+  return r;
+}
 
 std::string join(const std::string& a, const std::string& b) {
   if (b.empty()) return a;

@@ -65,6 +65,10 @@ public:
 // This computer (host_posix.cpp; host_win32.cpp), or the machine under `root`.
 std::unique_ptr<Host> make_local_host(const std::string& root = "/");
 
+// Runs `argv` (argv[0] a path on this computer, the root already joined), stdout and stderr
+// together, killed at `timeout`: what every Host's run() comes down to.
+RunResult run_program(const std::vector<std::string>& argv, std::chrono::milliseconds timeout);
+
 // Joins machine paths: ("/usr/local", "cuda/bin") -> "/usr/local/cuda/bin".
 std::string join(const std::string& a, const std::string& b);
 std::string dirname(const std::string& path);

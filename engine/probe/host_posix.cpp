@@ -1,6 +1,5 @@
 // The Linux Host: machine paths are POSIX paths under the root, links resolved inside it.
 #include "probe/host.hpp"
-#include "util/process.hpp"
 
 #include <algorithm>
 #include <cerrno>
@@ -156,17 +155,10 @@ public:
 
   RunResult run(const std::vector<std::string>& argv,
                 std::chrono::milliseconds timeout) const override {
-    RunResult r;
-    if (argv.empty()) return r;
+    if (argv.empty()) return {};
     std::vector<std::string> copy = argv;
     copy[0] = real(argv[0]);
-    util::ProcessOptions o;
-    o.timeout = timeout;
-    auto p = util::run_process(copy, o);
-    r.exit_code = p.exit_code;
-    r.output = std::move(p.output);
-    r.timed_out = p.timed_out;
-    return r;
+    return run_program(copy, timeout);
   }
 
 private:

@@ -5,7 +5,6 @@
 // cuDNN copies are plain files, and the DLL search order never walks a link.
 #include "probe/host.hpp"
 #include "util/fileinfo.hpp"
-#include "util/process.hpp"
 #include "util/strings.hpp"
 
 #include <algorithm>
@@ -112,17 +111,10 @@ public:
 
   RunResult run(const std::vector<std::string>& argv,
                 std::chrono::milliseconds timeout) const override {
-    RunResult r;
-    if (argv.empty()) return r;
+    if (argv.empty()) return {};
     std::vector<std::string> copy = argv;
     copy[0] = real(argv[0]);
-    util::ProcessOptions o;
-    o.timeout = timeout;
-    auto p = util::run_process(copy, o);
-    r.exit_code = p.exit_code;
-    r.output = std::move(p.output);
-    r.timed_out = p.timed_out;
-    return r;
+    return run_program(copy, timeout);
   }
 
 private:
