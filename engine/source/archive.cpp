@@ -1,6 +1,7 @@
 #include "source/archive.hpp"
 
 #include "source/container.hpp"
+#include "source/libarchive_util.hpp"
 #include "source/zipdir.hpp"
 #include "util/os.hpp"
 #include "util/sha256.hpp"
@@ -31,14 +32,6 @@ namespace gpucfg::source {
 namespace fs = std::filesystem;
 
 namespace {
-
-// libarchive's message, which is NULL when it set none (a truncated header, say).
-std::string why(struct archive* a) {
-  const char* m = archive_error_string(a);
-  return m ? m : "no details";
-}
-
-constexpr std::size_t k_block = 1 << 20;
 
 // Reads the archive file on its own thread, hashing each block, and hands the blocks to
 // libarchive through a small bounded queue: hashing overlaps decompression and memory stays at
@@ -94,7 +87,7 @@ private:
           m_spare.pop_back();
         }
       }
-      block.resize(k_block);
+      block.resize(k_archive_block);
       ssize_t n = ::read(m_fd, block.data(), block.size());
       std::unique_lock<std::mutex> lock(m_mutex);
       if (n < 0) m_error = "read failed";
@@ -144,7 +137,7 @@ struct Window {
   int fd;
   std::uint64_t base, size; // where the archive starts in the file, and its length from there
   std::uint64_t pos = 0;
-  std::vector<char> buf = std::vector<char>(k_block);
+  std::vector<char> buf = std::vector<char>(k_archive_block);
 };
 
 la_ssize_t window_read(struct archive*, void* self, const void** out) {
@@ -274,7 +267,7 @@ public:
       archive_read_support_format_tar(a.get());
       archive_read_support_format_cpio(a.get());
       if (archive_read_open(a.get(), &feeder, nullptr, read_cb, nullptr) != ARCHIVE_OK)
-        fail("", std::string("not an archive gpucfg can read: ") + why(a.get()));
+        fail("", std::string("not an archive gpucfg can read: ") + archive_why(a.get()));
       else
         entries(a.get());
       if (m_res.error.empty()) check_links();
@@ -346,7 +339,7 @@ private:
     archive_read_set_skip_callback(a.get(), window_skip);
     archive_read_set_callback_data(a.get(), &w);
     if (archive_read_open1(a.get()) != ARCHIVE_OK)
-      fail("", std::string("not ") + what + " gpucfg can read: " + why(a.get()));
+      fail("", std::string("not ") + what + " gpucfg can read: " + archive_why(a.get()));
     else
       entries(a.get());
     if (m_res.error.empty()) check_links();
@@ -380,7 +373,7 @@ private:
       int rc = archive_read_next_header(a, &e);
       if (rc == ARCHIVE_EOF) return;
       if (rc < ARCHIVE_WARN) {
-        fail(m_last, std::string("corrupt or truncated archive: ") + why(a));
+        fail(m_last, std::string("corrupt or truncated archive: ") + archive_why(a));
         return;
       }
       const char* raw = archive_entry_pathname(e);
@@ -549,7 +542,7 @@ private:
       int rc = archive_read_data_block(a, &buf, &len, &offset);
       if (rc == ARCHIVE_EOF) break;
       if (rc < ARCHIVE_OK) {
-        fail(name, std::string("corrupt or truncated data: ") + why(a));
+        fail(name, std::string("corrupt or truncated data: ") + archive_why(a));
         ok = false;
         break;
       }

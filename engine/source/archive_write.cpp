@@ -1,6 +1,7 @@
 // Writing archives (capture's redist-style tarballs) and finishing an unpacked tree (the links
 // NVIDIA's installer makes): apart from extraction, which is archive.cpp.
 #include "source/archive.hpp"
+#include "source/libarchive_util.hpp"
 #include "util/fileinfo.hpp"
 #include "util/sha256.hpp"
 
@@ -16,16 +17,7 @@ namespace gpucfg::source {
 
 namespace fs = std::filesystem;
 
-namespace {
-
-std::string why(struct archive* a) {
-  const char* m = archive_error_string(a);
-  return m ? m : "no details";
-}
-
-constexpr std::size_t k_block = 1 << 20;
-
-} // namespace
+namespace {} // namespace
 
 std::vector<std::string> finish_tree(const std::string& dest, const std::string& target_arch) {
   std::vector<std::string> made;
@@ -83,11 +75,11 @@ WriteResult write_archive(const std::string& out, const std::string& format, int
   }
   archive_write_set_filter_option(a, nullptr, "compression-level", std::to_string(level).c_str());
   if (archive_write_open_filename(a, out.c_str()) != ARCHIVE_OK) {
-    r.error = out + ": " + why(a);
+    r.error = out + ": " + archive_why(a);
     archive_write_free(a);
     return r;
   }
-  std::vector<char> buf(k_block);
+  std::vector<char> buf(k_archive_block);
   for (const auto& m : members) {
     auto st = util::lstat_info(m.path);
     if (!st) {
@@ -119,7 +111,8 @@ WriteResult write_archive(const std::string& out, const std::string& format, int
     }
     archive_entry_free(e);
   }
-  if (archive_write_close(a) != ARCHIVE_OK && r.error.empty()) r.error = out + ": " + why(a);
+  if (archive_write_close(a) != ARCHIVE_OK && r.error.empty())
+    r.error = out + ": " + archive_why(a);
   archive_write_free(a);
   if (!r.error.empty()) return r;
   r.sha256 = util::sha256_file(out).value_or("");
