@@ -45,65 +45,55 @@ SRC
   $sudo apt-get update -qq
 fi
 
-# One library: Debian's source of PACKAGE, configured with the MinGW toolchain and the given
-# CMake options, installed into the prefix. A stamp naming the source version makes it cached.
+# Unpacks Debian's source of PACKAGE under $src and sets $dir to it, unless this version is
+# already built (a stamp naming it in the prefix): then returns 1. built PACKAGE writes the stamp.
+unpack_source() {
+  local package=$1 version
+  version=$(apt-cache showsrc "$package" | awk '/^Version:/ {print $2; exit}')
+  stamp=$prefix/.built-$package-$version
+  [ -e "$stamp" ] && return 1
+  echo "windows-build: $package $version from Debian's source package"
+  rm -rf "${src:?}/$package" && mkdir -p "$src/$package" "$prefix/lib" "$prefix/include"
+  (cd "$src/$package" && apt-get source -qq "$package" >/dev/null 2>&1)
+  dir=$(find "$src/$package" -mindepth 1 -maxdepth 1 -type d | head -1)
+}
+built() {
+  rm -rf "${src:?}/$1"
+  touch "$stamp"
+}
+
+# One library configured with the MinGW toolchain and the given CMake options, installed into
+# the prefix.
 build_lib() {
   local package=$1
   shift
-  local version
-  version=$(apt-cache showsrc "$package" | awk '/^Version:/ {print $2; exit}')
-  local stamp=$prefix/.built-$package-$version
-  [ -e "$stamp" ] && return 0
-  echo "windows-build: $package $version from Debian's source package"
-  mkdir -p "$src" && rm -rf "${src:?}/$package"
-  (cd "$src" && mkdir "$package" && cd "$package" && apt-get source -qq "$package" >/dev/null 2>&1)
-  local dir
-  dir=$(find "$src/$package" -mindepth 1 -maxdepth 1 -type d | head -1)
+  unpack_source "$package" || return 0
   cmake -S "$dir" -B "$src/$package/build" -G Ninja -DCMAKE_TOOLCHAIN_FILE="$toolchain" \
     -DCMAKE_BUILD_TYPE=Release -DCMAKE_INSTALL_PREFIX="$prefix" "$@" >/dev/null
   cmake --build "$src/$package/build"
   cmake --install "$src/$package/build" >/dev/null
-  rm -rf "${src:?}/$package"
-  touch "$stamp"
+  built "$package"
 }
 
 # zlib: Debian's source drops win32/ (the DLL's resource file its CMake build wants), so the
 # static library is compiled directly: every .c at the top, then libz.a and the two headers.
 build_zlib() {
-  local version
-  version=$(apt-cache showsrc zlib | awk '/^Version:/ {print $2; exit}')
-  local stamp=$prefix/.built-zlib-$version
-  [ -e "$stamp" ] && return 0
-  echo "windows-build: zlib $version from Debian's source package"
-  rm -rf "${src:?}/zlib" && mkdir -p "$src/zlib" "$prefix/lib" "$prefix/include"
-  (cd "$src/zlib" && apt-get source -qq zlib >/dev/null 2>&1)
-  local dir
-  dir=$(find "$src/zlib" -mindepth 1 -maxdepth 1 -type d | head -1)
+  unpack_source zlib || return 0
   (cd "$dir" && for c in adler32 compress crc32 deflate gzclose gzlib gzread gzwrite infback \
       inffast inflate inftrees trees uncompr zutil; do
      x86_64-w64-mingw32-gcc-posix -O2 -c "$c.c" -o "$c.o"
    done && x86_64-w64-mingw32-ar rcs "$prefix/lib/libz.a" ./*.o && cp zlib.h zconf.h "$prefix/include/")
-  rm -rf "${src:?}/zlib"
-  touch "$stamp"
+  built zlib
 }
 
 # libdeflate: its Makefile names the static library libdeflatestatic.lib for Windows targets.
 build_libdeflate() {
-  local version
-  version=$(apt-cache showsrc libdeflate | awk '/^Version:/ {print $2; exit}')
-  local stamp=$prefix/.built-libdeflate-$version
-  [ -e "$stamp" ] && return 0
-  echo "windows-build: libdeflate $version from Debian's source package"
-  rm -rf "${src:?}/libdeflate" && mkdir -p "$src/libdeflate" "$prefix/lib" "$prefix/include"
-  (cd "$src/libdeflate" && apt-get source -qq libdeflate >/dev/null 2>&1)
-  local dir
-  dir=$(find "$src/libdeflate" -mindepth 1 -maxdepth 1 -type d | head -1)
+  unpack_source libdeflate || return 0
   make -C "$dir" -j"$(nproc)" CC=x86_64-w64-mingw32-gcc-posix AR=x86_64-w64-mingw32-ar \
     libdeflatestatic.lib >/dev/null
   cp "$dir/libdeflatestatic.lib" "$prefix/lib/libdeflate.a"
   cp "$dir/libdeflate.h" "$prefix/include/"
-  rm -rf "${src:?}/libdeflate"
-  touch "$stamp"
+  built libdeflate
 }
 
 build_lib yaml-cpp -DYAML_CPP_BUILD_TESTS=OFF -DYAML_CPP_BUILD_TOOLS=OFF -DYAML_BUILD_SHARED_LIBS=OFF
