@@ -39,6 +39,14 @@ void print_text(const probe::Facts& f, std::ostream& out) {
     for (const auto& c : t.components)
       comps += (comps.empty() ? "" : " ") + c;
     out << "             components " << comps << "\n";
+    if (!t.compat_libcuda.empty())
+      out << "             compat libcuda " << t.compat_version << " (" << t.compat_libcuda << ")"
+          <<
+          [&] {
+            auto r = probe::compat_relation(t, f.driver);
+            return r.empty() ? std::string() : ", " + r;
+          }()
+          << "\n";
   }
   for (const auto& s : f.selectors)
     out << "selector   " << s.name << " = " << s.value << " -> "

@@ -14,6 +14,9 @@ framework_checks() {
   local tm=${TORCH_MANIFEST:-examples/h200-torch-venv.yaml}
   echo "== verify --level framework: $tm"
   $g verify --level framework "$tm" || status=1
+  if [ -n "${OUT:-}" ]; then  # replaces examples/verify/h200-torch-venv.json
+    $g verify --json --level framework "$tm" >"$OUT/verify-torch.json"
+  fi
   $g verify --json --level framework "$tm" | python3 -c '
 import json, sys
 doc = json.load(sys.stdin)
@@ -33,7 +36,8 @@ fi
 echo "== facts"; $g facts || status=1
 # The saved reports in examples/ come from here: with OUT set (the device tool's folder), the facts
 # and verify reports are written there to replace examples/facts/h200-cuda13-apt.json and
-# examples/verify/h200-cuda13-apt.json (tests/cli/test_schema.py checks them).
+# examples/verify/h200-cuda13-apt.json (tests/cli/test_schema.py checks them), and the framework
+# report examples/verify/h200-torch-venv.json.
 if [ -n "${OUT:-}" ]; then
   $g facts --json --frameworks >"$OUT/facts.json" || status=1
   $g verify --json "$manifest" >"$OUT/verify.json"

@@ -46,6 +46,10 @@ struct Toolkit {
   std::vector<Reading> readings;       // every source's version
   std::vector<std::string> components; // nvcc, cudart, cublas, …, cudnn
   std::vector<std::string> found_by;   // "/usr/local/cuda-*", "PATH", "CUDA_HOME", …
+  // The forward-compatibility driver library the toolkit ships (compat/libcuda.so.580.65.06,
+  // from NVIDIA's cuda-compat package): it lets a newer runtime run on an older driver, and
+  // one older than the driver must never be put before it. Empty when there is none.
+  std::string compat_libcuda, compat_version;
 };
 
 struct Selector {

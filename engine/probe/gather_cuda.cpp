@@ -83,6 +83,17 @@ void read_components(const Host& host, Toolkit& t) {
   t.components.assign(found.begin(), found.end());
 }
 
+// compat/libcuda.so.<driver version>: the real file, not its libcuda.so.1 link.
+void read_compat(const Host& host, Toolkit& t) {
+  for (const auto& f : host.list(join(t.realpath, "compat"))) {
+    std::string v = library_name_version(f);
+    if (util::starts_with(f, "libcuda.so.") && util::split(v, '.').size() >= 2 && v != "1") {
+      t.compat_libcuda = join(join(t.realpath, "compat"), f);
+      t.compat_version = v;
+    }
+  }
+}
+
 } // namespace
 
 void gather_toolkits(const Host& host, Facts& facts, const std::vector<std::string>& named) {
@@ -163,6 +174,7 @@ void gather_toolkits(const Host& host, Facts& facts, const std::vector<std::stri
                                    " from " + r.evidence + ")");
     }
     read_components(host, t);
+    read_compat(host, t);
     facts.toolkits.push_back(t);
   }
 

@@ -57,6 +57,16 @@ std::string forward_compat_warning(const Facts& f) {
 
 } // namespace
 
+std::string compat_relation(const Toolkit& t, const DriverFacts& driver) {
+  auto compat = util::Version::parse(t.compat_version), have = util::Version::parse(driver.version);
+  if (!compat || !have || !driver.present) return {};
+  if (*compat == *have) return "the driver's own version";
+  if (*compat < *have)
+    return "older than the driver " + driver.version +
+           ": never to be put before it on the loader's path";
+  return "newer than the driver " + driver.version + ": lets this toolkit's runtime run on it";
+}
+
 void gather_named(const Host& host, Facts& facts, const std::string& toolkit_prefix,
                   const std::string& cudnn_prefix) {
   if (!toolkit_prefix.empty()) {

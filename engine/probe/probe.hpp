@@ -34,6 +34,9 @@ std::vector<Compiler> gather_compilers(const Host& host);
 std::vector<SearchSetting> gather_search(const Host& host);
 // `named`: prefixes a manifest names, looked at besides the usual places.
 void gather_toolkits(const Host& host, Facts& facts, const std::vector<std::string>& named = {});
+// What a toolkit's forward-compatibility libcuda is to the driver: "newer than the driver …",
+// "older than the driver …: never to be put before it", "" when either version is unknown.
+std::string compat_relation(const Toolkit& t, const DriverFacts& driver);
 void gather_cudnn(const Host& host, Facts& facts);
 // The prefixes a manifest names (empty: none), looked at where facts does not look: a toolkit at
 // a prefix of its own (/opt/stack), a cuDNN in its own prefix. Nothing is added twice.

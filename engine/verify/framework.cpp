@@ -14,8 +14,13 @@ namespace fs = std::filesystem;
 // Inside the manifest's environment when it has one (else the first python3 on PATH): the
 // seed's checks, then which CUDA/cuDNN files the process mapped, against the manifest's.
 void Verifier::framework_level() {
-  if (!s.verify.framework) return;
-  std::string fw = s.verify.framework->value;
+  // verify.framework names the smoke test; without it, the framework the manifest installs.
+  std::string fw = s.verify.framework ? s.verify.framework->value
+                   : s.framework      ? s.framework->name
+                                      : "";
+  if (fw.empty())
+    return not_run("framework", "framework",
+                   "the manifest names no framework (framework: or verify.framework)");
   std::string python, env_dir;
   if (s.python) {
     env_dir = host.host_path(host.resolve(s.python->env.value));

@@ -38,6 +38,7 @@ nlohmann::ordered_json to_json(const Report& r) {
   j["passed"] = r.count("pass");
   j["failed"] = r.count("fail");
   j["not_run"] = r.count("not-run");
+  j["results"] = nlohmann::ordered_json::array(); // present, and an array, even when empty
   for (const auto& x : r.results)
     j["results"].push_back({{"level", x.level},
                             {"check", x.check},
@@ -88,7 +89,12 @@ Report run(const manifest::Stack& stack, const probe::Facts& facts, const probe:
                       stack.cudnn && !stack.cudnn->into_cuda ? stack.cudnn->prefix.value : "");
   detail::Verifier v{stack, f, host, o, {}, {}, {}};
   if (!stack.cuda) {
-    v.not_run("static", "toolkit", "the manifest has no cuda section");
+    // A framework-only manifest (an adopted venv) promises no toolkit: at the framework level
+    // its checks are the framework's, and a toolkit row would only turn a full pass into
+    // "passed what could run". Below that level nothing else would be said, so say why.
+    if (level_rank(o.level) < 3)
+      v.not_run("static", "toolkit",
+                "the manifest has no cuda section; its checks are at level framework");
   } else {
     v.prefix = stack.cuda->prefix.value;
     v.libdir = v.prefix + "/lib64";

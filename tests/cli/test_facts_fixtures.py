@@ -210,6 +210,25 @@ def _():
     expect(not [x for x in f["warnings"] if x.startswith("libcuda.so.1:")], f["warnings"])
 
 
+@check("a toolkit's compat/libcuda is reported with its version and what it is to the driver")
+def _():
+    m = Machine()
+    m.fixture("driver-open.txt", "/proc/driver/nvidia/version")  # 580.159.04
+    m.write("/usr/local/cuda-13.0/version.json", '{"cuda_nvcc": {"version": "13.0.88"}}')
+    m.write("/usr/local/cuda-13.0/bin/nvcc", "", 0o755)
+    m.library("/usr/local/cuda-13.0/compat", "libcuda.so.580.65.06", "libcuda.so.1")
+    m.write("/usr/local/cuda-12.8/version.json", '{"cuda_nvcc": {"version": "12.8.93"}}')
+    m.write("/usr/local/cuda-12.8/bin/nvcc", "", 0o755)
+    t = {x["realpath"]: x for x in facts(m)["toolkits"]}
+    new, old = t.get("/usr/local/cuda-13.0", {}), t.get("/usr/local/cuda-12.8", {})
+    expect(new.get("compat_libcuda") == "/usr/local/cuda-13.0/compat/libcuda.so.580.65.06"
+           and new.get("compat_version") == "580.65.06", new)
+    expect(old.get("compat_libcuda") == "", old)
+    r = gpucfg("facts", "--root", m.root, env=m.env(), exact_env=True)
+    line = [x for x in r.out.splitlines() if "compat libcuda" in x]
+    expect(len(line) == 1 and "580.65.06" in line[0] and "older than the driver 580.159.04" in line[0], r.out)
+
+
 @check("what steers lookup is reported: ld.so.conf.d files, LIBRARY_PATH, CUDAHOSTCXX, a /usr/local/cuda-N selector, g++-N beside g++")
 def _():
     m = Machine()

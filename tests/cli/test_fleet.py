@@ -32,6 +32,9 @@ def load(path):
 here = json.loads(gpucfg("facts", "--json").out)
 here["platform"]["hostname"] = "build-host"  # the facts' own name wins over the file's
 h200 = load("examples/facts/h200-cuda13-apt.json")
+# Three hosts below are made from this one file: without its own host name ("vm"), each is
+# named by its file.
+h200["platform"].pop("hostname", None)
 save("this-machine", here)
 save("h200", h200)
 save("laptop-windows", load("examples/facts/windows-gtx1650.json"))

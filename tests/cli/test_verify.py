@@ -123,10 +123,18 @@ def _():
     d = tempfile.mkdtemp(prefix="gpucfg-ccbin-")
     with open(LOCAL) as f:
         text = f.read()
+    # The manifest of the machine's stack, with its host-compiler range replaced (or added, where
+    # it names none, as the H200 example does).
+    if 'gcc: "' not in text:
+        text = text.replace("requires:\n", 'requires:\n  host_compiler:\n    linux: {gcc: ">=9"}\n', 1)
+
+    def with_gcc(rng):
+        return re.sub(r'gcc: "[^"]*"', f'gcc: "{rng}"', text)
+
     # A range no compiler here satisfies (this machine's gcc is 12; the image has no g++-5).
     m = os.path.join(d, "old-gcc.yaml")
     with open(m, "w") as f:
-        f.write(re.sub(r'gcc: "[^"]*"', 'gcc: "<=5"', text))
+        f.write(with_gcc("<=5"))
     r = gpucfg("verify", "--json", "--level", "compute", m, env={"GPUCFG_CACHE_DIR": cache.name}, timeout=300)
     doc = json.loads(r.out)
     by = {x["check"]: x for x in doc["results"]}
@@ -141,7 +149,7 @@ def _():
         f.write("#!/bin/sh\nexit 1\n")
     os.chmod(os.path.join(root, "usr/bin/g++-10"), 0o755)
     with open(m, "w") as f:
-        f.write(re.sub(r'gcc: "[^"]*"', 'gcc: ">=9,<=10"', text))
+        f.write(with_gcc(">=9,<=10"))
     r = gpucfg("verify", "--json", "--level", "static", "--root", root, m, timeout=120)
     hc = {x["check"]: x for x in json.loads(r.out)["results"]}.get("host compiler")
     expect(hc and hc["outcome"] == "pass" and "/usr/bin/g++-10 (-ccbin)" in hc["detail"], hc)

@@ -167,4 +167,22 @@ def _():
            by["load libcudnn"])
 
 
+@check("a framework-only manifest: no toolkit row at level framework, a not-run one with the reason below it")
+def _():
+    m = Machine()
+    mf = m.manifest("fw", "apiVersion: gpucfg/v1\nkind: Stack\nmetadata: {name: fw}\n"
+                          "framework: {name: pytorch, version: '2.11'}\n"
+                          "python: {env: /opt/venv, adopt: true}\n")
+    r, by = verify(m, mf, m.env(), "--level", "framework")
+    expect("toolkit" not in by, by.get("toolkit"))
+    expect(any(x.startswith("pytorch") for x in by), by)
+    r, by = verify(m, mf, m.env(), "--level", "static")
+    expect(by["toolkit"]["outcome"] == "not-run" and "level framework" in by["toolkit"]["detail"], by)
+    expect(r.code == 4, f"exit {r.code}")
+    # Nothing to check at all is not a pass: an env-only manifest at level framework.
+    mf = m.manifest("envonly", "apiVersion: gpucfg/v1\nkind: Stack\nmetadata: {name: e}\nenv: {A: b}\n")
+    r, by = verify(m, mf, m.env(), "--level", "framework")
+    expect(by.get("framework", {}).get("outcome") == "not-run" and r.code == 4, (r.code, by))
+
+
 finish()
