@@ -1,6 +1,7 @@
 #include "exec/fsops.hpp"
 
 #include "util/fileinfo.hpp"
+#include "util/os.hpp"
 
 #include <filesystem>
 #include <fstream>
@@ -73,6 +74,22 @@ Status write_atomic(const std::string& path, const std::string& data) {
   if (Status s = write_file(tmp, data, 0644); !s.empty()) return s;
   if (Status s = rename_replace(tmp, path); !s.empty()) return s;
   return fsync_parent(path);
+}
+
+// The link primitives are util's, shared with archive extraction; here they gain the path.
+Status hard_link(const std::string& existing, const std::string& link) {
+  auto why = util::make_hard_link(existing, link);
+  return why.empty() ? "" : "link " + existing + " -> " + link + ": " + why;
+}
+
+Status make_symlink(const std::string& target, const std::string& link) {
+  auto why = util::make_symbolic_link(target, link);
+  return why.empty() ? "" : "symlink " + link + ": " + why;
+}
+
+Status remove_file(const std::string& path) {
+  auto why = util::remove_link_or_file(path);
+  return why.empty() ? "" : "remove " + path + ": " + why;
 }
 
 Status fsync_parent(const std::string& path) {

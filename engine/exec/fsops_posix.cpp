@@ -97,18 +97,6 @@ Status rename_replace(const std::string& from, const std::string& to) {
   return ::rename(from.c_str(), to.c_str()) == 0 ? "" : err("rename " + from + " ->", to);
 }
 
-Status hard_link(const std::string& existing, const std::string& link) {
-  return ::link(existing.c_str(), link.c_str()) == 0 ? "" : err("link " + existing + " ->", link);
-}
-
-Status make_symlink(const std::string& target, const std::string& link) {
-  return ::symlink(target.c_str(), link.c_str()) == 0 ? "" : err("symlink", link);
-}
-
-Status remove_file(const std::string& path) {
-  return ::unlink(path.c_str()) == 0 ? "" : err("remove", path);
-}
-
 Status remove_empty_dir(const std::string& path) {
   return ::rmdir(path.c_str()) == 0 ? "" : err("rmdir", path);
 }

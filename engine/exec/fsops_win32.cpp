@@ -113,38 +113,6 @@ Status rename_replace(const std::string& from, const std::string& to) {
              : err("rename " + from + " ->", to);
 }
 
-Status hard_link(const std::string& existing, const std::string& link) {
-  return CreateHardLinkW(wide(link).c_str(), wide(existing).c_str(), nullptr)
-             ? ""
-             : err("link " + existing + " ->", link);
-}
-
-Status make_symlink(const std::string& target, const std::string& link) {
-  // Windows marks a link to a folder as such; the target is read relative to the link's folder.
-  fs::path resolved = fs::u8path(target);
-  if (resolved.is_relative()) resolved = fs::u8path(link).parent_path() / resolved;
-  auto info = util::lstat_info(resolved.u8string());
-  DWORD flags = SYMBOLIC_LINK_FLAG_ALLOW_UNPRIVILEGED_CREATE;
-  if (info && info->kind == util::FileInfo::Kind::dir) flags |= SYMBOLIC_LINK_FLAG_DIRECTORY;
-  std::wstring t = fs::u8path(target).make_preferred().wstring();
-  if (!CreateSymbolicLinkW(wide(link).c_str(), t.c_str(), flags)) return err("symlink", link);
-  // Wine's CreateSymbolicLinkW reports success and makes nothing: say so instead of pretending.
-  if (!util::lstat_info(link))
-    return "symlink " + link +
-           ": the system reported success but made no link "
-           "(symbolic links are unsupported here; Wine does not implement them)";
-  return "";
-}
-
-Status remove_file(const std::string& path) {
-  auto info = util::lstat_info(path);
-  // A link to a folder is removed as a folder; the folder it points to is untouched.
-  bool dir_link = info && info->kind == util::FileInfo::Kind::symlink &&
-                  (GetFileAttributesW(wide(path).c_str()) & FILE_ATTRIBUTE_DIRECTORY);
-  BOOL ok = dir_link ? RemoveDirectoryW(wide(path).c_str()) : DeleteFileW(wide(path).c_str());
-  return ok ? "" : err("remove", path);
-}
-
 Status remove_empty_dir(const std::string& path) {
   return RemoveDirectoryW(wide(path).c_str()) ? "" : err("rmdir", path);
 }

@@ -3,6 +3,7 @@
 #include "source/container.hpp"
 #include "source/libarchive_util.hpp"
 #include "source/zipdir.hpp"
+#include "util/fileinfo.hpp"
 #include "util/os.hpp"
 #include "util/sha256.hpp"
 #include "util/strings.hpp"
@@ -14,17 +15,13 @@
 #include <condition_variable>
 #include <cstring>
 #include <deque>
-#include <fcntl.h>
 #include <filesystem>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <set>
-#include <sys/mman.h>
-#include <sys/stat.h>
 #include <thread>
-#include <unistd.h>
 #include <unordered_map>
 
 namespace gpucfg::source {
@@ -88,7 +85,7 @@ private:
         }
       }
       block.resize(k_archive_block);
-      ssize_t n = ::read(m_fd, block.data(), block.size());
+      std::int64_t n = util::read_at(m_fd, block.data(), block.size(), m_bytes);
       std::unique_lock<std::mutex> lock(m_mutex);
       if (n < 0) m_error = "read failed";
       std::size_t drop = 0;
@@ -200,11 +197,12 @@ bool stays_inside(const std::string& root, const std::string& rel, int depth = 0
     std::string here = root;
     for (const auto& p : stack)
       here += "/" + p;
-    struct stat st {};
-    if (::lstat(here.c_str(), &st) != 0 || !S_ISLNK(st.st_mode)) continue;
+    auto st = util::lstat_info(here);
+    if (!st || st->kind != util::FileInfo::Kind::symlink) continue;
     std::error_code ec;
-    std::string target = fs::read_symlink(here, ec).string();
-    if (ec || target.empty() || target[0] == '/') return false;
+    fs::path link = fs::read_symlink(fs::u8path(here), ec);
+    std::string target = link.generic_u8string();
+    if (ec || target.empty() || link.has_root_path()) return false;
     stack.pop_back();
     std::string base;
     for (const auto& p : stack)
@@ -223,16 +221,16 @@ public:
       : m_archive(archive), m_dest(dest), m_opt(o) {}
 
   ExtractResult run() {
-    int fd = ::open(m_archive.c_str(), O_RDONLY | O_CLOEXEC);
+    int fd = util::open_read(m_archive);
     if (fd < 0) return fail("", "cannot open it");
-    struct stat st {};
-    ::fstat(fd, &st);
+    std::error_code ec;
+    const std::uint64_t file_size = fs::file_size(fs::u8path(m_archive), ec);
     m_cap = m_opt.max_unpacked ? m_opt.max_unpacked
-                               : std::max<std::uint64_t>(256ull << 20, 32ull * st.st_size);
+                               : std::max<std::uint64_t>(256ull << 20, 32ull * file_size);
     if (m_opt.verify_only) {
-      ::close(fd);
+      util::close_fd(fd);
       m_res.sha256 = util::sha256_file(m_archive).value_or("");
-      m_res.archive_bytes = static_cast<std::uint64_t>(st.st_size);
+      m_res.archive_bytes = file_size;
       pins_hold();
       return m_res;
     }
@@ -243,23 +241,23 @@ public:
     if (m_res.layout == Layout::automatic && box.kind == Container::Kind::sevenzip && box.offset)
       m_res.layout = Layout::windows_installer;
     if (!box.error.empty()) {
-      ::close(fd);
+      util::close_fd(fd);
       return fail("", box.error);
     }
     if (box.kind == Container::Kind::sevenzip) {
-      run_seekable(fd, box.offset, static_cast<std::uint64_t>(st.st_size));
+      run_seekable(fd, box.offset, file_size);
     } else if (box.kind == Container::Kind::zip && m_opt.shards > 1) {
-      run_zip(fd, static_cast<std::uint64_t>(st.st_size));
-      ::close(fd);
+      run_zip(fd, file_size);
+      util::close_fd(fd);
       return m_res; // the pin is the verify_only job's
     } else if (box.kind == Container::Kind::zip) {
       // The hash runs beside the extraction, as the streaming reader's does.
       std::string sha;
       std::thread hasher([&] { sha = util::sha256_file(m_archive).value_or(""); });
-      run_zip(fd, static_cast<std::uint64_t>(st.st_size));
+      run_zip(fd, file_size);
       hasher.join();
       m_res.sha256 = sha;
-      m_res.archive_bytes = static_cast<std::uint64_t>(st.st_size);
+      m_res.archive_bytes = file_size;
     } else {
       Feeder feeder(fd, m_opt.expected_size, box.offset);
       std::unique_ptr<struct archive, ArchiveFree> a(archive_read_new());
@@ -276,7 +274,7 @@ public:
       m_res.sha256 = feeder.sha256();
       if (!feeder.error().empty()) m_res.error = m_archive + ": " + feeder.error();
     }
-    ::close(fd);
+    util::close_fd(fd);
     if (!m_res.error.empty()) return m_res;
     if (!pins_hold()) return m_res;
     unpack_nested();
@@ -310,14 +308,13 @@ private:
   // Regular files whose bytes libdeflate can produce are written by inflate_zip_member (whole,
   // about twice zlib's speed), the rest by libarchive; every rule stays libarchive's walk.
   void run_zip(int fd, std::uint64_t file_size) {
-    void* map = file_size ? ::mmap(nullptr, file_size, PROT_READ, MAP_PRIVATE, fd, 0) : MAP_FAILED;
-    if (map != MAP_FAILED) {
-      m_zip_data = static_cast<const char*>(map);
+    util::MappedFile map(m_archive);
+    if (!map.empty() && map.size() == file_size) {
+      m_zip_data = map.data();
       m_zip_size = file_size;
       m_zip = read_zip_directory(m_zip_data, file_size);
     }
     read_seeking({fd, 0, file_size}, archive_read_support_format_zip_seekable, "a zip");
-    if (map != MAP_FAILED) ::munmap(map, file_size);
     m_zip.reset();
     m_zip_data = nullptr;
   }
@@ -354,7 +351,7 @@ private:
       inner.component = m_opt.component;
       inner.max_unpacked = m_cap > m_res.unpacked_bytes ? m_cap - m_res.unpacked_bytes : 1;
       ExtractResult r = Extractor(path, m_dest, inner).run();
-      ::unlink(path.c_str());
+      util::remove_link_or_file(path);
       m_res.unpacked_bytes += r.unpacked_bytes;
       m_res.special_bits_dropped += r.special_bits_dropped;
       if (!r.error.empty() && m_res.error.empty()) m_res.error = m_archive + ": nested " + r.error;
@@ -404,13 +401,12 @@ private:
       sofar += (sofar.empty() ? "" : "/") + dir.substr(s, e - s);
       if (m_dirs.count(sofar)) continue;
       std::string host = m_dest + "/" + sofar;
-      struct stat st {};
-      if (::lstat(host.c_str(), &st) == 0) {
-        if (!S_ISDIR(st.st_mode)) {
+      if (auto st = util::lstat_info(host)) {
+        if (st->kind != util::FileInfo::Kind::dir) {
           fail(entry, "its folder " + sofar + " is a link or a file, not a folder; refused");
           return false;
         }
-      } else if (::mkdir(host.c_str(), 0755) != 0 && errno != EEXIST) {
+      } else if (!util::make_dir(host, 0755)) {
         fail(entry, "cannot create folder " + sofar);
         return false;
       }
@@ -421,7 +417,7 @@ private:
 
   bool one(struct archive* a, struct archive_entry* e, const std::string& name) {
     const char* hardlink = archive_entry_hardlink(e);
-    mode_t type = archive_entry_filetype(e);
+    const auto type = archive_entry_filetype(e);
     if (!hardlink && type != AE_IFREG && type != AE_IFDIR && type != AE_IFLNK) {
       const char* what = type == AE_IFCHR    ? "a character device"
                          : type == AE_IFBLK  ? "a block device"
@@ -455,16 +451,16 @@ private:
     }
     if (!parents(name, rel)) return false;
     std::string host = m_dest + "/" + rel;
-    mode_t mode = archive_entry_perm(e);
+    unsigned mode = archive_entry_perm(e);
     if (mode & 07000) ++m_res.special_bits_dropped;
     mode &= 0755; // as installers do: nothing in a root-owned prefix writable by group or others
     std::int64_t mtime_ns = static_cast<std::int64_t>(archive_entry_mtime(e)) * 1000000000 +
                             archive_entry_mtime_nsec(e);
     if (type == AE_IFDIR && !hardlink) {
-      struct stat st {};
-      if (::lstat(host.c_str(), &st) == 0 && !S_ISDIR(st.st_mode))
+      auto st = util::lstat_info(host);
+      if (st && st->kind != util::FileInfo::Kind::dir)
         return fail(name, "would replace a file with a folder; refused"), false;
-      if (::mkdir(host.c_str(), (mode | 0700) & 0755) != 0 && errno != EEXIST)
+      if (!util::make_dir(host, (mode | 0700) & 0755))
         return fail(name, "cannot create the folder"), false;
       m_dirs.insert(rel);
       return true;
@@ -477,8 +473,8 @@ private:
         return fail(name, std::string("hard link to '") + hardlink +
                               "', which is not a file this archive wrote before it; refused"),
                false;
-      if (::link((m_dest + "/" + mapped).c_str(), host.c_str()) != 0)
-        return fail(name, exists_message()), false;
+      if (auto failed = util::make_hard_link(m_dest + "/" + mapped, host); !failed.empty())
+        return fail(name, exists_message(host, failed)), false;
       if (auto it = m_res.file_sha256.find(mapped); it != m_res.file_sha256.end())
         m_res.file_sha256[rel] = it->second;
       return true;
@@ -491,7 +487,8 @@ private:
       if (target.empty() || target[0] == '/' || !stays_inside(m_dest, joined))
         return fail(name, "link to '" + target + "' leads outside the install folder; refused"),
                false;
-      if (::symlink(target.c_str(), host.c_str()) != 0) return fail(name, exists_message()), false;
+      if (auto why = util::make_symbolic_link(target, host); !why.empty())
+        return fail(name, exists_message(host, why)), false;
       m_links.push_back(rel);
       return true;
     }
@@ -504,20 +501,23 @@ private:
            "larger unpacked_size)";
   }
 
-  static std::string exists_message() {
-    return errno == EEXIST ? "another archive of this source already wrote that path; refused"
-                           : std::string("cannot create it: ") + std::strerror(errno);
+  // Why `host` could not be made: something is there already, or what the system said.
+  static std::string exists_message(const std::string& host, const std::string& why) {
+    return util::lstat_info(host)
+               ? "another archive of this source already wrote that path; refused"
+               : "cannot create it: " + why;
   }
 
   bool file(struct archive* a, const std::string& name, const std::string& rel,
-            const std::string& host, mode_t mode, std::int64_t mtime_ns) {
+            const std::string& host, unsigned mode, std::int64_t mtime_ns) {
     // Read-write: a zip member inflated whole is written through a shared mapping.
-    int out = ::open(host.c_str(), O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    int out = util::open_new(host);
     // Wheels in one environment may share a file (nvidia/__init__.py in each NVIDIA wheel):
     // the later one replaces it, as pip does. Other layouts refuse any overlap.
-    if (out < 0 && errno == EEXIST && m_res.layout == Layout::python && ::unlink(host.c_str()) == 0)
-      out = ::open(host.c_str(), O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-    if (out < 0) return fail(name, exists_message()), false;
+    if (out < 0 && m_res.layout == Layout::python && util::lstat_info(host) &&
+        util::remove_link_or_file(host).empty())
+      out = util::open_new(host);
+    if (out < 0) return fail(name, exists_message(host, util::last_error_text())), false;
     std::uint64_t size = 0;
     const void* buf = nullptr;
     std::size_t len = 0;
@@ -549,7 +549,7 @@ private:
       // Sparse entries come with offsets; write where they say (holes stay zero).
       if (static_cast<std::uint64_t>(offset) != size) {
         sparse = true; // its hash would need the holes: left to a later --checksum
-        if (::lseek(out, offset, SEEK_SET) != static_cast<off_t>(offset)) {
+        if (!util::seek_to(out, static_cast<std::uint64_t>(offset))) {
           fail(name, "seek failed");
           ok = false;
           break;
@@ -563,24 +563,15 @@ private:
       }
       const char* p = static_cast<const char*>(buf);
       if (hashing) hash.update(p, len);
-      for (std::size_t done = 0; done < len;) {
-        ssize_t w = ::write(out, p + done, len - done);
-        if (w <= 0) {
-          fail(name, std::string("write failed: ") + std::strerror(errno));
-          ok = false;
-          break;
-        }
-        done += static_cast<std::size_t>(w);
+      if (!util::write_all(out, p, len)) {
+        fail(name, "write failed: " + util::last_error_text());
+        ok = false;
+        break;
       }
-      if (!ok) break;
       size = static_cast<std::uint64_t>(offset) + len;
     }
-    ::fchmod(out, mode);
-    struct timespec times[2] = {
-        {0, UTIME_OMIT},
-        {static_cast<time_t>(mtime_ns / 1000000000), static_cast<long>(mtime_ns % 1000000000)}};
-    ::futimens(out, times);
-    ::close(out);
+    util::stamp_file(out, mode, mtime_ns);
+    util::close_fd(out);
     if (!ok) return false;
     m_written.insert(rel);
     if (hashing && !sparse) m_res.file_sha256[rel] = hash.hex();
@@ -591,7 +582,7 @@ private:
   void check_links() {
     for (const auto& l : m_links) {
       std::error_code ec;
-      std::string target = fs::read_symlink(m_dest + "/" + l, ec).string();
+      std::string target = fs::read_symlink(fs::u8path(m_dest + "/" + l), ec).generic_u8string();
       std::string joined = parent_of(l);
       joined += (joined.empty() ? "" : "/") + target;
       if (ec || !stays_inside(m_dest, joined)) {

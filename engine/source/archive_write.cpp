@@ -89,7 +89,8 @@ WriteResult write_archive(const std::string& out, const std::string& format, int
     struct archive_entry* e = archive_entry_new();
     archive_entry_set_pathname(e, m.name.c_str());
     archive_entry_set_perm(e, st->mode & 0777);
-    archive_entry_set_mtime(e, st->mtime_ns / 1000000000, st->mtime_ns % 1000000000);
+    archive_entry_set_mtime(e, static_cast<time_t>(st->mtime_ns / 1000000000),
+                            static_cast<long>(st->mtime_ns % 1000000000));
     if (st->kind == util::FileInfo::Kind::symlink) {
       archive_entry_set_filetype(e, AE_IFLNK);
       archive_entry_set_symlink(e, fs::read_symlink(m.path).generic_u8string().c_str());

@@ -88,6 +88,24 @@ private:
 
 // Writes all `n` bytes to `fd`; false on an error.
 bool write_all(int fd, const char* data, std::size_t n);
+// Moves the file position of `fd` to `offset`; false on an error.
+bool seek_to(int fd, std::uint64_t offset);
+
+// What archive extraction writes with, each refusing to follow or replace what is already at
+// the path (another archive's file, a planted link): the caller tells "it was there" from other
+// failures by looking (lstat_info). Failures leave last_error_text() set.
+// A new file, read-write, created only if nothing (not even a dangling link) is at `path`.
+int open_new(const std::string& path);
+// The permission bits (POSIX; Windows has none to set) and the modification time of an open file.
+void stamp_file(int fd, unsigned mode, std::int64_t mtime_ns);
+// A folder; true when it was made or something was already there (the caller checks what).
+bool make_dir(const std::string& path, unsigned mode);
+// Each "" on success, else why (without the path): link(2) / CreateHardLinkW, symlink(2) /
+// CreateSymbolicLinkW (relative targets stay relative), unlink(2) / DeleteFileW (a link is
+// removed, never what it points to).
+std::string make_hard_link(const std::string& existing, const std::string& link);
+std::string make_symbolic_link(const std::string& target, const std::string& link);
+std::string remove_link_or_file(const std::string& path);
 // Tells the system the pages of [addr, addr + n) are not needed again (madvise DONTNEED; a
 // no-op on Windows, where the working set is trimmed by the system).
 void drop_pages(const char* addr, std::size_t n);

@@ -26,6 +26,38 @@ void close_fd(int fd) {
   if (fd >= 0) ::close(fd);
 }
 
+int open_new(const std::string& path) {
+  return ::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+}
+
+bool seek_to(int fd, std::uint64_t offset) {
+  return ::lseek(fd, static_cast<off_t>(offset), SEEK_SET) == static_cast<off_t>(offset);
+}
+
+void stamp_file(int fd, unsigned mode, std::int64_t mtime_ns) {
+  ::fchmod(fd, static_cast<mode_t>(mode));
+  struct timespec times[2] = {
+      {0, UTIME_OMIT},
+      {static_cast<time_t>(mtime_ns / 1000000000), static_cast<long>(mtime_ns % 1000000000)}};
+  ::futimens(fd, times);
+}
+
+bool make_dir(const std::string& path, unsigned mode) {
+  return ::mkdir(path.c_str(), static_cast<mode_t>(mode)) == 0 || errno == EEXIST;
+}
+
+std::string make_hard_link(const std::string& existing, const std::string& link) {
+  return ::link(existing.c_str(), link.c_str()) == 0 ? "" : std::strerror(errno);
+}
+
+std::string make_symbolic_link(const std::string& target, const std::string& link) {
+  return ::symlink(target.c_str(), link.c_str()) == 0 ? "" : std::strerror(errno);
+}
+
+std::string remove_link_or_file(const std::string& path) {
+  return ::unlink(path.c_str()) == 0 ? "" : std::strerror(errno);
+}
+
 std::int64_t read_at(int fd, void* buf, std::size_t n, std::uint64_t offset) {
   ssize_t got;
   do

@@ -1,11 +1,12 @@
+#include "util/fileinfo.hpp"
 #include "util/os.hpp"
 
 #include <algorithm>
 #include <fcntl.h>
 #include <filesystem>
 #include <io.h>
-#include <sys/stat.h>
 #include <random>
+#include <sys/stat.h>
 #include <windows.h>
 
 namespace gpucfg::util {
@@ -34,6 +35,72 @@ int open_write(const std::string& path) {
 
 void close_fd(int fd) {
   if (fd >= 0) ::_close(fd);
+}
+
+namespace {
+std::wstring wide(const std::string& path) {
+  return std::filesystem::u8path(path).wstring();
+}
+HANDLE os_handle(int fd) {
+  return reinterpret_cast<HANDLE>(::_get_osfhandle(fd));
+}
+} // namespace
+
+int open_new(const std::string& path) {
+  // CREATE_NEW fails on anything already there, a link included; nothing is followed.
+  HANDLE h = CreateFileW(wide(path).c_str(), GENERIC_READ | GENERIC_WRITE,
+                         FILE_SHARE_READ | FILE_SHARE_DELETE, nullptr, CREATE_NEW,
+                         FILE_ATTRIBUTE_NORMAL | FILE_FLAG_OPEN_REPARSE_POINT, nullptr);
+  if (h == INVALID_HANDLE_VALUE) return -1;
+  int fd = ::_open_osfhandle(reinterpret_cast<intptr_t>(h), _O_RDWR | _O_BINARY);
+  if (fd < 0) CloseHandle(h);
+  return fd;
+}
+
+bool seek_to(int fd, std::uint64_t offset) {
+  return ::_lseeki64(fd, static_cast<__int64>(offset), SEEK_SET) == static_cast<__int64>(offset);
+}
+
+void stamp_file(int fd, unsigned, std::int64_t mtime_ns) {
+  // FILETIME counts 100 ns steps from 1601; Windows has no permission bits to set.
+  std::uint64_t t = static_cast<std::uint64_t>(mtime_ns / 100) + 116444736000000000ull;
+  FILETIME ft{static_cast<DWORD>(t), static_cast<DWORD>(t >> 32)};
+  SetFileTime(os_handle(fd), nullptr, nullptr, &ft);
+}
+
+bool make_dir(const std::string& path, unsigned) {
+  return CreateDirectoryW(wide(path).c_str(), nullptr) || GetLastError() == ERROR_ALREADY_EXISTS;
+}
+
+std::string make_hard_link(const std::string& existing, const std::string& link) {
+  return CreateHardLinkW(wide(link).c_str(), wide(existing).c_str(), nullptr) ? ""
+                                                                              : last_error_text();
+}
+
+std::string make_symbolic_link(const std::string& target, const std::string& link) {
+  namespace fs = std::filesystem;
+  // Windows marks a link to a folder as such; the target is read relative to the link's folder.
+  fs::path resolved = fs::u8path(target);
+  if (resolved.is_relative()) resolved = fs::u8path(link).parent_path() / resolved;
+  auto info = lstat_info(resolved.u8string());
+  DWORD flags = SYMBOLIC_LINK_FLAG_ALLOW_UNPRIVILEGED_CREATE;
+  if (info && info->kind == FileInfo::Kind::dir) flags |= SYMBOLIC_LINK_FLAG_DIRECTORY;
+  std::wstring t = fs::u8path(target).make_preferred().wstring();
+  if (!CreateSymbolicLinkW(wide(link).c_str(), t.c_str(), flags)) return last_error_text();
+  // Wine's CreateSymbolicLinkW reports success and makes nothing: say so instead of pretending.
+  if (!lstat_info(link))
+    return "the system reported success but made no link (symbolic links are unsupported "
+           "here; Wine does not implement them)";
+  return "";
+}
+
+std::string remove_link_or_file(const std::string& path) {
+  auto info = lstat_info(path);
+  // A link to a folder is removed as a folder; the folder it points to is untouched.
+  bool dir_link = info && info->kind == FileInfo::Kind::symlink &&
+                  (GetFileAttributesW(wide(path).c_str()) & FILE_ATTRIBUTE_DIRECTORY);
+  BOOL ok = dir_link ? RemoveDirectoryW(wide(path).c_str()) : DeleteFileW(wide(path).c_str());
+  return ok ? "" : last_error_text();
 }
 
 std::int64_t read_at(int fd, void* buf, std::size_t n, std::uint64_t offset) {
