@@ -178,10 +178,7 @@ void add_apply(CLI::App& app, int& exit_code) {
     // whether the result works; a failure is exit 3, the changes stay (rollback undoes them).
     bool changed = exit_code == k_ok && planned->plan.has_changes();
     if (changed && !o->no_verify && planned->stack->verify.mark.line > 0) {
-      verify::Options vo;
-      vo.level = planned->stack->verify.level;
-      vo.kernels_dir = knowledge::data_dir() + "/kernels";
-      vo.cache_dir = verify_cache_dir();
+      verify::Options vo = verify_options(planned->stack->verify.level);
       auto host = probe::make_local_host(o->req.root);
       auto report = verify::run(*planned->stack, probe::gather(*host), *host, vo);
       for (const auto& r : report.results)

@@ -3,6 +3,7 @@
 #include "knowledge/knowledge.hpp"
 #include "manifest/check.hpp"
 #include "probe/probe.hpp"
+#include "util/os.hpp"
 #include "verify/verify.hpp"
 
 #include <CLI/CLI.hpp>
@@ -17,6 +18,26 @@ std::string verify_cache_dir() {
     return std::string(x) + "/gpucfg/verify";
   if (const char* h = std::getenv("HOME"); h && *h) return std::string(h) + "/.cache/gpucfg/verify";
   return "/var/cache/gpucfg/verify";
+}
+
+verify::Options verify_options(const std::string& level) {
+  verify::Options o;
+  o.level = level;
+  o.kernels_dir = knowledge::data_dir() + "/kernels";
+  o.cache_dir = verify_cache_dir();
+  if (auto self = util::self_path(); !self.empty()) o.load_probe_command = {self, "__load-probe"};
+  return o;
+}
+
+void add_load_probe(CLI::App& app, int& exit_code) {
+  auto* cmd = app.add_subcommand("__load-probe", "Load one library and report it (verify's child)")
+                  ->group("");
+  auto args = std::make_shared<std::vector<std::string>>();
+  cmd->add_option("path_and_stem", *args)->expected(2)->required();
+  cmd->callback([args, &exit_code] {
+    std::cout << verify::load_probe((*args)[0], (*args)[1]).dump() << std::endl;
+    exit_code = k_ok;
+  });
 }
 
 void add_verify(CLI::App& app, int& exit_code) {
@@ -53,10 +74,7 @@ void add_verify(CLI::App& app, int& exit_code) {
       return;
     }
     const auto& stack = *loaded;
-    verify::Options opts;
-    opts.level = o->level.empty() ? stack.verify.level : o->level;
-    opts.kernels_dir = knowledge::data_dir() + "/kernels";
-    opts.cache_dir = verify_cache_dir();
+    verify::Options opts = verify_options(o->level.empty() ? stack.verify.level : o->level);
     opts.fresh = o->fresh;
     auto report = verify::run(stack, facts, *host, opts);
     if (o->json) {

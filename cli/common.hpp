@@ -5,6 +5,7 @@
 #include "manifest/model.hpp"
 #include "session/planning.hpp"
 #include "util/diagnostic.hpp"
+#include "verify/verify.hpp"
 
 #include <optional>
 #include <string>
@@ -57,5 +58,10 @@ void add_capture(CLI::App& app, int& exit_code);
 
 // Where verify caches built workloads: $GPUCFG_CACHE_DIR, else the user's cache folder.
 std::string verify_cache_dir();
+// verify's options at `level` as every front end here runs it: the kernels and cache folders,
+// and this program's hidden `__load-probe` as the process the load level loads libraries in.
+verify::Options verify_options(const std::string& level);
+// The hidden `gpucfg __load-probe PATH STEM` (verify::load_probe, its JSON on stdout).
+void add_load_probe(CLI::App& app, int& exit_code);
 
 } // namespace gpucfg::cli

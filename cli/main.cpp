@@ -2,6 +2,7 @@
 #include "common.hpp"
 #include "completion.hpp"
 #include "util/build_info.hpp"
+#include "util/os.hpp"
 #include "util/strings.hpp"
 
 #include <CLI/CLI.hpp>
@@ -10,6 +11,7 @@
 
 int main(int argc, char** argv) {
   using namespace gpucfg::cli;
+  gpucfg::util::binary_stdio();
   CLI::App app{"gpucfg: declarative configuration of GPU machine-learning stacks"};
   app.set_version_flag("--version", std::string("gpucfg ") + gpucfg::util::version());
   app.require_subcommand(1);
@@ -44,6 +46,7 @@ int main(int argc, char** argv) {
   add_gc(app, exit_code);
   add_env(app, exit_code);
   add_verify(app, exit_code);
+  add_load_probe(app, exit_code);
   add_fetch(app, exit_code);
   add_capture(app, exit_code);
   add_completion(app, exit_code);
@@ -60,7 +63,10 @@ int main(int argc, char** argv) {
     }
   }
   try {
-    app.parse(argc, argv);
+    // CLI11 takes the arguments last first, without the program's name.
+    auto args = gpucfg::util::utf8_arguments(argc, argv);
+    std::vector<std::string> reversed(args.rbegin(), args.rend() - (args.empty() ? 0 : 1));
+    app.parse(reversed);
   } catch (const CLI::CallForHelp& e) {
     return app.exit(e);
   } catch (const CLI::CallForAllHelp& e) {

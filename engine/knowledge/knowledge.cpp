@@ -1,5 +1,6 @@
 #include "knowledge/knowledge.hpp"
 
+#include "util/os.hpp"
 #include "util/strings.hpp"
 #include "yaml/fields.hpp"
 #include "yaml/reader.hpp"
@@ -29,8 +30,8 @@ std::string data_dir() {
   if (const char* env = std::getenv("GPUCFG_DATA_DIR"); env && *env) return env;
   static const std::string found = [] {
     std::error_code ec;
-    fs::path exe = fs::read_symlink("/proc/self/exe", ec);
-    if (!ec) {
+    fs::path exe = fs::u8path(util::self_path());
+    if (!exe.empty()) {
       fs::path share = exe.parent_path().parent_path() / "share" / "gpucfg";
       if (fs::is_directory(share / "knowledge", ec)) return share.string();
     }

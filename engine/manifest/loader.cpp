@@ -92,7 +92,7 @@ struct ChainLoader {
 
   ValuePtr load(const std::string& path, const util::Mark& from) {
     std::error_code ec;
-    std::string canon = fs::weakly_canonical(path, ec).string();
+    std::string canon = fs::weakly_canonical(fs::u8path(path), ec).generic_u8string();
     if (ec) canon = path;
     if (auto it = std::find(stack.begin(), stack.end(), canon); it != stack.end()) {
       std::vector<std::string> cycle(it, stack.end());
@@ -135,7 +135,7 @@ struct ChainLoader {
           ok = false;
           continue;
         }
-        fs::path base = fs::path(path).parent_path() / e->scalar;
+        fs::path base = fs::u8path(path).parent_path() / fs::u8path(e->scalar);
         // `catalogue:NAME`: a curated manifest as installed with gpucfg (its data folder), so a
         // team's repository extends it without a copy that goes stale.
         if (util::starts_with(e->scalar, "catalogue:")) {
@@ -154,7 +154,8 @@ struct ChainLoader {
             continue;
           }
         }
-        ValuePtr b = load(base.lexically_normal().string(), e->mark);
+        // Forward slashes everywhere: a plan names the same file on Windows as on Linux.
+        ValuePtr b = load(base.lexically_normal().generic_u8string(), e->mark);
         if (!b) {
           ok = false;
           continue;

@@ -3,25 +3,19 @@
 #include "probe/host.hpp"
 #include "source/archive.hpp"
 #include "source/fetch.hpp"
+#include "util/process.hpp"
 #include "util/sha256.hpp"
 #include "util/strings.hpp"
 
 #include <algorithm>
 #include <atomic>
-#include <fcntl.h>
 #include <filesystem>
 #include <fstream>
+#include <memory>
 #include <mutex>
 #include <nlohmann/json.hpp>
-#include <spawn.h>
 #include <sstream>
-#include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
 #include <thread>
-#include <unistd.h>
-
-extern char** environ;
 
 namespace gpucfg::pyenv {
 
@@ -40,7 +34,10 @@ bool write_text(const std::string& path, const std::string& text, mode_t mode) {
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
   out << text;
   out.close();
-  return out.good() && ::chmod(path.c_str(), mode) == 0;
+  if (!out.good()) return false;
+  std::error_code ec; // Windows keeps only the read-only bit
+  fs::permissions(fs::u8path(path), static_cast<fs::perms>(mode), ec);
+  return !ec;
 }
 
 // RECORD's hash form: sha256=<urlsafe base64, unpadded>.
@@ -134,27 +131,10 @@ public:
                               "    except Exception:\n"
                               "        pass\n";
     for (unsigned i = 0; i < n; ++i) {
-      int sv[2];
-      if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) break;
-      posix_spawn_file_actions_t fa;
-      posix_spawn_file_actions_init(&fa);
-      posix_spawn_file_actions_adddup2(&fa, sv[1], 0);
-      posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
-      posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
-      std::vector<std::string> argv = {python, "-I", "-c", code};
-      std::vector<char*> args;
-      for (auto& a : argv)
-        args.push_back(a.data());
-      args.push_back(nullptr);
-      pid_t pid = 0;
-      int rc = ::posix_spawn(&pid, python.c_str(), &fa, nullptr, args.data(), environ);
-      posix_spawn_file_actions_destroy(&fa);
-      ::close(sv[1]);
-      if (rc != 0) {
-        ::close(sv[0]);
-        break;
-      }
-      m_workers.push_back({pid, sv[0]});
+      auto w =
+          std::make_unique<util::FedProcess>(std::vector<std::string>{python, "-I", "-c", code});
+      if (!w->started()) break;
+      m_workers.push_back(std::move(w));
     }
   }
   ~Compilers() { finish(); }
@@ -162,32 +142,18 @@ public:
   void add(const std::vector<std::string>& files) {
     if (m_workers.empty()) return;
     std::lock_guard<std::mutex> lock(m_mutex);
-    for (const auto& f : files) {
-      std::string line = f + "\n";
-      auto& w = m_workers[m_next++ % m_workers.size()];
-      for (std::size_t off = 0; off < line.size();) {
-        ssize_t n = ::send(w.fd, line.data() + off, line.size() - off, MSG_NOSIGNAL);
-        if (n <= 0) break; // a worker gone: its files stay source only
-        off += static_cast<std::size_t>(n);
-      }
-    }
+    for (const auto& f : files) // a worker gone: its files stay source only
+      m_workers[m_next++ % m_workers.size()]->write(f + "\n");
   }
 
   void finish() {
-    for (auto& w : m_workers) {
-      ::close(w.fd);
-      int status = 0;
-      ::waitpid(w.pid, &status, 0);
-    }
+    for (auto& w : m_workers)
+      w->finish();
     m_workers.clear();
   }
 
 private:
-  struct Worker {
-    pid_t pid;
-    int fd;
-  };
-  std::vector<Worker> m_workers;
+  std::vector<std::unique_ptr<util::FedProcess>> m_workers;
   std::size_t m_next = 0;
   std::mutex m_mutex;
 };

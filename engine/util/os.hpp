@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace gpucfg::util {
 
@@ -20,12 +21,21 @@ std::int64_t read_at(int fd, void* buf, std::size_t n, std::uint64_t offset);
 // What the last failed system call said (strerror(errno); FormatMessage(GetLastError())).
 std::string last_error_text();
 
+// Output as written: Windows' C runtime would turn each \n of stdout and stderr into \r\n, and a
+// plan saved there would differ from the same plan saved on Linux. A no-op elsewhere.
+void binary_stdio();
+// The command line as UTF-8, program name first: argv itself on Linux; on Windows the wide
+// command line converted, since argv there is in the ANSI code page and loses other characters.
+std::vector<std::string> utf8_arguments(int argc, char** argv);
+
 // Whether descriptor 0, 1 or 2 is a terminal (a person may be asked, progress may redraw).
 bool is_terminal(int fd);
 
 // root on Linux; an elevated administrator on Windows.
 bool is_superuser();
 std::string hostname();
+// This program's own file (/proc/self/exe; GetModuleFileNameW); "" when the system will not say.
+std::string self_path();
 int process_id();
 // Ends this process at once, as SIGKILL would (the fault-injection hook of apply's tests).
 [[noreturn]] void kill_self();

@@ -2,12 +2,15 @@
 #include "util/os.hpp"
 
 #include <algorithm>
+#include <cstdio>
 #include <fcntl.h>
 #include <filesystem>
 #include <io.h>
 #include <random>
 #include <sys/stat.h>
 #include <windows.h>
+// after windows.h, which it needs
+#include <shellapi.h>
 
 namespace gpucfg::util {
 std::string last_error_text() {
@@ -45,6 +48,30 @@ HANDLE os_handle(int fd) {
   return reinterpret_cast<HANDLE>(::_get_osfhandle(fd));
 }
 } // namespace
+
+std::string self_path() {
+  std::wstring buf(32768, L'\0');
+  DWORD n = GetModuleFileNameW(nullptr, buf.data(), static_cast<DWORD>(buf.size()));
+  if (n == 0 || n >= buf.size()) return {};
+  buf.resize(n);
+  return std::filesystem::path(buf).u8string();
+}
+
+std::vector<std::string> utf8_arguments(int argc, char** argv) {
+  int n = 0;
+  LPWSTR* wide_args = CommandLineToArgvW(GetCommandLineW(), &n);
+  if (!wide_args) return std::vector<std::string>(argv, argv + argc);
+  std::vector<std::string> out;
+  for (int i = 0; i < n; ++i)
+    out.push_back(std::filesystem::path(wide_args[i]).u8string());
+  LocalFree(wide_args);
+  return out;
+}
+
+void binary_stdio() {
+  ::_setmode(::_fileno(stdout), _O_BINARY);
+  ::_setmode(::_fileno(stderr), _O_BINARY);
+}
 
 int open_new(const std::string& path) {
   // CREATE_NEW fails on anything already there, a link included; nothing is followed.
@@ -186,8 +213,12 @@ void FileLock::unlock() {
 }
 
 DynamicLibrary::DynamicLibrary(const std::string& path) {
-  m_handle = reinterpret_cast<void*>(
-      LoadLibraryExW(std::filesystem::u8path(path).wstring().c_str(), nullptr, 0));
+  // A library named by its full path finds its own dependencies beside it first (cudnn64_8.dll
+  // and its cudnn_*64_8.dll), as it does when a program in that folder loads it; a bare name
+  // (nvml.dll) is searched for the standard way.
+  auto p = std::filesystem::u8path(path);
+  DWORD flags = p.is_absolute() ? LOAD_WITH_ALTERED_SEARCH_PATH : 0;
+  m_handle = reinterpret_cast<void*>(LoadLibraryExW(p.wstring().c_str(), nullptr, flags));
   if (!m_handle) m_error = last_error_text();
 }
 

@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -29,5 +30,22 @@ struct ProcessResult {
 };
 
 ProcessResult run_process(const std::vector<std::string>& argv, const ProcessOptions& o = {});
+
+// A worker fed through its standard input as work arrives (its output is dropped): `write`
+// sends, `finish` ends its input and waits for it. A write to a worker that died fails instead
+// of killing gpucfg (a socket with MSG_NOSIGNAL; Windows pipes raise no signal).
+class FedProcess {
+public:
+  explicit FedProcess(const std::vector<std::string>& argv);
+  FedProcess(const FedProcess&) = delete;
+  FedProcess& operator=(const FedProcess&) = delete;
+  ~FedProcess() { finish(); }
+  bool started() const { return m_process != -1; }
+  bool write(const std::string& data);
+  void finish();
+
+private:
+  std::intptr_t m_process = -1, m_input = -1; // pid and socket; process and pipe handles
+};
 
 } // namespace gpucfg::util

@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <spawn.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -96,6 +97,53 @@ ProcessResult run_process(const std::vector<std::string>& argv, const ProcessOpt
   r.timed_out = killed;
   if (!killed && WIFEXITED(status)) r.exit_code = WEXITSTATUS(status);
   return r;
+}
+
+FedProcess::FedProcess(const std::vector<std::string>& argv) {
+  int sv[2];
+  if (argv.empty() || ::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) return;
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_adddup2(&fa, sv[1], 0);
+  posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+  posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
+  std::vector<std::string> copy = argv;
+  std::vector<char*> args;
+  for (auto& a : copy)
+    args.push_back(a.data());
+  args.push_back(nullptr);
+  pid_t pid = 0;
+  int rc = ::posix_spawn(&pid, args[0], &fa, nullptr, args.data(), environ);
+  posix_spawn_file_actions_destroy(&fa);
+  ::close(sv[1]);
+  if (rc != 0) {
+    ::close(sv[0]);
+    return;
+  }
+  m_process = pid;
+  m_input = sv[0];
+}
+
+bool FedProcess::write(const std::string& data) {
+  if (m_input == -1) return false;
+  for (std::size_t off = 0; off < data.size();) {
+    ssize_t n =
+        ::send(static_cast<int>(m_input), data.data() + off, data.size() - off, MSG_NOSIGNAL);
+    if (n <= 0) return false;
+    off += static_cast<std::size_t>(n);
+  }
+  return true;
+}
+
+void FedProcess::finish() {
+  if (m_input != -1) ::close(static_cast<int>(m_input));
+  m_input = -1;
+  if (m_process != -1) {
+    int status = 0;
+    while (::waitpid(static_cast<pid_t>(m_process), &status, 0) < 0 && errno == EINTR) {
+    }
+  }
+  m_process = -1;
 }
 
 } // namespace gpucfg::util

@@ -1,5 +1,6 @@
 #include "util/process.hpp"
 
+#include <algorithm>
 #include <filesystem>
 #include <thread>
 #include <windows.h>
@@ -102,6 +103,59 @@ ProcessResult run_process(const std::vector<std::string>& argv, const ProcessOpt
   CloseHandle(pi.hThread);
   CloseHandle(pi.hProcess);
   return r;
+}
+
+FedProcess::FedProcess(const std::vector<std::string>& argv) {
+  if (argv.empty()) return;
+  std::wstring line;
+  for (const auto& a : argv)
+    line += (line.empty() ? L"" : L" ") + quote(std::filesystem::u8path(a).wstring());
+  SECURITY_ATTRIBUTES sa{sizeof sa, nullptr, TRUE};
+  HANDLE read_end = INVALID_HANDLE_VALUE, write_end = INVALID_HANDLE_VALUE;
+  if (!CreatePipe(&read_end, &write_end, &sa, 0)) return;
+  SetHandleInformation(write_end, HANDLE_FLAG_INHERIT, 0); // the child gets the read end only
+  STARTUPINFOW si{};
+  si.cb = sizeof si;
+  si.dwFlags = STARTF_USESTDHANDLES;
+  si.hStdInput = read_end;
+  si.hStdOutput = null_device(true);
+  si.hStdError = null_device(true);
+  PROCESS_INFORMATION pi{};
+  std::wstring program = std::filesystem::u8path(argv[0]).wstring();
+  BOOL ok = CreateProcessW(program.c_str(), line.data(), nullptr, nullptr, TRUE, CREATE_NO_WINDOW,
+                           nullptr, nullptr, &si, &pi);
+  for (HANDLE h : {read_end, si.hStdOutput, si.hStdError})
+    if (h != INVALID_HANDLE_VALUE) CloseHandle(h);
+  if (!ok) {
+    CloseHandle(write_end);
+    return;
+  }
+  CloseHandle(pi.hThread);
+  m_process = reinterpret_cast<std::intptr_t>(pi.hProcess);
+  m_input = reinterpret_cast<std::intptr_t>(write_end);
+}
+
+bool FedProcess::write(const std::string& data) {
+  if (m_input == -1) return false;
+  for (std::size_t off = 0; off < data.size();) {
+    DWORD n = 0;
+    DWORD want = static_cast<DWORD>(std::min<std::size_t>(data.size() - off, 1u << 20));
+    if (!WriteFile(reinterpret_cast<HANDLE>(m_input), data.data() + off, want, &n, nullptr) ||
+        n == 0)
+      return false;
+    off += n;
+  }
+  return true;
+}
+
+void FedProcess::finish() {
+  if (m_input != -1) CloseHandle(reinterpret_cast<HANDLE>(m_input));
+  m_input = -1;
+  if (m_process != -1) {
+    WaitForSingleObject(reinterpret_cast<HANDLE>(m_process), INFINITE);
+    CloseHandle(reinterpret_cast<HANDLE>(m_process));
+  }
+  m_process = -1;
 }
 
 } // namespace gpucfg::util

@@ -1,104 +1,67 @@
 #include "probe/parsers.hpp"
 #include "probe/probe.hpp"
+#include "util/os.hpp"
+#include "util/process.hpp"
 #include "util/strings.hpp"
 #include "verify/verifier.hpp"
 
 #include <chrono>
-#include <csignal>
-#include <cstring>
-#include <dlfcn.h>
-#include <functional>
-#include <poll.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
-namespace gpucfg::verify::detail {
+namespace gpucfg::verify {
 
-namespace {
-
-// Reads a child's output from `fd` (up to 1 MiB kept) until it closes it or `timeout` passes,
-// when the child `pid` is killed; closes `fd`. False when it ran out of time. The caller reaps.
-bool read_child(int pid, int fd, std::chrono::milliseconds timeout, std::string* out) {
-  auto deadline = std::chrono::steady_clock::now() + timeout;
-  char buf[4096];
-  bool in_time = true;
-  for (;;) {
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-        deadline - std::chrono::steady_clock::now());
-    if (left.count() <= 0) {
-      in_time = false;
-      ::kill(pid, SIGKILL);
-      break;
-    }
-    pollfd p{fd, POLLIN, 0};
-    if (::poll(&p, 1, static_cast<int>(left.count())) <= 0) continue;
-    ssize_t n = ::read(fd, buf, sizeof buf);
-    if (n <= 0) break;
-    if (out->size() < (1 << 20)) out->append(buf, static_cast<std::size_t>(n));
-  }
-  ::close(fd);
-  return in_time;
-}
-
-// Runs `probe` in a forked child and returns the JSON it wrote back. A library whose loading
-// crashes (a cuDNN sub-library that lacks a symbol aborts the process) takes the child down, not
-// gpucfg: *why then says how it died.
-std::optional<nlohmann::json> in_child(const std::function<nlohmann::json()>& probe, int timeout_s,
-                                       std::string* why) {
-  int fds[2];
-  if (::pipe(fds) != 0) return *why = "pipe failed", std::nullopt;
-  pid_t pid = ::fork();
-  if (pid < 0) return *why = "fork failed", std::nullopt;
-  if (pid == 0) {
-    ::close(fds[0]);
-    std::string out = probe().dump();
-    for (std::size_t done = 0; done < out.size();) {
-      ssize_t n = ::write(fds[1], out.data() + done, out.size() - done);
-      if (n <= 0) break;
-      done += static_cast<std::size_t>(n);
-    }
-    ::_exit(0);
-  }
-  ::close(fds[1]);
-  std::string text;
-  bool timed_out = !read_child(pid, fds[0], std::chrono::seconds(timeout_s), &text);
-  int status = 0;
-  ::waitpid(pid, &status, 0);
-  if (timed_out) return *why = "timed out after " + std::to_string(timeout_s) + " s", std::nullopt;
-  if (WIFSIGNALED(status))
-    return *why =
-               std::string("loading it killed the process (") + ::strsignal(WTERMSIG(status)) + ")",
-           std::nullopt;
-  auto j = nlohmann::json::parse(text, nullptr, false);
-  if (!j.is_object()) return *why = "the loading process reported nothing", std::nullopt;
-  return j;
-}
-
-// In the child: dlopen the library and ask it what it is.
-nlohmann::json load_and_ask(const std::string& path, const std::string& stem) {
+nlohmann::json load_probe(const std::string& path, const std::string& stem) {
   nlohmann::json j = {{"path", path}};
-  void* h = ::dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
-  if (!h) {
-    const char* e = ::dlerror();
-    j["error"] = e ? e : "dlopen failed";
+  util::DynamicLibrary lib(path);
+  if (!lib.loaded()) {
+    j["error"] = lib.error().empty() ? "it did not load" : lib.error();
     return j;
   }
   if (stem == "libcudnn") {
     using GetVersion = std::size_t (*)();
-    if (auto fn = reinterpret_cast<GetVersion>(::dlsym(h, "cudnnGetVersion")))
+    if (auto fn = reinterpret_cast<GetVersion>(lib.symbol("cudnnGetVersion")))
       j["cudnn_version"] = fn();
   }
   if (stem == "libcudart") {
     using Ver = int (*)(int*);
     int rt = 0, drv = 0;
-    auto runtime = reinterpret_cast<Ver>(::dlsym(h, "cudaRuntimeGetVersion"));
-    auto driver = reinterpret_cast<Ver>(::dlsym(h, "cudaDriverGetVersion"));
+    auto runtime = reinterpret_cast<Ver>(lib.symbol("cudaRuntimeGetVersion"));
+    auto driver = reinterpret_cast<Ver>(lib.symbol("cudaDriverGetVersion"));
     if (runtime) runtime(&rt);
     if (driver) driver(&drv);
     j["runtime"] = rt;
     j["driver"] = drv;
   }
   return j;
+}
+
+} // namespace gpucfg::verify
+
+namespace gpucfg::verify::detail {
+
+namespace {
+
+// Runs the load probe for one library in a process of its own and returns the JSON it printed.
+// A library whose loading crashes (a cuDNN sub-library that lacks a symbol aborts the process)
+// takes that process down, not gpucfg: *why then says how it ended.
+std::optional<nlohmann::json> in_child(const std::vector<std::string>& command,
+                                       const std::string& path, const std::string& stem,
+                                       int timeout_s, std::string* why) {
+  std::vector<std::string> argv = command;
+  argv.push_back(path);
+  argv.push_back(stem);
+  util::ProcessOptions po;
+  po.timeout = std::chrono::seconds(timeout_s);
+  po.err = util::Output::discard; // a library's own chatter is not the report
+  auto r = util::run_process(argv, po);
+  if (!r.started) return *why = "could not start " + argv.front(), std::nullopt;
+  if (r.timed_out)
+    return *why = "timed out after " + std::to_string(timeout_s) + " s", std::nullopt;
+  auto j = nlohmann::json::parse(r.output, nullptr, false);
+  if (j.is_object() && r.exit_code == 0) return j;
+  if (r.exit_code == -1) return *why = "loading it killed the process (a signal)", std::nullopt;
+  return *why = "loading it ended the process with exit code " + std::to_string(r.exit_code) +
+                " before it reported",
+         std::nullopt;
 }
 
 // cudnnGetVersion: 8.x is major*1000+minor*100+patch, 9.x major*10000+minor*100+patch.
@@ -135,13 +98,17 @@ void Verifier::load_level() {
       continue;
     }
     std::string path = dir + "/" + so, why;
-    auto j = in_child([&] { return load_and_ask(path, stem); }, o.timeout_s, &why);
+    if (o.load_probe_command.empty()) {
+      not_run("load", check, "no load probe program was given to run it in");
+      continue;
+    }
+    auto j = in_child(o.load_probe_command, path, stem, o.timeout_s, &why);
     if (!j) {
       add("load", check, false, path + ": " + why);
       continue;
     }
     if (j->contains("error")) {
-      add("load", check, false, "dlopen failed: " + j->value("error", std::string()));
+      add("load", check, false, "it did not load: " + j->value("error", std::string()));
       continue;
     }
     std::string detail = "loaded " + path;

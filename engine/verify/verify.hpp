@@ -36,7 +36,16 @@ struct Options {
   // Reuse a workload's passing results when nothing it depends on changed (the binary, the GPUs,
   // the driver, the libraries it loads); `fresh` runs everything again.
   bool fresh = false;
+  // The program the load level runs once per library, with the library's path and stem added:
+  // it must call load_probe below and print its JSON (the CLI gives `gpucfg __load-probe`).
+  // Loading happens there, so a library whose loading crashes fails its check instead of
+  // taking the caller down. Empty: the load checks are not-run.
+  std::vector<std::string> load_probe_command;
 };
+
+// What the load probe does in its own process: loads `path` (dlopen; LoadLibrary) and asks it
+// what it is (cudnnGetVersion; cudaRuntimeGetVersion and cudaDriverGetVersion).
+nlohmann::json load_probe(const std::string& path, const std::string& stem);
 
 Report run(const manifest::Stack& stack, const probe::Facts& facts, const probe::Host& host,
            const Options& o);
