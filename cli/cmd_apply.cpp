@@ -154,7 +154,8 @@ void add_apply(CLI::App& app, int& exit_code) {
       // Re-read the machine the way the plan did and refuse if anything it saw has changed.
       auto host = probe::make_local_host(o->req.root);
       auto facts = probe::gather(*host);
-      auto observed = plan::observe(*host, {saved->observed_paths, saved->source_dirs}, false);
+      auto observed = plan::observe(
+          *host, {saved->observed_paths, saved->source_dirs, saved->observed_variables}, false);
       if (plan::fingerprint(facts, observed) != saved->fingerprint ||
           saved->facts_source != "live") {
         std::cerr << "gpucfg: the plan in " << o->req.manifest

@@ -2,6 +2,7 @@
 
 #include "plan/plan_json.hpp"
 #include "plan/tree.hpp"
+#include "plan/winenv.hpp"
 #include "probe/host.hpp"
 #include "pyenv/build.hpp"
 #include "source/archive.hpp"
@@ -9,6 +10,7 @@
 #include "source/resolve.hpp"
 #include "util/fileinfo.hpp"
 #include "util/os.hpp"
+#include "util/registry.hpp"
 #include "util/sha256.hpp"
 #include "util/strings.hpp"
 
@@ -269,6 +271,40 @@ public:
     return fsync_tree(h);
   }
 
+  // A Windows variable, edited in the registry. The step keeps its value before, so undo (and
+  // recovery after a kill) write it back; the original, before gpucfg, is kept for destroy.
+  Status setenv(const plan::Action& a) {
+    auto edit = plan::env_edit_from(a.content);
+    if (!edit) return a.path + ": not a variable edit this gpucfg can apply";
+    std::string error;
+    auto now = util::read_env_var(edit->scope, edit->name, &error);
+    if (!error.empty()) return error;
+    if (!m_originals.count(a.path)) {
+      plan::ManagedEntry e;
+      e.path = a.path;
+      e.kind = now ? "env" : "absent";
+      e.value = now ? now->value : "";
+      e.scope = edit->scope;
+      m_originals[a.path] = e;
+      m_originals_changed = true;
+    }
+    auto want = plan::edited(now ? std::optional<std::string>(now->value) : std::nullopt, *edit);
+    json before = now ? json{{"value", now->value}, {"expand", now->expand}} : json(nullptr);
+    if (Status s = note(
+            {{"kind", "setenv"}, {"scope", edit->scope}, {"name", edit->name}, {"before", before}});
+        !s.empty())
+      return s;
+    std::optional<util::RegistryValue> v;
+    // PATH-like values keep their type; a new one expands %VARIABLES% only if it names any.
+    if (want)
+      v = util::RegistryValue{*want, now ? now->expand : want->find('%') != std::string::npos};
+    m_env_changed = true;
+    if (Status s = util::write_env_var(edit->scope, edit->name, v); !s.empty()) return s;
+    checkpoint();
+    return "";
+  }
+  bool env_changed() const { return m_env_changed; }
+
   // Trees unpacked in this transaction, listed: the record need not hash them.
   const std::map<std::string, plan::TreeManifest>& trees() const { return m_trees; }
   // Trees moved back from the keep: their record is the one they were kept under.
@@ -362,6 +398,13 @@ public:
         if (exists(path) && !exists(kept)) rename_replace(path, kept);
       } else if (kind == "mkdir")
         remove_empty_dir(path);
+      else if (kind == "setenv") {
+        const json& b = (*it)["before"];
+        std::optional<util::RegistryValue> v;
+        if (b.is_object()) v = util::RegistryValue{b.value("value", ""), b.value("expand", false)};
+        util::write_env_var(it->value("scope", "system"), it->value("name", ""), v);
+        util::broadcast_env_change();
+      }
 
       else if (kind == "ldconfig")
         rerun_ldconfig = true;
@@ -420,6 +463,7 @@ private:
   const plan::Generation m_current; // the generation this transaction replaces
   std::map<std::string, plan::TreeManifest> m_trees;
   std::map<std::string, std::string> m_tree_records; // restored trees: path -> record sha256
+  bool m_env_changed = false;
 };
 
 // The record of every managed path as it is now, reusing hashes for files that did not change.
@@ -444,6 +488,15 @@ plan::Generation record(StateStore& store, const plan::Plan& p, int number,
     e.path = m.path;
     e.resource = m.resource;
     e.manifest = m.manifest.empty() ? p.manifest : m.manifest;
+    if (m.kind == "env") { // a Windows variable: its value now, from the registry
+      std::string error;
+      auto v = util::read_env_var(m.scope, m.path.substr(4), &error);
+      e.kind = v ? "env" : "absent";
+      e.value = v ? v->value : "";
+      e.scope = m.scope;
+      g.entries.push_back(e);
+      continue;
+    }
     std::string h = store.host(m.path);
     auto st = util::lstat_info(h);
     if (!st)
@@ -486,10 +539,9 @@ plan::Generation record(StateStore& store, const plan::Plan& p, int number,
 
 std::string unsupported(const plan::Plan& p) {
   for (const auto& a : p.actions) {
-    if (a.op == plan::Op::setenv)
-      return "'" + a.path +
-             "': the Windows machine environment is set by gpucfg on Windows, which is not built "
-             "yet";
+    if (a.op == plan::Op::setenv && !util::registry_available())
+      return "'" + a.path + "': Windows variables are set by gpucfg.exe on Windows; this build " +
+             "has no registry";
     if (a.op == plan::Op::build_env && p.platform.rfind("windows", 0) == 0)
       return a.path + ": Windows environments are built by gpucfg on Windows, which is not built "
                       "yet";
@@ -530,8 +582,9 @@ Status perform(Transaction& tx, const plan::Action& a, const ExecOptions& o,
     if (a.path == "ldconfig") return tx.ldconfig();
     return "unknown command '" + a.path + "'";
   case plan::Op::adopt:
-    return "";           // nothing changes on disk; the record lists the tree's files
-  case plan::Op::setenv: // refused before any change (Windows apply is separate work)
+    return ""; // nothing changes on disk; the record lists the tree's files
+  case plan::Op::setenv:
+    return tx.setenv(a);
   case plan::Op::unknown:
     break;
   }
@@ -599,6 +652,7 @@ ExecResult execute(StateStore& store, const plan::Plan& p, const ExecOptions& o)
   }
   r.kept = Transaction::cleanup(tx.journal()["steps"]);
   remove_file(store.dir() + "/journal.json");
+  if (tx.env_changed()) util::broadcast_env_change(); // once, after every variable is set
   r.ok = true;
   r.generation = target;
   return r;

@@ -1,7 +1,9 @@
 #include "exec/restore.hpp"
 
 #include "plan/tree.hpp"
+#include "plan/winenv.hpp"
 #include "util/fileinfo.hpp"
+#include "util/registry.hpp"
 #include "util/sha256.hpp"
 #include "util/strings.hpp"
 
@@ -60,12 +62,44 @@ std::optional<plan::Action> restore_tree(const StateStore& store, const plan::Ma
   return a;
 }
 
+// A Windows variable back to the value `want` records (absent: deleted), or nothing when it
+// already holds it.
+std::optional<plan::Action> restore_variable(const plan::ManagedEntry& want, const std::string& why,
+                                             std::vector<std::string>& errors) {
+  plan::EnvEdit edit;
+  edit.name = want.path.substr(4); // "env:NAME"
+  edit.scope = want.scope.empty() ? "system" : want.scope;
+  std::string error;
+  auto now = util::read_env_var(edit.scope, edit.name, &error);
+  if (!error.empty()) {
+    errors.push_back(want.path + ": " + error);
+    return std::nullopt;
+  }
+  bool present = want.kind == "env";
+  if (present ? now && now->value == want.value : !now) return std::nullopt;
+  if (present)
+    edit.set = want.value;
+  else
+    edit.unset = true;
+  plan::Action a;
+  a.op = plan::Op::setenv;
+  a.resource = plan::Resource::env;
+  a.path = want.path;
+  a.reason = why;
+  a.content = plan::to_content(edit);
+  a.change = !present ? "delete" : now ? "update" : "create";
+  a.summary = edit.name + (present ? " = " + want.value : " (unset)");
+  if (now) a.details.push_back("now: " + now->value);
+  return a;
+}
+
 // An action making `path` what `want` records, or nothing when it already is. `now` is the
 // current generation's entry for the path, if any.
 std::optional<plan::Action> restore_action(const StateStore& store, const plan::ManagedEntry& want,
                                            const std::vector<plan::ManagedEntry>& current,
                                            const std::string& why,
                                            std::vector<std::string>& errors) {
+  if (util::starts_with(want.path, "env:")) return restore_variable(want, why, errors);
   const plan::ManagedEntry* now = find(current, want.path);
   std::string h = store.host(want.path);
   auto st = util::lstat_info(h);
@@ -157,11 +191,12 @@ plan::Plan restore(const StateStore& store, const std::vector<plan::ManagedEntry
   for (const auto& e : target) {
     paths.insert(e.path);
     if (auto a = restore_action(store, e, current, label, p.errors)) p.actions.push_back(*a);
-    p.managed.push_back({e.path, e.resource, e.kind == "tree" ? "tree" : e.kind, e.manifest});
+    p.managed.push_back(
+        {e.path, e.resource, e.kind == "tree" ? "tree" : e.kind, e.manifest, e.scope});
   }
   for (const auto& e : keep) {
     paths.insert(e.path);
-    p.managed.push_back({e.path, e.resource, e.kind, e.manifest});
+    p.managed.push_back({e.path, e.resource, e.kind, e.manifest, e.scope});
   }
   for (const auto& e : current) {
     // An adopted tree was never gpucfg's: forgetting it is all a rollback or destroy does.
@@ -175,6 +210,7 @@ plan::Plan restore(const StateStore& store, const std::vector<plan::ManagedEntry
       orig.kind = "absent";
     }
     orig.resource = e.resource;
+    if (orig.scope.empty()) orig.scope = e.scope;
     if (auto a = restore_action(store, orig, current, "back to before gpucfg", p.errors))
       p.actions.push_back(*a);
   }

@@ -93,9 +93,27 @@ std::string describe(const source::Artifact& a) {
          (it == how.end() ? a.available : it->second) + ")";
 }
 
+EnvEdit env_edit(const manifest::EnvVar& v) {
+  EnvEdit e;
+  e.name = v.name;
+  e.scope = v.scope;
+  if (v.set) e.set = v.set->value;
+  e.unset = v.unset;
+  for (const auto& p : v.prepend)
+    e.prepend.push_back(p.value);
+  for (const auto& p : v.append)
+    e.append.push_back(p.value);
+  for (const auto& p : v.remove)
+    e.remove.push_back(p.value);
+  return e;
+}
+
 Wanted wanted(const manifest::Stack& s, const std::string& home, const probe::Facts& facts) {
   Wanted w;
   env_wanted(s, facts, w);
+  if (!linux_platform(s))
+    for (const auto& v : s.env)
+      w.variables.push_back({v.scope, v.name});
   if (s.cuda) {
     w.paths.push_back(s.cuda->prefix.value);
     if (s.cuda->active && linux_platform(s)) w.paths.push_back("/usr/local/cuda");
@@ -342,9 +360,10 @@ std::vector<Desired> desired_state(const manifest::Stack& s, const Observed& obs
         value += (value.empty() ? "append " : ", ") + p.value;
       for (const auto& p : v.remove)
         value += (value.empty() ? "remove " : ", ") + p.value;
-      out.push_back({"env:" + v.name, "setenv", value, "", "", "", "", Resource::env,
-                     v.name + " " + value, "env." + v.name + " (" + v.scope + " scope)",
-                     v.mark.str()});
+      // The content is the edit itself (plan/winenv.hpp), so a saved plan applies what it shows.
+      out.push_back({"env:" + v.name, "setenv", to_content(env_edit(v)), "", "", "", "",
+                     Resource::env, v.name + " " + value,
+                     "env." + v.name + " (" + v.scope + " scope)", v.mark.str()});
     }
   }
   return out;

@@ -78,8 +78,9 @@ struct Action {
 struct Managed {
   std::string path;
   Resource resource = Resource::unknown;
-  std::string kind;     // file | symlink | absent | tree
+  std::string kind;     // file | symlink | absent | tree | env
   std::string manifest; // empty: the plan's manifest
+  std::string scope{};  // env (Windows variables): system | user
 };
 
 // The step that rebuilds the loader cache after an /etc/ld.so.conf.d entry changed.
@@ -95,6 +96,7 @@ struct Plan {
   std::string host;         // the machine's name, as its facts say
   std::string fingerprint;  // sha256 of the facts and observed state; apply refuses a stale plan
   std::vector<std::string> observed_paths, source_dirs; // what was observed, to observe it again
+  std::vector<std::pair<std::string, std::string>> observed_variables; // Windows: (scope, name)
   std::vector<Check> checks;
   std::vector<Action> actions;
   std::vector<Managed> managed;

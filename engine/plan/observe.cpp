@@ -2,6 +2,7 @@
 
 #include "plan/plan_json.hpp"
 #include "plan/tree.hpp"
+#include "util/registry.hpp"
 #include "util/sha256.hpp"
 #include "util/strings.hpp"
 
@@ -152,6 +153,22 @@ Observed observe(const probe::Host& host, const Wanted& wanted, bool checksum) {
         o.paths[p] = ps;
       }
     o.sources[dir] = files;
+  }
+  // Windows variables live in the registry, one per machine: a --root folder has none of its own.
+  // A Linux build planning for Windows (--assume, a facts file) has no registry to look at.
+  for (const auto& [scope, name] :
+       util::registry_available() ? wanted.variables : decltype(wanted.variables){}) {
+    std::string key = scope + ":" + name, error;
+    if (!host.live()) {
+      o.variable_errors[key] =
+          "the registry is not under --root; apply Windows variables without it";
+      continue;
+    }
+    auto v = util::read_env_var(scope, name, &error);
+    if (!error.empty())
+      o.variable_errors[key] = error;
+    else
+      o.variables[key] = v ? std::optional<std::string>(v->value) : std::nullopt;
   }
   return o;
 }

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -27,7 +28,8 @@ struct PathState {
 
 // One path gpucfg manages, as the last apply left it.
 struct ManagedEntry {
-  std::string path, kind, sha256, link_target, mode; // kind: file | symlink | tree | absent
+  std::string path, kind, sha256, link_target, mode; // kind: file | symlink | tree | absent | env
+  std::string value, scope; // env: a Windows variable's value and scope (system | user)
   std::uint64_t size = 0;
   std::int64_t mtime_ns = 0;
   Resource resource = Resource::unknown;
@@ -64,6 +66,10 @@ struct Observed {
   // The machine-wide variables other manifests applied here: manifest -> name -> its line in
   // that manifest's environment.d file (what plan compares for conflicts between stacks).
   std::map<std::string, std::map<std::string, std::string>> env_of;
+  // Windows variables, by "scope:name": their value now (nullopt: absent). A variable that could
+  // not be read is in variable_errors instead.
+  std::map<std::string, std::optional<std::string>> variables;
+  std::map<std::string, std::string> variable_errors;
 };
 
 } // namespace gpucfg::plan

@@ -42,13 +42,13 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Check, name, outcome, detail, so
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Action, op, resource, path, change, summary, reason,
                                                 origin, content, from, sha256, mode, link_target,
                                                 details, artifacts, from_host)
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Managed, path, resource, kind, manifest)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Managed, path, resource, kind, manifest, scope)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Plan, format_version, manifest, files, platform,
                                                 root, facts_source, host, fingerprint,
-                                                observed_paths, source_dirs, checks, actions,
-                                                managed, errors, warnings, notes)
+                                                observed_paths, source_dirs, observed_variables,
+                                                checks, actions, managed, errors, warnings, notes)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(ManagedEntry, path, kind, sha256, link_target, mode,
-                                                size, mtime_ns, resource, manifest)
+                                                size, mtime_ns, resource, manifest, value, scope)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Generation, number, manifest, created,
                                                 plan_fingerprint, entries)
 

@@ -95,6 +95,37 @@ Action action_for(const Desired& d, const std::string& change, const std::string
   return a;
 }
 
+// A Windows variable (the registry): planned from a facts file as a change, since nothing there
+// says what it holds; live, compared with its value now, so a second apply plans nothing.
+void diff_variable(const PlanInput& in, const Desired& d, Plan& plan) {
+  const std::string where = "machine environment (Windows registry)";
+  auto edit = env_edit_from(d.content);
+  std::string key = edit ? edit->scope + ":" + edit->name : "";
+  if (!in.observed.live || !edit ||
+      (!in.observed.variables.count(key) && !in.observed.variable_errors.count(key))) {
+    plan.actions.push_back(action_for(d, "create", where)); // not observed: assumed absent
+    return;
+  }
+  if (auto e = in.observed.variable_errors.find(key); e != in.observed.variable_errors.end()) {
+    plan.errors.push_back(d.path + ": " + e->second);
+    return;
+  }
+  auto it = in.observed.variables.find(key);
+  std::optional<std::string> now = it == in.observed.variables.end() ? std::nullopt : it->second;
+  auto want = edited(now, *edit);
+  if (want == now) return;
+  Action a =
+      action_for(d,
+                 !want ? "delete"
+                 : now ? "update"
+                       : "create",
+                 edit->scope == "user" ? "the user's environment (Windows registry)" : where);
+  if (now) a.details.push_back("now: " + *now);
+  bool list_edit = !edit->prepend.empty() || !edit->append.empty() || !edit->remove.empty();
+  if (want && list_edit) a.details.push_back("becomes: " + *want); // a set shows it in the summary
+  plan.actions.push_back(a);
+}
+
 // A tree gpucfg installed (a toolkit, a cuDNN prefix, an environment) that changed since: removed
 // or changed files are repaired by installing it again from its sources. Files added since are
 // kept, which a reinstall would not do, so damage beside additions is refused, naming both.
@@ -233,10 +264,7 @@ void diff_one(const PlanInput& in, const Desired& d, Plan& plan) {
   }
   if (d.kind == "keep") return; // managed, so not removed; never changed
   if (d.kind == "python-env") return diff_env(in, d, plan);
-  if (d.kind == "setenv") { // Windows: planned from facts, never observed here
-    plan.actions.push_back(action_for(d, "create", "machine environment (Windows registry)"));
-    return;
-  }
+  if (d.kind == "setenv") return diff_variable(in, d, plan);
   if (!o.live) { // planning from a facts file: paths are not observed
     if (d.kind != "absent") {
       Action a =
@@ -385,6 +413,9 @@ Plan make_plan(const PlanInput& in) {
       plan.managed.push_back({d.path, d.resource, d.kind, ""});
     else if (d.kind == "python-env" || d.kind == "keep")
       plan.managed.push_back({d.path, d.resource, "tree", ""});
+    else if (d.kind == "setenv")
+      if (auto e = env_edit_from(d.content))
+        plan.managed.push_back({d.path, d.resource, "env", "", e->scope});
     std::size_t before = plan.actions.size();
     diff_one(in, d, plan);
     if (d.resource == Resource::loader && plan.actions.size() > before) loader_changed = true;
@@ -417,6 +448,12 @@ std::string fingerprint(const probe::Facts& facts, const Observed& observed) {
   for (const auto& [p, st] : observed.paths)
     paths[p] = {to_string(st.kind), st.link_target, st.size, st.mtime_ns, st.sha256};
   j["observed"] = paths;
+  if (!observed.variables.empty()) { // Windows variables: a plan is stale once one changed
+    nlohmann::json vars = nlohmann::json::object();
+    for (const auto& [k, v] : observed.variables)
+      vars[k] = v ? nlohmann::json(*v) : nlohmann::json(nullptr);
+    j["variables"] = vars;
+  }
   j["generation"] = observed.current.number;
   return util::sha256_hex(j.dump());
 }

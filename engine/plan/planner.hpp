@@ -6,6 +6,7 @@
 #include "manifest/model.hpp"
 #include "plan/model.hpp"
 #include "plan/observed.hpp"
+#include "plan/winenv.hpp"
 #include "probe/facts.hpp"
 
 #include <string>
@@ -29,9 +30,13 @@ struct Desired {
 };
 
 struct Wanted {
-  std::vector<std::string> paths;       // observe their state
-  std::vector<std::string> source_dirs; // list their files (cuDNN placement)
+  std::vector<std::string> paths;                             // observe their state
+  std::vector<std::string> source_dirs;                       // list their files (cuDNN placement)
+  std::vector<std::pair<std::string, std::string>> variables; // Windows: (scope, name) to read
 };
+
+// A manifest's `env:` entry as the edit apply makes on Windows.
+EnvEdit env_edit(const manifest::EnvVar& v);
 
 // The paths and source folders the planner will ask about (pure; observe.cpp reads them).
 Wanted wanted(const manifest::Stack& s, const std::string& home, const probe::Facts& facts);

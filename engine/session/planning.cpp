@@ -346,6 +346,7 @@ std::optional<Planned> Planner::plan(probe::Facts facts, const std::string& fact
   out.plan = plan::make_plan(in);
   out.plan.errors.insert(out.plan.errors.end(), lock_errors.begin(), lock_errors.end());
   out.plan.observed_paths = wanted.paths;
+  out.plan.observed_variables = wanted.variables;
   out.plan.source_dirs = wanted.source_dirs;
   return out;
 }
