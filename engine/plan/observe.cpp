@@ -2,6 +2,7 @@
 
 #include "plan/plan_json.hpp"
 #include "plan/tree.hpp"
+#include "platform/platform.hpp"
 #include "util/registry.hpp"
 #include "util/sha256.hpp"
 #include "util/strings.hpp"
@@ -58,6 +59,12 @@ std::vector<SourceFile> list_local_folder(const std::string& host_dir) {
 
 std::string state_dir(const std::string& root) {
   if (const char* e = std::getenv("GPUCFG_STATE_DIR"); e && *e) return e;
+  // Windows keeps a program's machine-wide state in %ProgramData% (C:\ProgramData\gpucfg).
+  if (platform::host().os() == platform::Os::windows) {
+    const char* pd = std::getenv("ProgramData");
+    std::string base = root == "/" ? (pd && *pd ? pd : "C:\\ProgramData") : root + "/ProgramData";
+    return base + "/gpucfg";
+  }
   std::string r = root == "/" ? "" : root;
   while (!r.empty() && r.back() == '/')
     r.pop_back();
