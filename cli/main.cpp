@@ -15,6 +15,9 @@ int main(int argc, char** argv) {
   CLI::App app{"gpucfg: declarative configuration of GPU machine-learning stacks"};
   app.set_version_flag("--version", std::string("gpucfg ") + gpucfg::util::version());
   app.require_subcommand(1);
+  // CLI11 reads /name as an option on Windows by default; gpucfg's options are --name
+  // everywhere, and /path/to/manifest.yaml stays a path.
+  app.allow_windows_style_options(false);
   app.footer(
       "\nExamples:\n"
       "  gpucfg validate manifests/*.yaml              check manifests without touching the "

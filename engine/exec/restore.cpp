@@ -19,8 +19,8 @@ namespace fs = std::filesystem;
 
 const plan::ManagedEntry* find(const std::vector<plan::ManagedEntry>& entries,
                                const std::string& path) {
-  for (const auto& e : entries)
-    if (e.path == path) return &e;
+  for (const auto& e : entries) // a Windows entry's path and a tree's '/' names compare alike
+    if (e.path == path || util::forward_slashes(e.path) == util::forward_slashes(path)) return &e;
   return nullptr;
 }
 

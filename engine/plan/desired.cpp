@@ -108,6 +108,15 @@ EnvEdit env_edit(const manifest::EnvVar& v) {
   return e;
 }
 
+namespace {
+// The file a Windows alias copies: its target, beside the alias unless it names a folder.
+std::string windows_alias_source(const manifest::FileEntry& f) {
+  return f.source.value.find('\\') == std::string::npos
+             ? parent(f.path.value) + "\\" + f.source.value
+             : f.source.value;
+}
+} // namespace
+
 Wanted wanted(const manifest::Stack& s, const std::string& home, const probe::Facts& facts) {
   Wanted w;
   env_wanted(s, facts, w);
@@ -125,6 +134,8 @@ Wanted wanted(const manifest::Stack& s, const std::string& home, const probe::Fa
     if (f.op == manifest::FileEntry::Op::copy && !util::starts_with(f.source.value, "http"))
       w.paths.push_back(util::starts_with(f.source.value, "file://") ? f.source.value.substr(7)
                                                                      : f.source.value);
+    if (f.op == manifest::FileEntry::Op::alias && !linux_platform(s))
+      w.paths.push_back(windows_alias_source(f)); // a copy there: its source is compared
   }
   if (linux_platform(s)) {
     for (const char* scope : {"system", "user"}) {
@@ -301,9 +312,7 @@ std::vector<Desired> desired_state(const manifest::Stack& s, const Observed& obs
         d.link_target = f.source.value;
       } else {
         d.kind = "file";
-        d.from = f.source.value.find('\\') == std::string::npos
-                     ? parent(f.path.value) + "\\" + f.source.value
-                     : f.source.value;
+        d.from = windows_alias_source(f);
       }
       d.summary = "alias of " + f.source.value;
       break;

@@ -90,4 +90,10 @@ std::string megabytes(std::uint64_t bytes) {
   return std::to_string((bytes + 500000) / 1000000) + " MB";
 }
 
+std::string forward_slashes(std::string_view path) {
+  std::string out(path);
+  std::replace(out.begin(), out.end(), '\\', '/');
+  return out;
+}
+
 } // namespace gpucfg::util

@@ -25,6 +25,7 @@ import tempfile
 import yaml
 
 from harness import ROOT, check, expect, finish, gpucfg, serve
+from nvshapes import make_exe, make_zip
 
 TMP = tempfile.mkdtemp(prefix="gpucfg-catalogue-")
 HEX = re.compile(r"^[0-9a-f]{64}$")
@@ -162,31 +163,6 @@ def make_cudnn_tgz(out):
     os.symlink("libcudnn_ops_infer.so.8.1.0", f"{d}/cuda/lib64/libcudnn_ops_infer.so.8")
     with tarfile.open(out, "w:gz") as t:
         t.add(os.path.join(d, "cuda"), arcname="cuda")
-
-
-def make_exe(out):
-    """The Windows local installer's shape: a PE stub, then a .7z of <component>/<part>/..."""
-    d = os.path.join(TMP, "exe-tree")
-    write(f"{d}/cuda_nvcc/nvcc/bin/nvcc.exe", b"MZ nvcc")
-    write(f"{d}/cuda_cudart/cudart/bin/cudart64_110.dll", b"MZ cudart")
-    write(f"{d}/cuda_cudart/cudart_dev/include/cuda_runtime_api.h", b"// header")
-    write(f"{d}/libcublas/cublas/bin/cublas64_11.dll", b"MZ cublas")
-    write(f"{d}/Display.Driver/nvlddmkm.sys", b"driver")
-    write(f"{d}/setup.cfg", b"setup")
-    payload = os.path.join(TMP, "payload.7z")
-    subprocess.run(["7z", "a", "-bd", "-y", payload, "."], cwd=d, check=True, capture_output=True)
-    with open(out, "wb") as f:
-        f.write(b"MZ" + b"\0" * (300 << 10))
-        with open(payload, "rb") as p:
-            shutil.copyfileobj(p, f)
-
-
-def make_zip(out):
-    import zipfile
-    with zipfile.ZipFile(out, "w") as z:
-        for n in ("cuda/bin/cudnn64_8.dll", "cuda/bin/cudnn_ops_infer64_8.dll",
-                  "cuda/include/cudnn.h", "cuda/lib/x64/cudnn.lib"):
-            z.writestr(n, b"x")
 
 
 def make_redistrib(mirror):

@@ -1,0 +1,55 @@
+"""Archives in the shapes NVIDIA ships for Windows, built small for tests: the local installer
+(a PE stub with a 7-Zip archive of <component>/<part>/... folders appended, unpacked by gpucfg,
+never run) and cuDNN's legacy .zip (cuda/bin, cuda/include, cuda/lib/x64)."""
+import os
+import shutil
+import subprocess
+import tempfile
+
+
+def write(path, data, mode=0o644):
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "wb") as f:
+        f.write(data)
+    os.chmod(path, mode)
+
+
+def make_exe(out, files=None):
+    """`files`: {path inside the installer: bytes}; by default a few components, the display
+    driver and a setup file (which gpucfg leaves out)."""
+    files = files or {
+        "cuda_nvcc/nvcc/bin/nvcc.exe": b"MZ nvcc",
+        "cuda_cudart/cudart/bin/cudart64_110.dll": b"MZ cudart",
+        "cuda_cudart/cudart_dev/include/cuda_runtime_api.h": b"// header",
+        "libcublas/cublas/bin/cublas64_11.dll": b"MZ cublas",
+        "Display.Driver/nvlddmkm.sys": b"driver",
+        "setup.cfg": b"setup",
+    }
+    d = tempfile.mkdtemp(prefix="gpucfg-exe-tree-")
+    for name, data in files.items():
+        write(os.path.join(d, name), data)
+    payload = d + ".7z"
+    subprocess.run(["7z", "a", "-bd", "-y", payload, "."], cwd=d, check=True, capture_output=True)
+    with open(out, "wb") as f:
+        f.write(b"MZ" + b"\0" * (300 << 10))
+        with open(payload, "rb") as p:
+            shutil.copyfileobj(p, f)
+    shutil.rmtree(d)
+    os.remove(payload)
+
+
+def make_zip(out, names=("cuda/bin/cudnn64_8.dll", "cuda/bin/cudnn_ops_infer64_8.dll",
+                         "cuda/include/cudnn.h", "cuda/lib/x64/cudnn.lib"), data=None):
+    import zipfile
+    with zipfile.ZipFile(out, "w") as z:
+        for n in names:
+            z.writestr(n, (data or {}).get(n, b"x"))
+
+
+def sha256_of(path):
+    import hashlib
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()

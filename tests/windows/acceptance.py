@@ -1,0 +1,160 @@
+#!/usr/bin/env python3
+"""The seed, on Windows, with gpucfg.exe under Wine (scripts/windows-build.sh runs it after the
+unit tests; `python3 tests/windows/acceptance.py build-win/cli/gpucfg.exe` alone).
+
+Offline, from a local HTTP mirror (GPUCFG_MIRROR) holding test archives in NVIDIA's shapes (the
+local installer: a PE stub and a 7-Zip archive of component folders; cuDNN's legacy .zip), with
+tf-2.5's pins swapped for theirs, in a fresh Wine prefix:
+apply places the toolkit in C:\\Program Files\\NVIDIA GPU Computing Toolkit\\CUDA\\v11.2 with
+cuDNN copied into it and cusolver64_10.dll made from cusolver64_11.dll, sets CUDA_PATH, PATH and
+TF_XLA_FLAGS in the machine environment (read back with `wine reg query`); a second plan and
+apply change nothing; facts reports the toolkit and cuDNN; why cudnn64_8.dll answers in DLL
+search order; rollback puts files and registry back as they were.
+"""
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "cli"))
+from harness import ROOT, check, expect, finish, serve  # noqa: E402
+from nvshapes import make_exe, make_zip, sha256_of  # noqa: E402
+
+EXE = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, "build-win/cli/gpucfg.exe"))
+TMP = tempfile.mkdtemp(prefix="gpucfg-wine-")
+ENV = dict(os.environ, WINEPREFIX=os.path.join(TMP, "prefix"), WINEDEBUG="-all",
+           GPUCFG_DATA_DIR=ROOT, GPUCFG_CACHE_DIR=os.path.join(TMP, "cache"))
+KEY = r"HKLM\SYSTEM\CurrentControlSet\Control\Session Manager\Environment"
+TK = os.path.join(TMP, "prefix", "drive_c", "Program Files", "NVIDIA GPU Computing Toolkit", "CUDA", "v11.2")
+
+
+class Run:
+    def __init__(self, p):
+        self.code, self.out, self.err = p.returncode, p.stdout, p.stderr
+
+
+def wine(*args, timeout=300):
+    return Run(subprocess.run(["wine", *args], capture_output=True, text=True, env=ENV, timeout=timeout))
+
+
+def gpucfg(*args, timeout=300):
+    return wine(EXE, *args, timeout=timeout)
+
+
+def reg(name):
+    """A machine variable as `wine reg query` shows it: (type, value), or None when absent."""
+    r = wine("reg", "query", KEY, "/v", name)
+    m = re.search(rf"^\s*{re.escape(name)}\s+(REG_\w+)\s+(.*?)\s*$", r.out, re.M | re.I)
+    return (m.group(1), m.group(2)) if m else None
+
+
+# The installer's components as tf-2.5 lists them, each with the DLL the seed cares about.
+INSTALLER = {
+    "cuda_nvcc/nvcc/bin/nvcc.exe": b"MZ nvcc",
+    "cuda_cudart/cudart/bin/cudart64_110.dll": b"MZ cudart",
+    "cuda_cudart/cudart_dev/include/cuda_runtime_api.h": b"#define CUDART_VERSION 11020\n",
+    "libcublas/cublas/bin/cublas64_11.dll": b"MZ cublas",
+    "libcufft/cufft/bin/cufft64_10.dll": b"MZ cufft",
+    "libcurand/curand/bin/curand64_10.dll": b"MZ curand",
+    "libcusolver/cusolver/bin/cusolver64_11.dll": b"MZ cusolver 11",
+    "libcusparse/cusparse/bin/cusparse64_11.dll": b"MZ cusparse",
+    "cuda_cupti/cupti/extras/CUPTI/lib64/cupti64_2020.3.0.dll": b"MZ cupti",
+    "cuda_nvcc/nvcc/version.json": b'{"cuda": {"name": "CUDA SDK", "version": "11.2.0"}}',
+    "Display.Driver/nvlddmkm.sys": b"driver",
+    "setup.cfg": b"setup",
+}
+CUDNN = ("cuda/bin/cudnn64_8.dll", "cuda/bin/cudnn_ops_infer64_8.dll", "cuda/include/cudnn.h",
+         "cuda/include/cudnn_version.h", "cuda/lib/x64/cudnn.lib")
+CUDNN_DATA = {"cuda/include/cudnn_version.h":
+              b"#define CUDNN_MAJOR 8\n#define CUDNN_MINOR 1\n#define CUDNN_PATCHLEVEL 0\n"}
+
+MIRROR = os.path.join(TMP, "mirror")
+os.makedirs(MIRROR)
+make_exe(os.path.join(MIRROR, "cuda_11.2.0_460.89_win10.exe"), INSTALLER)
+make_zip(os.path.join(MIRROR, "cudnn-11.2-windows-x64-v8.1.0.77.zip"), CUDNN, CUDNN_DATA)
+PINS = {f: sha256_of(os.path.join(MIRROR, f)) for f in os.listdir(MIRROR)}
+URL, SERVED = serve(MIRROR)
+ENV["GPUCFG_MIRROR"] = URL
+
+
+def manifests():
+    """tf-2.5 and its base with the Windows archives' pins swapped for the test files' own."""
+    d = os.path.join(TMP, "manifests")
+    os.makedirs(d)
+    for name in ("tf-2.5.yaml", "cuda-11.2.yaml"):
+        with open(os.path.join(ROOT, "manifests", name)) as f:
+            lines = f.read().split("\n")
+        for i, line in enumerate(list(lines)):
+            m = re.match(r"^(\s*)archive: .*/([^/]+)$", line)
+            if not m or m.group(2) not in PINS:
+                continue
+            pin = f"{m.group(1)}sha256: {PINS[m.group(2)]}"
+            if i + 1 < len(lines) and lines[i + 1].strip().startswith("sha256:"):
+                lines[i + 1] = pin
+            else:
+                lines.insert(i + 1, pin)
+        with open(os.path.join(d, name), "w") as f:
+            f.write("\n".join(lines))
+    return os.path.join(d, "tf-2.5.yaml")
+
+
+M = manifests()
+subprocess.run(["wineboot", "-i"], env=ENV, capture_output=True, timeout=300)
+PATH_BEFORE = reg("PATH")
+
+
+@check("apply installs the seed: toolkit from the installer, cuDNN from its zip, the alias, three variables")
+def apply():
+    r = gpucfg("apply", "--yes", "--no-verify", M)
+    expect(r.code == 0, r.out + r.err)
+    for rel in ("bin/nvcc.exe", "bin/cudart64_110.dll", "bin/cusolver64_11.dll", "bin/cudnn64_8.dll",
+                "bin/cudnn_ops_infer64_8.dll", "include/cudnn.h", "lib/x64/cudnn.lib"):
+        expect(os.path.isfile(os.path.join(TK, rel)), f"{rel} missing")
+    alias = os.path.join(TK, "bin", "cusolver64_10.dll")
+    expect(os.path.isfile(alias) and open(alias, "rb").read() == b"MZ cusolver 11", "cusolver64_10.dll")
+    expect(not os.path.exists(os.path.join(TK, "Display.Driver")), "the driver was unpacked")
+    want = r"C:\Program Files\NVIDIA GPU Computing Toolkit\CUDA\v11.2"
+    expect(reg("CUDA_PATH") == ("REG_SZ", want), reg("CUDA_PATH"))
+    expect(reg("TF_XLA_FLAGS") == ("REG_SZ", "--tf_xla_enable_xla_devices"), reg("TF_XLA_FLAGS"))
+    path = reg("PATH")
+    expect(path and path[0] == "REG_EXPAND_SZ" and
+           path[1] == want + r"\bin;" + want + r"\libnvvp;" + PATH_BEFORE[1], (path, PATH_BEFORE))
+
+
+@check("a second plan and apply change nothing")
+def again():
+    r = gpucfg("plan", "--detailed-exitcode", M)
+    expect(r.code == 0, r.out + r.err)
+    r = gpucfg("apply", "--yes", "--no-verify", M)
+    expect(r.code == 0 and "No changes" in r.out, r.out + r.err)
+
+
+@check("facts reports the toolkit and the cuDNN in it")
+def facts():
+    r = gpucfg("facts")
+    expect(r.code == 0, r.err)
+    expect(re.search(r"^toolkit\s+C:\\Program Files\\NVIDIA GPU Computing Toolkit\\CUDA\\v11\.2", r.out, re.M), r.out)
+    expect(re.search(r"^cudnn\s+8\.1\.0 in C:\\Program Files\\NVIDIA GPU Computing Toolkit\\CUDA\\v11\.2\\bin", r.out, re.M), r.out)
+
+
+@check("why cudnn64_8.dll answers in the DLL search order")
+def why():
+    r = gpucfg("why", "cudnn64_8.dll")
+    expect(r.code == 0, r.out + r.err)
+    expect(r"CUDA\v11.2\bin\cudnn64_8.dll" in r.out, r.out)
+
+
+@check("rollback puts the files and the registry back as they were")
+def rollback():
+    r = gpucfg("rollback", "--yes")
+    expect(r.code == 0, r.out + r.err)
+    expect(not os.path.exists(TK), f"{TK} is still there")
+    for name in ("CUDA_PATH", "TF_XLA_FLAGS"):
+        expect(reg(name) is None, f"{name}: {reg(name)}")
+    expect(reg("PATH") == PATH_BEFORE, (reg("PATH"), PATH_BEFORE))
+
+
+finish()
+shutil.rmtree(TMP, ignore_errors=True)
