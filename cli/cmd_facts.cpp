@@ -151,10 +151,7 @@ void add_why(CLI::App& app, int& exit_code) {
       "\nExamples:\n  gpucfg why libcudnn.so.9\n  gpucfg why libcudart.so.12 --root /mnt/image\n");
   cmd->callback([opts, &exit_code] {
     auto host = probe::make_local_host(opts->root);
-    probe::Facts facts;
-    probe::gather_toolkits(*host, facts);
-    probe::gather_cudnn(*host, facts);
-    auto r = probe::resolve_library(*host, opts->name, probe::read_ld_cache(*host), facts);
+    auto r = probe::explain_library(*host, opts->name);
     std::cout << r.name << "\n";
     for (const auto& s : r.steps)
       std::cout << "  " << s << "\n";

@@ -2,11 +2,10 @@
 # The Windows build (issue #16), cross-compiled here with Debian's MinGW-w64 and tested under
 # Wine: installs the toolchain and Wine, builds the libraries Debian does not ship for MinGW from
 # Debian's own source packages (apt-get source, after adding the deb-src entry) into a cached
-# prefix, then builds build-win/ and runs its tests under Wine.
-#
-# So far the Windows build is gpucfg's portable core (manifests, knowledge, the planner, lock
-# arithmetic, SHA-256 through Windows' CNG) and its unit tests; gpucfg.exe needs the
-# machine-facing half of the engine ported behind its interfaces (see README, "Windows").
+# prefix, then builds build-win/ (gpucfg.exe, standing alone: everything linked statically), runs
+# the unit tests under Wine, then the seed's acceptance run (tests/windows/acceptance.py: tf-2.5
+# applied into Wine's C:\Program Files from installer-shaped archives, the registry checked with
+# `wine reg query`, a second apply empty, facts, why, rollback).
 #
 #   scripts/windows-build.sh            # toolchain, libraries (cached), build-win/, tests
 #   GPUCFG_MINGW_CACHE=DIR ...          # where the libraries are kept (default .mingw/)
@@ -23,7 +22,7 @@ export WINEPREFIX=${WINEPREFIX:-$cache/wine} WINEDEBUG=${WINEDEBUG:--all}
 sudo=""
 [ "$(id -u)" -eq 0 ] || sudo="sudo"
 need=()
-for p in mingw-w64 wine wine64 cmake ninja-build dpkg-dev; do
+for p in mingw-w64 wine wine64 cmake ninja-build dpkg-dev p7zip-full python3; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || need+=("$p")
 done
 if [ ${#need[@]} -gt 0 ]; then
@@ -118,3 +117,5 @@ cmake -S . -B build-win -G Ninja -DCMAKE_TOOLCHAIN_FILE="$toolchain" -DCMAKE_BUI
   -DCMAKE_PREFIX_PATH="$prefix"
 cmake --build build-win
 ctest --test-dir build-win --output-on-failure
+# A fresh Wine prefix of its own (the test's), so nothing from an earlier run is mistaken for a result.
+env -u WINEPREFIX python3 tests/windows/acceptance.py build-win/cli/gpucfg.exe

@@ -1,5 +1,6 @@
 #include "probe/probe.hpp"
 
+#include "platform/platform.hpp"
 #include "util/strings.hpp"
 #include "util/version.hpp"
 
@@ -81,7 +82,19 @@ void gather_named(const Host& host, Facts& facts, const std::string& toolkit_pre
   if (!cudnn_prefix.empty()) gather_cudnn_in(host, facts, cudnn_prefix);
 }
 
+Resolution explain_library(const Host& host, const std::string& name) {
+  if (platform::host().os() == platform::Os::windows) {
+    Facts f = gather_windows(host, {});
+    return resolve_dll(host, name, f);
+  }
+  Facts facts;
+  gather_toolkits(host, facts);
+  gather_cudnn(host, facts);
+  return resolve_library(host, name, read_ld_cache(host), facts);
+}
+
 Facts gather(const Host& host, const ProbeOptions& options) {
+  if (platform::host().os() == platform::Os::windows) return gather_windows(host, options);
   Facts f;
   f.root = host.root();
   f.platform = gather_platform(host);

@@ -38,6 +38,13 @@ void gather_toolkits(const Host& host, Facts& facts, const std::vector<std::stri
 // "older than the driver …: never to be put before it", "" when either version is unknown.
 std::string compat_relation(const Toolkit& t, const DriverFacts& driver);
 void gather_cudnn(const Host& host, Facts& facts);
+// Windows (gather_windows.cpp): everything gather() reads, the Windows way; and one DLL's
+// resolution in the standard search order.
+Facts gather_windows(const Host& host, const ProbeOptions& options);
+Resolution resolve_dll(const Host& host, const std::string& name, const Facts& facts);
+// `gpucfg why NAME` on this platform: the loader's chain for a soname, the DLL search order for
+// a DLL.
+Resolution explain_library(const Host& host, const std::string& name);
 // The prefixes a manifest names (empty: none), looked at where facts does not look: a toolkit at
 // a prefix of its own (/opt/stack), a cuDNN in its own prefix. Nothing is added twice.
 void gather_named(const Host& host, Facts& facts, const std::string& toolkit_prefix,

@@ -10,6 +10,8 @@
 #include "session/lockfile.hpp"
 #include "source/resolve.hpp"
 #include "source/settings.hpp"
+#include "util/registry.hpp"
+#include "util/strings.hpp"
 
 #include <algorithm>
 #include <cstdlib>
@@ -213,6 +215,13 @@ void gather_managed(const probe::Host& host, probe::Facts& facts) {
   facts.managed.generation = g.number;
   facts.managed.record = g;
   for (const auto& e : g.entries) {
+    if (util::starts_with(e.path, "env:")) { // a Windows variable: the registry's value now
+      std::string error;
+      auto v = util::read_env_var(e.scope, e.path.substr(4), &error);
+      bool same = error.empty() && (e.kind == "env" ? v && v->value == e.value : !v);
+      if (!same) facts.managed.drifted.push_back(e.path);
+      continue;
+    }
     auto st = host.lstat(e.path);
     bool same = false;
     if (e.kind == "absent")

@@ -34,6 +34,12 @@ bool is_terminal(int fd);
 // root on Linux; an elevated administrator on Windows.
 bool is_superuser();
 std::string hostname();
+// A Windows executable's or DLL's version resource ("8.1.0.77"); "" where there is none (and
+// always on Linux, whose libraries carry their version in the file name).
+std::string file_version(const std::string& path);
+// The system's release as its API reports it ("10.0.19045" on Windows); "" on Linux, where
+// /etc/os-release says it.
+std::string os_release();
 // This program's own file (/proc/self/exe; GetModuleFileNameW); "" when the system will not say.
 std::string self_path();
 int process_id();

@@ -34,6 +34,14 @@ std::string self_path() {
 
 void binary_stdio() {}
 
+std::string os_release() {
+  return {};
+}
+
+std::string file_version(const std::string&) {
+  return {};
+}
+
 std::vector<std::string> utf8_arguments(int argc, char** argv) {
   return std::vector<std::string>(argv, argv + argc);
 }

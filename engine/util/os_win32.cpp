@@ -8,6 +8,7 @@
 #include <io.h>
 #include <random>
 #include <sys/stat.h>
+#include <vector>
 #include <windows.h>
 // after windows.h, which it needs
 #include <shellapi.h>
@@ -66,6 +67,36 @@ std::vector<std::string> utf8_arguments(int argc, char** argv) {
     out.push_back(std::filesystem::path(wide_args[i]).u8string());
   LocalFree(wide_args);
   return out;
+}
+
+std::string file_version(const std::string& path) {
+  std::wstring p = std::filesystem::u8path(path).wstring();
+  DWORD ignored = 0, size = GetFileVersionInfoSizeW(p.c_str(), &ignored);
+  if (size == 0) return {};
+  std::vector<char> data(size);
+  if (!GetFileVersionInfoW(p.c_str(), 0, size, data.data())) return {};
+  VS_FIXEDFILEINFO* info = nullptr;
+  UINT len = 0;
+  if (!VerQueryValueW(data.data(), L"\\", reinterpret_cast<void**>(&info), &len) || !info)
+    return {};
+  return std::to_string(HIWORD(info->dwFileVersionMS)) + "." +
+         std::to_string(LOWORD(info->dwFileVersionMS)) + "." +
+         std::to_string(HIWORD(info->dwFileVersionLS)) + "." +
+         std::to_string(LOWORD(info->dwFileVersionLS));
+}
+
+std::string os_release() {
+  // RtlGetVersion tells the truth; GetVersionEx answers what the program's manifest claims.
+  using RtlGetVersion = LONG(WINAPI*)(OSVERSIONINFOW*);
+  HMODULE ntdll = GetModuleHandleW(L"ntdll.dll");
+  auto fn = ntdll ? reinterpret_cast<RtlGetVersion>(
+                        reinterpret_cast<void*>(GetProcAddress(ntdll, "RtlGetVersion")))
+                  : nullptr;
+  OSVERSIONINFOW v{};
+  v.dwOSVersionInfoSize = sizeof v;
+  if (!fn || fn(&v) != 0) return {};
+  return std::to_string(v.dwMajorVersion) + "." + std::to_string(v.dwMinorVersion) + "." +
+         std::to_string(v.dwBuildNumber);
 }
 
 void binary_stdio() {

@@ -11,6 +11,7 @@ TF_XLA_FLAGS in the machine environment (read back with `wine reg query`); a sec
 apply change nothing; facts reports the toolkit and cuDNN; why cudnn64_8.dll answers in DLL
 search order; rollback puts files and registry back as they were.
 """
+import atexit
 import os
 import re
 import shutil
@@ -24,6 +25,7 @@ from nvshapes import make_exe, make_zip, sha256_of  # noqa: E402
 
 EXE = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, "build-win/cli/gpucfg.exe"))
 TMP = tempfile.mkdtemp(prefix="gpucfg-wine-")
+atexit.register(shutil.rmtree, TMP, True)  # a Wine prefix is ~700 MB: never left behind
 ENV = dict(os.environ, WINEPREFIX=os.path.join(TMP, "prefix"), WINEDEBUG="-all",
            GPUCFG_DATA_DIR=ROOT, GPUCFG_CACHE_DIR=os.path.join(TMP, "cache"))
 KEY = r"HKLM\SYSTEM\CurrentControlSet\Control\Session Manager\Environment"
@@ -134,6 +136,7 @@ def again():
 @check("facts reports the toolkit and the cuDNN in it")
 def facts():
     r = gpucfg("facts")
+    print(r.out)
     expect(r.code == 0, r.err)
     expect(re.search(r"^toolkit\s+C:\\Program Files\\NVIDIA GPU Computing Toolkit\\CUDA\\v11\.2", r.out, re.M), r.out)
     expect(re.search(r"^cudnn\s+8\.1\.0 in C:\\Program Files\\NVIDIA GPU Computing Toolkit\\CUDA\\v11\.2\\bin", r.out, re.M), r.out)
@@ -142,6 +145,7 @@ def facts():
 @check("why cudnn64_8.dll answers in the DLL search order")
 def why():
     r = gpucfg("why", "cudnn64_8.dll")
+    print(r.out)
     expect(r.code == 0, r.out + r.err)
     expect(r"CUDA\v11.2\bin\cudnn64_8.dll" in r.out, r.out)
 
@@ -157,4 +161,3 @@ def rollback():
 
 
 finish()
-shutil.rmtree(TMP, ignore_errors=True)
