@@ -83,21 +83,22 @@ void Verifier::load_level() {
     return;
   }
   for (const auto& stem : stems) {
-    std::vector<std::string> dirs = stem == "libcudnn" ? lib_dirs(host, s.cudnn->prefix.value)
-                                                       : std::vector<std::string>{libdir};
+    std::vector<std::string> dirs = stem == "libcudnn"
+                                        ? lib_dirs(host, s.cudnn->prefix.value, windows)
+                                        : std::vector<std::string>{libdir};
     std::string so, dir = dirs.empty() ? libdir : dirs.front();
     for (const auto& d : dirs)
       for (const auto& f : host.list(d))
-        if (so.empty() && probe::library_stem(f) == stem && is_soname(f)) {
+        if (so.empty() && loadable_library(f, stem, windows)) {
           so = f;
           dir = d;
         }
     std::string check = "load " + stem;
     if (so.empty()) {
-      add("load", check, false, "no " + stem + ".so.N in " + dir);
+      add("load", check, false, "no " + stem + (windows ? " DLL in " : ".so.N in ") + dir);
       continue;
     }
-    std::string path = dir + "/" + so, why;
+    std::string path = dir + (windows ? "\\" : "/") + so, why;
     if (o.load_probe_command.empty()) {
       not_run("load", check, "no load probe program was given to run it in");
       continue;

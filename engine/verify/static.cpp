@@ -69,28 +69,30 @@ void Verifier::components() {
     }
     std::vector<std::string> found, missing;
     std::string header;
+    const char* sep = windows ? "\\" : "/";
     for (const char* inc : {"include", "targets/x86_64-linux/include", "extras/CUPTI/include"})
-      if (header.empty() && host.is_file(prefix + "/" + inc + "/" + f->header))
-        header = prefix + "/" + inc + "/" + f->header;
+      if (header.empty() && host.is_file(prefix + sep + inc + sep + f->header))
+        header = prefix + sep + inc + sep + f->header;
     (header.empty() ? missing : found)
         .push_back(header.empty() ? std::string("include/") + f->header : header);
-    std::vector<std::string> dirs = lib_dirs(host, prefix);
-    dirs.push_back(prefix + "/extras/CUPTI/lib64");
+    std::vector<std::string> dirs = lib_dirs(host, prefix, windows);
+    dirs.push_back(prefix + (windows ? "\\extras\\CUPTI\\lib64" : "/extras/CUPTI/lib64"));
     std::string lib, dangling;
     for (const auto& d : dirs)
       for (const auto& file : host.list(d))
-        if (lib.empty() && probe::library_stem(file) == f->library && is_soname(file)) {
-          if (host.is_file(d + "/" + file)) // follows links: a dangling one is not a file
-            lib = d + "/" + file;
+        if (lib.empty() && loadable_library(file, f->library, windows)) {
+          if (host.is_file(d + sep + file)) // follows links: a dangling one is not a file
+            lib = d + sep + file;
           else if (dangling.empty())
-            dangling = d + "/" + file;
+            dangling = d + sep + file;
         }
     if (!lib.empty())
       found.push_back(lib);
     else if (!dangling.empty())
       missing.push_back(dangling + " (a link to nothing)");
     else
-      missing.push_back(std::string("no ") + f->library + ".so.N in " + libdir);
+      missing.push_back(std::string("no ") + f->library + (windows ? " DLL in " : ".so.N in ") +
+                        libdir);
     add("static", check, missing.empty(),
         missing.empty() ? util::join(found, ", ") : "missing: " + util::join(missing, "; "));
   }
@@ -119,22 +121,22 @@ void Verifier::static_level() {
   for (const auto& c : s.cuda->components)
     lists_nvcc = lists_nvcc || c.value == "nvcc";
   const bool compiles = level_rank(o.level) == 2 || lists_nvcc;
-  bool nvcc = host.is_executable(prefix + "/bin/nvcc");
+  const std::string nvcc_path = prefix + (windows ? "\\bin\\nvcc.exe" : "/bin/nvcc");
+  bool nvcc = host.is_file(nvcc_path) && (windows || host.is_executable(nvcc_path));
   if (!nvcc && !compiles)
     not_run("static", "nvcc",
             "no nvcc in " + prefix +
                 "/bin, and the manifest's components do not list it; needed only to compile "
                 "(level compute)");
   else
-    add("static", "nvcc", nvcc,
-        nvcc ? prefix + "/bin/nvcc" : "no nvcc in " + prefix + "/bin: compute cannot build");
+    add("static", "nvcc", nvcc, nvcc ? nvcc_path : "no " + nvcc_path + ": compute cannot build");
   components();
   if (s.cudnn) {
     const probe::CudnnCopy* c = nullptr;
     // The copy in one of the prefix's own library folders (not one deeper down: /usr is the
     // prefix of /usr/local/cuda-13.0 too).
     for (const auto& k : facts.cudnn)
-      for (const auto& d : lib_dirs(host, s.cudnn->prefix.value))
+      for (const auto& d : lib_dirs(host, s.cudnn->prefix.value, windows))
         if (!c && host.resolve(k.lib_dir) == host.resolve(d)) c = &k;
     auto want = s.cudnn->version.value;
     if (!c)
@@ -160,7 +162,12 @@ void Verifier::static_level() {
     add("static", "host compiler", true, hc->detail);
   else if (!hc) // the machine lacks a compiler; that says nothing of the stack
     not_run("static", "host compiler", why + "; compute cannot build");
-  elf_closure();
+  if (windows) // PE imports are not walked yet: said, not passed
+    not_run(
+        "static", "DLL dependency closure",
+        "gpucfg walks ELF dependencies; a DLL's imports are checked by loading it (level load)");
+  else
+    elf_closure();
 }
 
 // Every DT_NEEDED of the promised libraries, transitively, resolved the way the loader would:
@@ -169,7 +176,7 @@ void Verifier::static_level() {
 std::vector<std::string> Verifier::stack_dirs() {
   std::vector<std::string> dirs = {libdir};
   if (s.cudnn)
-    for (const auto& d : lib_dirs(host, s.cudnn->prefix.value))
+    for (const auto& d : lib_dirs(host, s.cudnn->prefix.value, windows))
       if (d != libdir) dirs.push_back(d);
   return dirs;
 }
@@ -183,7 +190,7 @@ std::vector<std::string> Verifier::promised_libraries() {
   for (const auto& d : stack_dirs())
     for (const auto& f : host.list(d))
       for (const auto& stem : stems)
-        if (util::starts_with(probe::library_stem(f), stem) && is_soname(f)) {
+        if (loadable_library(f, stem, windows, true)) {
           out.push_back(d + "/" + f);
           break;
         }

@@ -14,12 +14,19 @@ namespace gpucfg::verify::detail {
 
 // libcudnn.so.9, not libcudnn.so (the linker's name) nor libcudnn.so.9.19.0 (the real file).
 bool is_soname(const std::string& file);
+// Whether `file` is the library `stem` names as the loader opens it: libcudnn.so.9 on Linux;
+// cudnn64_8.dll on Windows (the stem without "lib", then "64_"). `prefix_only`: any library whose
+// stem starts so (libcudnn_ops.so.9, cudnn_ops_infer64_8.dll).
+bool loadable_library(const std::string& file, const std::string& stem, bool windows,
+                      bool prefix_only = false);
 // Versions that agree as far as both go: a header's 8.1.0 is the manifest's 8.1.0.77.
 bool agrees(const util::Version& a, const util::Version& b);
 // The ELF headers of a library (a path on this computer), read through a private mapping.
 std::optional<probe::ElfDeps> elf_deps(const std::string& host_path);
 // Where a prefix keeps its libraries: lib64 in NVIDIA's trees, lib/<triplet> in Debian's /usr.
-std::vector<std::string> lib_dirs(const probe::Host& host, const std::string& prefix);
+// Windows: its bin folder, where DLLs are.
+std::vector<std::string> lib_dirs(const probe::Host& host, const std::string& prefix,
+                                  bool windows = false);
 
 struct Verifier {
   const manifest::Stack& s;
@@ -28,6 +35,7 @@ struct Verifier {
   const Options& o;
   Report report;
   std::string prefix, libdir;
+  bool windows = false; // the stack is for Windows: DLLs in bin, no ELF, nvcc.exe
 
   void add(const std::string& level, const std::string& check, bool ok, const std::string& detail,
            nlohmann::json data = nlohmann::json::object()) {
@@ -40,7 +48,7 @@ struct Verifier {
   // The soname of a toolkit library in the prefix (libcublas.so.13), found by listing.
   std::string soname(const std::string& stem) {
     for (const auto& f : host.list(libdir))
-      if (probe::library_stem(f) == stem && is_soname(f)) return f;
+      if (loadable_library(f, stem, windows)) return f;
     return {};
   }
 

@@ -10,6 +10,7 @@
 #include "verify/verifier.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -71,8 +72,29 @@ std::optional<probe::ElfDeps> elf_deps(const std::string& host_path) {
 }
 
 // Where a prefix keeps its libraries: lib64 in NVIDIA's trees, lib/<triplet> in Debian's /usr.
-std::vector<std::string> lib_dirs(const probe::Host& host, const std::string& prefix) {
+bool loadable_library(const std::string& file, const std::string& stem, bool windows,
+                      bool prefix_only) {
+  if (!windows) {
+    std::string have = probe::library_stem(file);
+    return (prefix_only ? util::starts_with(have, stem) : have == stem) && is_soname(file);
+  }
+  std::string name = file;
+  for (auto& c : name)
+    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  std::string want = util::starts_with(stem, "lib") ? stem.substr(3) : stem;
+  for (auto& c : want)
+    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (!util::ends_with(name, ".dll")) return false;
+  return util::starts_with(name, want + "64_") || (prefix_only && util::starts_with(name, want));
+}
+
+std::vector<std::string> lib_dirs(const probe::Host& host, const std::string& prefix,
+                                  bool windows) {
   std::vector<std::string> out;
+  if (windows) {
+    if (host.is_dir(prefix + "\\bin")) out.push_back(prefix + "\\bin");
+    return out;
+  }
   for (const char* d : {"lib64", "lib", "lib/x86_64-linux-gnu", "lib/aarch64-linux-gnu"})
     if (host.is_dir(prefix + "/" + d)) out.push_back(prefix + "/" + d);
   return out;
@@ -97,7 +119,8 @@ Report run(const manifest::Stack& stack, const probe::Facts& facts, const probe:
                 "the manifest has no cuda section; its checks are at level framework");
   } else {
     v.prefix = stack.cuda->prefix.value;
-    v.libdir = v.prefix + "/lib64";
+    v.windows = stack.platform && stack.platform->os() == platform::Os::windows;
+    v.libdir = v.prefix + (v.windows ? "\\bin" : "/lib64");
     int rank = level_rank(o.level);
     v.static_level();
     if (rank >= 1) v.load_level();

@@ -12,6 +12,7 @@ apply change nothing; facts reports the toolkit and cuDNN; why cudnn64_8.dll ans
 search order; rollback puts files and registry back as they were.
 """
 import atexit
+import json
 import os
 import re
 import shutil
@@ -52,12 +53,33 @@ def reg(name):
     return (m.group(1), m.group(2)) if m else None
 
 
-# The installer's components as tf-2.5 lists them, each with the DLL the seed cares about.
+def dll(source):
+    """A real Windows DLL, built by MinGW-w64, so verify's load level has something to load."""
+    d = tempfile.mkdtemp(dir=TMP)
+    with open(os.path.join(d, "x.c"), "w") as f:
+        f.write(source)
+    subprocess.run(["x86_64-w64-mingw32-gcc", "-shared", "-O1", "-o", os.path.join(d, "x.dll"),
+                    os.path.join(d, "x.c")], check=True, capture_output=True)
+    with open(os.path.join(d, "x.dll"), "rb") as f:
+        return f.read()
+
+
+EXPORT = "__declspec(dllexport) "
+# The installer's components as tf-2.5 lists them: the DLLs verify loads are real ones; cuDNN's
+# reports 8.1.0, the runtime 11.2 and no driver (none under Wine).
 INSTALLER = {
     "cuda_nvcc/nvcc/bin/nvcc.exe": b"MZ nvcc",
-    "cuda_cudart/cudart/bin/cudart64_110.dll": b"MZ cudart",
+    "cuda_cudart/cudart/bin/cudart64_110.dll": dll(
+        EXPORT + "int cudaRuntimeGetVersion(int* v) { *v = 11020; return 0; }\n" +
+        EXPORT + "int cudaDriverGetVersion(int* v) { *v = 0; return 0; }\n"),
     "cuda_cudart/cudart_dev/include/cuda_runtime_api.h": b"#define CUDART_VERSION 11020\n",
-    "libcublas/cublas/bin/cublas64_11.dll": b"MZ cublas",
+    "libcublas/cublas/bin/cublas64_11.dll": dll(EXPORT + "int cublasCreate_v2(void* h) { return 0; }\n"),
+    "libcublas/cublas_dev/include/cublas_v2.h": b"// cuBLAS",
+    "libcufft/cufft_dev/include/cufft.h": b"// cuFFT",
+    "libcurand/curand_dev/include/curand.h": b"// cuRAND",
+    "libcusolver/cusolver_dev/include/cusolverDn.h": b"// cuSOLVER",
+    "libcusparse/cusparse_dev/include/cusparse.h": b"// cuSPARSE",
+    "cuda_cupti/cupti/extras/CUPTI/include/cupti.h": b"// CUPTI",
     "libcufft/cufft/bin/cufft64_10.dll": b"MZ cufft",
     "libcurand/curand/bin/curand64_10.dll": b"MZ curand",
     "libcusolver/cusolver/bin/cusolver64_11.dll": b"MZ cusolver 11",
@@ -72,6 +94,7 @@ CUDNN = ("cuda/bin/cudnn64_8.dll", "cuda/bin/cudnn_ops_infer64_8.dll", "cuda/inc
 CUDNN_DATA = {"cuda/include/cudnn_version.h":
               b"#define CUDNN_MAJOR 8\n#define CUDNN_MINOR 1\n#define CUDNN_PATCHLEVEL 0\n"}
 
+CUDNN_DATA["cuda/bin/cudnn64_8.dll"] = dll(EXPORT + "unsigned long long cudnnGetVersion(void) { return 8100; }\n")
 MIRROR = os.path.join(TMP, "mirror")
 os.makedirs(MIRROR)
 make_exe(os.path.join(MIRROR, "cuda_11.2.0_460.89_win10.exe"), INSTALLER)
@@ -148,6 +171,22 @@ def why():
     print(r.out)
     expect(r.code == 0, r.out + r.err)
     expect(r"CUDA\v11.2\bin\cudnn64_8.dll" in r.out, r.out)
+
+
+@check("verify: static and load levels pass from the prefix (LoadLibrary, cudnnGetVersion); what cannot run is not-run")
+def verify():
+    r = gpucfg("verify", "--json", "--level", "compute", M)
+    doc = json.loads(r.out)
+    by = {x["check"]: x for x in doc["results"]}
+    print("\n".join(f"{x['outcome']:8} {x['level']}: {x['check']}: {x['detail']}" for x in doc["results"]))
+    for name in ("toolkit", "nvcc", "cudnn", "component cudart", "component cublas", "component cupti",
+                 "load libcudart", "load libcublas"):
+        expect(by.get(name, {}).get("outcome") == "pass", (name, by.get(name)))
+    expect("cudnnGetVersion() = 8.1.0" in by["load libcudnn"]["detail"] and
+           by["load libcudnn"]["outcome"] == "pass", by["load libcudnn"])
+    expect(by["runtime vs driver"]["outcome"] == "not-run", by["runtime vs driver"])
+    expect(all(x["outcome"] == "not-run" for x in doc["results"] if x["level"] == "compute"), doc)
+    expect(r.code == 4, f"exit {r.code}: a partial pass")
 
 
 @check("rollback puts the files and the registry back as they were")
