@@ -543,8 +543,8 @@ std::string unsupported(const plan::Plan& p) {
       return "'" + a.path + "': Windows variables are set by gpucfg.exe on Windows; this build " +
              "has no registry";
     if (a.op == plan::Op::build_env && p.platform.rfind("windows", 0) == 0)
-      return a.path + ": Windows environments are built by gpucfg on Windows, which is not built "
-                      "yet";
+      return a.path + ": building a Python environment on Windows (Scripts\\python.exe, .exe "
+                      "launchers) is not written yet; nothing was changed";
     if (a.op == plan::Op::install_tree && a.from.empty() && a.artifacts.empty())
       return a.path +
              ": the manifest names no source for this toolkit (cuda.source); nothing was changed";
