@@ -35,13 +35,7 @@ std::string major_minor(const std::string& v) {
 
 void read_versions(const Host& host, Toolkit& t, const std::map<std::string, std::string>* dpkg) {
   const std::string& p = t.realpath;
-  if (auto text = host.read(join(p, "version.json")))
-    if (auto vj = parse_version_json(*text)) {
-      t.readings.push_back({vj->cuda, "file:" + join(p, "version.json")});
-      if (vj->components.count("cuda_nvcc"))
-        t.readings.push_back(
-            {vj->components["cuda_nvcc"], "file:" + join(p, "version.json") + " (cuda_nvcc)"});
-    }
+  version_json_readings(host, join(p, "version.json"), t);
   if (auto text = host.read(join(p, "version.txt")))
     if (auto v = parse_version_txt(*text))
       t.readings.push_back({*v, "file:" + join(p, "version.txt")});
@@ -95,6 +89,15 @@ void read_compat(const Host& host, Toolkit& t) {
 }
 
 } // namespace
+
+void version_json_readings(const Host& host, const std::string& file, Toolkit& t) {
+  if (auto text = host.read(file))
+    if (auto vj = parse_version_json(*text)) {
+      t.readings.push_back({vj->cuda, "file:" + file});
+      if (vj->components.count("cuda_nvcc"))
+        t.readings.push_back({vj->components["cuda_nvcc"], "file:" + file + " (cuda_nvcc)"});
+    }
+}
 
 void gather_toolkits(const Host& host, Facts& facts, const std::vector<std::string>& named) {
   std::map<std::string, Toolkit> by_real; // realpath -> toolkit

@@ -2,6 +2,7 @@
 #include "platform/platform.hpp"
 #include "probe/nvml.hpp"
 #include "probe/probe.hpp"
+#include "util/os.hpp"
 #include "util/strings.hpp"
 
 #include <algorithm>
@@ -41,23 +42,27 @@ PlatformFacts gather_platform(const Host& host) {
   return p;
 }
 
+DriverFacts driver_from_nvml(const NvmlReport& r) {
+  DriverFacts d;
+  d.present = true;
+  d.version = r.driver_version;
+  if (r.cuda_driver_version > 0)
+    d.max_cuda = std::to_string(r.cuda_driver_version / 1000) + "." +
+                 std::to_string((r.cuda_driver_version % 1000) / 10);
+  d.evidence = "nvml:" + (r.library.empty() ? std::string(util::k_nvml_library) : r.library);
+  for (const auto& g : r.gpus)
+    d.gpus.push_back({g.index, g.name, g.uuid,
+                      std::to_string(g.cc_major) + "." + std::to_string(g.cc_minor),
+                      g.memory_total});
+  return d;
+}
+
 DriverFacts gather_driver(const Host& host) {
   DriverFacts d;
   std::string nvml_why;
   // NVML answers for the live machine only; a --root folder has no driver to ask.
   if (host.live()) {
-    if (auto r = query_nvml(&nvml_why)) {
-      d.present = true;
-      d.version = r->driver_version;
-      if (r->cuda_driver_version > 0)
-        d.max_cuda = std::to_string(r->cuda_driver_version / 1000) + "." +
-                     std::to_string((r->cuda_driver_version % 1000) / 10);
-      d.evidence = "nvml:" + (r->library.empty() ? std::string("libnvidia-ml.so.1") : r->library);
-      for (const auto& g : r->gpus)
-        d.gpus.push_back({g.index, g.name, g.uuid,
-                          std::to_string(g.cc_major) + "." + std::to_string(g.cc_minor),
-                          g.memory_total});
-    }
+    if (auto r = query_nvml(&nvml_why)) d = driver_from_nvml(*r);
   } else {
     nvml_why = "not asked under --root";
   }

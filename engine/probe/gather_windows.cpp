@@ -59,13 +59,7 @@ std::string find_file(const Host& host, const std::string& dir, const std::strin
 
 void read_windows_toolkit(const Host& host, Toolkit& t) {
   const std::string& p = t.realpath;
-  if (auto text = host.read(wjoin(p, "version.json")))
-    if (auto vj = parse_version_json(*text)) {
-      t.readings.push_back({vj->cuda, "file:" + wjoin(p, "version.json")});
-      if (vj->components.count("cuda_nvcc"))
-        t.readings.push_back(
-            {vj->components["cuda_nvcc"], "file:" + wjoin(p, "version.json") + " (cuda_nvcc)"});
-    }
+  version_json_readings(host, wjoin(p, "version.json"), t);
   std::string bin = wjoin(p, "bin");
   if (auto rt = find_file(host, bin, "cudart64_", ".dll"); !rt.empty())
     if (auto v = util::file_version(host.host_path(wjoin(bin, rt))); !v.empty())
@@ -178,19 +172,7 @@ DriverFacts windows_driver(const Host& host) {
     d.absent_reason = "a --root folder has no driver to ask";
     return d;
   }
-  if (auto r = query_nvml(&why)) {
-    d.present = true;
-    d.version = r->driver_version;
-    if (r->cuda_driver_version > 0)
-      d.max_cuda = std::to_string(r->cuda_driver_version / 1000) + "." +
-                   std::to_string((r->cuda_driver_version % 1000) / 10);
-    d.evidence = "nvml:" + (r->library.empty() ? std::string("nvml.dll") : r->library);
-    for (const auto& g : r->gpus)
-      d.gpus.push_back({g.index, g.name, g.uuid,
-                        std::to_string(g.cc_major) + "." + std::to_string(g.cc_minor),
-                        g.memory_total});
-    return d;
-  }
+  if (auto r = query_nvml(&why)) return driver_from_nvml(*r);
   d.absent_reason = "no NVIDIA driver: NVML (nvml.dll) " + why;
   return d;
 }

@@ -34,6 +34,8 @@ std::vector<Compiler> gather_compilers(const Host& host);
 std::vector<SearchSetting> gather_search(const Host& host);
 // `named`: prefixes a manifest names, looked at besides the usual places.
 void gather_toolkits(const Host& host, Facts& facts, const std::vector<std::string>& named = {});
+// A toolkit's version.json (NVIDIA's; the SDK's and nvcc's versions), as readings of `t`.
+void version_json_readings(const Host& host, const std::string& file, Toolkit& t);
 // What a toolkit's forward-compatibility libcuda is to the driver: "newer than the driver …",
 // "older than the driver …: never to be put before it", "" when either version is unknown.
 std::string compat_relation(const Toolkit& t, const DriverFacts& driver);
@@ -41,6 +43,9 @@ void gather_cudnn(const Host& host, Facts& facts);
 // Windows (gather_windows.cpp): everything gather() reads, the Windows way; and one DLL's
 // resolution in the standard search order.
 Facts gather_windows(const Host& host, const ProbeOptions& options);
+// The driver as NVML reported it (both platforms' gatherers).
+struct NvmlReport;
+DriverFacts driver_from_nvml(const NvmlReport& r);
 Resolution resolve_dll(const Host& host, const std::string& name, const Facts& facts);
 // `gpucfg why NAME` on this platform: the loader's chain for a soname, the DLL search order for
 // a DLL.

@@ -14,6 +14,17 @@ extern char** environ;
 
 namespace gpucfg::util {
 
+namespace {
+// posix_spawn's argv: pointers into `strings`, null-terminated.
+std::vector<char*> c_argv(std::vector<std::string>& strings) {
+  std::vector<char*> out;
+  for (auto& a : strings)
+    out.push_back(a.data());
+  out.push_back(nullptr);
+  return out;
+}
+} // namespace
+
 ProcessResult run_process(const std::vector<std::string>& argv, const ProcessOptions& o) {
   ProcessResult r;
   if (argv.empty()) return r;
@@ -32,10 +43,7 @@ ProcessResult run_process(const std::vector<std::string>& argv, const ProcessOpt
   route(o.out, 1);
   route(o.err, 2);
   std::vector<std::string> copy = argv;
-  std::vector<char*> args;
-  for (auto& a : copy)
-    args.push_back(a.data());
-  args.push_back(nullptr);
+  std::vector<char*> args = c_argv(copy);
   pid_t pid = 0;
   int rc = o.search_path ? ::posix_spawnp(&pid, args[0], &actions, nullptr, args.data(), environ)
                          : ::posix_spawn(&pid, args[0], &actions, nullptr, args.data(), environ);
@@ -108,10 +116,7 @@ FedProcess::FedProcess(const std::vector<std::string>& argv) {
   posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
   posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
   std::vector<std::string> copy = argv;
-  std::vector<char*> args;
-  for (auto& a : copy)
-    args.push_back(a.data());
-  args.push_back(nullptr);
+  std::vector<char*> args = c_argv(copy);
   pid_t pid = 0;
   int rc = ::posix_spawn(&pid, args[0], &fa, nullptr, args.data(), environ);
   posix_spawn_file_actions_destroy(&fa);

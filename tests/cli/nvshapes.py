@@ -53,3 +53,26 @@ def sha256_of(path):
         for block in iter(lambda: f.read(1 << 20), b""):
             h.update(block)
     return h.hexdigest()
+
+
+def pinned_copy(names, pins, out_dir, manifests_dir):
+    """Copies of the curated manifests `names` into `out_dir`, each `archive:` whose file name is
+    in `pins` given that sha256 (the test files' own, in place of NVIDIA's). Returns out_dir."""
+    import re
+    os.makedirs(out_dir, exist_ok=True)
+    for name in names:
+        with open(os.path.join(manifests_dir, name)) as f:
+            lines = f.read().split("\n")
+        for i, line in enumerate(list(lines)):
+            m = re.match(r"^(\s*)archive: .*/([^/]+)$", line)
+            if not m or m.group(2) not in pins:
+                continue
+            # The pin line follows the archive line when there is one; else one is added.
+            pin = f"{m.group(1)}sha256: {pins[m.group(2)]}"
+            if i + 1 < len(lines) and lines[i + 1].strip().startswith("sha256:"):
+                lines[i + 1] = pin
+            else:
+                lines.insert(i + 1, pin)
+        with open(os.path.join(out_dir, name), "w") as f:
+            f.write("\n".join(lines))
+    return out_dir

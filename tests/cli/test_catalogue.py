@@ -13,11 +13,9 @@
 3. A redistrib index named by NVIDIA's URL and pinned by its own sha256 is found, with the
    archives it lists (at their relative paths), on the same mirror by the same switch.
 """
-import hashlib
 import json
 import os
 import re
-import shutil
 import subprocess
 import tarfile
 import tempfile
@@ -25,18 +23,13 @@ import tempfile
 import yaml
 
 from harness import ROOT, check, expect, finish, gpucfg, serve
-from nvshapes import make_exe, make_zip
+from nvshapes import make_exe, make_zip, pinned_copy, sha256_of
 
 TMP = tempfile.mkdtemp(prefix="gpucfg-catalogue-")
 HEX = re.compile(r"^[0-9a-f]{64}$")
 
 
-def sha(path):
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
+sha = sha256_of
 
 
 def unpinned_in_knowledge():
@@ -211,24 +204,8 @@ URL, SERVED = serve(MIRROR)
 
 def stack_copy():
     """tf-2.5 and its base, with each archive's pin swapped for the test file's own."""
-    d = os.path.join(TMP, "manifests")
-    os.makedirs(d, exist_ok=True)
-    for name in ("tf-2.5.yaml", "cuda-11.2.yaml"):
-        with open(os.path.join(ROOT, "manifests", name)) as f:
-            text = f.read()
-        lines = text.split("\n")
-        for i, line in enumerate(lines):
-            m = re.match(r"^(\s*)archive: .*/([^/]+)$", line)
-            if not m or m.group(2) not in PINS:
-                continue
-            # The pin line follows the archive line when there is one; else one is added.
-            pin = f"{m.group(1)}sha256: {PINS[m.group(2)]}"
-            if i + 1 < len(lines) and lines[i + 1].strip().startswith("sha256:"):
-                lines[i + 1] = pin
-            else:
-                lines.insert(i + 1, pin)
-        with open(os.path.join(d, name), "w") as f:
-            f.write("\n".join(lines))
+    d = pinned_copy(("tf-2.5.yaml", "cuda-11.2.yaml"), PINS, os.path.join(TMP, "manifests"),
+                    os.path.join(ROOT, "manifests"))
     return os.path.join(d, "tf-2.5.yaml")
 
 

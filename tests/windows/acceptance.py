@@ -22,7 +22,7 @@ import tempfile
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "cli"))
 from harness import ROOT, check, expect, finish, serve  # noqa: E402
-from nvshapes import make_exe, make_zip, sha256_of  # noqa: E402
+from nvshapes import make_exe, make_zip, pinned_copy, sha256_of  # noqa: E402
 
 EXE = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, "build-win/cli/gpucfg.exe"))
 TMP = tempfile.mkdtemp(prefix="gpucfg-wine-")
@@ -106,22 +106,8 @@ ENV["GPUCFG_MIRROR"] = URL
 
 def manifests():
     """tf-2.5 and its base with the Windows archives' pins swapped for the test files' own."""
-    d = os.path.join(TMP, "manifests")
-    os.makedirs(d)
-    for name in ("tf-2.5.yaml", "cuda-11.2.yaml"):
-        with open(os.path.join(ROOT, "manifests", name)) as f:
-            lines = f.read().split("\n")
-        for i, line in enumerate(list(lines)):
-            m = re.match(r"^(\s*)archive: .*/([^/]+)$", line)
-            if not m or m.group(2) not in PINS:
-                continue
-            pin = f"{m.group(1)}sha256: {PINS[m.group(2)]}"
-            if i + 1 < len(lines) and lines[i + 1].strip().startswith("sha256:"):
-                lines[i + 1] = pin
-            else:
-                lines.insert(i + 1, pin)
-        with open(os.path.join(d, name), "w") as f:
-            f.write("\n".join(lines))
+    d = pinned_copy(("tf-2.5.yaml", "cuda-11.2.yaml"), PINS, os.path.join(TMP, "manifests"),
+                    os.path.join(ROOT, "manifests"))
     return os.path.join(d, "tf-2.5.yaml")
 
 
