@@ -138,11 +138,20 @@ bool drifted_tree(const PlanInput& in, const Desired& d, Plan& plan) {
   auto it = o.tree_drift.find(d.path);
   if (!ours || it == o.tree_drift.end() || it->second.empty()) return false;
   std::vector<std::string> added, damaged;
+  // A file gpucfg placed into the tree itself (cuDNN into a toolkit, the cusolver64_10.dll copy)
+  // is a managed entry of its own, not an addition.
+  auto managed = [&](const std::string& rel) {
+    std::string want = util::forward_slashes(d.path + "/" + rel);
+    for (const auto& e : o.current.entries)
+      if (util::forward_slashes(e.path) == want) return true;
+    return false;
+  };
   for (const auto& x : it->second)
-    (x[0] == '+' ? added : damaged).push_back(x);
+    if (x[0] != '+' || !managed(x.substr(1))) (x[0] == '+' ? added : damaged).push_back(x);
   if (damaged.empty()) {
-    plan.notes.push_back(d.path + ": files added since gpucfg installed it, left as they are: " +
-                         util::join(added, ", "));
+    if (!added.empty())
+      plan.notes.push_back(d.path + ": files added since gpucfg installed it, left as they are: " +
+                           util::join(added, ", "));
     return false;
   }
   std::string what = util::join(damaged, ", ");

@@ -165,6 +165,69 @@ void windows_cudnn(const Host& host, Facts& f) {
   }
 }
 
+// Visual Studio's C++ compilers, the host compilers nvcc takes on Windows: each
+// <Program Files>\Microsoft Visual
+// Studio\<year>\<edition>\VC\Tools\MSVC\<toolset>\bin\Hostx64\x64\cl.exe, named msvc with the
+// product year (what requires.host_compiler.windows compares).
+std::vector<Compiler> windows_compilers(const Host& host) {
+  std::vector<Compiler> out;
+  std::vector<std::string> roots = {program_files(host)};
+  if (auto x86 = host.env("ProgramFiles(x86)")) roots.push_back(*x86);
+  for (const auto& root : roots) {
+    std::string vs = wjoin(root, "Microsoft Visual Studio");
+    for (const auto& year : host.list(vs)) {
+      if (year.size() != 4 || !std::isdigit(static_cast<unsigned char>(year[0]))) continue;
+      for (const auto& edition : host.list(wjoin(vs, year))) {
+        std::string msvc = wjoin(wjoin(wjoin(vs, year), edition), "VC\\Tools\\MSVC");
+        auto toolsets = host.list(msvc);
+        std::sort(toolsets.begin(), toolsets.end());
+        for (const auto& toolset : toolsets) {
+          std::string cl = wjoin(wjoin(msvc, toolset), "bin\\Hostx64\\x64\\cl.exe");
+          if (host.is_file(cl))
+            out.push_back(
+                {"msvc", cl, year,
+                 "folder:Visual Studio " + year + " " + edition + ", toolset " + toolset});
+        }
+      }
+    }
+  }
+  return out;
+}
+
+// Pythons where python.org's installer puts them (per user, or for all users) and on PATH; the
+// version from the folder's name (Python39 -> 3.9), as the installer names it.
+std::vector<Python> windows_pythons(const Host& host) {
+  std::vector<Python> out;
+  std::vector<std::string> roots;
+  if (auto local = host.env("LOCALAPPDATA")) roots.push_back(wjoin(*local, "Programs\\Python"));
+  roots.push_back(program_files(host));
+  roots.push_back("C:\\");
+  std::vector<std::string> dirs;
+  for (const auto& r : roots)
+    for (const auto& n : host.list(r))
+      if (util::starts_with(lower(n), "python3")) dirs.push_back(wjoin(r, n));
+  for (const auto& d : windows_path(host))
+    dirs.push_back(d);
+  std::set<std::string> seen;
+  for (const auto& d : dirs) {
+    std::string exe = wjoin(d, "python.exe"), name = basename(util::forward_slashes(d));
+    if (!host.is_file(exe) || !seen.insert(lower(exe)).second) continue;
+    std::string digits;
+    for (char c : name.substr(std::min<std::size_t>(6, name.size()))) // Python311-32 -> 311
+      if (std::isdigit(static_cast<unsigned char>(c)))
+        digits += c;
+      else
+        break;
+    std::string version = digits.size() >= 2 && std::isdigit(static_cast<unsigned char>(digits[0]))
+                              ? digits.substr(0, 1) + "." + digits.substr(1)
+                              : "";
+    // WindowsApps\python.exe is the Store's installer stub, not a Python.
+    if (version.empty() || lower(d).find("windowsapps") != std::string::npos) continue;
+    out.push_back({exe, exe, version, "folder:" + d});
+  }
+  return out;
+}
+
 DriverFacts windows_driver(const Host& host) {
   DriverFacts d;
   std::string why;
@@ -235,7 +298,8 @@ Facts gather_windows(const Host& host, const ProbeOptions& options) {
     f.warnings.push_back(std::to_string(f.cudnn.size()) +
                          " cuDNN copies with different versions; `gpucfg why cudnn64_N.dll` "
                          "shows which one loads");
-  f.pythons = gather_pythons(host);
+  f.compilers = windows_compilers(host);
+  f.pythons = windows_pythons(host);
   if (options.frameworks) f.frameworks = gather_frameworks(host, options.framework_timeout);
   return f;
 }

@@ -114,6 +114,12 @@ def manifests():
 M = manifests()
 subprocess.run(["wineboot", "-i"], env=ENV, capture_output=True, timeout=300)
 PATH_BEFORE = reg("PATH")
+# The seed's machine had Visual Studio 2019 and a Python 3.9: their files, where they install.
+DRIVE_C = os.path.join(TMP, "prefix", "drive_c")
+for rel in ("Program Files (x86)/Microsoft Visual Studio/2019/Community/VC/Tools/MSVC/14.29.30133/"
+            "bin/Hostx64/x64/cl.exe", "Python39/python.exe"):
+    os.makedirs(os.path.dirname(os.path.join(DRIVE_C, rel)), exist_ok=True)
+    open(os.path.join(DRIVE_C, rel), "wb").close()
 
 
 @check("apply installs the seed: toolkit from the installer, cuDNN from its zip, the alias, three variables")
@@ -138,6 +144,9 @@ def apply():
 def again():
     r = gpucfg("plan", "--detailed-exitcode", M)
     expect(r.code == 0, r.out + r.err)
+    expect(re.search(r"ok\s+host compiler: msvc 2019 within ==2019", r.out), r.out)
+    expect("files added" not in r.out, "the cusolver64_10.dll gpucfg placed counted as the user's")
+    expect(re.search(r"ok\s+python: C:\\Python39\\python.exe is Python 3\.9", r.out), r.out)
     r = gpucfg("apply", "--yes", "--no-verify", M)
     expect(r.code == 0 and "No changes" in r.out, r.out + r.err)
 
