@@ -1,5 +1,6 @@
 #include "source/settings.hpp"
 
+#include "platform/platform.hpp"
 #include "yaml/fields.hpp"
 #include "yaml/reader.hpp"
 
@@ -7,6 +8,13 @@
 #include <filesystem>
 
 namespace gpucfg::source {
+
+// Machine-wide settings: /etc/gpucfg/config.yaml; %ProgramData%\gpucfg\config.yaml on Windows.
+std::string default_config_path() {
+  if (platform::host().os() != platform::Os::windows) return "/etc/gpucfg/config.yaml";
+  const char* pd = std::getenv("ProgramData");
+  return std::string(pd && *pd ? pd : "C:\\ProgramData") + "\\gpucfg\\config.yaml";
+}
 
 Settings load_settings(util::SourceSet& sources, util::Diagnostics& diags) {
   Settings s;
@@ -25,7 +33,7 @@ Settings load_settings(util::SourceSet& sources, util::Diagnostics& diags) {
     return s;
   }
   const char* cfg = std::getenv("GPUCFG_CONFIG");
-  std::string path = cfg && *cfg ? cfg : "/etc/gpucfg/config.yaml";
+  std::string path = cfg && *cfg ? cfg : default_config_path();
   std::error_code ec;
   if (!std::filesystem::exists(path, ec)) return s;
   s.origin = path;

@@ -22,6 +22,8 @@ struct Settings {
   std::string origin; // where they came from, for messages: "GPUCFG_MIRROR", a file, or ""
 };
 
+// Where the machine-wide settings are read from unless GPUCFG_CONFIG names a file.
+std::string default_config_path();
 // Reads the settings; a malformed config file is an error in `diags` (file:line:col).
 Settings load_settings(util::SourceSet& sources, util::Diagnostics& diags);
 
