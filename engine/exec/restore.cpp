@@ -17,12 +17,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-const plan::ManagedEntry* find(const std::vector<plan::ManagedEntry>& entries,
-                               const std::string& path) {
-  for (const auto& e : entries) // a Windows entry's path and a tree's '/' names compare alike
-    if (e.path == path || util::forward_slashes(e.path) == util::forward_slashes(path)) return &e;
-  return nullptr;
-}
+using plan::find_entry;
 
 // Files in a tree gpucfg recorded that the record does not list: the user's, which a rollback
 // must not drop without a word (it refuses, naming them).
@@ -34,7 +29,7 @@ std::vector<std::string> additions(const StateStore& store, const plan::ManagedE
   if (!then) return out;
   for (const auto& d : plan::tree_drift(*then, plan::scan_tree(store.host(recorded.path), false, 1),
                                         std::numeric_limits<std::size_t>::max()))
-    if (d[0] == '+' && !find(current, recorded.path + "/" + d.substr(1)))
+    if (d[0] == '+' && !find_entry(current, recorded.path + "/" + d.substr(1)))
       out.push_back(d.substr(1));
   return out;
 }
@@ -100,7 +95,7 @@ std::optional<plan::Action> restore_action(const StateStore& store, const plan::
                                            const std::string& why,
                                            std::vector<std::string>& errors) {
   if (util::starts_with(want.path, "env:")) return restore_variable(want, why, errors);
-  const plan::ManagedEntry* now = find(current, want.path);
+  const plan::ManagedEntry* now = find_entry(current, want.path);
   std::string h = store.host(want.path);
   auto st = util::lstat_info(h);
   bool present = st.has_value();

@@ -1,6 +1,7 @@
 #include "plan/model.hpp"
 
 #include "plan/observed.hpp"
+#include "util/strings.hpp"
 
 namespace gpucfg::plan {
 
@@ -57,6 +58,12 @@ const char* to_string(Resource r) {
     return "folder";
   }
   return "";
+}
+
+const ManagedEntry* find_entry(const std::vector<ManagedEntry>& entries, const std::string& path) {
+  for (const auto& e : entries)
+    if (e.path == path || util::forward_slashes(e.path) == util::forward_slashes(path)) return &e;
+  return nullptr;
 }
 
 const char* to_string(PathKind k) {

@@ -163,8 +163,8 @@ Observed observe(const probe::Host& host, const Wanted& wanted, bool checksum) {
   }
   // Windows variables live in the registry, one per machine: a --root folder has none of its own.
   // A Linux build planning for Windows (--assume, a facts file) has no registry to look at.
-  for (const auto& [scope, name] :
-       util::registry_available() ? wanted.variables : decltype(wanted.variables){}) {
+  for (const auto& [scope, name] : wanted.variables) {
+    if (!util::registry_available()) break;
     std::string key = scope + ":" + name, error;
     if (!host.live()) {
       o.variable_errors[key] =

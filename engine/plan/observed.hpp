@@ -36,6 +36,9 @@ struct ManagedEntry {
   std::string manifest; // metadata.name of the manifest that wanted it
 };
 
+// The entry for `path`, if any; a Windows path and a tree's '/' names compare alike.
+const ManagedEntry* find_entry(const std::vector<ManagedEntry>& entries, const std::string& path);
+
 struct Generation {
   int number = 0; // 0: nothing applied yet
   std::string manifest, created, plan_fingerprint;

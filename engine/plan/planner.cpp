@@ -140,14 +140,9 @@ bool drifted_tree(const PlanInput& in, const Desired& d, Plan& plan) {
   std::vector<std::string> added, damaged;
   // A file gpucfg placed into the tree itself (cuDNN into a toolkit, the cusolver64_10.dll copy)
   // is a managed entry of its own, not an addition.
-  auto managed = [&](const std::string& rel) {
-    std::string want = util::forward_slashes(d.path + "/" + rel);
-    for (const auto& e : o.current.entries)
-      if (util::forward_slashes(e.path) == want) return true;
-    return false;
-  };
   for (const auto& x : it->second)
-    if (x[0] != '+' || !managed(x.substr(1))) (x[0] == '+' ? added : damaged).push_back(x);
+    if (x[0] != '+' || !find_entry(o.current.entries, d.path + "/" + x.substr(1)))
+      (x[0] == '+' ? added : damaged).push_back(x);
   if (damaged.empty()) {
     if (!added.empty())
       plan.notes.push_back(d.path + ": files added since gpucfg installed it, left as they are: " +
