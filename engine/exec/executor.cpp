@@ -23,6 +23,7 @@
 #include <filesystem>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <set>
 #include <thread>
 
@@ -59,6 +60,22 @@ unsigned parse_mode(const std::string& m) {
   return m.empty() ? 0644u : static_cast<unsigned>(std::stoul(m, nullptr, 8));
 }
 
+// After a failed unpack: a cached archive is trusted by its name (its sha256) and size, so one
+// damaged since it was fetched fails as "not an archive". Checked only now, when it costs
+// nothing on the good path: such a file is removed, so the next apply fetches it anew.
+std::optional<Status> damaged_in_cache(const plan::Action& a, const std::string& cache_dir) {
+  for (const auto& art : a.artifacts) {
+    std::string file = source::locate(art, cache_dir);
+    if (art.sha256.empty() || file.empty() || file.rfind(cache_dir, 0) != 0) continue;
+    std::string sha = util::sha256_file(file).value_or("");
+    if (sha == art.sha256) continue;
+    remove_file(file);
+    return art.name + ": the cached copy " + file + " is damaged (its sha256 is " + sha +
+           ", not the pinned one); it was removed: apply again to fetch it anew";
+  }
+  return std::nullopt;
+}
+
 // Unpacks an install-tree step's archives into `staged`, several at once, then adds the links a
 // toolkit expects and NVIDIA's version.json. The file list comes back for the record.
 Status unpack(const plan::Action& a, const std::string& staged, const ExecOptions& o,
@@ -73,7 +90,7 @@ Status unpack(const plan::Action& a, const std::string& staged, const ExecOption
   }
   auto results = source::extract_many(jobs, staged, o.jobs);
   for (const auto& r : results)
-    if (!r.error.empty()) return r.error;
+    if (!r.error.empty()) return damaged_in_cache(a, o.cache_dir).value_or(r.error);
   source::finish_tree(staged, source::target_arch(platform_id));
   if (!a.content.empty() && !exists(staged + "/version.json"))
     if (Status s = write_file(staged + "/version.json", a.content, 0644); !s.empty()) return s;

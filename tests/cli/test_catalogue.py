@@ -261,6 +261,22 @@ def rollback():
     expect(not os.path.exists(TK), "toolkit still there")
 
 
+@check("a cached archive damaged since it was fetched is named and removed; the next apply fetches it anew")
+def damaged_cache():
+    cached = os.path.join(ENV["GPUCFG_CACHE_DIR"], "sha256", PINS["cuda_11.2.0_460.27.04_linux.run"])
+    expect(os.path.exists(cached), f"{cached} is not in the cache")
+    with open(cached, "wb") as f:
+        f.write(b"not the runfile any more")
+    r = gpucfg("apply", "--yes", "--no-verify", "--root", R, M, env=ENV, timeout=120)
+    expect(r.code != 0 and "is damaged" in r.err and "apply again" in r.err, r.out + r.err)
+    expect(not os.path.exists(cached), "the damaged copy is still in the cache")
+    expect(not os.path.exists(TK), "a failed apply left the toolkit")
+    r = gpucfg("apply", "--yes", "--no-verify", "--root", R, M, env=ENV, timeout=120)
+    expect(r.code == 0 and os.path.exists(os.path.join(TK, "bin/nvcc")), r.out + r.err)
+    r = gpucfg("rollback", "--yes", "--root", R, env=ENV, timeout=60)
+    expect(r.code == 0, r.out + r.err)
+
+
 @check("fetch --mirror fills a mirror for Linux and Windows; the .exe unpacks by component")
 def mirror():
     out = os.path.join(TMP, "team-mirror")
