@@ -59,7 +59,7 @@ def wheelhouse(tmp):
         with open(os.path.join(names, sha)) as f:
             name = f.read().strip()
         if any(name.startswith(p) for p in prefixes):
-            os.link(os.path.join(CACHE, "sha256", sha), os.path.join(out, name))
+            os.link(os.path.join(CACHE, "artifacts", sha), os.path.join(out, name))
     got = sorted(os.path.join(out, n) for n in os.listdir(out))
     if len(got) != len(pins):
         sys.exit(f"the cache holds {len(got)} of the manifest's {len(pins)} wheels; fetch them")

@@ -55,7 +55,7 @@ def wheelhouse(tmp, lock):
     os.makedirs(out)
     req = []
     for w in lock:
-        cached = os.path.join(CACHE, "sha256", w["sha256"])
+        cached = os.path.join(CACHE, "artifacts", w["sha256"])
         if not os.path.exists(cached):
             sys.exit(f"{w['wheel']} is not in the cache")
         os.link(cached, os.path.join(out, w["wheel"]))

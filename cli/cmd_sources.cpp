@@ -5,6 +5,7 @@
 #include "platform/platform.hpp"
 #include "source/capture.hpp"
 #include "source/fetch.hpp"
+#include "store/store.hpp"
 #include "util/strings.hpp"
 
 #include <CLI/CLI.hpp>
@@ -56,7 +57,7 @@ bool fetch_one(const std::string& manifest, const std::string& platform, const P
     bytes += a->size;
   count += all.size();
   if (!ok || mirror.empty()) return ok;
-  std::string cache = source::default_cache_dir();
+  std::string cache = store::default_dir();
   for (auto& [key, r] : sources.resolved) {
     std::vector<const source::Artifact*> files(r.indexes.size());
     for (std::size_t i = 0; i < r.indexes.size(); ++i)
@@ -110,7 +111,7 @@ void add_fetch(CLI::App& app, int& exit_code) {
       for (const auto& p : o->platforms)
         ok = fetch_one(m, p, o->req, o->mirror, count, bytes) && ok;
     std::cout << (ok ? "Fetched " : "Could not fetch all of ") << count << " archive(s), "
-              << (bytes + 500000) / 1000000 << " MB declared, into " << source::default_cache_dir()
+              << (bytes + 500000) / 1000000 << " MB declared, into " << store::default_dir()
               << (o->mirror.empty() ? "" : " and " + o->mirror) << "\n";
     exit_code = ok ? k_ok : k_error;
   });

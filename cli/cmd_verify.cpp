@@ -4,6 +4,7 @@
 #include "manifest/check.hpp"
 #include "probe/probe.hpp"
 #include "util/os.hpp"
+#include "session/run.hpp"
 #include "verify/verify.hpp"
 
 #include <CLI/CLI.hpp>
@@ -12,21 +13,8 @@
 
 namespace gpucfg::cli {
 
-std::string verify_cache_dir() {
-  if (const char* e = std::getenv("GPUCFG_CACHE_DIR"); e && *e) return e;
-  if (const char* x = std::getenv("XDG_CACHE_HOME"); x && *x)
-    return std::string(x) + "/gpucfg/verify";
-  if (const char* h = std::getenv("HOME"); h && *h) return std::string(h) + "/.cache/gpucfg/verify";
-  return "/var/cache/gpucfg/verify";
-}
-
 verify::Options verify_options(const std::string& level) {
-  verify::Options o;
-  o.level = level;
-  o.kernels_dir = knowledge::data_dir() + "/kernels";
-  o.cache_dir = verify_cache_dir();
-  if (auto self = util::self_path(); !self.empty()) o.load_probe_command = {self, "__load-probe"};
-  return o;
+  return session::verify_options(level);
 }
 
 void add_load_probe(CLI::App& app, int& exit_code) {

@@ -56,10 +56,8 @@ void add_verify(CLI::App& app, int& exit_code);
 void add_fetch(CLI::App& app, int& exit_code);
 void add_capture(CLI::App& app, int& exit_code);
 
-// Where verify caches built workloads: $GPUCFG_CACHE_DIR, else the user's cache folder.
-std::string verify_cache_dir();
-// verify's options at `level` as every front end here runs it: the kernels and cache folders,
-// and this program's hidden `__load-probe` as the process the load level loads libraries in.
+// verify's options at `level` as every front end runs it (session::verify_options): the kernels
+// folder, the store's verify bucket, and this program's hidden `__load-probe`.
 verify::Options verify_options(const std::string& level);
 // The hidden `gpucfg __load-probe PATH STEM` (verify::load_probe, its JSON on stdout).
 void add_load_probe(CLI::App& app, int& exit_code);

@@ -4,6 +4,7 @@
 // apply killed at any point is undone by the next gpucfg that takes the lock (`recover`).
 #pragma once
 
+#include "exec/machine.hpp"
 #include "exec/state.hpp"
 #include "plan/model.hpp"
 
@@ -17,24 +18,21 @@ struct ExecResult {
   int generation = 0; // the generation now current
   std::string error;  // what failed (everything was undone)
   std::vector<std::string> log;
-  std::vector<std::string> kept; // trees kept for rollback (or that could not be), for the user
+  std::vector<std::string> said; // for the user: files carried into new trees, entries remade
 };
 
-struct ExecOptions {
-  std::string cache_dir; // where fetched archives are (source/fetch.hpp)
-  unsigned jobs = 0;     // archives unpacked at once; 0: one per core
-};
-
-// The caller holds the Lock. A plan with errors or without changes is not executed. Archives an
-// install-tree step unpacks must be on this computer already (apply fetches them first).
-ExecResult execute(StateStore& store, const plan::Plan& plan, const ExecOptions& options = {});
+// The caller holds the Lock (and the store's, shared). A plan with errors or without changes is
+// not executed. Archives an install-tree step unpacks must be in the store already (the session
+// fetches them first).
+ExecResult execute(Machine& m, StateStore& state, const plan::Plan& plan);
 
 // Undoes (or, past the commit point, finishes) a transaction a killed gpucfg left behind.
-// Returns a message for the user, empty when there was nothing to do.
-std::string recover(StateStore& store);
+// Returns a message for the user, empty when there was nothing to do; *refused is set when the
+// journal cannot be replayed (it names what), and nothing may change until that is resolved.
+std::string recover(Machine& m, StateStore& state, bool* refused = nullptr);
 
 // Steps a saved plan may not contain for this build (Windows registry, installs without a
 // source): empty when every action can run here.
-std::string unsupported(const plan::Plan& plan);
+std::string unsupported(const plan::Plan& plan, const Machine& m);
 
 } // namespace gpucfg::exec

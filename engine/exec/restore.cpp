@@ -1,71 +1,94 @@
 #include "exec/restore.hpp"
 
-#include "plan/tree.hpp"
+#include "store/tree.hpp"
 #include "plan/winenv.hpp"
-#include "util/fileinfo.hpp"
-#include "util/registry.hpp"
-#include "util/sha256.hpp"
 #include "util/strings.hpp"
 
 #include <algorithm>
-#include <filesystem>
 #include <limits>
 #include <set>
 
 namespace gpucfg::exec {
 namespace {
 
-namespace fs = std::filesystem;
-
 using plan::find_entry;
 
-// Files in a tree gpucfg recorded that the record does not list: the user's, which a rollback
-// must not drop without a word (it refuses, naming them).
-// Files gpucfg placed into the tree itself (cuDNN into a toolkit) are managed entries of their own.
-std::vector<std::string> additions(const StateStore& store, const plan::ManagedEntry& recorded,
+// The file list a tree entry was recorded with: the store's record of its entry, or (a tree
+// built in place, or recorded before the store) its blob in the state folder.
+std::optional<store::TreeManifest> recorded_files(const Machine& m, const StateStore& state,
+                                                  const plan::ManagedEntry& e) {
+  if (!e.key.empty()) {
+    auto r = m.store.record(e.key);
+    return r ? std::optional<store::TreeManifest>(r->tree) : std::nullopt;
+  }
+  auto text = e.sha256.empty() ? std::nullopt : m.disk.read(state.blob(e.sha256));
+  auto r = text ? store::parse_record(*text) : std::nullopt;
+  return r ? std::optional<store::TreeManifest>(r->tree) : std::nullopt;
+}
+
+// Files in a tree gpucfg recorded that the record does not list: the user's (and files gpucfg
+// placed there as entries of their own, which are left out). A rollback to another tree
+// carries them over; one that removes the tree refuses, naming them.
+std::vector<std::string> additions(const Machine& m, const StateStore& state,
+                                   const plan::ManagedEntry& recorded,
                                    const std::vector<plan::ManagedEntry>& current) {
   std::vector<std::string> out;
-  auto then = plan::read_tree_record(store.blob(recorded.sha256));
+  auto then = recorded_files(m, state, recorded);
   if (!then) return out;
-  for (const auto& d : plan::tree_drift(*then, plan::scan_tree(store.host(recorded.path), false, 1),
-                                        std::numeric_limits<std::size_t>::max()))
+  for (const auto& d :
+       store::tree_drift(*then, store::scan_tree(m.disk, m.host(recorded.path), false, 1),
+                         std::numeric_limits<std::size_t>::max()))
     if (d[0] == '+' && !find_entry(current, recorded.path + "/" + d.substr(1)))
       out.push_back(d.substr(1));
   return out;
 }
 
-// The action for a tree `want` records: unchanged, moved back from gpucfg's keep, or an error.
-std::optional<plan::Action> restore_tree(const StateStore& store, const plan::ManagedEntry& want,
+// The action for a tree `want` records: unchanged, materialized again from the store, or an
+// error when the store cannot give it back byte for byte.
+std::optional<plan::Action> restore_tree(const Machine& m, const plan::ManagedEntry& want,
                                          const plan::ManagedEntry* now, bool present,
                                          plan::Action a, std::vector<std::string>& errors) {
   bool ours = now && now->kind == "tree";
-  if (ours && now->sha256 == want.sha256) return std::nullopt; // already that tree
+  if (ours && (want.key.empty() ? now->sha256 == want.sha256 : now->key == want.key))
+    return std::nullopt; // already that tree
   if (present && !ours) return std::nullopt; // never gpucfg's since: left to its owner
-  std::string kept = store.kept_tree(want.sha256);
-  if (want.sha256.empty() || !exists(kept)) {
-    errors.push_back(want.path + ": the tree that generation recorded is not kept (it was damaged "
-                                 "when replaced, freed by gpucfg gc, or on another file system); "
-                                 "apply its manifest again instead");
+  if (want.key.empty()) {
+    errors.push_back(want.path + ": that generation's tree was recorded before gpucfg kept trees "
+                                 "in its store, so it cannot be put back; apply its manifest "
+                                 "again instead");
+    return std::nullopt;
+  }
+  std::string damage = m.store.check(want.key, false);
+  if (!damage.empty()) {
+    errors.push_back(want.path + ": the store's copy of the tree that generation recorded (" +
+                     want.key.substr(0, 12) + ") is " +
+                     (damage == "not in the store" ? "gone" : damage) +
+                     "; apply its manifest again instead");
     return std::nullopt;
   }
   a.op = plan::Op::restore_tree;
-  a.from = kept;
-  a.from_host = true;
-  a.sha256 = want.sha256;
+  a.key = want.key;
+  for (const auto& sha : want.artifacts) {
+    source::Artifact art;
+    art.sha256 = sha;
+    a.artifacts.push_back(art);
+  }
   a.change = present ? "update" : "create";
-  a.summary = "the tree as recorded, kept by gpucfg since it was replaced";
+  a.summary = "the tree as recorded, linked again from gpucfg's store (" +
+              want.key.substr(0, 12) + ")";
   return a;
 }
 
 // A Windows variable back to the value `want` records (absent: deleted), or nothing when it
 // already holds it.
-std::optional<plan::Action> restore_variable(const plan::ManagedEntry& want, const std::string& why,
+std::optional<plan::Action> restore_variable(const Machine& m, const plan::ManagedEntry& want,
+                                             const std::string& why,
                                              std::vector<std::string>& errors) {
   plan::EnvEdit edit;
   edit.name = want.path.substr(4); // "env:NAME"
   edit.scope = want.scope.empty() ? "system" : want.scope;
   std::string error;
-  auto now = util::read_env_var(edit.scope, edit.name, &error);
+  auto now = m.registry.read(edit.scope, edit.name, &error);
   if (!error.empty()) {
     errors.push_back(want.path + ": " + error);
     return std::nullopt;
@@ -90,16 +113,17 @@ std::optional<plan::Action> restore_variable(const plan::ManagedEntry& want, con
 
 // An action making `path` what `want` records, or nothing when it already is. `now` is the
 // current generation's entry for the path, if any.
-std::optional<plan::Action> restore_action(const StateStore& store, const plan::ManagedEntry& want,
+std::optional<plan::Action> restore_action(const Machine& m, const StateStore& state,
+                                           const plan::ManagedEntry& want,
                                            const std::vector<plan::ManagedEntry>& current,
-                                           const std::string& why,
-                                           std::vector<std::string>& errors) {
-  if (util::starts_with(want.path, "env:")) return restore_variable(want, why, errors);
+                                           const std::string& why, plan::Plan& p) {
+  std::vector<std::string>& errors = p.errors;
+  if (util::starts_with(want.path, "env:")) return restore_variable(m, want, why, errors);
   const plan::ManagedEntry* now = find_entry(current, want.path);
-  std::string h = store.host(want.path);
-  auto st = util::lstat_info(h);
+  std::string h = m.host(want.path);
+  auto st = m.disk.lstat(h);
   bool present = st.has_value();
-  using Kind = util::FileInfo::Kind;
+  using Kind = disk::Kind;
   plan::Action a;
   a.path = want.path;
   a.resource = want.resource == plan::Resource::unknown ? plan::Resource::file : want.resource;
@@ -113,7 +137,7 @@ std::optional<plan::Action> restore_action(const StateStore& store, const plan::
     a.summary = "did not exist";
     out = a;
   } else if (want.kind == "symlink") {
-    if (present && st->kind == Kind::symlink && fs::read_symlink(h).string() == want.link_target)
+    if (present && st->kind == Kind::symlink && m.disk.read_link(h) == want.link_target)
       return std::nullopt;
     a.op = plan::Op::symlink;
     a.link_target = want.link_target;
@@ -121,22 +145,29 @@ std::optional<plan::Action> restore_action(const StateStore& store, const plan::
     a.summary = "link to " + want.link_target;
     out = a;
   } else if (want.kind == "file") {
-    if (present && st->kind == Kind::file && util::sha256_file(h).value_or("") == want.sha256)
+    if (present && st->kind == Kind::file && m.disk.sha256(h).value_or("") == want.sha256)
       return std::nullopt;
     a.op = plan::Op::write;
-    a.from = store.blob(want.sha256);
+    a.from = state.blob(want.sha256);
     a.sha256 = want.sha256;
     a.mode = want.mode;
     a.change = present ? "update" : "create";
     a.summary = "content " + want.sha256.substr(0, 12);
     out = a;
   } else {
-    out = restore_tree(store, want, now, present, a, errors);
+    out = restore_tree(m, want, now, present, a, errors);
   }
-  // A tree of gpucfg's about to be removed or replaced: files the user added to it stop it.
+  // A tree of gpucfg's about to be replaced or removed, holding files the user added: carried
+  // into the tree that comes back, or, where none does, the reason to refuse (naming them).
   if (out && present && now && now->kind == "tree" && st->kind == Kind::dir)
-    if (auto added = additions(store, *now, current); !added.empty()) {
+    if (auto added = additions(m, state, *now, current); !added.empty()) {
       if (added.size() > 10) added.resize(10), added.push_back("...");
+      if (out->op == plan::Op::restore_tree) {
+        p.notes.push_back(want.path + ": files added since gpucfg installed it, carried into the "
+                                      "tree that comes back: " +
+                          util::join(added, ", "));
+        return out;
+      }
       errors.push_back(want.path + ": holds files gpucfg did not install (" +
                        util::join(added, ", ") + "); move them out, then try again");
       return std::nullopt;
@@ -147,21 +178,20 @@ std::optional<plan::Action> restore_action(const StateStore& store, const plan::
 // The folders gpucfg made that the plan's removals leave empty go too, deepest first, after
 // everything in them: what was not there before gpucfg is not left behind. A folder with
 // anything else in it (a user's file) stays.
-void remove_emptied_folders(const StateStore& store, const std::string& label, plan::Plan& p) {
+void remove_emptied_folders(const Machine& m, const StateStore& state, const std::string& label,
+                            plan::Plan& p) {
   std::set<std::string> going;
   for (const auto& a : p.actions)
     if (a.op == plan::Op::remove || a.op == plan::Op::remove_tree) going.insert(a.path);
-  auto folders = store.created_folders();
+  auto folders = state.created_folders();
   std::sort(folders.begin(), folders.end(), [](const std::string& a, const std::string& b) {
     return a.size() > b.size(); // a child's path is longer than its parent's
   });
   for (const auto& f : folders) {
-    std::error_code ec;
-    bool emptied = fs::is_directory(store.host(f), ec);
-    for (fs::directory_iterator it(store.host(f), ec), end; emptied && !ec && it != end;
-         it.increment(ec))
-      emptied = going.count(f + "/" + it->path().filename().u8string()) > 0;
-    if (!emptied || ec) continue;
+    bool emptied = disk::is_dir(m.disk, m.host(f));
+    for (const auto& name : emptied ? m.disk.list(m.host(f)) : std::vector<std::string>{})
+      emptied = emptied && going.count(f + "/" + name) > 0;
+    if (!emptied) continue;
     plan::Action a;
     a.op = plan::Op::remove_dir;
     a.resource = plan::Resource::folder;
@@ -174,18 +204,19 @@ void remove_emptied_folders(const StateStore& store, const std::string& label, p
   }
 }
 
-plan::Plan restore(const StateStore& store, const std::vector<plan::ManagedEntry>& keep,
+plan::Plan restore(const Machine& m, const StateStore& state,
+                   const std::vector<plan::ManagedEntry>& keep,
                    const std::vector<plan::ManagedEntry>& target, const std::string& label) {
   plan::Plan p;
-  p.root = store.root().empty() ? "/" : store.root();
+  p.root = state.root().empty() ? "/" : state.root();
   p.facts_source = "live";
   p.notes.push_back(label);
-  auto originals = store.originals();
-  auto current = store.current().entries;
+  auto originals = state.originals();
+  auto current = state.current().entries;
   std::set<std::string> paths;
   for (const auto& e : target) {
     paths.insert(e.path);
-    if (auto a = restore_action(store, e, current, label, p.errors)) p.actions.push_back(*a);
+    if (auto a = restore_action(m, state, e, current, label, p)) p.actions.push_back(*a);
     p.managed.push_back(
         {e.path, e.resource, e.kind == "tree" ? "tree" : e.kind, e.manifest, e.scope});
   }
@@ -206,7 +237,7 @@ plan::Plan restore(const StateStore& store, const std::vector<plan::ManagedEntry
     }
     orig.resource = e.resource;
     if (orig.scope.empty()) orig.scope = e.scope;
-    if (auto a = restore_action(store, orig, current, "back to before gpucfg", p.errors))
+    if (auto a = restore_action(m, state, orig, current, "back to before gpucfg", p))
       p.actions.push_back(*a);
   }
   bool loader = false, loader_left = false;
@@ -221,21 +252,21 @@ plan::Plan restore(const StateStore& store, const std::vector<plan::ManagedEntry
     // ldconfig (a scratch root): the cache goes, as it came.
     plan::ManagedEntry none = cache->second;
     none.resource = plan::Resource::loader;
-    if (auto a = restore_action(store, none, {}, "back to before gpucfg", p.errors))
+    if (auto a = restore_action(m, state, none, {}, "back to before gpucfg", p))
       p.actions.push_back(*a);
   } else if (loader) {
     p.actions.push_back(plan::ldconfig_action());
   }
-  remove_emptied_folders(store, label, p);
+  remove_emptied_folders(m, state, label, p);
   return p;
 }
 
 } // namespace
 
-plan::Plan rollback_plan(const StateStore& store, int n) {
+plan::Plan rollback_plan(const Machine& m, const StateStore& state, int n) {
   std::vector<plan::ManagedEntry> target;
   if (n > 0) {
-    auto g = store.generation(n);
+    auto g = state.generation(n);
     if (!g) {
       plan::Plan p;
       p.errors.push_back("no generation " + std::to_string(n) + " (see gpucfg history)");
@@ -243,14 +274,14 @@ plan::Plan rollback_plan(const StateStore& store, int n) {
     }
     target = g->entries;
   }
-  return restore(store, {}, target, "rollback to generation " + std::to_string(n));
+  return restore(m, state, {}, target, "rollback to generation " + std::to_string(n));
 }
 
-plan::Plan destroy_plan(const StateStore& store, const std::string& manifest) {
+plan::Plan destroy_plan(const Machine& m, const StateStore& state, const std::string& manifest) {
   std::vector<plan::ManagedEntry> keep;
-  for (const auto& e : store.current().entries)
+  for (const auto& e : state.current().entries)
     if (e.manifest != manifest) keep.push_back(e);
-  return restore(store, keep, {}, "destroy " + manifest);
+  return restore(m, state, keep, {}, "destroy " + manifest);
 }
 
 } // namespace gpucfg::exec

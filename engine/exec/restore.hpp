@@ -3,6 +3,7 @@
 // through the same executor as apply, so they are transactions too and make a new generation.
 #pragma once
 
+#include "exec/machine.hpp"
 #include "exec/state.hpp"
 #include "plan/model.hpp"
 
@@ -10,9 +11,10 @@
 
 namespace gpucfg::exec {
 
-// The plan that makes the managed tree what generation `n` recorded (0: as before gpucfg).
-plan::Plan rollback_plan(const StateStore& store, int n);
+// The plan that makes the managed tree what generation `n` recorded (0: as before gpucfg). Trees
+// come back from the store, the files a user added to them carried along.
+plan::Plan rollback_plan(const Machine& m, const StateStore& state, int n);
 // The plan that restores every path `manifest` manages to its original state.
-plan::Plan destroy_plan(const StateStore& store, const std::string& manifest);
+plan::Plan destroy_plan(const Machine& m, const StateStore& state, const std::string& manifest);
 
 } // namespace gpucfg::exec

@@ -1,5 +1,6 @@
 #include "exec/state.hpp"
 
+#include "disk/real_disk.hpp"
 #include "plan/observe.hpp"
 #include "plan/plan_json.hpp"
 #include "util/sha256.hpp"
@@ -13,8 +14,8 @@ namespace gpucfg::exec {
 
 namespace fs = std::filesystem;
 
-StateStore::StateStore(std::string root)
-    : m_root(root.empty() || root == "/" ? "" : std::move(root)) {
+StateStore::StateStore(disk::Disk& d, std::string root)
+    : m_disk(d), m_root(root.empty() || root == "/" ? "" : std::move(root)) {
   while (!m_root.empty() && m_root.back() == '/')
     m_root.pop_back();
 }
@@ -30,26 +31,27 @@ std::string StateStore::dir() const {
 Status StateStore::keep_text(const std::string& text, std::string* sha) {
   *sha = util::sha256_hex(text);
   std::string dest = blob(*sha);
-  if (exists(dest)) return "";
-  if (Status s = write_file(dest + ".tmp", text, 0444); !s.empty()) return s;
-  return rename_replace(dest + ".tmp", dest);
+  if (disk::exists(m_disk, dest)) return "";
+  m_disk.remove(dest + ".tmp");
+  if (Status s = m_disk.write(dest + ".tmp", text, 0444); !s.empty()) return s;
+  return m_disk.rename(dest + ".tmp", dest);
 }
 
 Status StateStore::ensure() {
   for (const char* sub : {"", "/generations", "/blobs"})
-    if (Status s = make_dirs(dir() + sub, nullptr); !s.empty()) return s;
+    if (Status s = disk::make_dirs(m_disk, dir() + sub); !s.empty()) return s;
   return "";
 }
 
 plan::Generation StateStore::current() const {
-  auto text = read_text(dir() + "/current.json");
+  auto text = m_disk.read(dir() + "/current.json");
   if (!text) return {};
   auto j = nlohmann::json::parse(*text, nullptr, false);
   return j.is_discarded() ? plan::Generation{} : j.get<plan::Generation>();
 }
 
 std::optional<plan::Generation> StateStore::generation(int n) const {
-  auto text = read_text(dir() + "/generations/" + std::to_string(n) + ".json");
+  auto text = m_disk.read(dir() + "/generations/" + std::to_string(n) + ".json");
   if (!text) return std::nullopt;
   auto j = nlohmann::json::parse(*text, nullptr, false);
   if (j.is_discarded()) return std::nullopt;
@@ -65,15 +67,17 @@ std::vector<plan::Generation> StateStore::history() const {
 
 Status StateStore::commit(const plan::Generation& g) {
   std::string text = nlohmann::json(g).dump(2) + "\n";
-  if (Status s = write_atomic(dir() + "/generations/" + std::to_string(g.number) + ".json", text);
+  if (Status s =
+          disk::write_atomic(m_disk, dir() + "/generations/" + std::to_string(g.number) + ".json",
+                             text);
       !s.empty())
     return s;
-  return write_atomic(dir() + "/current.json", text);
+  return disk::write_atomic(m_disk, dir() + "/current.json", text);
 }
 
 std::map<std::string, plan::ManagedEntry> StateStore::originals() const {
   std::map<std::string, plan::ManagedEntry> out;
-  auto text = read_text(dir() + "/originals.json");
+  auto text = m_disk.read(dir() + "/originals.json");
   if (!text) return out;
   auto j = nlohmann::json::parse(*text, nullptr, false);
   if (!j.is_discarded()) out = j.get<std::map<std::string, plan::ManagedEntry>>();
@@ -82,7 +86,7 @@ std::map<std::string, plan::ManagedEntry> StateStore::originals() const {
 
 std::vector<std::string> StateStore::created_folders() const {
   std::vector<std::string> out;
-  auto text = read_text(dir() + "/folders.json");
+  auto text = m_disk.read(dir() + "/folders.json");
   auto j = text ? nlohmann::json::parse(*text, nullptr, false) : nlohmann::json();
   if (j.is_array())
     for (const auto& f : j)
@@ -91,20 +95,21 @@ std::vector<std::string> StateStore::created_folders() const {
 }
 
 Status StateStore::save_created_folders(const std::vector<std::string>& folders) {
-  return write_atomic(dir() + "/folders.json", nlohmann::json(folders).dump(1) + "\n");
+  return disk::write_atomic(m_disk, dir() + "/folders.json", nlohmann::json(folders).dump(1) + "\n");
 }
 
 Status StateStore::save_originals(const std::map<std::string, plan::ManagedEntry>& o) {
-  return write_atomic(dir() + "/originals.json", nlohmann::json(o).dump(2) + "\n");
+  return disk::write_atomic(m_disk, dir() + "/originals.json", nlohmann::json(o).dump(2) + "\n");
 }
 
 Status StateStore::keep_blob(const std::string& host_file, const std::string& sha) {
   std::string dest = blob(sha);
-  if (sha.empty() || exists(dest)) return "";
+  if (sha.empty() || disk::exists(m_disk, dest)) return "";
   std::string tmp = dest + ".tmp";
+  m_disk.remove(tmp);
   // A copy, not a hard link: an in-place edit of the managed file must not change the blob.
-  if (Status s = copy_file(host_file, tmp, 0444, nullptr); !s.empty()) return s;
-  return rename_replace(tmp, dest);
+  if (Status s = m_disk.copy(host_file, tmp, 0444, nullptr); !s.empty()) return s;
+  return m_disk.rename(tmp, dest);
 }
 
 Lock::Lock(const StateStore& store, const std::string& operation, int wait_s) {
@@ -119,7 +124,7 @@ Lock::Lock(const StateStore& store, const std::string& operation, int wait_s) {
       return;
     }
     if (std::chrono::steady_clock::now() >= deadline) {
-      auto note = read_text(owner_path);
+      auto note = disk::real_disk().read(owner_path);
       if ((!note || note->empty()) && grace-- > 0) {
         std::this_thread::sleep_for(std::chrono::milliseconds(20));
         continue;
@@ -133,19 +138,19 @@ Lock::Lock(const StateStore& store, const std::string& operation, int wait_s) {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
   // flock is released when its holder dies, so a leftover owner note means a crash: say so.
-  if (auto prev = read_text(owner_path); prev && !prev->empty())
+  if (auto prev = disk::real_disk().read(owner_path); prev && !prev->empty())
     m_message = "recovered the lock left by " + *prev + ", which is no longer running";
   std::time_t now = std::time(nullptr);
   char when[32];
   std::strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&now));
-  write_atomic(owner_path, "pid " + std::to_string(util::process_id()) + " on " + util::hostname() +
+  disk::write_atomic(disk::real_disk(), owner_path, "pid " + std::to_string(util::process_id()) + " on " + util::hostname() +
                                ", " + operation + " since " + when);
   m_owner_path = owner_path;
 }
 
 Lock::~Lock() {
   if (!m_lock.held()) return;
-  remove_file(m_owner_path);
+  disk::real_disk().remove(m_owner_path);
   m_lock.unlock();
 }
 

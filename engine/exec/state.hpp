@@ -1,17 +1,17 @@
-// gpucfg's own state under <root>/var/lib/gpucfg:
-//   lock, lock.owner      one apply/rollback/destroy at a time (flock: a dead owner frees it)
+// gpucfg's own state under <root>/var/lib/gpucfg (Windows: %ProgramData%\gpucfg):
+//   lock, lock.owner      one apply/rollback/destroy/gc at a time (flock: a dead owner frees it)
 //   journal.json          the undo log of the transaction in progress; present only mid-apply
 //   current.json          the current generation (the commit point: written by rename)
 //   generations/N.json    every generation's record, for history and rollback
-//   originals.json        what each managed path was before gpucfg first touched it
+//   originals.json        what each managed path was before gpucfg first managed it
 //   folders.json          the folders gpucfg made (that did not exist before it)
-//   blobs/<sha256>        the bytes of every file gpucfg wrote or replaced, for rollback, and
-//                         the file lists of recorded trees
-//   trees/<sha256>        a replaced or removed tree, whole, named by its record's sha256, so
-//                         rollback can move it back (gpucfg gc frees those no generation needs)
+//   blobs/<sha256>        the bytes of every single file gpucfg wrote or replaced, for rollback,
+//                         and the file lists of trees that are not the store's (adopted
+//                         toolkits, environments built in place)
+// Trees gpucfg installed are the store's (store/store.hpp); a generation names them by key.
 #pragma once
 
-#include "exec/fsops.hpp"
+#include "disk/disk.hpp"
 #include "plan/observed.hpp"
 #include "util/os.hpp"
 
@@ -21,17 +21,20 @@
 
 namespace gpucfg::exec {
 
+using disk::Status;
+
 // The loader cache ldconfig writes; remembered before gpucfg first runs ldconfig.
 inline constexpr const char* k_loader_cache = "/etc/ld.so.cache";
 
 class StateStore {
 public:
-  explicit StateStore(std::string root);
+  StateStore(disk::Disk& d, std::string root);
 
   const std::string& root() const { return m_root; }
   // The host path for a machine path (root joined in front).
   std::string host(const std::string& machine_path) const;
   std::string dir() const; // plan::state_dir(root): $GPUCFG_STATE_DIR or <root>/var/lib/gpucfg
+  disk::Disk& disk() const { return m_disk; }
 
   Status ensure();
   plan::Generation current() const;
@@ -47,15 +50,14 @@ public:
   Status save_originals(const std::map<std::string, plan::ManagedEntry>& o);
 
   std::string blob(const std::string& sha) const { return dir() + "/blobs/" + sha; }
-  std::string kept_tree(const std::string& record_sha) const {
-    return dir() + "/trees/" + record_sha;
-  }
+  std::string journal_file() const { return dir() + "/journal.json"; }
   // Keeps a copy of `host_file` as blobs/<sha> (once per content).
   Status keep_blob(const std::string& host_file, const std::string& sha);
   // Stores `text` as a blob; returns its sha256 in *sha.
   Status keep_text(const std::string& text, std::string* sha);
 
 private:
+  disk::Disk& m_disk;
   std::string m_root;
 };
 

@@ -2,6 +2,8 @@
 #include "plan/env_render.hpp"
 #include "plan/planner.hpp"
 #include "platform/platform.hpp"
+#include "source/layout.hpp"
+#include "store/key.hpp"
 #include "util/glob.hpp"
 #include "util/sha256.hpp"
 #include "util/strings.hpp"
@@ -126,6 +128,7 @@ Wanted wanted(const manifest::Stack& s, const std::string& home, const probe::Fa
   if (s.cuda) {
     w.paths.push_back(s.cuda->prefix.value);
     if (s.cuda->active && linux_platform(s)) w.paths.push_back("/usr/local/cuda");
+    if (auto dir = source_dir(s.cuda->source); !dir.empty()) w.folders.push_back(dir);
   }
   if (s.cudnn)
     if (auto dir = source_dir(s.cudnn->source); !dir.empty()) w.source_dirs.push_back(dir);
@@ -201,6 +204,9 @@ std::vector<Desired> desired_state(const manifest::Stack& s, const Observed& obs
       d.content = r->version_json;
       if (cudnn_joins_toolkit(s, observed)) add_archives(d, *resolved(observed, "cudnn"));
       d.summary += " from " + std::to_string(d.artifacts.size()) + " archive(s)";
+      d.key = store::archives_key(d.artifacts, d.content, source::target_arch(s.platform->id()));
+    } else if (auto it = observed.folders.find(d.from); it != observed.folders.end()) {
+      d.key = store::folder_key(it->second);
     }
     d.needs_source = !adopt && d.from.empty() && d.artifacts.empty();
     if (adopt) d.kind = "adopt";
@@ -236,6 +242,7 @@ std::vector<Desired> desired_state(const manifest::Stack& s, const Observed& obs
       d.why = "cudnn.version";
       d.origin = c.version.mark.str();
       add_archives(d, *r);
+      d.key = store::archives_key(d.artifacts, "", source::target_arch(s.platform->id()));
       out.push_back(d);
     } else if (adopt) {
       out.push_back({c.prefix.value, "adopt-cudnn", "", "", "", "", "", Resource::cudnn,

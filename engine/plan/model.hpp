@@ -29,8 +29,8 @@ enum class Op {
   remove,       // a file or link
   remove_tree,  // a folder gpucfg installed
   remove_dir,   // an empty folder gpucfg made for what it placed (left if no longer empty)
-  install_tree, // a toolkit or cuDNN prefix from archives or a folder
-  restore_tree, // a tree kept since it was replaced (rollback)
+  install_tree, // a toolkit or cuDNN prefix from archives or a folder, through the store
+  restore_tree, // a tree an earlier generation recorded, from the store (rollback)
   build_env,    // a framework environment
   setenv,       // Windows: a variable in the registry (planned, not applied here)
   adopt,        // record an existing tree as the manifest's, change nothing
@@ -72,6 +72,9 @@ struct Action {
   std::vector<std::string> details; // sub-steps shown with --explain
   std::vector<source::Artifact> artifacts; // install-tree: the archives unpacked into it
   bool from_host = false; // write: `from` is in gpucfg's cache on this computer, not under --root
+  // install-tree, restore-tree: the store entry the tree is made from (store/key.hpp), named
+  // before it exists; "" while an archive is unpinned (known once it is fetched).
+  std::string key{};
 };
 
 // A path the manifest manages, changed or not: what the next generation's record lists.
@@ -96,6 +99,11 @@ struct Plan {
   std::string host;         // the machine's name, as its facts say
   std::string fingerprint;  // sha256 of the facts and observed state; apply refuses a stale plan
   std::vector<std::string> observed_paths, source_dirs; // what was observed, to observe it again
+  std::vector<std::string> source_folders{};            // tree sources listed (store keys)
+  // How it was planned, so `apply PLAN` plans again the same way and compares: the manifest file
+  // (absolute) and whether files were compared by content (--checksum).
+  std::string manifest_file{};
+  bool checksum = false;
   std::vector<std::pair<std::string, std::string>> observed_variables; // Windows: (scope, name)
   std::vector<Check> checks;
   std::vector<Action> actions;

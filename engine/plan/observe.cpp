@@ -1,7 +1,7 @@
 #include "plan/observe.hpp"
 
 #include "plan/plan_json.hpp"
-#include "plan/tree.hpp"
+#include "store/tree.hpp"
 #include "platform/platform.hpp"
 #include "util/registry.hpp"
 #include "util/sha256.hpp"
@@ -48,14 +48,34 @@ void list_tree(const probe::Host& host, const std::string& dir, const std::strin
 
 } // namespace
 
-std::vector<SourceFile> list_local_folder(const std::string& host_dir) {
+std::vector<SourceFile> list_store_tree(const std::string& store_dir, const std::string& key) {
   std::vector<SourceFile> out;
-  for (const auto& f :
-       scan_tree(host_dir, true, std::max(1u, std::thread::hardware_concurrency())).files)
+  auto files = store::read_tree_record(store_dir + "/trees/" + key + ".json");
+  if (!files) return out;
+  for (const auto& f : files->files)
     out.push_back(f.kind == "symlink" ? SourceFile{f.path, "symlink", f.sha256, 0}
                                       : SourceFile{f.path, "file", "", f.size, f.sha256, f.mode});
   return out;
 }
+
+namespace {
+// A tree's source folder as folder_key lists it (machine paths, read through the Host).
+void list_folder(const probe::Host& host, const std::string& dir, const std::string& rel,
+                 int depth, std::vector<store::ListedFile>& out) {
+  if (depth > 32) return;
+  for (const auto& name : host.list(probe::join(dir, rel))) {
+    std::string r = rel.empty() ? name : rel + "/" + name;
+    auto st = host.lstat(probe::join(dir, r));
+    if (!st) continue;
+    if (st->kind == "dir")
+      list_folder(host, dir, r, depth + 1, out);
+    else if (st->kind == "symlink")
+      out.push_back({r, "symlink", host.read_link(probe::join(dir, r)).value_or(""), 0, 0, 0});
+    else if (st->kind == "file")
+      out.push_back({r, "file", "", st->size, st->mtime_ns, st->mode & 07777});
+  }
+}
+} // namespace
 
 std::string state_dir(const std::string& root) {
   if (const char* e = std::getenv("GPUCFG_STATE_DIR"); e && *e) return e;
@@ -93,7 +113,8 @@ Generation read_current_generation(const probe::Host& host) {
   }
 }
 
-Observed observe(const probe::Host& host, const Wanted& wanted, bool checksum) {
+Observed observe(const probe::Host& host, const Wanted& wanted, bool checksum,
+                 const std::string& store_dir) {
   Observed o;
   o.live = true;
   o.home = host.env("HOME").value_or("/root");
@@ -137,15 +158,35 @@ Observed observe(const probe::Host& host, const Wanted& wanted, bool checksum) {
     }
     o.paths[path] = ps;
   }
-  // Trees gpucfg recorded (installed or adopted): compare with what is there now.
+  // Trees gpucfg recorded (installed from the store, built in place, or adopted): compare with
+  // what is there now. The record of a tree from the store is the store's.
   for (const auto& e : o.current.entries) {
-    if ((e.kind != "adopted" && e.kind != "tree") || e.sha256.empty()) continue;
-    // A missing or damaged record says nothing; the tree is checked as present or not.
-    auto then = read_tree_record(state_dir(host.root()) + "/blobs/" + e.sha256);
+    if (e.kind != "adopted" && e.kind != "tree") continue;
+    std::optional<store::TreeManifest> then;
+    if (!e.key.empty()) {
+      std::ifstream in(store_dir + "/trees/" + e.key + ".json", std::ios::binary);
+      std::stringstream text;
+      text << in.rdbuf();
+      if (auto r = in ? store::parse_record(text.str()) : std::nullopt) {
+        then = r->tree;
+        o.tree_inputs[e.path] = r->inputs;
+      } else {
+        o.tree_unknown[e.path] = "its record is no longer in gpucfg's store (" + store_dir +
+                                 "/trees/" + e.key.substr(0, 12) + "...)";
+      }
+    } else if (!e.sha256.empty()) {
+      // A missing or damaged blob says nothing; the tree is checked as present or not.
+      then = store::read_tree_record(state_dir(host.root()) + "/blobs/" + e.sha256);
+    }
     if (!then) continue;
-    TreeManifest now = scan_tree(host.host_path(e.path), checksum,
-                                 std::max(1u, std::thread::hardware_concurrency()));
-    o.tree_drift[e.path] = tree_drift(*then, now, 20);
+    store::TreeManifest now = store::scan_tree(host.host_path(e.path), checksum,
+                                               std::max(1u, std::thread::hardware_concurrency()));
+    o.tree_drift[e.path] = store::tree_drift(*then, now, 20);
+  }
+  for (const auto& dir : wanted.folders) {
+    std::vector<store::ListedFile> files;
+    if (host.is_dir(dir)) list_folder(host, dir, "", 0, files);
+    o.folders[dir] = files;
   }
   for (const auto& dir : wanted.source_dirs) {
     std::vector<SourceFile> files;

@@ -13,12 +13,14 @@ namespace gpucfg::plan {
 std::string state_dir(const std::string& root);
 
 // `checksum`: hash every file (managed files, and the files of recorded toolkit trees) even
-// when size and mtime match the last generation's record.
-Observed observe(const probe::Host& host, const Wanted& wanted, bool checksum);
+// when size and mtime match the last generation's record. `store_dir`: the store, whose records
+// describe the trees gpucfg installed from it.
+Observed observe(const probe::Host& host, const Wanted& wanted, bool checksum,
+                 const std::string& store_dir);
 
-// The files of a folder on this computer (not under --root: gpucfg's cache), hashed on all
-// cores; for placing an archive unpacked in the cache.
-std::vector<SourceFile> list_local_folder(const std::string& host_dir);
+// The files of a store tree, from its record (sizes, modes and hashes as unpacked; nothing is
+// read again), for placing an archive's files one by one. Empty when there is no record.
+std::vector<SourceFile> list_store_tree(const std::string& store_dir, const std::string& key);
 
 // The generation recorded as current, or generation 0 when nothing was applied yet.
 Generation read_current_generation(const probe::Host& host);

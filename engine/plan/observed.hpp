@@ -4,6 +4,7 @@
 
 #include "plan/model.hpp"
 #include "source/artifact.hpp"
+#include "store/key.hpp"
 
 #include <cstdint>
 #include <map>
@@ -28,12 +29,19 @@ struct PathState {
 
 // One path gpucfg manages, as the last apply left it.
 struct ManagedEntry {
-  std::string path, kind, sha256, link_target, mode; // kind: file | symlink | tree | absent | env
+  // kind: file | symlink | tree | adopted | absent | env. sha256: a file's content; for a tree
+  // built in place or adopted, its file list's blob in the state folder.
+  std::string path, kind, sha256, link_target, mode;
   std::string value, scope; // env: a Windows variable's value and scope (system | user)
   std::uint64_t size = 0;
   std::int64_t mtime_ns = 0;
   Resource resource = Resource::unknown;
   std::string manifest; // metadata.name of the manifest that wanted it
+  // A tree made from the store: its entry's key (its record is the store's trees/<key>.json)
+  // and the sha256s of the artifacts it was unpacked from. An environment: the store entries
+  // (wheel trees) it was linked from. gc keeps all of these while the generation is kept.
+  std::string key{};
+  std::vector<std::string> artifacts{}, uses{};
 };
 
 // The entry for `path`, if any; a Windows path and a tree's '/' names compare alike.
@@ -64,6 +72,12 @@ struct Observed {
   Generation current;
   std::string home = "/root";
   std::map<std::string, std::vector<std::string>> tree_drift; // recorded tree -> paths that differ
+  // Recorded trees whose record could not be read (the store no longer has it): path -> why.
+  std::map<std::string, std::string> tree_unknown;
+  // What each recorded tree from the store was made from, as its record says (for "was ...").
+  std::map<std::string, std::vector<std::string>> tree_inputs;
+  // Source folders a tree is copied from, listed (their store key is made of the listing).
+  std::map<std::string, std::vector<store::ListedFile>> folders;
   std::map<std::string, source::Resolved> resolved; // "cuda", "cudnn": their archives, if any
   bool interrupted = false; // a journal from an apply that did not finish (the next one undoes it)
   // The machine-wide variables other manifests applied here: manifest -> name -> its line in

@@ -41,14 +41,16 @@ NLOHMANN_JSON_SERIALIZE_ENUM(Resource, {{Resource::unknown, ""},
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Check, name, outcome, detail, source)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Action, op, resource, path, change, summary, reason,
                                                 origin, content, from, sha256, mode, link_target,
-                                                details, artifacts, from_host)
+                                                details, artifacts, from_host, key)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Managed, path, resource, kind, manifest, scope)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Plan, format_version, manifest, files, platform,
                                                 root, facts_source, host, fingerprint,
                                                 observed_paths, source_dirs, observed_variables,
-                                                checks, actions, managed, errors, warnings, notes)
+                                                checks, actions, managed, errors, warnings, notes,
+                                                source_folders, manifest_file, checksum)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(ManagedEntry, path, kind, sha256, link_target, mode,
-                                                size, mtime_ns, resource, manifest, value, scope)
+                                                size, mtime_ns, resource, manifest, value, scope,
+                                                key, artifacts, uses)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Generation, number, manifest, created,
                                                 plan_fingerprint, entries)
 

@@ -3,6 +3,7 @@
 #include "plan/planner.hpp"
 
 #include "plan/env_render.hpp"
+#include "store/key.hpp"
 #include "platform/platform.hpp"
 #include "util/sha256.hpp"
 #include "util/strings.hpp"
@@ -90,6 +91,7 @@ Action action_for(const Desired& d, const std::string& change, const std::string
   if (!d.why.empty()) a.details.push_back("why: " + d.why);
   a.artifacts = d.artifacts;
   a.from_host = d.from_host;
+  a.key = d.key;
   for (const auto& art : d.artifacts)
     a.details.push_back(describe(art));
   return a;
@@ -126,44 +128,106 @@ void diff_variable(const PlanInput& in, const Desired& d, Plan& plan) {
   plan.actions.push_back(a);
 }
 
-// A tree gpucfg installed (a toolkit, a cuDNN prefix, an environment) that changed since: removed
-// or changed files are repaired by installing it again from its sources. Files added since are
-// kept, which a reinstall would not do, so damage beside additions is refused, naming both.
-// True when it decided the entry (an action or an error was added).
-bool drifted_tree(const PlanInput& in, const Desired& d, Plan& plan) {
-  const Observed& o = in.observed;
-  bool ours = false;
-  for (const auto& e : o.current.entries)
-    ours = ours || (e.path == d.path && e.kind == "tree");
-  auto it = o.tree_drift.find(d.path);
-  if (!ours || it == o.tree_drift.end() || it->second.empty()) return false;
+// The drift of a tree gpucfg recorded, split: files added since (the user's; files gpucfg placed
+// into the tree as entries of their own are not additions) and files changed or removed.
+struct Drift {
   std::vector<std::string> added, damaged;
-  // A file gpucfg placed into the tree itself (cuDNN into a toolkit, the cusolver64_10.dll copy)
-  // is a managed entry of its own, not an addition.
+};
+
+Drift drift_of(const Observed& o, const std::string& path) {
+  Drift out;
+  auto it = o.tree_drift.find(path);
+  if (it == o.tree_drift.end()) return out;
   for (const auto& x : it->second)
-    if (x[0] != '+' || !find_entry(o.current.entries, d.path + "/" + x.substr(1)))
-      (x[0] == '+' ? added : damaged).push_back(x);
-  if (damaged.empty()) {
-    if (!added.empty())
+    if (x[0] != '+')
+      out.damaged.push_back(x);
+    else if (!find_entry(o.current.entries, path + "/" + x.substr(1)))
+      out.added.push_back(x);
+  return out;
+}
+
+// What happens to the files of a recorded tree that an install replaces, said in the plan:
+// additions are carried into the new tree (apply stops, naming them, where the new tree has a
+// file of the same name); changed files are replaced by the new tree's.
+void say_carried(const std::string& path, const Drift& drift, Plan& plan) {
+  if (!drift.added.empty())
+    plan.notes.push_back(path + ": files added since gpucfg installed it, carried into the new "
+                                "tree: " +
+                         util::join(drift.added, ", "));
+}
+
+// An environment built in place (no store entry) that changed since: removed or changed files
+// are repaired by building it again; files added since are kept, which a rebuild would not do,
+// so damage beside additions is refused, naming both. True when it decided the entry.
+bool drifted_env(const PlanInput& in, const Desired& d, Plan& plan) {
+  const Observed& o = in.observed;
+  Drift drift = drift_of(o, d.path);
+  if (drift.damaged.empty()) {
+    if (!drift.added.empty())
       plan.notes.push_back(d.path + ": files added since gpucfg installed it, left as they are: " +
-                           util::join(added, ", "));
+                           util::join(drift.added, ", "));
     return false;
   }
-  std::string what = util::join(damaged, ", ");
-  if (!added.empty()) {
+  std::string what = util::join(drift.damaged, ", ");
+  if (!drift.added.empty()) {
     plan.errors.push_back(d.path + " changed since gpucfg installed it (" + what +
                           "); repairing it would drop the files added since (" +
-                          util::join(added, ", ") + "): move them out, then plan again");
-    return true;
-  }
-  if (d.artifacts.empty() && d.from.empty()) {
-    plan.errors.push_back(d.path + " changed since gpucfg installed it (" + what +
-                          ") and the manifest names no source to repair it from");
+                          util::join(drift.added, ", ") + "): move them out, then plan again");
     return true;
   }
   plan.actions.push_back(action_for(
       d, "update", "changed since generation " + std::to_string(o.current.number) + ": " + what));
   return true;
+}
+
+// A toolkit or cuDNN tree gpucfg installed from the store: converged when the entry the manifest
+// names now is the one recorded and the tree is as that entry's record says. Never by a version
+// read back: the sources decide (a new pin of the same version is a change; a tree whose
+// version.json lies elsewhere is not). Additions are carried into whatever is installed.
+void diff_recorded_tree(const PlanInput& in, const Desired& d, const ManagedEntry& rec,
+                        Plan& plan) {
+  const Observed& o = in.observed;
+  Drift drift = drift_of(o, d.path);
+  if (auto u = o.tree_unknown.find(d.path); u != o.tree_unknown.end())
+    plan.warnings.push_back(d.path + ": " + u->second +
+                            "; drift cannot be checked and files added to it cannot be told "
+                            "from gpucfg's");
+  std::string reason;
+  if (d.key.empty() && (o.from_records || !o.live)) return; // cannot be told from here
+  if (d.key.empty()) {
+    reason = "an archive is not pinned, so gpucfg cannot tell these are the bytes it installed: "
+             "installed again";
+  } else if (rec.key.empty()) {
+    reason = "installed by a gpucfg that kept no store: installed again from the same sources, "
+             "so that it has an owner (and a way back)";
+  } else if (rec.key != d.key) {
+    auto was = o.tree_inputs.find(d.path);
+    std::vector<std::string> now = store::describe_inputs(d.artifacts);
+    reason = "its sources changed";
+    if (was != o.tree_inputs.end() && !was->second.empty() && !now.empty())
+      reason += ": was " + util::join(was->second, ", ") + "; now " + util::join(now, ", ");
+    else if (d.artifacts.empty())
+      reason += ": the source folder " + d.from + " differs from the one it was copied from";
+  } else if (!drift.damaged.empty()) {
+    reason = "changed since generation " + std::to_string(o.current.number) + ": " +
+             util::join(drift.damaged, ", ") + " (repaired from the store's entry, checked by "
+                                               "content, or unpacked again)";
+  } else {
+    if (!drift.added.empty())
+      plan.notes.push_back(d.path + ": files added since gpucfg installed it, left as they are: " +
+                           util::join(drift.added, ", "));
+    return;
+  }
+  if (d.artifacts.empty() && d.from.empty()) {
+    plan.errors.push_back(d.path + ": " + reason + ", and the manifest names no source to " +
+                          "install it from");
+    return;
+  }
+  if (rec.key != d.key && !drift.damaged.empty())
+    plan.notes.push_back(d.path + ": changed since gpucfg installed it, replaced by the new tree: " +
+                         util::join(drift.damaged, ", "));
+  say_carried(d.path, drift, plan);
+  plan.actions.push_back(action_for(d, "update", reason));
 }
 
 // An environment folder is named by its digest, so one with a finished marker is the wanted one
@@ -183,7 +247,7 @@ void diff_env(const PlanInput& in, const Desired& d, Plan& plan) {
   }
   const PathState& marker = state_of(o, d.path + "/gpucfg-env.json");
   if (marker.kind == PathKind::file && marker.sha256 == d.sha256) {
-    drifted_tree(in, d, plan);
+    drifted_env(in, d, plan);
     return;
   }
   if (state_of(o, d.path).kind != PathKind::absent) {
@@ -239,23 +303,25 @@ void diff_one(const PlanInput& in, const Desired& d, Plan& plan) {
       cudnn_in(in.facts, s.cudnn->prefix.value, s.cudnn->version.value))
     return; // already placed (seen by the probe), nothing to copy
   if (d.kind == "tree") {
-    if (drifted_tree(in, d, plan)) return;
-    if (d.resource == Resource::cudnn && cudnn_in(in.facts, d.path, s.cudnn->version.value)) return;
-    if (const auto* t = toolkit_at(in.facts, d.path);
-        d.resource == Resource::toolkit && t && version_matches(t->version, s.cuda->version.value))
+    const ManagedEntry* rec = find_entry(o.current.entries, d.path);
+    if (rec && rec->kind == "tree") return diff_recorded_tree(in, d, *rec, plan);
+    bool observed = o.live && !o.from_records;
+    const auto* t = toolkit_at(in.facts, d.path);
+    // A saved host's facts (nothing more can be told from here), or a manifest that names no
+    // source (gpucfg could not install it, so it is not gpucfg's either): the toolkit is there.
+    if ((!observed || d.needs_source) && d.resource == Resource::toolkit && t &&
+        version_matches(t->version, s.cuda->version.value))
       return;
-    bool exists = o.live ? st.kind != PathKind::absent : toolkit_at(in.facts, d.path) != nullptr;
-    bool ours = false;
-    for (const auto& e : o.current.entries)
-      ours = ours || (e.path == d.path && e.kind == "tree");
-    if (exists && !ours) {
-      plan.errors.push_back("toolkit: " + d.path +
+    if (observed ? st.kind != PathKind::absent : t != nullptr) {
+      // Whatever version it says it holds: only what gpucfg installed is its to replace.
+      plan.errors.push_back(std::string(to_string(d.resource)) + ": " + d.path +
                             " exists and gpucfg did not install it; refusing to replace it "
-                            "(adopt it with source: {adopt: true}, or choose another cuda.prefix)");
+                            "(adopt it with source: {adopt: true}, or choose another prefix)");
       return;
     }
-    Action a = action_for(d, exists ? "update" : "create",
-                          exists ? "holds another version" : "no toolkit there");
+    // (A facts file lists a machine's toolkits, so "none there" holds for it too.)
+    Action a = action_for(d, "create", d.resource == Resource::cudnn && observed ? "no cuDNN there"
+                                                                              : "no toolkit there");
     if (d.needs_source && !names_source(s, d)) {
       // An error here, not only in apply: a reviewer reading the plan sees apply's verdict.
       a.details.push_back("no cuda.source for " + s.platform->id() +
@@ -412,7 +478,10 @@ Plan make_plan(const PlanInput& in) {
   bool loader_changed = false;
   for (const auto& d : desired) {
     wanted_paths.insert(d.path);
-    if (d.kind == "file" || d.kind == "symlink" || d.kind == "absent" || d.kind == "tree" ||
+    bool unowned_tree = d.kind == "tree" && d.needs_source && !find_entry(in.observed.current.entries, d.path);
+    if (unowned_tree) {
+      // No source: never gpucfg's to install or record (a check that it is there, below).
+    } else if (d.kind == "file" || d.kind == "symlink" || d.kind == "absent" || d.kind == "tree" ||
         d.kind == "adopted")
       plan.managed.push_back({d.path, d.resource, d.kind, ""});
     else if (d.kind == "python-env" || d.kind == "keep")
@@ -431,6 +500,13 @@ Plan make_plan(const PlanInput& in) {
         e.kind == "adopted")
       continue;
     if (state_of(in.observed, e.path).kind == PathKind::absent) continue;
+    if (e.kind == "tree")
+      if (Drift drift = drift_of(in.observed, e.path); !drift.added.empty()) {
+        plan.errors.push_back(e.path + ": no longer in the manifest, but it holds files gpucfg "
+                                       "did not install (" +
+                              util::join(drift.added, ", ") + "); move them out, then try again");
+        continue;
+      }
     Action a;
     a.op = e.kind == "tree" ? Op::remove_tree : Op::remove;
     a.resource = e.resource;

@@ -26,12 +26,14 @@ struct Desired {
   std::string origin;                        // file:line:col
   bool needs_source = false;                 // the manifest names no source for it yet
   std::vector<source::Artifact> artifacts{}; // tree: archives to unpack (else `from` is copied)
+  std::string key{}; // tree: the store entry it is made from; "" while that cannot be known
   bool from_host = false; // file: `from` is in gpucfg's cache on this computer, not under --root
 };
 
 struct Wanted {
   std::vector<std::string> paths;                             // observe their state
   std::vector<std::string> source_dirs;                       // list their files (cuDNN placement)
+  std::vector<std::string> folders; // source folders of trees: listed, not hashed (their key)
   std::vector<std::pair<std::string, std::string>> variables; // Windows: (scope, name) to read
 };
 

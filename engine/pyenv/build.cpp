@@ -1,8 +1,12 @@
 #include "pyenv/build.hpp"
 
+#include "disk/real_disk.hpp"
 #include "probe/host.hpp"
 #include "source/archive.hpp"
 #include "source/fetch.hpp"
+#include "store/key.hpp"
+#include "store/materialize.hpp"
+#include "util/os.hpp"
 #include "util/process.hpp"
 #include "util/sha256.hpp"
 #include "util/strings.hpp"
@@ -30,14 +34,12 @@ std::string slurp(const std::string& path) {
   return s.str();
 }
 
-bool write_text(const std::string& path, const std::string& text, mode_t mode) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out << text;
-  out.close();
-  if (!out.good()) return false;
-  std::error_code ec; // Windows keeps only the read-only bit
-  fs::permissions(fs::u8path(path), static_cast<fs::perms>(mode), ec);
-  return !ec;
+// The environment's own copy of a file: whatever is at the name goes first (a hard link into
+// the store must never be written through), then a new file is made.
+bool write_text(const std::string& path, const std::string& text, unsigned mode) {
+  disk::Disk& d = disk::real_disk();
+  d.remove(path);
+  return d.write(path, text, mode).empty();
 }
 
 // RECORD's hash form: sha256=<urlsafe base64, unpadded>.
@@ -203,11 +205,104 @@ std::string launcher(const std::string& python, const std::string& target) {
          "    sys.exit(" + attr + "())\n";
 }
 
+namespace {
+
+// Where a wheel's files go in its store tree: the python layout with site-packages at
+// "site-packages", mapped to the environment's own when the tree is linked in.
+constexpr const char* k_site = "site-packages";
+
+// The interpreter's bytecode tag (sys.implementation.cache_tag): a wheel's tree holds bytecode
+// for one, so the tag is part of its key.
+std::string cache_tag(const probe::Host& host, const std::string& python,
+                      std::chrono::seconds timeout) {
+  auto r = host.run({python, "-I", "-c", "import sys; print(sys.implementation.cache_tag)"},
+                    timeout);
+  return r.exit_code == 0 ? util::trim(r.output) : "";
+}
+
+// The wheels the store has no whole tree for, unpacked (several at once; a framework's big wheel
+// by one extractor per core) and compiled, each into a folder of its own, then added to the
+// store under its key. Compiling overlaps unpacking: each wheel's files go to the workers as
+// soon as its jobs are done.
+std::string add_wheel_trees(store::Store& st, const std::vector<source::Artifact>& wheels,
+                            const std::vector<std::string>& keys, const std::string& python,
+                            const BuildOptions& o) {
+  disk::Disk& d = st.disk();
+  unsigned cores = o.jobs ? o.jobs : std::max(1u, std::thread::hardware_concurrency());
+  std::vector<std::size_t> todo;
+  for (std::size_t i = 0; i < wheels.size(); ++i)
+    if (!st.has_tree(keys[i])) todo.push_back(i);
+  if (todo.empty()) return "";
+  std::vector<std::string> dirs(wheels.size());
+  std::vector<source::ExtractJob> jobs;
+  std::vector<std::size_t> wheel_of;
+  for (std::size_t i : todo) {
+    const auto& w = wheels[i];
+    std::string file = source::locate(w, st.dir());
+    if (file.empty()) return w.name + ": not on this computer (run `gpucfg fetch` first)";
+    dirs[i] = st.tmp_dir() + "/wheel-" + keys[i].substr(0, 16) + "-" +
+              std::to_string(util::process_id());
+    d.remove_tree(dirs[i]);
+    if (std::string s = disk::make_dirs(d, dirs[i]); !s.empty()) return s;
+    source::ExtractOptions eo = source::extract_options(w);
+    eo.layout = source::Layout::python;
+    eo.site_packages = k_site;
+    for (auto& job : source::extraction_jobs(file, eo, cores)) {
+      job.dest = dirs[i];
+      jobs.push_back(std::move(job));
+      wheel_of.push_back(i);
+    }
+  }
+  struct Cleanup {
+    disk::Disk& d;
+    std::vector<std::string>& dirs;
+    ~Cleanup() {
+      for (const auto& dir : dirs)
+        if (!dir.empty()) d.remove_tree(dir);
+    }
+  } cleanup{d, dirs};
+  Compilers compilers(python, cores);
+  std::vector<std::atomic<unsigned>> pending(wheels.size());
+  for (std::size_t j = 0; j < jobs.size(); ++j)
+    ++pending[wheel_of[j]];
+  std::vector<std::map<std::string, std::string>> hashes(wheels.size());
+  std::mutex hashes_mutex;
+  auto landed = [&](std::size_t j) {
+    std::size_t i = wheel_of[j];
+    if (--pending[i] == 0) compilers.add(python_files(dirs[i], k_site, wheels[i]));
+  };
+  auto results = source::extract_many(jobs, "", o.jobs, landed);
+  for (std::size_t j = 0; j < results.size(); ++j) {
+    if (!results[j].error.empty()) return results[j].error;
+    std::lock_guard<std::mutex> lock(hashes_mutex);
+    hashes[wheel_of[j]].merge(results[j].file_sha256);
+  }
+  compilers.finish();
+  for (std::size_t i : todo) {
+    std::string prepared = dirs[i];
+    auto fill = [&](const std::string& dir, store::TreeManifest* files) -> std::string {
+      for (const auto& [path, sha] : hashes[i])
+        files->files.push_back({path, "file", 0, 0, sha, 0});
+      return d.rename(prepared, dir); // over the empty folder add_tree made
+    };
+    if (std::string s = st.add_tree(keys[i], {wheels[i].file + " sha256:" + wheels[i].sha256},
+                                    fill, false);
+        !s.empty())
+      return s;
+    dirs[i].clear(); // moved into the store
+  }
+  return "";
+}
+
+} // namespace
+
 std::string build(const std::string& dir, const std::string& python,
                   const std::vector<source::Artifact>& wheels, const std::string& marker,
-                  const BuildOptions& o) {
+                  const BuildOptions& o, std::vector<std::string>* uses) {
   auto spec = nlohmann::json::parse(marker, nullptr, false);
   if (spec.is_discarded()) return "the environment's description is not JSON";
+  if (!o.store) return "no store to build the environment from";
+  store::Store& st = *o.store;
   std::string site = spec.value("site_packages", "");
   auto host = probe::make_local_host("/");
   // The interpreter's own venv module: pyvenv.cfg, the bin/python links and the folders are
@@ -218,39 +313,33 @@ std::string build(const std::string& dir, const std::string& python,
            "): " + util::trim(r.output).substr(0, 600);
   if (!fs::is_directory(dir + "/" + site))
     return python + " made no " + site + " in " + dir + "; is it the Python the lock is for?";
-
-  // A framework's own wheel (TensorFlow's is 590 MB, 1.7 GB unpacked) is unpacked by one
-  // extractor per core (extraction_jobs).
-  unsigned cores = o.jobs ? o.jobs : std::max(1u, std::thread::hardware_concurrency());
-  std::vector<source::ExtractJob> jobs;
-  std::vector<std::size_t> wheel_of;
-  for (std::size_t i = 0; i < wheels.size(); ++i) {
-    const auto& w = wheels[i];
-    std::string file = source::locate(w, o.cache_dir);
-    if (file.empty()) return w.name + ": not on this computer (run `gpucfg fetch` first)";
-    source::ExtractOptions eo = source::extract_options(w);
-    eo.layout = source::Layout::python;
-    eo.site_packages = site;
-    for (auto& job : source::extraction_jobs(file, eo, cores)) {
-      jobs.push_back(std::move(job));
-      wheel_of.push_back(i);
-    }
-  }
   std::string bin = dir + "/bin/python";
-  Compilers compilers(bin, cores);
-  // A wheel's files are compiled once all of its jobs are done.
-  std::vector<std::atomic<unsigned>> pending(wheels.size());
-  for (std::size_t j = 0; j < jobs.size(); ++j)
-    ++pending[wheel_of[j]];
-  auto landed = [&](std::size_t j) {
-    std::size_t i = wheel_of[j];
-    if (--pending[i] == 0) compilers.add(python_files(dir, site, wheels[i]));
+  std::string tag = cache_tag(*host, bin, o.timeout);
+  if (tag.empty()) return bin + " does not say its bytecode tag (sys.implementation.cache_tag)";
+
+  // Each wheel's tree in the store, whole: a damaged one (a write through an environment's
+  // link reaches it) is made anew.
+  std::vector<std::string> keys;
+  for (const auto& w : wheels) {
+    std::string key = store::wheel_key(w, tag);
+    if (key.empty()) return w.name + ": not pinned";
+    if (st.has_tree(key) && !st.check(key, o.checksum).empty()) st.evict(key);
+    keys.push_back(key);
+  }
+  if (std::string s = add_wheel_trees(st, wheels, keys, bin, o); !s.empty()) return s;
+
+  // Linked in: site-packages to the environment's own, everything else where it lies.
+  std::string prefix = std::string(k_site) + "/";
+  auto to_env = [&](const std::string& rel) {
+    if (rel == k_site) return site;
+    return util::starts_with(rel, prefix) ? site + "/" + rel.substr(prefix.size()) : rel;
   };
-  for (const auto& res : source::extract_many(jobs, dir, o.jobs, landed))
-    if (!res.error.empty()) return res.error;
+  for (std::size_t i = 0; i < wheels.size(); ++i) {
+    auto made = store::materialize(st, keys[i], dir, to_env, true);
+    if (!made.error.empty()) return wheels[i].file + ": " + made.error;
+  }
   for (const auto& w : wheels)
     if (std::string err = finish_wheel(dir, site, w); !err.empty()) return err;
-  compilers.finish();
 
   // The import check, isolated (-I) from the caller's PYTHONPATH and user site-packages, so it
   // proves this environment and nothing beside it.
@@ -267,6 +356,7 @@ std::string build(const std::string& dir, const std::string& python,
   }
   if (!write_text(dir + "/gpucfg-env.json", marker, 0644))
     return "cannot write " + dir + "/gpucfg-env.json";
+  if (uses) *uses = keys;
   return "";
 }
 

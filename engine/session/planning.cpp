@@ -10,6 +10,10 @@
 #include "session/lockfile.hpp"
 #include "source/resolve.hpp"
 #include "source/settings.hpp"
+#include "disk/real_disk.hpp"
+#include "store/fill.hpp"
+#include "store/key.hpp"
+#include "store/store.hpp"
 #include "util/registry.hpp"
 #include "util/strings.hpp"
 
@@ -83,7 +87,7 @@ std::map<std::string, source::Resolved> resolve_sources(const manifest::Stack& s
   ro.root = req.root == "/" ? "" : req.root;
   while (!ro.root.empty() && ro.root.back() == '/')
     ro.root.pop_back();
-  ro.cache_dir = source::default_cache_dir();
+  ro.cache_dir = store::default_dir();
   ro.platform_id = stack.platform->id();
   ro.allow_unpinned = req.allow_unpinned;
   const char* off = std::getenv("GPUCFG_OFFLINE");
@@ -126,7 +130,7 @@ std::vector<source::Artifact*> plan_artifacts(plan::Plan& p) {
 bool fetch_artifacts(std::vector<source::Artifact*> artifacts, bool allow_unpinned,
                      Reporter& report) {
   source::FetchOptions fo;
-  fo.cache_dir = source::default_cache_dir();
+  fo.cache_dir = store::default_dir();
   fo.allow_unpinned = allow_unpinned;
   fo.progress = [&report](const source::Progress& p) { report.progress(p); };
   bool ok = true;
@@ -161,19 +165,30 @@ bool place_from_cache(const manifest::Stack& stack, plan::Observed& observed, bo
     return true;
   }
   source::Artifact& a = r.artifacts.front();
-  std::string cache = source::default_cache_dir();
+  // Unpacked once as a tree of the store, listed from its record: the copies apply makes are
+  // checked against the hashes taken while the archive was read, never trusted by a name.
+  store::Store st(disk::real_disk(), store::default_dir());
+  std::string key = store::archives_key({a}, "", "");
   if (prepare) {
     if (!fetch_artifacts({&a}, allow_unpinned, report)) return false;
-    if (std::string err = source::unpack_in_cache(a, cache); !err.empty()) {
+    key = store::archives_key({a}, "", "");
+    if (std::string err = st.open(); !err.empty()) {
       report.error(err);
       return false;
     }
+    if (st.has_tree(key) && !st.check(key, false).empty()) st.evict(key);
+    store::ArchiveUnpacker unpacker(st, 0);
+    auto fill = [&](const std::string& dir, store::TreeManifest* files) {
+      return unpacker.unpack({a}, "", "", dir, files);
+    };
+    if (std::string err = st.add_tree(key, store::describe_inputs({a}), fill); !err.empty()) {
+      report.error(a.name + ": " + err);
+      return false;
+    }
   }
-  std::string dir = source::unpacked_path(a, cache);
-  if (dir.empty() || !std::filesystem::is_directory(dir))
-    return true; // plan lists the rules instead
-  r.unpacked_dir = dir;
-  observed.sources[dir] = plan::list_local_folder(dir);
+  if (key.empty() || !st.has_tree(key)) return true; // plan lists the rules instead
+  r.unpacked_dir = st.tree(key);
+  observed.sources[r.unpacked_dir] = plan::list_store_tree(st.dir(), key);
   return true;
 }
 
@@ -304,7 +319,7 @@ std::optional<Planned> Planner::plan(probe::Facts facts, const std::string& fact
   std::string home = host->env("HOME").value_or("/root");
   auto wanted = plan::wanted(*out.stack, home, out.facts);
   if (live)
-    out.observed = plan::observe(*host, wanted, m_req.checksum);
+    out.observed = plan::observe(*host, wanted, m_req.checksum, store::default_dir());
   else if (out.facts.managed.generation > 0)
     out.observed = from_records(out.facts.managed); // that host's paths as gpucfg recorded them
   else
@@ -357,6 +372,12 @@ std::optional<Planned> Planner::plan(probe::Facts facts, const std::string& fact
   out.plan.observed_paths = wanted.paths;
   out.plan.observed_variables = wanted.variables;
   out.plan.source_dirs = wanted.source_dirs;
+  out.plan.source_folders = wanted.folders;
+  // How it was made, so `apply PLAN` plans again the same way (session/run.cpp).
+  std::error_code ec;
+  auto abs = std::filesystem::absolute(m_req.manifest, ec);
+  out.plan.manifest_file = ec ? m_req.manifest : abs.lexically_normal().string();
+  out.plan.checksum = m_req.checksum;
   return out;
 }
 

@@ -453,14 +453,14 @@ private:
     std::string host = m_dest + "/" + rel;
     unsigned mode = archive_entry_perm(e);
     if (mode & 07000) ++m_res.special_bits_dropped;
-    mode &= 0755; // as installers do: nothing in a root-owned prefix writable by group or others
+    mode = installed_mode(mode, type == AE_IFDIR && !hardlink);
     std::int64_t mtime_ns = static_cast<std::int64_t>(archive_entry_mtime(e)) * 1000000000 +
                             archive_entry_mtime_nsec(e);
     if (type == AE_IFDIR && !hardlink) {
       auto st = util::lstat_info(host);
       if (st && st->kind != util::FileInfo::Kind::dir)
         return fail(name, "would replace a file with a folder; refused"), false;
-      if (!util::make_dir(host, (mode | 0700) & 0755))
+      if (!util::make_dir(host, mode))
         return fail(name, "cannot create the folder"), false;
       m_dirs.insert(rel);
       return true;
@@ -626,7 +626,7 @@ std::vector<ExtractResult> extract_many(const std::vector<ExtractJob>& archives,
   auto work = [&] {
     for (std::size_t k; (k = next++) < order.size();) {
       const ExtractJob& job = archives[order[k]];
-      results[order[k]] = extract(job.archive, dest, job.options);
+      results[order[k]] = extract(job.archive, job.dest.empty() ? dest : job.dest, job.options);
       if (done && results[order[k]].error.empty()) done(order[k]);
     }
   };

@@ -61,6 +61,7 @@ ExtractResult extract(const std::string& archive, const std::string& dest,
 struct ExtractJob {
   std::string archive;
   ExtractOptions options;
+  std::string dest{}; // this job's folder, where it is not extract_many's
 };
 std::vector<ExtractResult> extract_many(const std::vector<ExtractJob>& archives,
                                         const std::string& dest, unsigned jobs,

@@ -39,8 +39,9 @@ std::uint64_t file_size(const std::string& p) {
                                                             : 0;
 }
 
-std::string cached_path(const std::string& cache, const std::string& sha) {
-  return cache + "/sha256/" + sha;
+// The store's artifacts bucket (store/store.hpp owns the layout; source/ sits below it).
+std::string cached_path(const std::string& store, const std::string& sha) {
+  return store + "/artifacts/" + sha;
 }
 
 // Checks a complete download and moves it into the cache under its hash.
@@ -62,7 +63,7 @@ FetchResult admit(const Artifact& a, const FetchOptions& o, const std::string& f
     return r;
   }
   std::error_code ec;
-  fs::create_directories(o.cache_dir + "/sha256", ec);
+  fs::create_directories(o.cache_dir + "/artifacts", ec);
   std::string dest = cached_path(o.cache_dir, sha);
   if (std::rename(file.c_str(), dest.c_str()) != 0) {
     r.error = "cannot move the download into " + dest;
@@ -131,10 +132,7 @@ FetchResult pip_download(const Artifact& a, const FetchOptions& o) {
       std::string name = e.path().filename().string();
       r = admit(a, o, e.path().string(), "pip download " + a.pip);
       // The wheel's file name, which pip --find-links needs of a mirror (mirror_file).
-      if (r.error.empty()) {
-        fs::create_directories(o.cache_dir + "/names", ec);
-        std::ofstream(o.cache_dir + "/names/" + r.sha256) << name;
-      }
+      if (r.error.empty()) std::ofstream(cached_path(o.cache_dir, r.sha256) + ".name") << name;
       break;
     }
   if (r.path.empty() && r.error.empty()) r.error = "pip download " + a.pip + " left no wheel";
@@ -201,14 +199,6 @@ FetchResult from_index(const Artifact& a, const FetchOptions& o) {
 
 } // namespace
 
-std::string default_cache_dir() {
-  if (const char* d = std::getenv("GPUCFG_CACHE_DIR"); d && *d) return d;
-  if (util::is_superuser()) return "/var/cache/gpucfg";
-  if (const char* x = std::getenv("XDG_CACHE_HOME"); x && *x) return std::string(x) + "/gpucfg";
-  const char* home = std::getenv("HOME");
-  return std::string(home ? home : "/tmp") + "/.cache/gpucfg";
-}
-
 std::string local_path(const std::string& location) {
   if (util::starts_with(location, "file://")) return location.substr(7);
   if (location.find("://") != std::string::npos) return "";
@@ -264,7 +254,7 @@ std::string mirror_file(const Artifact& a, const std::string& cache_dir,
                         const std::string& mirror_dir, std::string* error) {
   std::string rel = a.mirror_path;
   if (rel.empty() && !a.sha256.empty()) {
-    std::ifstream in(cache_dir + "/names/" + a.sha256);
+    std::ifstream in(cached_path(cache_dir, a.sha256) + ".name");
     std::getline(in, rel);
   }
   std::string why;
@@ -297,28 +287,6 @@ std::string mirror_file(const Artifact& a, const std::string& cache_dir,
     return "";
   }
   return to;
-}
-
-std::string unpacked_path(const Artifact& a, const std::string& cache_dir) {
-  return a.sha256.empty() ? "" : cache_dir + "/unpacked/" + a.sha256;
-}
-
-std::string unpack_in_cache(const Artifact& a, const std::string& cache_dir) {
-  std::string dir = unpacked_path(a, cache_dir);
-  if (dir.empty()) return a.name + ": not pinned, so it has no place in the cache";
-  std::error_code ec;
-  if (fs::is_directory(dir)) return "";
-  std::string file = locate(a, cache_dir);
-  if (file.empty()) return a.name + ": not fetched yet";
-  std::string tmp = dir + ".tmp-" + std::to_string(::getpid());
-  fs::remove_all(tmp, ec);
-  fs::create_directories(tmp, ec);
-  ExtractResult r = extract(file, tmp, extract_options(a));
-  if (r.error.empty()) finish_tree(tmp, "");
-  if (r.error.empty() && std::rename(tmp.c_str(), dir.c_str()) != 0 && !fs::is_directory(dir))
-    r.error = "cannot move the unpacked archive to " + dir;
-  fs::remove_all(tmp, ec); // left only when another gpucfg unpacked it first, or on failure
-  return r.error;
 }
 
 FetchResult fetch(const Artifact& a, const FetchOptions& o) {

@@ -1,8 +1,9 @@
 // Getting an artifact's bytes onto this computer, pinned.
 //
-// The cache is content-addressed: <cache>/sha256/<hex> holds bytes whose hash is <hex>, written
-// only after they were checked, so a hit needs no second download. Downloads go to
-// <cache>/partial/ first and resume from there (HTTP Range) after a cut. Locations are tried in
+// Downloads land in the store's artifacts bucket (store/store.hpp): <store>/artifacts/<hex> holds
+// bytes whose hash is <hex>, written only after they were checked, so a hit needs no second
+// download. Downloads go to <store>/partial/ first and resume from there (HTTP Range) after a
+// cut. `cache_dir` below is the store's folder. Locations are tried in
 // order (a team's mirrors first, the origin last); a local path is used where it lies, not
 // copied, since extraction checks its hash anyway. Wheels named only by "package==version" are
 // fetched by `pip download`, so the user's pip configuration (index, proxy, certificates)
@@ -18,10 +19,6 @@
 #include <vector>
 
 namespace gpucfg::source {
-
-// $GPUCFG_CACHE_DIR; else /var/cache/gpucfg for root; else $XDG_CACHE_HOME/gpucfg or
-// ~/.cache/gpucfg.
-std::string default_cache_dir();
 
 struct Progress {
   std::string name, url;
@@ -60,14 +57,6 @@ FetchResult fetch(const Artifact& a, const FetchOptions& o);
 // "" with *error.
 std::string mirror_file(const Artifact& a, const std::string& cache_dir,
                         const std::string& mirror_dir, std::string* error);
-
-// Where a pinned archive is (or would be) unpacked in the cache: <cache>/unpacked/<sha256>.
-std::string unpacked_path(const Artifact& a, const std::string& cache_dir);
-
-// Unpacks a fetched archive there (its layout applied, with the links finish_tree adds), once:
-// into a temporary folder renamed into place, so a half-unpacked folder is never seen. For
-// placing its files one by one into a toolkit gpucfg did not unpack. Returns what failed, or "".
-std::string unpack_in_cache(const Artifact& a, const std::string& cache_dir);
 
 // A simple index's project page (HTML, PEP 503) holds an <a href> per file: the URL of `file`
 // on it, made absolute against `page_url` and without its #sha256= fragment; "" if not listed.

@@ -248,4 +248,15 @@ std::string pep503_name(const std::string& project) {
   return out;
 }
 
+unsigned installed_mode(unsigned mode, bool is_dir) {
+  return is_dir ? (mode | 0700) & 0755 : mode & 0755;
+}
+
+std::string target_arch(const std::string& platform_id) {
+  if (platform_id == "linux-x86_64") return "x86_64-linux";
+  if (platform_id == "linux-sbsa") return "sbsa-linux";
+  if (platform_id == "linux-aarch64") return "aarch64-linux";
+  return "";
+}
+
 } // namespace gpucfg::source

@@ -61,6 +61,15 @@ bool component_selected(const std::vector<std::string>& wanted, const std::strin
 // The component folder an installer entry belongs to ("" for none), for component_selected.
 std::string installer_component(Layout layout, const std::string& relative);
 
+// The targets/<arch> folder name CUDA uses on a platform: x86_64-linux, sbsa-linux, …; "" for
+// Windows.
+std::string target_arch(const std::string& platform_id);
+
+// The one mode policy for every source (archives, wheels, folders): what a file or folder is
+// installed with. setuid, setgid and sticky bits go, and nothing is writable by group or others
+// (as installers leave a root-owned prefix); a folder stays usable by its owner.
+unsigned installed_mode(unsigned mode, bool is_dir);
+
 // PEP 503's normal form of a project name: lower case, runs of '-', '_', '.' made one '-'.
 std::string pep503_name(const std::string& project);
 

@@ -149,13 +149,6 @@ void from_index(const manifest::Source& src, const std::string& what, const Reso
 
 void check_available(Resolved& r, const std::string& what, const ResolveOptions& o);
 
-std::string target_arch(const std::string& platform_id) {
-  if (platform_id == "linux-x86_64") return "x86_64-linux";
-  if (platform_id == "linux-sbsa") return "sbsa-linux";
-  if (platform_id == "linux-aarch64") return "aarch64-linux";
-  return "";
-}
-
 Resolved resolve(const manifest::Source& written, const std::string& what,
                  const ResolveOptions& o) {
   Resolved r;

@@ -5,6 +5,7 @@
 
 #include "manifest/model.hpp"
 #include "source/artifact.hpp"
+#include "source/layout.hpp" // target_arch
 
 #include <string>
 #include <vector>
@@ -34,8 +35,5 @@ Resolved resolve(const manifest::Source& src, const std::string& what, const Res
 Resolved resolve_wheels(const std::vector<manifest::LockedWheel>& wheels, const std::string& index,
                         const ResolveOptions& o);
 
-// The targets/<arch> folder name CUDA uses on a platform: x86_64-linux, sbsa-linux, …; "" for
-// Windows.
-std::string target_arch(const std::string& platform_id);
 
 } // namespace gpucfg::source

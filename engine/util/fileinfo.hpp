@@ -16,6 +16,8 @@ struct FileInfo {
   std::uint64_t size = 0;
   std::int64_t mtime_ns = 0;
   unsigned mode = 0; // permission bits (07777)
+  std::uint64_t links = 1; // names of the same file (hard links); 1 on Windows
+  std::uint32_t uid = 0;   // owner; 0 on Windows
 };
 
 // nullopt: nothing at `path` (a dangling link is there: it is a symlink).

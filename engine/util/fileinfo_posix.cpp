@@ -15,6 +15,8 @@ std::optional<FileInfo> lstat_info(const std::string& path) {
   f.size = static_cast<std::uint64_t>(st.st_size);
   f.mtime_ns = static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
   f.mode = st.st_mode & 07777;
+  f.links = static_cast<std::uint64_t>(st.st_nlink);
+  f.uid = static_cast<std::uint32_t>(st.st_uid);
   return f;
 }
 

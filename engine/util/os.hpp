@@ -55,9 +55,10 @@ public:
   FileLock(const FileLock&) = delete;
   FileLock& operator=(const FileLock&) = delete;
   ~FileLock() { unlock(); }
-  // Opens (creating) `path` and tries once, without waiting. False: held by another, or the
-  // file cannot be opened (error() says which).
-  bool try_lock(const std::string& path);
+  // Opens (creating, owner-only, never through a link) `path` and tries once, without waiting;
+  // `shared` takes a lock many holders may share, which an exclusive one excludes. False: held by
+  // another, or the file cannot be opened (error() says which).
+  bool try_lock(const std::string& path, bool shared = false);
   void unlock();
   bool held() const { return m_handle != -1; }
   const std::string& error() const { return m_error; }

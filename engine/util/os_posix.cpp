@@ -119,14 +119,17 @@ std::string make_temp_dir(const std::string& prefix) {
   return ::mkdtemp(dir.data()) ? dir : "";
 }
 
-bool FileLock::try_lock(const std::string& path) {
+bool FileLock::try_lock(const std::string& path, bool shared) {
   unlock();
-  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  // Owner-only: a file others can open, they can flock, and so block every gpucfg (LOCK_SH is
+  // granted on a read-only descriptor too). O_NOFOLLOW: a link planted at the name would make
+  // root create its target.
+  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
   if (fd < 0) {
     m_error = "cannot open " + path + ": " + std::strerror(errno);
     return false;
   }
-  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+  if (::flock(fd, (shared ? LOCK_SH : LOCK_EX) | LOCK_NB) != 0) {
     m_error = "";
     ::close(fd);
     return false;

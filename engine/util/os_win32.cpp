@@ -214,7 +214,7 @@ std::string make_temp_dir(const std::string& prefix) {
   return "";
 }
 
-bool FileLock::try_lock(const std::string& path) {
+bool FileLock::try_lock(const std::string& path, bool shared) {
   unlock();
   HANDLE h = CreateFileW(std::filesystem::u8path(path).wstring().c_str(),
                          GENERIC_READ | GENERIC_WRITE, FILE_SHARE_READ | FILE_SHARE_WRITE, nullptr,
@@ -224,7 +224,8 @@ bool FileLock::try_lock(const std::string& path) {
     return false;
   }
   OVERLAPPED whole{};
-  if (!LockFileEx(h, LOCKFILE_EXCLUSIVE_LOCK | LOCKFILE_FAIL_IMMEDIATELY, 0, MAXDWORD, MAXDWORD,
+  DWORD how = (shared ? 0 : LOCKFILE_EXCLUSIVE_LOCK) | LOCKFILE_FAIL_IMMEDIATELY;
+  if (!LockFileEx(h, how, 0, MAXDWORD, MAXDWORD,
                   &whole)) {
     m_error = "";
     CloseHandle(h);

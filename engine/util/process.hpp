@@ -31,6 +31,22 @@ struct ProcessResult {
 
 ProcessResult run_process(const std::vector<std::string>& argv, const ProcessOptions& o = {});
 
+// The programs the executor runs (ldconfig; an environment's interpreter), behind an interface
+// so in-process tests record them instead (ninja's CommandRunner).
+class ProcessRunner {
+public:
+  virtual ~ProcessRunner() = default;
+  virtual ProcessResult run(const std::vector<std::string>& argv, const ProcessOptions& o) = 0;
+};
+
+// run_process.
+class SystemRunner : public ProcessRunner {
+public:
+  ProcessResult run(const std::vector<std::string>& argv, const ProcessOptions& o) override {
+    return run_process(argv, o);
+  }
+};
+
 // A worker fed through its standard input as work arrives (its output is dropped): `write`
 // sends, `finish` ends its input and waits for it. A write to a worker that died fails instead
 // of killing gpucfg (a socket with MSG_NOSIGNAL; Windows pipes raise no signal).

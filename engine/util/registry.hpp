@@ -26,4 +26,31 @@ bool registry_available();
 // Tells running programs (Explorer, new consoles) the environment changed: WM_SETTINGCHANGE.
 void broadcast_env_change();
 
+// The same four as an interface, for the executor: SystemRegistry is the functions above; tests
+// give it one in memory, so a transaction of Windows variables is tested on Linux too.
+class Registry {
+public:
+  virtual ~Registry() = default;
+  virtual std::optional<RegistryValue> read(const std::string& scope, const std::string& name,
+                                            std::string* error) = 0;
+  virtual std::string write(const std::string& scope, const std::string& name,
+                            const std::optional<RegistryValue>& v) = 0;
+  virtual bool available() const = 0;
+  virtual void broadcast() = 0;
+};
+
+class SystemRegistry : public Registry {
+public:
+  std::optional<RegistryValue> read(const std::string& scope, const std::string& name,
+                                    std::string* error) override {
+    return read_env_var(scope, name, error);
+  }
+  std::string write(const std::string& scope, const std::string& name,
+                    const std::optional<RegistryValue>& v) override {
+    return write_env_var(scope, name, v);
+  }
+  bool available() const override { return registry_available(); }
+  void broadcast() override { broadcast_env_change(); }
+};
+
 } // namespace gpucfg::util

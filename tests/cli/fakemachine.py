@@ -24,8 +24,12 @@ def _compile(soname):
 
 class Machine:
     def __init__(self):
+        # The machine's root and, beside it, the store gpucfg keeps for it (each test its own, so
+        # one test's gc never meets another's entries).
         self._tmp = tempfile.TemporaryDirectory(prefix="gpucfg-machine-")
-        self.root = self._tmp.name
+        self.root = os.path.join(self._tmp.name, "root")
+        self.store = os.path.join(self._tmp.name, "store")
+        os.makedirs(self.root)
         self.ld_conf = []
 
     def path(self, p):
@@ -78,7 +82,8 @@ class Machine:
 
     def env(self, **extra):
         """An environment for gpucfg that names only machine paths of this root."""
-        e = {"PATH": "/usr/local/sbin:/usr/local/bin:/usr/bin:/bin", "HOME": "/root", "LD_LIBRARY_PATH": ""}
+        e = {"PATH": "/usr/local/sbin:/usr/local/bin:/usr/bin:/bin", "HOME": "/root", "LD_LIBRARY_PATH": "",
+             "GPUCFG_CACHE_DIR": self.store}
         e.update(extra)
         return e
 

@@ -16,6 +16,7 @@
 import json
 import os
 import re
+import shutil
 import subprocess
 import tarfile
 import tempfile
@@ -263,10 +264,12 @@ def rollback():
 
 @check("a cached archive damaged since it was fetched is named and removed; the next apply fetches it anew")
 def damaged_cache():
-    cached = os.path.join(ENV["GPUCFG_CACHE_DIR"], "sha256", PINS["cuda_11.2.0_460.27.04_linux.run"])
+    cached = os.path.join(ENV["GPUCFG_CACHE_DIR"], "artifacts", PINS["cuda_11.2.0_460.27.04_linux.run"])
     expect(os.path.exists(cached), f"{cached} is not in the cache")
     with open(cached, "wb") as f:
         f.write(b"not the runfile any more")
+    # The trees unpacked from it before are the store's; without them the archive is read again.
+    shutil.rmtree(os.path.join(ENV["GPUCFG_CACHE_DIR"], "trees"))
     r = gpucfg("apply", "--yes", "--no-verify", "--root", R, M, env=ENV, timeout=120)
     expect(r.code != 0 and "is damaged" in r.err and "apply again" in r.err, r.out + r.err)
     expect(not os.path.exists(cached), "the damaged copy is still in the cache")

@@ -256,7 +256,8 @@ def drift():
     r = plan("--checksum")
     expect(r.code == 2 and "~lib64/libcudnn.so.9.1.0" in r.out, r.out + r.err)
     expect(gpucfg("apply", "--yes", "--no-verify", "--root", R, M1, env=ENV, timeout=120).code == 0, "repair")
-    # A file added by the user is kept and named; added beside damage, plan refuses to repair.
+    # A file added by the user is kept and named; beside damage, the repair carries it into the
+    # repaired tree, as the plan says.
     mine = os.path.join(tk, "my-notes.txt")
     with open(mine, "w") as f:
         f.write("mine\n")
@@ -264,9 +265,12 @@ def drift():
     expect(r.code == 0 and "my-notes.txt" in r.out, r.out)
     os.remove(os.path.join(tk, "libcudart.so.13.0.96"))
     r = plan()
-    expect(r.code == 1 and "would drop the files added since" in r.out, r.out + r.err)
+    expect(r.code == 2 and "carried into the new tree: +lib64/my-notes.txt" in r.out, r.out + r.err)
+    r = gpucfg("apply", "--yes", "--no-verify", "--root", R, M1, env=ENV, timeout=120)
+    expect(r.code == 0 and "carried into the new tree: lib64/my-notes.txt" in r.out, r.out + r.err)
+    expect(open(mine).read() == "mine\n" and os.path.exists(os.path.join(tk, "libcudart.so.13.0.96")),
+           "the repair lost the user's file or did not repair")
     os.remove(mine)
-    expect(gpucfg("apply", "--yes", "--no-verify", "--root", R, M1, env=ENV, timeout=120).code == 0, "repair")
 
 
 @check("a kill at any step of an environment update is undone or finished by the next apply")

@@ -1,7 +1,8 @@
-"""Rollback of toolkit trees: a tree that an apply replaced or removed is kept, so rolling back
-(and forward again) restores it byte for byte; a kill at any step of such a rollback converges;
-files a user added to a tree stop a rollback that would drop them; gc frees only what no kept
-generation needs; going back to before gpucfg removes the loader cache gpucfg's ldconfig made."""
+"""Rollback of toolkit trees: every tree gpucfg installs is an entry of its store, kept while a
+generation names it, so rolling back (and forward again) links it back byte for byte; a kill at
+any step of such a rollback converges; files a user added to a tree are carried into the tree
+that comes back, and stop a rollback that would drop them; gc frees only what no kept generation
+needs; going back to before gpucfg removes the loader cache gpucfg's ldconfig made."""
 import json
 import os
 import subprocess
@@ -51,12 +52,12 @@ def _():
     r = run(m, "plan", "--format", "markdown", a)
     expect("Labels: `no-changes`\n" in r.out and "driver: no NVIDIA driver" in r.out, r.out)
     r = run(m, "apply", "--yes", b)
-    expect(r.code == 0 and "kept the previous /usr/local/cuda-12.3 for rollback" in r.out, r.out + r.err)
+    expect(r.code == 0 and "- toolkit /usr/local/cuda-12.3" in r.out, r.out + r.err)
     at_2 = managed(snapshot(m.root))
     r = run(m, "rollback", "--to", "1", "--yes")
     expect(r.code == 0, r.out + r.err)
     expect(r.out.startswith("gpucfg: rollback to generation 1 under "), r.out)
-    expect("+ toolkit /usr/local/cuda-12.3" in r.out and "kept by gpucfg" in r.out, r.out)
+    expect("+ toolkit /usr/local/cuda-12.3" in r.out and "linked again from gpucfg's store" in r.out, r.out)
     expect(managed(snapshot(m.root)) == at_1, "the machine is not as generation 1 left it")
     expect(run(m, "plan", "--detailed-exitcode", "--checksum", a).code == 0, "generation 1's manifest converged")
     r = run(m, "rollback", "--to", "2", "--yes")
@@ -72,7 +73,7 @@ def _():
     expect(run(m, "apply", "--yes", a).code == 0, "apply 12.3")
     at_1 = managed(snapshot(m.root))
     r = run(m, "apply", "--yes", b)
-    expect(r.code == 0 and "kept the previous /opt/cuda" in r.out, r.out + r.err)
+    expect(r.code == 0 and "~ toolkit /opt/cuda" in r.out and "its sources changed" in r.out, r.out + r.err)
     expect(managed(snapshot(m.root)) != at_1, "12.4 replaced 12.3")
     r = run(m, "rollback", "--yes")
     expect(r.code == 0 and managed(snapshot(m.root)) == at_1, r.out + r.err)
@@ -122,17 +123,36 @@ def _():
     expect(not os.path.exists(m.path("/etc/ld.so.cache")), "rollback to 0 left the loader cache")
 
 
-@check("a tree damaged before it was replaced is not kept, and rollback to it says so")
+@check("a tree damaged before it was replaced still comes back as recorded: the store's entry is whole")
 def _():
     m = Machine()
     a, b = toolkit_manifest(m, "12.3"), toolkit_manifest(m, "12.4")
     expect(run(m, "apply", "--yes", a).code == 0, "apply 12.3")
-    os.remove(m.path("/usr/local/cuda-12.3/bin/nvcc"))
+    at_1 = managed(snapshot(m.root))
+    os.remove(m.path("/usr/local/cuda-12.3/bin/nvcc"))  # unlinks the installed name only
     r = run(m, "apply", "--yes", b)
-    expect(r.code == 0 and "kept the previous" not in r.out, r.out + r.err)
+    expect(r.code == 0, r.out + r.err)
     r = run(m, "rollback", "--to", "1", "--yes")
-    expect(r.code == 1 and "/usr/local/cuda-12.3: the tree that generation recorded is not kept" in r.out,
-           r.out + r.err)
+    expect(r.code == 0 and managed(snapshot(m.root)) == at_1, r.out + r.err)
+
+
+@check("a write through an installed file into the store's entry is caught: rollback to it is refused")
+def _():
+    m = Machine()
+    a, b = toolkit_manifest(m, "12.3"), toolkit_manifest(m, "12.4")
+    expect(run(m, "apply", "--yes", a).code == 0, "apply 12.3")
+    with open(m.path("/usr/local/cuda-12.3/bin/nvcc"), "a") as f:  # in place: the same file
+        f.write("# edited in place\n")
+    expect(run(m, "apply", "--yes", b).code == 0, "apply 12.4")
+    before = snapshot(m.root)
+    r = run(m, "rollback", "--to", "1", "--yes")
+    expect(r.code == 1 and "/usr/local/cuda-12.3: the store's copy of the tree that generation recorded" in r.out
+           and "~bin/nvcc" in r.out, r.out + r.err)
+    expect(snapshot(m.root) == before, "a refused rollback changed the machine")
+
+
+def store_trees(m):
+    return sorted(n for n in os.listdir(os.path.join(m.store, "trees")) if not n.endswith(".json"))
 
 
 @check("gc frees only what no kept generation needs, and --keep forgets the oldest generations")
@@ -140,16 +160,16 @@ def _():
     m = Machine()
     a, b = toolkit_manifest(m, "12.3"), toolkit_manifest(m, "12.4")
     expect(run(m, "apply", "--yes", a).code == 0 and run(m, "apply", "--yes", b).code == 0, "applies")
-    kept = os.listdir(state(m, "trees"))
-    expect(len(kept) == 1, kept)
+    kept = store_trees(m)
+    expect(len(kept) == 2, kept)  # generation 1's tree and generation 2's
     r = run(m, "gc")
-    expect(r.code == 0 and "Freed 0 MB: 0 kept tree(s)" in r.out and os.listdir(state(m, "trees")) == kept, r.out + r.err)
+    expect(r.code == 0 and "Freed 0 MB: 0 store tree(s)" in r.out and store_trees(m) == kept, r.out + r.err)
     r = run(m, "gc", "--keep", "1", "--dry-run")
-    expect(r.code == 0 and "Would forget generation(s) 1." in r.out and "1 kept tree(s)" in r.out, r.out)
-    expect(os.listdir(state(m, "trees")) == kept, "a dry run removed a tree")
+    expect(r.code == 0 and "Would forget generation(s) 1." in r.out and "1 store tree(s)" in r.out, r.out)
+    expect(store_trees(m) == kept, "a dry run removed a tree")
     r = run(m, "gc", "--keep", "1")
-    expect(r.code == 0 and "Forgot generation(s) 1." in r.out and "1 kept tree(s)" in r.out, r.out + r.err)
-    expect(os.listdir(state(m, "trees")) == [], os.listdir(state(m, "trees")))
+    expect(r.code == 0 and "Forgot generation(s) 1." in r.out and "1 store tree(s)" in r.out, r.out + r.err)
+    expect(len(store_trees(m)) == 1, store_trees(m))
     r = run(m, "rollback", "--to", "1", "--yes")
     expect(r.code == 1 and "no generation 1" in r.out + r.err, r.out + r.err)
     # What generation 2 and the originals need is still there: plan converges, rollback to 0 works.
@@ -162,6 +182,22 @@ def _():
         with open(state(m, "generations", n)) as f:
             needed |= {e["sha256"] for e in json.load(f)["entries"] if e.get("sha256")}
     expect(needed <= blobs, f"gc removed blobs a generation needs: {needed - blobs}")
+
+
+@check("gc sweeps the store shared by several roots: an entry another root's generation names stays")
+def _():
+    m, other = Machine(), Machine()
+    other.store = m.store  # two roots, one store
+    a = toolkit_manifest(m, "12.3")
+    o = toolkit_manifest(other, "12.4")
+    expect(run(m, "apply", "--yes", a).code == 0 and run(other, "apply", "--yes", o).code == 0, "applies")
+    expect(len(store_trees(m)) == 2, store_trees(m))
+    r = run(m, "rollback", "--to", "0", "--yes")  # this root no longer needs its tree
+    expect(r.code == 0, r.out + r.err)
+    r = run(m, "gc", "--keep", "1")
+    expect(r.code == 0 and "1 store tree(s)" in r.out, r.out + r.err)
+    expect(len(store_trees(m)) == 1, store_trees(m))
+    expect(run(other, "plan", "--detailed-exitcode", "--checksum", o).code == 0, "the other root is intact")
 
 
 finish()

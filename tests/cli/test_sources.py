@@ -432,7 +432,10 @@ cudnn:
     expect(open(os.path.join(tk, "include/cudnn_version.h"), "rb").read() == header, "header")
     expect(os.readlink(os.path.join(tk, "lib64/libcudnn.so.8")) == "libcudnn.so.8.1.0", "link")
     expect(os.path.isfile(os.path.join(tk, "lib64/libcudnn.so.8.1.0")), tree(tk))
-    expect(os.path.isdir(os.path.join(d, "cache/unpacked", sha(arc))), "not unpacked in the cache")
+    # Unpacked once as a tree of the store, its record naming the archive it came from.
+    records = [json.load(open(os.path.join(d, "cache/trees", n))) for n in os.listdir(os.path.join(d, "cache/trees"))
+               if n.endswith(".json")]
+    expect(any(any(sha(arc)[:12] in i for i in r["inputs"]) for r in records), "not unpacked in the store")
     r = gpucfg("plan", "--detailed-exitcode", "--root", root, m, env=env)
     expect(r.code == 0, "not converged: " + r.out + r.err)
 
@@ -571,8 +574,8 @@ def download_case(mode, pin, code, needle, name):
         installed = os.path.exists(os.path.join(d, "root/opt/stack/include/a.h"))
         expect(installed == (code == 0), f"installed={installed}")
         if code != 0:
-            expect(not os.listdir(os.path.join(cache, "sha256")) if os.path.isdir(
-                os.path.join(cache, "sha256")) else True, "bad bytes reached the cache")
+            expect(not os.listdir(os.path.join(cache, "artifacts")) if os.path.isdir(
+                os.path.join(cache, "artifacts")) else True, "bad bytes reached the cache")
 
 
 download_case("ok", PAYLOAD_SHA, 0, "Applied", "success")
@@ -594,7 +597,7 @@ def fetch_then_offline():
     cache = os.path.join(d, "cache")
     m = write_manifest(d, f"    archive: {URL}/ok/payload.tar.gz\n    sha256: {PAYLOAD_SHA}\n")
     r = gpucfg("fetch", m, env={**ENV, "GPUCFG_CACHE_DIR": cache}, timeout=60)
-    expect(r.code == 0 and os.path.isfile(os.path.join(cache, "sha256", PAYLOAD_SHA)), r.err)
+    expect(r.code == 0 and os.path.isfile(os.path.join(cache, "artifacts", PAYLOAD_SHA)), r.err)
     m2 = write_manifest(d, "    archive: http://127.0.0.1:9/gone/payload.tar.gz\n"
                            f"    sha256: {PAYLOAD_SHA}\n", name="offline")
     r = apply(d, m2, env={"GPUCFG_CACHE_DIR": cache, "GPUCFG_OFFLINE": "1"})

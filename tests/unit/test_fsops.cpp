@@ -1,7 +1,7 @@
 // The file operations apply is built from, on this platform's file system (Linux here; the
 // Windows build runs the same cases under Wine, through MoveFileExW, CreateHardLinkW,
 // CreateSymbolicLinkW and FlushFileBuffers).
-#include "exec/fsops.hpp"
+#include "disk/fsops.hpp"
 #include "helpers.hpp"
 #include "util/fileinfo.hpp"
 #include "util/sha256.hpp"
@@ -14,24 +14,24 @@ using Kind = util::FileInfo::Kind;
 TEST_CASE("fsops: write, atomic replace, copy with its hash") {
   test::TempDir dir;
   std::string a = (dir.path() / "a.txt").string(), b = (dir.path() / "b.txt").string();
-  REQUIRE(exec::write_file(a, "first\n", 0644).empty());
-  CHECK(exec::read_text(a) == "first\n");
+  REQUIRE(disk::write_file(a, "first\n", 0644).empty());
+  CHECK(disk::read_text(a) == "first\n");
   auto info = util::lstat_info(a);
   REQUIRE(info);
   CHECK(info->kind == Kind::file);
   CHECK(info->size == 6);
   CHECK(info->mtime_ns > 1600000000LL * 1000000000LL); // after 2020: the epoch is converted
 
-  REQUIRE(exec::write_atomic(a, "second\n").empty()); // over the existing file
-  CHECK(exec::read_text(a) == "second\n");
-  CHECK_FALSE(exec::exists(a + ".tmp"));
+  REQUIRE(disk::write_atomic(a, "second\n").empty()); // over the existing file
+  CHECK(disk::read_text(a) == "second\n");
+  CHECK_FALSE(disk::exists(a + ".tmp"));
 
   std::string sha;
-  REQUIRE(exec::copy_file(a, b, 0644, &sha).empty());
+  REQUIRE(disk::copy_file(a, b, 0644, &sha).empty());
   CHECK(sha == util::sha256_hex("second\n"));
-  CHECK(exec::fsync_path(b).empty());
-  CHECK(exec::fsync_parent(b).empty());
-  CHECK(exec::fsync_tree(dir.path().string()).empty());
+  CHECK(disk::fsync_path(b).empty());
+  CHECK(disk::fsync_parent(b).empty());
+  CHECK(disk::fsync_tree(dir.path().string()).empty());
 }
 
 TEST_CASE("fsops: rename over a file, hard links, removal") {
@@ -39,52 +39,52 @@ TEST_CASE("fsops: rename over a file, hard links, removal") {
   std::string old_file = (dir.path() / "lib.dll").string(),
               staged = (dir.path() / ".gpucfg-new-lib.dll").string(),
               backup = (dir.path() / ".gpucfg-old-lib.dll").string();
-  REQUIRE(exec::write_file(old_file, "old", 0644).empty());
-  REQUIRE(exec::write_file(staged, "new", 0644).empty());
+  REQUIRE(disk::write_file(old_file, "old", 0644).empty());
+  REQUIRE(disk::write_file(staged, "new", 0644).empty());
   // apply's swap: the old file kept by a hard link, the new one renamed over it.
-  REQUIRE(exec::hard_link(old_file, backup).empty());
-  REQUIRE(exec::rename_replace(staged, old_file).empty());
-  CHECK(exec::read_text(old_file) == "new");
-  CHECK(exec::read_text(backup) == "old");
-  CHECK_FALSE(exec::exists(staged));
-  REQUIRE(exec::remove_file(backup).empty());
-  CHECK_FALSE(exec::exists(backup));
-  CHECK_FALSE(exec::remove_file(backup).empty()); // gone: an error, said
-  CHECK_FALSE(exec::rename_replace(staged, old_file).empty());
+  REQUIRE(disk::hard_link(old_file, backup).empty());
+  REQUIRE(disk::rename_replace(staged, old_file).empty());
+  CHECK(disk::read_text(old_file) == "new");
+  CHECK(disk::read_text(backup) == "old");
+  CHECK_FALSE(disk::exists(staged));
+  REQUIRE(disk::remove_file(backup).empty());
+  CHECK_FALSE(disk::exists(backup));
+  CHECK_FALSE(disk::remove_file(backup).empty()); // gone: an error, said
+  CHECK_FALSE(disk::rename_replace(staged, old_file).empty());
 }
 
 TEST_CASE("fsops: folders made and removed, links kept as links") {
   test::TempDir dir;
   std::vector<std::string> created;
   std::string deep = (dir.path() / "v11.2" / "bin").string();
-  REQUIRE(exec::make_dirs(deep, &created).empty());
+  REQUIRE(disk::make_dirs(deep, &created).empty());
   REQUIRE(created.size() == 2);
   CHECK(created[0] == (dir.path() / "v11.2").string());
   CHECK(util::lstat_info(deep)->kind == Kind::dir);
-  REQUIRE(exec::write_file(deep + "/cusolver64_11.dll", "x", 0644).empty());
+  REQUIRE(disk::write_file(deep + "/cusolver64_11.dll", "x", 0644).empty());
 
   // A link is made and reads through, or (Wine: CreateSymbolicLinkW is a stub that reports
   // success) the failure is reported and nothing is left; never a silent success.
   std::string link = (dir.path() / "v11.2" / "bin" / "cusolver64_10.dll").string();
-  exec::Status made = exec::make_symlink("cusolver64_11.dll", link);
+  disk::Status made = disk::make_symlink("cusolver64_11.dll", link);
   if (made.empty()) {
     auto info = util::lstat_info(link);
     REQUIRE(info);
     CHECK(info->kind == Kind::symlink);
-    CHECK(exec::read_text(link) == "x"); // read through the link
-    REQUIRE(exec::remove_file(link).empty());
+    CHECK(disk::read_text(link) == "x"); // read through the link
+    REQUIRE(disk::remove_file(link).empty());
   } else {
     WARN("no symbolic links here: " << made);
-    CHECK_FALSE(exec::exists(link));
+    CHECK_FALSE(disk::exists(link));
   }
-  CHECK(exec::exists(deep + "/cusolver64_11.dll")); // the target stays
+  CHECK(disk::exists(deep + "/cusolver64_11.dll")); // the target stays
 
   std::string copy = (dir.path() / "copy").string();
-  REQUIRE(exec::copy_tree((dir.path() / "v11.2").string(), copy).empty());
-  CHECK(exec::read_text(copy + "/bin/cusolver64_11.dll") == "x");
-  CHECK_FALSE(exec::remove_empty_dir(copy).empty()); // not empty
-  REQUIRE(exec::remove_tree(copy).empty());
-  CHECK_FALSE(exec::exists(copy));
-  REQUIRE(exec::make_dirs(copy, nullptr).empty());
-  CHECK(exec::remove_empty_dir(copy).empty());
+  REQUIRE(disk::copy_tree((dir.path() / "v11.2").string(), copy).empty());
+  CHECK(disk::read_text(copy + "/bin/cusolver64_11.dll") == "x");
+  CHECK_FALSE(disk::remove_empty_dir(copy).empty()); // not empty
+  REQUIRE(disk::remove_tree(copy).empty());
+  CHECK_FALSE(disk::exists(copy));
+  REQUIRE(disk::make_dirs(copy, nullptr).empty());
+  CHECK(disk::remove_empty_dir(copy).empty());
 }

@@ -1,7 +1,7 @@
 // The Host on this platform: a machine under a root folder read through machine paths, and the
 // live machine running a program. Linux: POSIX paths under the root. Windows (under Wine):
 // "C:\x\y" is <root>\C\x\y, and programs run through CreateProcessW.
-#include "exec/fsops.hpp"
+#include "disk/fsops.hpp"
 #include "helpers.hpp"
 #include "probe/host.hpp"
 
@@ -31,9 +31,9 @@ const std::vector<std::string> k_echo = {"/bin/sh", "-c", "echo hello"};
 TEST_CASE("host: a machine under a root, read through its own paths") {
   test::TempDir dir;
   std::string folder = (dir.path() / k_on_disk).string();
-  REQUIRE(exec::make_dirs(folder, nullptr).empty());
-  REQUIRE(exec::write_file(folder + "/version.json", "{\"cuda\": {}}", 0644).empty());
-  REQUIRE(exec::write_file(folder + "/" + k_program_name, "#!/bin/sh\n", 0755).empty());
+  REQUIRE(disk::make_dirs(folder, nullptr).empty());
+  REQUIRE(disk::write_file(folder + "/version.json", "{\"cuda\": {}}", 0644).empty());
+  REQUIRE(disk::write_file(folder + "/" + k_program_name, "#!/bin/sh\n", 0755).empty());
   auto host = probe::make_local_host(dir.path().string());
   CHECK_FALSE(host->live());
   CHECK(host->is_dir(k_dir));

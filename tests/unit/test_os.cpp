@@ -1,6 +1,6 @@
 // The platform primitives (util/os.hpp) on this system; the Windows build runs the same cases
 // under Wine (LockFileEx, LoadLibrary, MapViewOfFile, ReadFile at an offset).
-#include "exec/fsops.hpp"
+#include "disk/fsops.hpp"
 #include "helpers.hpp"
 #include "util/os.hpp"
 
@@ -26,7 +26,7 @@ TEST_CASE("os: a file lock is exclusive until it is released") {
 TEST_CASE("os: mappings, reads at an offset, temporary folders") {
   test::TempDir dir;
   std::string path = (dir.path() / "data").string();
-  REQUIRE(exec::write_file(path, "0123456789", 0644).empty());
+  REQUIRE(disk::write_file(path, "0123456789", 0644).empty());
   {
     util::MappedFile map(path);
     REQUIRE(map.size() == 10);
@@ -46,9 +46,9 @@ TEST_CASE("os: mappings, reads at an offset, temporary folders") {
               t2 = util::make_temp_dir("gpucfg-os-test");
   CHECK(!t1.empty());
   CHECK(t1 != t2);
-  CHECK(exec::exists(t1));
-  CHECK(exec::remove_tree(t1).empty());
-  CHECK(exec::remove_tree(t2).empty());
+  CHECK(disk::exists(t1));
+  CHECK(disk::remove_tree(t1).empty());
+  CHECK(disk::remove_tree(t2).empty());
   CHECK(util::process_id() > 0);
   CHECK_FALSE(util::hostname().empty());
 }

@@ -1,4 +1,6 @@
-#include "plan/tree.hpp"
+#include "store/tree.hpp"
+
+#include "disk/real_disk.hpp"
 
 #include "util/fileinfo.hpp"
 #include "util/sha256.hpp"
@@ -10,7 +12,7 @@
 #include <map>
 #include <thread>
 
-namespace gpucfg::plan {
+namespace gpucfg::store {
 
 namespace fs = std::filesystem;
 
@@ -28,37 +30,51 @@ void from_json(const nlohmann::json& j, TreeFile& f) {
   f.mode = j.size() > 5 ? j.at(5).get<unsigned>() : 0;
 }
 
+std::optional<TreeRecord> parse_record(const std::string& text) {
+  auto j = nlohmann::json::parse(text, nullptr, false);
+  TreeRecord r;
+  try {
+    if (j.is_array()) {
+      r.tree.files = j.get<std::vector<TreeFile>>();
+    } else if (j.is_object() && j.contains("files")) {
+      r.inputs = j.value("inputs", std::vector<std::string>{});
+      r.tree.files = j.at("files").get<std::vector<TreeFile>>();
+    } else {
+      return std::nullopt;
+    }
+  } catch (const nlohmann::json::exception&) {
+    return std::nullopt;
+  }
+  return r;
+}
+
 std::optional<TreeManifest> read_tree_record(const std::string& file) {
   std::ifstream in(file, std::ios::binary);
   if (!in) return std::nullopt;
   std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  auto j = nlohmann::json::parse(text, nullptr, false);
-  if (!j.is_array()) return std::nullopt;
-  TreeManifest m;
-  try {
-    m.files = j.get<std::vector<TreeFile>>();
-  } catch (const nlohmann::json::exception&) {
-    return std::nullopt;
-  }
-  return m;
+  auto r = parse_record(text);
+  if (!r) return std::nullopt;
+  return r->tree;
 }
 
-TreeManifest scan_tree(const std::string& host_dir, bool hash, unsigned jobs) {
+std::string record_text(const TreeRecord& r) {
+  nlohmann::json j = {{"inputs", r.inputs}, {"files", r.tree.files}};
+  return j.dump() + "\n";
+}
+
+TreeManifest scan_tree(const disk::Disk& d, const std::string& dir, bool hash, unsigned jobs) {
   TreeManifest m;
-  std::error_code ec;
-  for (fs::recursive_directory_iterator it(host_dir, ec), end; !ec && it != end; it.increment(ec)) {
-    auto st = util::lstat_info(it->path().u8string());
-    if (!st) continue;
+  for (const auto& e : disk::walk(d, dir)) {
     TreeFile f;
-    f.path = it->path().lexically_relative(host_dir).generic_u8string(); // '/' on every platform
-    if (st->kind == util::FileInfo::Kind::symlink) {
+    f.path = e.path;
+    if (e.stat.kind == disk::Kind::symlink) {
       f.kind = "symlink";
-      f.sha256 = fs::read_symlink(it->path()).generic_u8string();
-    } else if (st->kind == util::FileInfo::Kind::file) {
+      f.sha256 = e.link_target;
+    } else if (e.stat.kind == disk::Kind::file) {
       f.kind = "file";
-      f.size = st->size;
-      f.mtime_ns = st->mtime_ns;
-      f.mode = st->mode;
+      f.size = e.stat.size;
+      f.mtime_ns = e.stat.mtime_ns;
+      f.mode = e.stat.mode;
     } else {
       continue;
     }
@@ -77,7 +93,7 @@ TreeManifest scan_tree(const std::string& host_dir, bool hash, unsigned jobs) {
   auto work = [&] {
     for (std::size_t k; (k = next++) < order.size();) {
       TreeFile& f = m.files[order[k]];
-      f.sha256 = util::sha256_file(host_dir + "/" + f.path).value_or("");
+      f.sha256 = d.sha256(dir + "/" + f.path).value_or("");
     }
   };
   std::vector<std::thread> threads;
@@ -87,6 +103,10 @@ TreeManifest scan_tree(const std::string& host_dir, bool hash, unsigned jobs) {
   for (auto& t : threads)
     t.join();
   return m;
+}
+
+TreeManifest scan_tree(const std::string& host_dir, bool hash, unsigned jobs) {
+  return scan_tree(disk::real_disk(), host_dir, hash, jobs);
 }
 
 std::vector<std::string> tree_drift(const TreeManifest& recorded, const TreeManifest& now,
@@ -122,4 +142,4 @@ std::vector<std::string> tree_drift(const TreeManifest& recorded, const TreeMani
   return out;
 }
 
-} // namespace gpucfg::plan
+} // namespace gpucfg::store

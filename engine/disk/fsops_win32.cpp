@@ -3,7 +3,7 @@
 // MOVEFILE_WRITE_THROUGH for rename-over, CreateHardLinkW, CreateSymbolicLinkW (unprivileged
 // where Developer Mode allows; otherwise the error says so). Windows has no mode bits: `mode`
 // is not applied. Paths are UTF-8, converted to the wide API.
-#include "exec/fsops.hpp"
+#include "disk/fsops.hpp"
 #include "util/fileinfo.hpp"
 #include "util/os.hpp"
 #include "util/sha256.hpp"
@@ -12,7 +12,7 @@
 #include <vector>
 #include <windows.h>
 
-namespace gpucfg::exec {
+namespace gpucfg::disk {
 namespace {
 
 namespace fs = std::filesystem;
@@ -35,7 +35,8 @@ struct Handle {
 };
 
 HANDLE create(const std::string& path) {
-  return CreateFileW(wide(path).c_str(), GENERIC_WRITE, 0, nullptr, CREATE_ALWAYS,
+  // CREATE_NEW: never through a file already at the name (see fsops.hpp).
+  return CreateFileW(wide(path).c_str(), GENERIC_WRITE, 0, nullptr, CREATE_NEW,
                      FILE_ATTRIBUTE_NORMAL, nullptr);
 }
 
@@ -96,6 +97,29 @@ Status copy_file(const std::string& from, const std::string& to, unsigned /*mode
   return "";
 }
 
+Status make_one_dir(const std::string& path, unsigned /*mode*/) {
+  if (CreateDirectoryW(wide(path).c_str(), nullptr)) return "";
+  auto info = util::lstat_info(path);
+  if (GetLastError() == ERROR_ALREADY_EXISTS && info && info->kind == util::FileInfo::Kind::dir)
+    return "";
+  return err("mkdir", path);
+}
+
+Status clone_file(const std::string&, const std::string&, unsigned) {
+  return k_no_reflink; // ReFS block cloning is not used: NTFS has none
+}
+
+Status set_mtime(const std::string& path, std::int64_t mtime_ns) {
+  Handle h(CreateFileW(wide(path).c_str(), FILE_WRITE_ATTRIBUTES, FILE_SHARE_READ, nullptr,
+                       OPEN_EXISTING, FILE_FLAG_OPEN_REPARSE_POINT | FILE_FLAG_BACKUP_SEMANTICS,
+                       nullptr));
+  if (!h.ok()) return err("open", path);
+  // 100 ns intervals since 1601-01-01.
+  std::uint64_t t = static_cast<std::uint64_t>(mtime_ns / 100) + 116444736000000000ULL;
+  FILETIME ft{static_cast<DWORD>(t), static_cast<DWORD>(t >> 32)};
+  return SetFileTime(h.h, nullptr, nullptr, &ft) ? "" : err("set time", path);
+}
+
 Status fsync_tree(const std::string& path) {
   // No syncfs: each file is flushed.
   std::error_code ec;
@@ -117,4 +141,4 @@ Status remove_empty_dir(const std::string& path) {
   return RemoveDirectoryW(wide(path).c_str()) ? "" : err("rmdir", path);
 }
 
-} // namespace gpucfg::exec
+} // namespace gpucfg::disk

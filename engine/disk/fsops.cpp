@@ -1,4 +1,4 @@
-#include "exec/fsops.hpp"
+#include "disk/fsops.hpp"
 
 #include "util/fileinfo.hpp"
 #include "util/os.hpp"
@@ -7,7 +7,7 @@
 #include <fstream>
 #include <sstream>
 
-namespace gpucfg::exec {
+namespace gpucfg::disk {
 
 namespace fs = std::filesystem;
 
@@ -42,17 +42,14 @@ Status remove_tree(const std::string& path) {
 
 Status make_dirs(const std::string& path, std::vector<std::string>* created) {
   std::vector<fs::path> missing;
-  for (fs::path p = path; !p.empty() && p != p.root_path() && !exists(p.string());
+  for (fs::path p = fs::u8path(path); !p.empty() && p != p.root_path() && !exists(p.u8string());
        p = p.parent_path())
     missing.push_back(p);
   for (auto it = missing.rbegin(); it != missing.rend(); ++it) {
-    std::error_code ec;
-    fs::create_directory(*it, ec);
-    if (ec && !fs::is_directory(*it)) return "mkdir " + it->string() + ": " + ec.message();
     // 0755 whatever the umask: folders made for a toolkit or a loader path must be readable by
     // every user (a root umask of 077 would otherwise hide /usr/local/cuda-X from them).
-    fs::permissions(*it, fs::perms(0755), ec);
-    if (created) created->push_back(it->string());
+    if (Status s = make_one_dir(it->u8string(), 0755); !s.empty()) return s;
+    if (created) created->push_back(it->u8string());
   }
   return "";
 }
@@ -71,6 +68,7 @@ std::optional<std::string> read_text(const std::string& path) {
 
 Status write_atomic(const std::string& path, const std::string& data) {
   std::string tmp = path + ".tmp";
+  remove_file(tmp); // left by a killed writer; write_file never writes through it
   if (Status s = write_file(tmp, data, 0644); !s.empty()) return s;
   if (Status s = rename_replace(tmp, path); !s.empty()) return s;
   return fsync_parent(path);
@@ -96,4 +94,4 @@ Status fsync_parent(const std::string& path) {
   return fsync_path(fs::path(path).parent_path().string());
 }
 
-} // namespace gpucfg::exec
+} // namespace gpucfg::disk

@@ -1,15 +1,17 @@
 // fsops on Linux: open/write/fsync, syncfs for a whole tree, rename(2), link(2), symlink(2).
-#include "exec/fsops.hpp"
+#include "disk/fsops.hpp"
 #include "util/sha256.hpp"
 
 #include <cerrno>
 #include <cstring>
 #include <fcntl.h>
+#include <linux/fs.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <vector>
 
-namespace gpucfg::exec {
+namespace gpucfg::disk {
 
 namespace {
 Status err(const std::string& what, const std::string& path) {
@@ -27,7 +29,7 @@ Status fsync_path(const std::string& path) {
 }
 
 Status write_file(const std::string& path, const std::string& data, unsigned mode) {
-  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode);
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode);
   if (fd < 0) return err("create", path);
   std::size_t done = 0;
   while (done < data.size()) {
@@ -49,7 +51,7 @@ Status write_file(const std::string& path, const std::string& data, unsigned mod
 Status copy_file(const std::string& from, const std::string& to, unsigned mode, std::string* sha) {
   int in = ::open(from.c_str(), O_RDONLY | O_CLOEXEC);
   if (in < 0) return err("open", from);
-  int out = ::open(to.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode);
+  int out = ::open(to.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode);
   if (out < 0) {
     Status s = err("create", to);
     ::close(in);
@@ -93,6 +95,49 @@ Status fsync_tree(const std::string& path) {
   return rc == 0 ? "" : err("syncfs", path);
 }
 
+Status make_one_dir(const std::string& path, unsigned mode) {
+  if (::mkdir(path.c_str(), 0700) != 0) {
+    struct stat st {};
+    if (errno == EEXIST && ::lstat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) return "";
+    return err("mkdir", path);
+  }
+  int fd = ::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0) return err("open the new folder", path);
+  Status s = ::fchmod(fd, static_cast<mode_t>(mode)) == 0 ? "" : err("chmod", path);
+  ::close(fd);
+  return s;
+}
+
+Status clone_file(const std::string& from, const std::string& to, unsigned mode) {
+  int in = ::open(from.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  if (in < 0) return err("open", from);
+  int out = ::open(to.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+  if (out < 0) {
+    Status s = err("create", to);
+    ::close(in);
+    return s;
+  }
+  int rc = ::ioctl(out, FICLONE, in);
+  int saved = errno;
+  if (rc == 0) ::fchmod(out, static_cast<mode_t>(mode));
+  ::close(in);
+  ::close(out);
+  if (rc == 0) return "";
+  ::unlink(to.c_str());
+  errno = saved;
+  // Not this file system's feature (ext4), or across file systems: the caller links or copies.
+  if (saved == EOPNOTSUPP || saved == EINVAL || saved == EXDEV || saved == ENOTTY) return k_no_reflink;
+  return err("clone " + from + " ->", to);
+}
+
+Status set_mtime(const std::string& path, std::int64_t mtime_ns) {
+  struct timespec times[2] = {
+      {0, UTIME_OMIT},
+      {static_cast<time_t>(mtime_ns / 1000000000), static_cast<long>(mtime_ns % 1000000000)}};
+  return ::utimensat(AT_FDCWD, path.c_str(), times, AT_SYMLINK_NOFOLLOW) == 0 ? ""
+                                                                            : err("utimensat", path);
+}
+
 Status rename_replace(const std::string& from, const std::string& to) {
   return ::rename(from.c_str(), to.c_str()) == 0 ? "" : err("rename " + from + " ->", to);
 }
@@ -101,4 +146,4 @@ Status remove_empty_dir(const std::string& path) {
   return ::rmdir(path.c_str()) == 0 ? "" : err("rmdir", path);
 }
 
-} // namespace gpucfg::exec
+} // namespace gpucfg::disk

@@ -1,0 +1,75 @@
+#include "disk/disk.hpp"
+
+#include <algorithm>
+
+namespace gpucfg::disk {
+
+std::string parent_of(const std::string& path) {
+  auto at = path.find_last_of('/');
+  if (at == std::string::npos) return "";
+  return at == 0 ? "/" : path.substr(0, at);
+}
+
+std::string leaf_of(const std::string& path) {
+  return path.substr(path.find_last_of('/') + 1);
+}
+
+bool exists(const Disk& d, const std::string& path) {
+  return d.lstat(path).has_value();
+}
+
+bool is_dir(const Disk& d, const std::string& path) {
+  auto st = d.lstat(path);
+  return st && st->kind == Kind::dir;
+}
+
+Status sync_parent(Disk& d, const std::string& path) {
+  std::string p = parent_of(path);
+  return p.empty() ? "" : d.sync(p);
+}
+
+Status make_dirs(Disk& d, const std::string& path, std::vector<std::string>* created) {
+  std::vector<std::string> missing;
+  for (std::string p = path; !p.empty() && p != "/" && !exists(d, p); p = parent_of(p))
+    missing.push_back(p);
+  for (auto it = missing.rbegin(); it != missing.rend(); ++it) {
+    if (Status s = d.make_dir(*it, 0755); !s.empty() && !is_dir(d, *it)) return s;
+    if (created) created->push_back(*it);
+  }
+  return "";
+}
+
+Status write_atomic(Disk& d, const std::string& path, const std::string& data, unsigned mode) {
+  std::string tmp = path + ".tmp";
+  d.remove(tmp); // a killed writer's; write() never writes through it
+  if (Status s = d.write(tmp, data, mode); !s.empty()) return s;
+  if (Status s = d.rename(tmp, path); !s.empty()) {
+    d.remove(tmp);
+    return s;
+  }
+  return sync_parent(d, path);
+}
+
+namespace {
+void walk_into(const Disk& d, const std::string& root, const std::string& rel,
+               std::vector<Entry>& out) {
+  for (const auto& name : d.list(rel.empty() ? root : root + "/" + rel)) {
+    std::string r = rel.empty() ? name : rel + "/" + name;
+    auto st = d.lstat(root + "/" + r);
+    if (!st) continue;
+    Entry e{r, *st, ""};
+    if (st->kind == Kind::symlink) e.link_target = d.read_link(root + "/" + r).value_or("");
+    out.push_back(e);
+    if (st->kind == Kind::dir) walk_into(d, root, r, out);
+  }
+}
+} // namespace
+
+std::vector<Entry> walk(const Disk& d, const std::string& dir) {
+  std::vector<Entry> out;
+  walk_into(d, dir, "", out);
+  // Depth-first from sorted listings gives "a", "a/x", "a.b": sorted by path with '/' first.
+  return out;
+}
+
+} // namespace gpucfg::disk
