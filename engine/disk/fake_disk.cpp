@@ -52,6 +52,22 @@ void FakeDisk::put_link(const std::string& path, const std::string& target) {
   m_nodes[p] = Node{Kind::symlink, nullptr, target, 0777, tick()};
 }
 
+void FakeDisk::overwrite(const std::string& path, const std::string& data, bool keep_mtime) {
+  auto it = m_nodes.find(norm(path));
+  if (it == m_nodes.end() || it->second.kind != Kind::file) return;
+  it->second.inode->data = data;
+  if (!keep_mtime) it->second.inode->mtime_ns = tick();
+}
+
+std::vector<std::string> FakeDisk::names_of(const std::string& path) const {
+  std::vector<std::string> out;
+  const Node* n = node(path);
+  if (!n || n->kind != Kind::file) return out;
+  for (const auto& [p, other] : m_nodes)
+    if (other.kind == Kind::file && other.inode == n->inode) out.push_back(p);
+  return out;
+}
+
 std::map<std::string, std::string> FakeDisk::snapshot(const std::string& dir) const {
   std::map<std::string, std::string> out;
   std::string d = norm(dir);

@@ -24,7 +24,12 @@ public:
   void put_file(const std::string& path, const std::string& data, unsigned mode = 0644);
   void put_link(const std::string& path, const std::string& target);
   void put_dir(const std::string& path);
+  // What another program writing through `path` does: the file's bytes change in place, for every
+  // name it has (its mtime too, unless kept, as `touch -d` would put it back).
+  void overwrite(const std::string& path, const std::string& data, bool keep_mtime = false);
 
+  // Every name of the file at `path` (its hard links), itself included.
+  std::vector<std::string> names_of(const std::string& path) const;
   // Every path with what is there: "dir 0755", "file 0644 <sha256>", "link <target>".
   std::map<std::string, std::string> snapshot(const std::string& under = "/") const;
   // The changes made, in order ("rename /a -> /b"), and how many.

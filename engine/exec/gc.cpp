@@ -1,6 +1,7 @@
 #include "exec/gc.hpp"
 
 #include "plan/plan_json.hpp"
+#include "util/fault.hpp"
 #include "util/strings.hpp"
 
 #include <algorithm>
@@ -73,17 +74,20 @@ GcReport collect_garbage(Machine& m, StateStore& state, int keep, bool dry_run) 
   // Records first: a kill after this point leaves garbage for the next gc, never a generation
   // whose blobs or store entries are gone.
   if (!dry_run)
-    for (int n : r.forgotten)
-      if (Status s = m.disk.remove(state.dir() + "/generations/" + std::to_string(n) + ".json");
-          !s.empty())
-        r.errors.push_back(s);
+    for (int n : r.forgotten) {
+      Status s = m.disk.remove(state.dir() + "/generations/" + std::to_string(n) + ".json");
+      if (!s.empty()) r.errors.push_back(s);
+      util::checkpoint();
+    }
   for (const auto& name : m.disk.list(state.dir() + "/blobs")) {
     if (blobs.count(name)) continue;
     std::string path = state.dir() + "/blobs/" + name;
     r.bytes += store::size_of(m.disk, path);
     ++r.blobs;
-    if (!dry_run)
+    if (!dry_run) {
       if (Status s = m.disk.remove_tree(path); !s.empty()) r.errors.push_back(s);
+      util::checkpoint();
+    }
   }
   // Trees kept in the state folder by gpucfg before the store (rollback no longer uses them).
   if (disk::is_dir(m.disk, state.dir() + "/trees")) {

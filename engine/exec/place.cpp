@@ -32,7 +32,7 @@ Status write(PlaceContext& c, const plan::Action& a) {
   if (!a.sha256.empty() && sha != a.sha256)
     return a.path + ": content sha256 " + sha + " is not the planned " + a.sha256 +
            "; nothing installed";
-  checkpoint();
+  util::checkpoint();
   return c.tx.swap_in(staged, h);
 }
 
@@ -81,7 +81,7 @@ Status build_env(PlaceContext& c, const plan::Action& a) {
   if (Status s = m.envs.build(h, a.from, a.artifacts, a.content, &uses); !s.empty()) return s;
   c.out.built[a.path] = store::scan_tree(m.disk, h, false, 1);
   c.out.uses[a.path] = uses;
-  checkpoint();
+  util::checkpoint();
   return m.disk.sync_tree(h);
 }
 
@@ -105,7 +105,7 @@ Status setenv(PlaceContext& c, const plan::Action& a) {
   if (want) v = util::RegistryValue{*want, now ? now->expand : want->find('%') != std::string::npos};
   c.out.variables_changed = true;
   if (Status s = reg.write(edit->scope, edit->name, v); !s.empty()) return s;
-  checkpoint();
+  util::checkpoint();
   return "";
 }
 

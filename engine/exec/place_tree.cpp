@@ -50,7 +50,7 @@ Status ensure_entry(PlaceContext& c, const plan::Action& a, const std::string& k
       return a.path + ": the store's copy of the tree that generation recorded " + damage +
              "; it cannot be put back byte for byte (apply its manifest again)";
     c.out.said.push_back("the store's entry for " + a.path + " " + damage + ": made anew");
-    if (Status s = st.evict(key); !s.empty()) return s;
+    if (Status s = st.discard_files(key); !s.empty()) return s;
   }
   if (a.op == plan::Op::restore_tree)
     return a.path + ": the store no longer holds the tree that generation recorded (" +
@@ -119,18 +119,22 @@ Status place_tree(PlaceContext& c, const plan::Action& a) {
   if (!made.error.empty()) return a.path + ": " + made.error;
   // What is in the tree now and not in its record goes along: the user's files, and what
   // gpucfg placed there as entries of their own (cuDNN into a toolkit). The plan said so.
-  if (disk::is_dir(m.disk, target))
-    if (auto old = recorded_tree(c, a.path)) {
-      std::vector<std::string> carried, clashes;
-      if (Status s = carry(m.disk, target, *old, staged, &carried, &clashes); !s.empty()) return s;
-      if (!clashes.empty())
-        return a.path + ": the new tree has its own " + util::join(clashes, ", ") +
-               ", where files that are not gpucfg's are now; move them out, then apply again";
-      if (!carried.empty())
-        c.out.said.push_back(a.path + ": carried into the new tree: " + util::join(carried, ", "));
-    }
+  if (disk::is_dir(m.disk, target) && was && was->kind == "tree") {
+    auto old = recorded_tree(c, a.path);
+    if (!old)
+      return a.path + ": the record of the tree gpucfg installed there is gone, so the files "
+                      "added to it cannot be told from gpucfg's; nothing was replaced (move the "
+                      "folder aside, then apply again)";
+    std::vector<std::string> carried, clashes;
+    if (Status s = carry(m.disk, target, *old, staged, &carried, &clashes); !s.empty()) return s;
+    if (!clashes.empty())
+      return a.path + ": the new tree has its own " + util::join(clashes, ", ") +
+             ", where files that are not gpucfg's are now; move them out, then apply again";
+    if (!carried.empty())
+      c.out.said.push_back(a.path + ": carried into the new tree: " + util::join(carried, ", "));
+  }
   if (Status s = m.disk.sync_tree(staged); !s.empty()) return s;
-  checkpoint();
+  util::checkpoint();
   if (Status s = c.tx.swap_in(staged, target); !s.empty()) return s;
   c.out.tree_keys[a.path] = key;
   c.out.artifacts[a.path] = shas(a.artifacts); // a rollback's carry the sha256s recorded then

@@ -29,12 +29,13 @@ std::optional<store::TreeManifest> recorded_files(const Machine& m, const StateS
 // Files in a tree gpucfg recorded that the record does not list: the user's (and files gpucfg
 // placed there as entries of their own, which are left out). A rollback to another tree
 // carries them over; one that removes the tree refuses, naming them.
-std::vector<std::string> additions(const Machine& m, const StateStore& state,
-                                   const plan::ManagedEntry& recorded,
-                                   const std::vector<plan::ManagedEntry>& current) {
+// nullopt when the tree's record is gone: its files cannot be told from a user's.
+std::optional<std::vector<std::string>> additions(const Machine& m, const StateStore& state,
+                                                  const plan::ManagedEntry& recorded,
+                                                  const std::vector<plan::ManagedEntry>& current) {
   std::vector<std::string> out;
   auto then = recorded_files(m, state, recorded);
-  if (!then) return out;
+  if (!then) return std::nullopt;
   for (const auto& d :
        store::tree_drift(*then, store::scan_tree(m.disk, m.host(recorded.path), false, 1),
                          std::numeric_limits<std::size_t>::max()))
@@ -45,12 +46,22 @@ std::vector<std::string> additions(const Machine& m, const StateStore& state,
 
 // The action for a tree `want` records: unchanged, materialized again from the store, or an
 // error when the store cannot give it back byte for byte.
-std::optional<plan::Action> restore_tree(const Machine& m, const plan::ManagedEntry& want,
+std::optional<plan::Action> restore_tree(const Machine& m, const StateStore& state,
+                                         const plan::ManagedEntry& want,
                                          const plan::ManagedEntry* now, bool present,
                                          plan::Action a, std::vector<std::string>& errors) {
   bool ours = now && now->kind == "tree";
-  if (ours && (want.key.empty() ? now->sha256 == want.sha256 : now->key == want.key))
-    return std::nullopt; // already that tree
+  std::string changed;
+  if (ours && (want.key.empty() ? now->sha256 == want.sha256 : now->key == want.key)) {
+    // Already that tree, unless files of it changed since: then it comes back as recorded too.
+    auto then = recorded_files(m, state, *now);
+    if (!then || want.key.empty()) return std::nullopt;
+    std::vector<std::string> damage;
+    for (auto& d : store::tree_drift(*then, store::scan_tree(m.disk, m.host(want.path), false, 1), 20))
+      if (d[0] != '+') damage.push_back(d);
+    if (damage.empty()) return std::nullopt;
+    changed = " (changed since: " + util::join(damage, ", ") + ")";
+  }
   if (present && !ours) return std::nullopt; // never gpucfg's since: left to its owner
   if (want.key.empty()) {
     errors.push_back(want.path + ": that generation's tree was recorded before gpucfg kept trees "
@@ -75,7 +86,7 @@ std::optional<plan::Action> restore_tree(const Machine& m, const plan::ManagedEn
   }
   a.change = present ? "update" : "create";
   a.summary = "the tree as recorded, linked again from gpucfg's store (" +
-              want.key.substr(0, 12) + ")";
+              want.key.substr(0, 12) + ")" + changed;
   return a;
 }
 
@@ -155,12 +166,19 @@ std::optional<plan::Action> restore_action(const Machine& m, const StateStore& s
     a.summary = "content " + want.sha256.substr(0, 12);
     out = a;
   } else {
-    out = restore_tree(m, want, now, present, a, errors);
+    out = restore_tree(m, state, want, now, present, a, errors);
   }
   // A tree of gpucfg's about to be replaced or removed, holding files the user added: carried
   // into the tree that comes back, or, where none does, the reason to refuse (naming them).
-  if (out && present && now && now->kind == "tree" && st->kind == Kind::dir)
-    if (auto added = additions(m, state, *now, current); !added.empty()) {
+  if (out && present && now && now->kind == "tree" && st->kind == Kind::dir) {
+    auto found = additions(m, state, *now, current);
+    if (!found) {
+      errors.push_back(want.path + ": the record of the tree gpucfg installed there is gone, so "
+                                   "files added to it cannot be told from gpucfg's; nothing will "
+                                   "change (move the folder aside, then try again)");
+      return std::nullopt;
+    }
+    if (auto added = *found; !added.empty()) {
       if (added.size() > 10) added.resize(10), added.push_back("...");
       if (out->op == plan::Op::restore_tree) {
         p.notes.push_back(want.path + ": files added since gpucfg installed it, carried into the "
@@ -172,6 +190,7 @@ std::optional<plan::Action> restore_action(const Machine& m, const StateStore& s
                        util::join(added, ", ") + "); move them out, then try again");
       return std::nullopt;
     }
+  }
   return out;
 }
 
@@ -180,15 +199,21 @@ std::optional<plan::Action> restore_action(const Machine& m, const StateStore& s
 // anything else in it (a user's file) stays.
 void remove_emptied_folders(const Machine& m, const StateStore& state, const std::string& label,
                             plan::Plan& p) {
-  std::set<std::string> going;
+  std::set<std::string> going, coming;
   for (const auto& a : p.actions)
-    if (a.op == plan::Op::remove || a.op == plan::Op::remove_tree) going.insert(a.path);
+    (a.op == plan::Op::remove || a.op == plan::Op::remove_tree ? going : coming).insert(a.path);
+  // A folder something of the plan is put into stays, whatever leaves it.
+  auto receives = [&](const std::string& f) {
+    for (const auto& c : coming)
+      if (util::starts_with(c, f + "/")) return true;
+    return false;
+  };
   auto folders = state.created_folders();
   std::sort(folders.begin(), folders.end(), [](const std::string& a, const std::string& b) {
     return a.size() > b.size(); // a child's path is longer than its parent's
   });
   for (const auto& f : folders) {
-    bool emptied = disk::is_dir(m.disk, m.host(f));
+    bool emptied = disk::is_dir(m.disk, m.host(f)) && !receives(f);
     for (const auto& name : emptied ? m.disk.list(m.host(f)) : std::vector<std::string>{})
       emptied = emptied && going.count(f + "/" + name) > 0;
     if (!emptied) continue;

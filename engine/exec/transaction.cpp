@@ -1,28 +1,11 @@
 #include "exec/transaction.hpp"
 
-#include "util/os.hpp"
+#include "util/fault.hpp"
 
 #include <algorithm>
 #include <chrono>
-#include <cstdlib>
-#include <thread>
 
 namespace gpucfg::exec {
-
-void checkpoint() {
-  static int count = 0;
-  static const int fault = [] {
-    const char* e = std::getenv("GPUCFG_FAULT_STEP");
-    return e ? std::atoi(e) : -1;
-  }();
-  static const int delay = [] {
-    const char* e = std::getenv("GPUCFG_FAULT_DELAY_MS");
-    return e ? std::atoi(e) : 0;
-  }();
-  ++count;
-  if (delay > 0) std::this_thread::sleep_for(std::chrono::milliseconds(delay));
-  if (count == fault) util::kill_self();
-}
 
 std::string sibling(const std::string& host_path, const char* tag) {
   return disk::parent_of(host_path) + "/.gpucfg-" + tag + "-" + disk::leaf_of(host_path);
@@ -36,7 +19,7 @@ Transaction::Transaction(Machine& m, std::string journal_file, int generation)
 Status Transaction::note(Step step) {
   m_journal.steps.push_back(std::move(step));
   Status s = disk::write_atomic(m_machine.disk, m_file, to_text(m_journal));
-  checkpoint();
+  util::checkpoint();
   return s;
 }
 
@@ -71,13 +54,13 @@ Status Transaction::swap_in(const std::string& staged, const std::string& target
     // so readers see old or new, never neither. Folders: moved aside (no hard link for those).
     Status backed = st->kind == disk::Kind::dir ? d.rename(target, backup) : d.link(target, backup);
     if (!backed.empty()) return "back up " + target + " failed: " + backed;
-    checkpoint();
+    util::checkpoint();
   } else if (Status s = note({StepKind::created, target}); !s.empty()) {
     return s;
   }
   if (Status s = d.rename(staged, target); !s.empty())
     return "rename into " + target + " failed: " + s;
-  checkpoint();
+  util::checkpoint();
   return disk::sync_parent(d, target);
 }
 
@@ -88,7 +71,7 @@ Status Transaction::move_aside(const std::string& target) {
   if (Status s = note({StepKind::replaced, target, backup}); !s.empty()) return s;
   if (Status s = d.rename(target, backup); !s.empty())
     return "moving " + target + " aside failed: " + s;
-  checkpoint();
+  util::checkpoint();
   return disk::sync_parent(d, target);
 }
 

@@ -8,6 +8,7 @@
 
 #include "exec/journal.hpp"
 #include "exec/machine.hpp"
+#include "util/fault.hpp" // util::checkpoint after each step
 
 #include <string>
 #include <vector>
@@ -47,9 +48,5 @@ private:
 // Where a path's staging copy and backup are made: beside it, ".gpucfg-new-NAME" and
 // ".gpucfg-old-NAME", so renames stay on one file system.
 std::string sibling(const std::string& host_path, const char* tag);
-
-// The test hook of the kill tests: GPUCFG_FAULT_STEP=K kills this process (SIGKILL) at its K-th
-// checkpoint, GPUCFG_FAULT_DELAY_MS slows each one so a test can kill it from outside.
-void checkpoint();
 
 } // namespace gpucfg::exec

@@ -91,18 +91,8 @@ std::string state_dir(const std::string& root) {
   return r + "/var/lib/gpucfg";
 }
 
-namespace {
-std::optional<std::string> slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return std::nullopt;
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-} // namespace
-
-Generation read_current_generation(const probe::Host& host) {
-  auto text = slurp(state_dir(host.root()) + "/current.json");
+Generation read_current_generation(const probe::Host& host, const disk::Disk& d) {
+  auto text = d.read(state_dir(host.root()) + "/current.json");
   if (!text) return {};
   auto j = nlohmann::json::parse(*text, nullptr, false);
   if (j.is_discarded()) return {};
@@ -114,12 +104,12 @@ Generation read_current_generation(const probe::Host& host) {
 }
 
 Observed observe(const probe::Host& host, const Wanted& wanted, bool checksum,
-                 const std::string& store_dir) {
+                 const std::string& store_dir, const disk::Disk& d, util::Registry* registry) {
   Observed o;
   o.live = true;
   o.home = host.env("HOME").value_or("/root");
-  o.current = read_current_generation(host);
-  o.interrupted = static_cast<bool>(slurp(state_dir(host.root()) + "/journal.json"));
+  o.current = read_current_generation(host, d);
+  o.interrupted = disk::exists(d, state_dir(host.root()) + "/journal.json");
   auto recorded = [&](const std::string& path) -> const ManagedEntry* {
     for (const auto& e : o.current.entries)
       if (e.path == path) return &e;
@@ -153,7 +143,7 @@ Observed observe(const probe::Host& host, const Wanted& wanted, bool checksum,
             e->mtime_ns == st->mtime_ns)
           ps.sha256 = e->sha256;
         else
-          ps.sha256 = util::sha256_file(host.host_path(path)).value_or("");
+          ps.sha256 = d.sha256(host.host_path(path)).value_or("");
       }
     }
     o.paths[path] = ps;
@@ -164,10 +154,8 @@ Observed observe(const probe::Host& host, const Wanted& wanted, bool checksum,
     if (e.kind != "adopted" && e.kind != "tree") continue;
     std::optional<store::TreeManifest> then;
     if (!e.key.empty()) {
-      std::ifstream in(store_dir + "/trees/" + e.key + ".json", std::ios::binary);
-      std::stringstream text;
-      text << in.rdbuf();
-      if (auto r = in ? store::parse_record(text.str()) : std::nullopt) {
+      auto text = d.read(store_dir + "/trees/" + e.key + ".json");
+      if (auto r = text ? store::parse_record(*text) : std::nullopt) {
         then = r->tree;
         o.tree_inputs[e.path] = r->inputs;
       } else {
@@ -176,10 +164,12 @@ Observed observe(const probe::Host& host, const Wanted& wanted, bool checksum,
       }
     } else if (!e.sha256.empty()) {
       // A missing or damaged blob says nothing; the tree is checked as present or not.
-      then = store::read_tree_record(state_dir(host.root()) + "/blobs/" + e.sha256);
+      auto text = d.read(state_dir(host.root()) + "/blobs/" + e.sha256);
+      auto r = text ? store::parse_record(*text) : std::nullopt;
+      if (r) then = r->tree;
     }
     if (!then) continue;
-    store::TreeManifest now = store::scan_tree(host.host_path(e.path), checksum,
+    store::TreeManifest now = store::scan_tree(d, host.host_path(e.path), checksum,
                                                std::max(1u, std::thread::hardware_concurrency()));
     o.tree_drift[e.path] = store::tree_drift(*then, now, 20);
   }
@@ -197,22 +187,24 @@ Observed observe(const probe::Host& host, const Wanted& wanted, bool checksum,
         PathState ps;
         ps.kind = PathKind::file;
         ps.size = f.size;
-        ps.sha256 = util::sha256_file(host.host_path(p)).value_or("");
+        ps.sha256 = d.sha256(host.host_path(p)).value_or("");
         o.paths[p] = ps;
       }
     o.sources[dir] = files;
   }
   // Windows variables live in the registry, one per machine: a --root folder has none of its own.
   // A Linux build planning for Windows (--assume, a facts file) has no registry to look at.
+  util::SystemRegistry system;
+  util::Registry& reg = registry ? *registry : system;
   for (const auto& [scope, name] : wanted.variables) {
-    if (!util::registry_available()) break;
+    if (!reg.available()) break;
     std::string key = scope + ":" + name, error;
     if (!host.live()) {
       o.variable_errors[key] =
           "the registry is not under --root; apply Windows variables without it";
       continue;
     }
-    auto v = util::read_env_var(scope, name, &error);
+    auto v = reg.read(scope, name, &error);
     if (!error.empty())
       o.variable_errors[key] = error;
     else

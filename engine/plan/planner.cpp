@@ -188,10 +188,13 @@ void diff_recorded_tree(const PlanInput& in, const Desired& d, const ManagedEntr
                         Plan& plan) {
   const Observed& o = in.observed;
   Drift drift = drift_of(o, d.path);
-  if (auto u = o.tree_unknown.find(d.path); u != o.tree_unknown.end())
-    plan.warnings.push_back(d.path + ": " + u->second +
+  auto unknown = o.tree_unknown.find(d.path);
+  if (unknown != o.tree_unknown.end() && rec.key == d.key) {
+    plan.warnings.push_back(d.path + ": " + unknown->second +
                             "; drift cannot be checked and files added to it cannot be told "
                             "from gpucfg's");
+    return;
+  }
   std::string reason;
   if (d.key.empty() && (o.from_records || !o.live)) return; // cannot be told from here
   if (d.key.empty()) {
@@ -221,6 +224,12 @@ void diff_recorded_tree(const PlanInput& in, const Desired& d, const ManagedEntr
   if (d.artifacts.empty() && d.from.empty()) {
     plan.errors.push_back(d.path + ": " + reason + ", and the manifest names no source to " +
                           "install it from");
+    return;
+  }
+  if (unknown != o.tree_unknown.end()) {
+    plan.errors.push_back(d.path + ": " + reason + ", but " + unknown->second +
+                          ", so files added to it cannot be told from gpucfg's: move the folder "
+                          "aside, then plan again");
     return;
   }
   if (rec.key != d.key && !drift.damaged.empty())
@@ -500,6 +509,13 @@ Plan make_plan(const PlanInput& in) {
         e.kind == "adopted")
       continue;
     if (state_of(in.observed, e.path).kind == PathKind::absent) continue;
+    if (e.kind == "tree" && in.observed.tree_unknown.count(e.path)) {
+      plan.errors.push_back(e.path + ": no longer in the manifest, but " +
+                            in.observed.tree_unknown.at(e.path) +
+                            ", so files added to it cannot be told from gpucfg's: move the folder "
+                            "aside, then plan again");
+      continue;
+    }
     if (e.kind == "tree")
       if (Drift drift = drift_of(in.observed, e.path); !drift.added.empty()) {
         plan.errors.push_back(e.path + ": no longer in the manifest, but it holds files gpucfg "

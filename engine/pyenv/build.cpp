@@ -323,7 +323,7 @@ std::string build(const std::string& dir, const std::string& python,
   for (const auto& w : wheels) {
     std::string key = store::wheel_key(w, tag);
     if (key.empty()) return w.name + ": not pinned";
-    if (st.has_tree(key) && !st.check(key, o.checksum).empty()) st.evict(key);
+    if (st.has_tree(key) && !st.check(key, o.checksum).empty()) st.discard_files(key);
     keys.push_back(key);
   }
   if (std::string s = add_wheel_trees(st, wheels, keys, bin, o); !s.empty()) return s;

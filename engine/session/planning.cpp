@@ -176,7 +176,7 @@ bool place_from_cache(const manifest::Stack& stack, plan::Observed& observed, bo
       report.error(err);
       return false;
     }
-    if (st.has_tree(key) && !st.check(key, false).empty()) st.evict(key);
+    if (st.has_tree(key) && !st.check(key, false).empty()) st.discard_files(key);
     store::ArchiveUnpacker unpacker(st, 0);
     auto fill = [&](const std::string& dir, store::TreeManifest* files) {
       return unpacker.unpack({a}, "", "", dir, files);

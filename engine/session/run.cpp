@@ -232,6 +232,8 @@ RunResult apply(const ApplyRequest& req, Context& ctx, RunReporter& report) {
     if (!planned) return stale("its manifest " + saved->manifest_file + " can no longer be planned");
     if (planned->plan.fingerprint != saved->fingerprint)
       return stale("the machine changed since it was made");
+    if (planned->plan.has_errors() && !saved->has_errors())
+      return stale("planned again, it fails: " + planned->plan.errors.front());
     if (what_it_does(planned->plan) != what_it_does(*saved))
       return stale("the same manifest now plans other changes");
   } else {

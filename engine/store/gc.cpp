@@ -1,5 +1,6 @@
 #include "store/gc.hpp"
 
+#include "util/fault.hpp"
 #include "util/strings.hpp"
 
 namespace gpucfg::store {
@@ -22,6 +23,7 @@ StoreGc collect(Store& store, const Live& live, bool dry_run) {
     r.bytes += size_of(d, path);
     if (dry_run) return;
     if (Status s = d.remove_tree(path); !s.empty()) r.errors.push_back(s);
+    util::checkpoint();
   };
   const std::string trees = store.dir() + "/trees";
   for (const auto& name : d.list(trees)) {

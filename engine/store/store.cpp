@@ -121,10 +121,13 @@ Status Store::add_tree(const std::string& key, const std::vector<std::string>& i
   }
   if (s.empty()) s = disk::write_atomic(m_disk, work + ".json", record_text(rec));
   if (s.empty()) {
+    // The files go into place first, then the record is renamed over any record already there
+    // (one of an entry whose files were discarded): a record for the key exists throughout.
     Status moved = m_disk.rename(work, tree(key));
     if (!moved.empty()) {
-      // Another gpucfg made the same entry first (it renames its record in next), or a killed
-      // one left a folder without its record: that one is removed and the rename tried again.
+      // Another gpucfg made the same entry first, or a killed one left its folder: a folder with
+      // its record is an entry (ours is not needed); one without is removed, and the rename tried
+      // again.
       for (int i = 0; i < 100 && !has_tree(key) && disk::exists(m_disk, tree(key)); ++i)
         std::this_thread::sleep_for(std::chrono::milliseconds(20));
       if (has_tree(key)) {
@@ -146,10 +149,15 @@ Status Store::add_tree(const std::string& key, const std::vector<std::string>& i
   return s;
 }
 
-Status Store::evict(const std::string& key) {
-  // The record first: a folder without one is not an entry (has_tree), whatever is left of it.
-  m_disk.remove(record_file(key));
+Status Store::discard_files(const std::string& key) {
   return m_disk.remove_tree(tree(key));
+}
+
+Status Store::evict(const std::string& key) {
+  // The files first: a record without them is not an entry (has_tree), and is made whole again
+  // by the next add_tree of its key.
+  if (Status s = m_disk.remove_tree(tree(key)); !s.empty()) return s;
+  return m_disk.remove(record_file(key));
 }
 
 Status Store::add_root(const std::string& state_dir) {

@@ -69,7 +69,11 @@ public:
   using Fill = std::function<Status(const std::string& dir, TreeManifest* files)>;
   Status add_tree(const std::string& key, const std::vector<std::string>& inputs, const Fill& fill,
                   bool hash_rest = true);
-  // Removes an entry (a damaged one, before it is made again; or gc's).
+  // Removes a damaged entry's files before it is made again. Its record stays: it says what the
+  // entry holds (the same inputs make the same tree), and a generation that names the entry
+  // must never be left without a way to tell its files from a user's, even by a kill.
+  Status discard_files(const std::string& key);
+  // Removes an entry whole, files then record (gc's).
   Status evict(const std::string& key);
 
   // Roots for gc: the state folders whose generations name entries. add_root is idempotent.

@@ -1,9 +1,12 @@
 """Builds fake machines for `gpucfg facts --root`: real folder layouts, real (tiny) ELF shared
 libraries with the right SONAMEs, and a real ld.so cache written by `ldconfig -r`."""
 import hashlib
+import io
+import json
 import os
 import shutil
 import subprocess
+import tarfile
 import tempfile
 
 FIXTURES = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "fixtures", "probe")
@@ -59,6 +62,25 @@ class Machine:
             self.link(os.path.join(folder, soname), real_name)
         if dev_link:
             self.link(os.path.join(folder, soname.split(".so")[0] + ".so"), soname)
+
+    def toolkit_archive(self, name, version, redist=False, extra=b""):
+        """A stand-in toolkit archive beside the root (version.json, bin/nvcc, lib/libcudart.so.12;
+        in NVIDIA's redist layout, under cuda_x-linux-x86_64-VERSION-archive/): (path, sha256)."""
+        top = f"cuda_x-linux-x86_64-{version}-archive/" if redist else ""
+        files = {"version.json": json.dumps({"cuda": {"name": "CUDA SDK", "version": version}}).encode(),
+                 "bin/nvcc": f"#!/bin/sh\necho 'release {version}'\n".encode() + extra,
+                 "lib/libcudart.so.12": f"cudart {version}\n".encode()}
+        buf = io.BytesIO()
+        with tarfile.open(fileobj=buf, mode="w:gz") as t:
+            for rel, data in files.items():
+                info = tarfile.TarInfo(top + rel)
+                info.size, info.mtime = len(data), 1700000000
+                info.mode = 0o755 if rel.startswith("bin/") else 0o644
+                t.addfile(info, io.BytesIO(data))
+        path = os.path.join(os.path.dirname(self.root), name)
+        with open(path, "wb") as f:
+            f.write(buf.getvalue())
+        return path, hashlib.sha256(buf.getvalue()).hexdigest()
 
     def manifest(self, name, text):
         """A manifest file beside the root (a path on this computer, as users keep them)."""

@@ -1,7 +1,9 @@
 """Kill `gpucfg apply` (SIGKILL) at random points, many times. After each kill the next gpucfg
 undoes or finishes the interrupted transaction; a new apply (or a rollback) converges; no staging
-debris stays; nothing outside the managed set changes. Random but reproducible: the seed is printed
-and can be set with GPUCFG_FAULT_SEED."""
+debris stays; nothing outside the managed set changes. Then the same for an in-place toolkit
+upgrade through the store (a user's file inside, rolled back afterwards) and for gc (killed while
+it frees store entries, generations and blobs). Random but reproducible: the seed is printed and
+can be set with GPUCFG_FAULT_SEED."""
 import os
 import random
 import subprocess
@@ -98,6 +100,79 @@ for i in range(ROUNDS):
                str(sorted(set(unmanaged(snapshot(m.root)).items()) ^ set(unmanaged(at_v1).items()))))
         h = run(m, "history").out
         expect(h.count("*") == 1, h)
+
+
+def toolkit(m, name, version):
+    path, sha = m.toolkit_archive(f"{name}.tar.gz", version)
+    return m.manifest(name, f"""apiVersion: gpucfg/v1
+kind: Stack
+metadata: {{name: tk}}
+requires: {{platforms: [linux-x86_64], driver: {{linux: ">=535"}}}}
+cuda:
+  version: "{version[:4]}"
+  prefix: /opt/tk
+  active: false
+  source: {{archive: "file://{path}", sha256: {sha}}}
+loader: {{paths: ["${{cuda.prefix}}/lib"]}}
+""")
+
+
+def tree(m):
+    return {k: v for k, v in snapshot(m.root).items() if k.startswith("opt/tk")}
+
+
+for i in range(max(4, ROUNDS // 3)):
+    k = rng.randint(1, 30)
+
+    @check(f"in-place upgrade {i}: kill at checkpoint {k}, then apply again and roll back")
+    def _(k=k):
+        m = Machine()
+        v1, v2 = toolkit(m, "v1", "12.0.1"), toolkit(m, "v2", "12.1.0")
+        expect(run(m, "apply", "--yes", v1).code == 0, "apply 12.0")
+        at_1 = tree(m)
+        m.write("/opt/tk/lib/user.so", "the user's\n")
+        env = dict(m.env(), GPUCFG_DATA_DIR=ROOT, GPUCFG_FAULT_STEP=str(k))
+        p = subprocess.run([BINARY, "apply", "--yes", "--root", m.root, v2], env=env,
+                           capture_output=True, text=True)
+        expect(p.returncode in (0, -9), f"apply ended with {p.returncode}: {p.stderr}")
+        run(m, "gc", "--dry-run")  # takes the lock: undoes the interrupted upgrade, or finishes it
+        expect(open(m.path("/opt/tk/lib/user.so")).read() == "the user's\n", "the kill lost the user's file")
+        r = run(m, "apply", "--yes", v2)
+        expect(r.code == 0, r.out + r.err)
+        expect(run(m, "plan", "--detailed-exitcode", "--checksum", v2).code == 0, "did not converge")
+        expect(open(m.path("/opt/tk/lib/user.so")).read() == "the user's\n", "the upgrade lost the user's file")
+        r = run(m, "rollback", "--to", "1", "--yes")
+        expect(r.code == 0, r.out + r.err)
+        now = tree(m)
+        expect(now.pop("opt/tk/lib/user.so", None) is not None and now == at_1, "not generation 1 after the rollback")
+        expect(not debris(m.root), f"staging debris left: {debris(m.root)}")
+
+
+for i in range(max(3, ROUNDS // 5)):
+    k = rng.randint(1, 12)
+
+    @check(f"gc {i}: kill at checkpoint {k}; the kept generations stay whole")
+    def _(k=k):
+        m = Machine()
+        v1, v2 = toolkit(m, "v1", "12.0.1"), toolkit(m, "v2", "12.1.0")
+        for mf in (v1, v2, v1, v2):
+            expect(run(m, "apply", "--yes", mf).code == 0, "apply")
+        at_4 = tree(m)
+        expect(run(m, "rollback", "--to", "3", "--yes").code == 0, "rollback to 3")
+        at_5 = tree(m)
+        env = dict(m.env(), GPUCFG_DATA_DIR=ROOT, GPUCFG_FAULT_STEP=str(k))
+        p = subprocess.run([BINARY, "gc", "--keep", "2", "--root", m.root], env=env,
+                           capture_output=True, text=True)
+        expect(p.returncode in (0, -9), f"gc ended with {p.returncode}: {p.stderr}")
+        r = run(m, "gc", "--keep", "2")
+        expect(r.code == 0, r.out + r.err)
+        expect(run(m, "plan", "--detailed-exitcode", "--checksum", v1).code == 0, "the current tree is damaged")
+        r = run(m, "rollback", "--to", "4", "--yes")
+        expect(r.code == 0 and tree(m) == at_4, r.out + r.err)
+        r = run(m, "rollback", "--to", "5", "--yes")
+        expect(r.code == 0 and tree(m) == at_5, r.out + r.err)
+        r = run(m, "rollback", "--to", "2", "--yes")
+        expect(r.code == 1 and "no generation 2" in r.out + r.err, "generation 2 should be forgotten")
 
 
 @check("destroy after all that restores the admin's original file")
