@@ -55,6 +55,8 @@ public:
   virtual Status make_dir(const std::string& path, unsigned mode) = 0;
   virtual Status remove_dir(const std::string& path) = 0;              // an empty folder
   virtual Status set_mtime(const std::string& path, std::int64_t mtime_ns) = 0;
+  // The permission bits of a file or folder, set on it opened without following a link.
+  virtual Status set_mode(const std::string& path, unsigned mode) = 0;
   virtual Status sync(const std::string& path) = 0;      // a file or folder, durable
   virtual Status sync_tree(const std::string& path) = 0; // everything written under it
 };

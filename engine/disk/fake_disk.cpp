@@ -308,6 +308,18 @@ Status FakeDisk::set_mtime(const std::string& path, std::int64_t mtime_ns) {
   return "";
 }
 
+Status FakeDisk::set_mode(const std::string& path, unsigned mode) {
+  auto it = m_nodes.find(norm(path));
+  if (it == m_nodes.end()) return "open " + path + ": No such file or directory";
+  if (it->second.kind == Kind::symlink) return "open " + path + ": Too many levels of symbolic links";
+  if (Status s = begin("chmod " + it->first); !s.empty()) return s;
+  if (it->second.kind == Kind::file)
+    it->second.inode->mode = mode;
+  else
+    it->second.mode = mode;
+  return "";
+}
+
 Status FakeDisk::sync(const std::string& path) {
   return node(path) ? "" : "fsync " + path + ": No such file or directory";
 }

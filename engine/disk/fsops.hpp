@@ -26,6 +26,9 @@ Status copy_file(const std::string& from, const std::string& to, unsigned mode, 
 // `to` made to share `from`'s blocks (FICLONE), copy-on-write: a later write to either changes
 // only that one. k_no_reflink where the file system has none (ext4, another file system).
 Status clone_file(const std::string& from, const std::string& to, unsigned mode);
+// Sets the permission bits of a file or folder opened without following links (a link there is
+// an error, never a chmod of what it points to).
+Status set_mode(const std::string& path, unsigned mode);
 // Sets a file's modification time (links are not followed).
 Status set_mtime(const std::string& path, std::int64_t mtime_ns);
 // Copies a folder tree (files, folders, symbolic links kept as links) and fsyncs the files.

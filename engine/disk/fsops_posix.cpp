@@ -130,6 +130,14 @@ Status clone_file(const std::string& from, const std::string& to, unsigned mode)
   return err("clone " + from + " ->", to);
 }
 
+Status set_mode(const std::string& path, unsigned mode) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0) return err("open", path);
+  Status s = ::fchmod(fd, static_cast<mode_t>(mode)) == 0 ? "" : err("chmod", path);
+  ::close(fd);
+  return s;
+}
+
 Status set_mtime(const std::string& path, std::int64_t mtime_ns) {
   struct timespec times[2] = {
       {0, UTIME_OMIT},

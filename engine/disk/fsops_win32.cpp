@@ -109,6 +109,10 @@ Status clone_file(const std::string&, const std::string&, unsigned) {
   return k_no_reflink; // ReFS block cloning is not used: NTFS has none
 }
 
+Status set_mode(const std::string&, unsigned) {
+  return ""; // Windows has no mode bits (ACLs are not changed)
+}
+
 Status set_mtime(const std::string& path, std::int64_t mtime_ns) {
   Handle h(CreateFileW(wide(path).c_str(), FILE_WRITE_ATTRIBUTES, FILE_SHARE_READ, nullptr,
                        OPEN_EXISTING, FILE_FLAG_OPEN_REPARSE_POINT | FILE_FLAG_BACKUP_SEMANTICS,

@@ -98,6 +98,10 @@ Status RealDisk::set_mtime(const std::string& path, std::int64_t mtime_ns) {
   return disk::set_mtime(path, mtime_ns);
 }
 
+Status RealDisk::set_mode(const std::string& path, unsigned mode) {
+  return disk::set_mode(path, mode);
+}
+
 Status RealDisk::sync(const std::string& path) {
   return fsync_path(path);
 }

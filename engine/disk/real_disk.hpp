@@ -26,6 +26,7 @@ public:
   Status make_dir(const std::string& path, unsigned mode) override;
   Status remove_dir(const std::string& path) override;
   Status set_mtime(const std::string& path, std::int64_t mtime_ns) override;
+  Status set_mode(const std::string& path, unsigned mode) override;
   Status sync(const std::string& path) override;
   Status sync_tree(const std::string& path) override;
 };

@@ -182,6 +182,36 @@ ExecResult execute(Machine& m, StateStore& state, const plan::Plan& p) {
   return r;
 }
 
+namespace {
+
+// A path a journal may name: absolute, normal (no ".", "..", empty parts) and under the
+// machine's root. The state folder is root's alone, so this is a second line: a journal that
+// names anything else is not replayed at all.
+bool journal_path_ok(const Machine& m, const std::string& p) {
+  if (p.empty() || p[0] != '/' || p.find("//") != std::string::npos || p.back() == '/')
+    return false;
+  for (const auto& part : util::split(p.substr(1), '/'))
+    if (part.empty() || part == "." || part == "..") return false;
+  return m.root.empty() || util::starts_with(p, m.root + "/");
+}
+
+// Why a journal's steps cannot be the steps a transaction of this machine took; "" when they can.
+std::string journal_problem(const Machine& m, const Journal& j) {
+  for (std::size_t i = 0; i < j.steps.size(); ++i) {
+    const Step& s = j.steps[i];
+    std::string n = "step " + std::to_string(i + 1) + ": ";
+    if (s.kind == StepKind::set_variable || s.kind == StepKind::ran_ldconfig) continue;
+    if (!journal_path_ok(m, s.path)) return n + "'" + s.path + "' is not a path under the root";
+    if (s.kind == StepKind::replaced && s.backup != sibling(s.path, "old"))
+      return n + "the backup of " + s.path + " is not beside it ('" + s.backup + "')";
+    if (s.kind == StepKind::staged && disk::leaf_of(s.path).rfind(".gpucfg-new-", 0) != 0)
+      return n + "'" + s.path + "' is not a staging name";
+  }
+  return "";
+}
+
+} // namespace
+
 std::string recover(Machine& m, StateStore& state, bool* refused) {
   if (refused) *refused = false;
   // A kill between writing a temporary file and renaming it leaves the temporary behind.
@@ -192,7 +222,8 @@ std::string recover(Machine& m, StateStore& state, bool* refused) {
   if (!text) return {};
   std::string why;
   auto j = parse_journal(*text, &why);
-  if (!j) {
+  if (j) why = journal_problem(m, *j);
+  if (!j || !why.empty()) {
     // Replaying half a journal could undo the wrong half: nothing is touched, and nothing may
     // change until a person has looked (the journal stays where it is).
     if (refused) *refused = true;

@@ -38,8 +38,15 @@ Status StateStore::keep_text(const std::string& text, std::string* sha) {
 }
 
 Status StateStore::ensure() {
-  for (const char* sub : {"", "/generations", "/blobs"})
-    if (Status s = disk::make_dirs(m_disk, dir() + sub); !s.empty()) return s;
+  // The state folder is root's alone (0700): it holds copies of every file gpucfg replaced
+  // (a 0600 one included) and the journal that recovery replays as root. A folder made by an
+  // older gpucfg (0755) is closed the first time.
+  if (Status s = disk::make_dirs(m_disk, disk::parent_of(dir())); !s.empty()) return s;
+  if (Status s = m_disk.make_dir(dir(), 0700); !s.empty()) return s;
+  if (auto st = m_disk.lstat(dir()); st && (st->mode & 077))
+    if (Status s = m_disk.set_mode(dir(), 0700); !s.empty()) return s;
+  for (const char* sub : {"/generations", "/blobs"})
+    if (Status s = m_disk.make_dir(dir() + sub, 0700); !s.empty()) return s;
   return "";
 }
 
@@ -129,7 +136,14 @@ Lock::Lock(const StateStore& store, const std::string& operation, int wait_s) {
         std::this_thread::sleep_for(std::chrono::milliseconds(20));
         continue;
       }
-      m_holder = note && !note->empty() ? *note : "(a gpucfg that left no note of who it is)";
+      if (note && !note->empty()) {
+        m_holder = *note;
+      } else {
+        // No note: a gpucfg starting or leaving, or something that is not gpucfg at all.
+        std::string who = util::lock_holder(path);
+        m_holder = who.empty() ? "(a process that left no note of who it is)"
+                               : who + ", which left no note: it may not be gpucfg";
+      }
       m_message =
           "another gpucfg holds the lock on " + store.dir() + ": " + m_holder +
           (wait_s ? " (waited " + std::to_string(wait_s) + " s)" : " (use --lock-timeout to wait)");

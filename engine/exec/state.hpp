@@ -36,6 +36,7 @@ public:
   std::string dir() const; // plan::state_dir(root): $GPUCFG_STATE_DIR or <root>/var/lib/gpucfg
   disk::Disk& disk() const { return m_disk; }
 
+  // Makes the state folder (0700, root's alone), closing one an older gpucfg left 0755.
   Status ensure();
   plan::Generation current() const;
   std::vector<plan::Generation> history() const;

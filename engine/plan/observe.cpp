@@ -6,6 +6,7 @@
 #include "util/registry.hpp"
 #include "util/sha256.hpp"
 #include "util/strings.hpp"
+#include "util/trust.hpp"
 
 #include <cstdio>
 #include <cstdlib>
@@ -173,6 +174,13 @@ Observed observe(const probe::Host& host, const Wanted& wanted, bool checksum,
                                                std::max(1u, std::thread::hardware_concurrency()));
     o.tree_drift[e.path] = store::tree_drift(*then, now, 20);
   }
+  // Paths others could write: a managed path (replacing it, or writing beside it, would lend
+  // them root's hand: a link swapped in between two steps), a folder a tree is copied from.
+  o.single_user = util::single_user();
+  for (const auto& path : paths)
+    if (auto why = util::untrusted(host.host_path(path))) o.untrusted[path] = *why;
+  for (const auto& dir : wanted.folders)
+    if (auto why = util::untrusted(host.host_path(dir))) o.untrusted[dir] = *why;
   for (const auto& dir : wanted.folders) {
     std::vector<store::ListedFile> files;
     if (host.is_dir(dir)) list_folder(host, dir, "", 0, files);

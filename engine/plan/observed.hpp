@@ -76,6 +76,10 @@ struct Observed {
   std::map<std::string, std::string> tree_unknown;
   // What each recorded tree from the store was made from, as its record says (for "was ...").
   std::map<std::string, std::vector<std::string>> tree_inputs;
+  // Managed paths and source folders another user could change (util/trust.hpp): path -> why.
+  // gpucfg does not write there (nor copy from there) unless the machine has one user.
+  std::map<std::string, std::string> untrusted;
+  bool single_user = false; // GPUCFG_SINGLE_USER=1: those are warnings, not errors
   // Source folders a tree is copied from, listed (their store key is made of the listing).
   std::map<std::string, std::vector<store::ListedFile>> folders;
   std::map<std::string, source::Resolved> resolved; // "cuda", "cudnn": their archives, if any

@@ -458,6 +458,28 @@ void conflicts(const PlanInput& in, const std::vector<Desired>& desired, Plan& p
   }
 }
 
+// Paths another user could change: gpucfg neither writes there nor copies from there (a link
+// swapped in between two steps would lend them root's hand), unless the machine has one user.
+void untrusted_paths(const PlanInput& in, const std::vector<Desired>& desired, Plan& plan) {
+  const Observed& o = in.observed;
+  auto say = [&](const std::string& path, const std::string& what) {
+    auto it = o.untrusted.find(path);
+    if (it == o.untrusted.end()) return;
+    std::string msg = path + ": " + it->second + "; " + what;
+    if (o.single_user)
+      plan.warnings.push_back(msg + " (GPUCFG_SINGLE_USER=1: done all the same)");
+    else
+      plan.errors.push_back(msg + " (set GPUCFG_SINGLE_USER=1 on a machine with no other user)");
+  };
+  for (const auto& d : desired) {
+    if (d.kind == "adopt" || d.kind == "adopt-cudnn" || d.kind == "adopted" || d.kind == "keep")
+      continue; // read, never written
+    say(d.path, "other users can change what is there, so gpucfg does not write it");
+    if (d.kind == "tree" && d.artifacts.empty() && !d.from.empty())
+      say(d.from, "other users can change this source folder, so gpucfg does not copy from it");
+  }
+}
+
 Plan make_plan(const PlanInput& in) {
   const auto& s = in.stack;
   Plan plan;
@@ -483,6 +505,7 @@ Plan make_plan(const PlanInput& in) {
   auto desired = desired_state(s, in.observed);
   env_desired(s, in.facts, in.observed, desired);
   conflicts(in, desired, plan);
+  untrusted_paths(in, desired, plan);
   std::set<std::string> wanted_paths;
   bool loader_changed = false;
   for (const auto& d : desired) {

@@ -1,12 +1,42 @@
 #include "probe/host.hpp"
 
+#include "util/os.hpp"
 #include "util/process.hpp"
+#include "util/trust.hpp"
 
+#include <mutex>
 #include <string>
 
 namespace gpucfg::probe {
 
+namespace {
+std::mutex g_refused_mutex;
+std::vector<std::string> g_refused;
+} // namespace
+
+std::vector<std::string> programs_refused() {
+  std::lock_guard<std::mutex> lock(g_refused_mutex);
+  return g_refused;
+}
+
 RunResult run_program(const std::vector<std::string>& argv, std::chrono::milliseconds timeout) {
+  // As root, a program another user could have written or replaced (a toolkit's nvcc in their
+  // prefix, a Python in a venv they made) is not run: it would run as root. Said, every time.
+  if (!argv.empty() && util::is_superuser())
+    if (auto why = util::untrusted(argv[0])) {
+      std::string msg = argv[0] + " was not run: " + *why +
+                        "; as root gpucfg runs only what root and the system own";
+      bool refuse = !util::single_user();
+      {
+        std::lock_guard<std::mutex> lock(g_refused_mutex);
+        g_refused.push_back(refuse ? msg : msg + " (run all the same: GPUCFG_SINGLE_USER=1)");
+      }
+      if (refuse) {
+        RunResult r;
+        r.output = msg;
+        return r;
+      }
+    }
   util::ProcessOptions o;
   o.timeout = timeout;
   auto p = util::run_process(argv, o);

@@ -66,8 +66,11 @@ public:
 std::unique_ptr<Host> make_local_host(const std::string& root = "/");
 
 // Runs `argv` (argv[0] a path on this computer, the root already joined), stdout and stderr
-// together, killed at `timeout`: what every Host's run() comes down to.
+// together, killed at `timeout`: what every Host's run() comes down to. As root, a program
+// another user could have written (util/trust.hpp) is not run: exit -1, the output says why,
+// and programs_refused() keeps the sentence for the facts' warnings.
 RunResult run_program(const std::vector<std::string>& argv, std::chrono::milliseconds timeout);
+std::vector<std::string> programs_refused();
 
 // Joins machine paths: ("/usr/local", "cuda/bin") -> "/usr/local/cuda/bin".
 std::string join(const std::string& a, const std::string& b);

@@ -126,6 +126,9 @@ Facts gather(const Host& host, const ProbeOptions& options) {
   // ldconfig -r is): a scratch root has none, and one under it could not run here anyway.
   f.pythons = host.root() == "/" ? gather_pythons(host) : gather_pythons(*make_local_host("/"));
   if (options.frameworks) f.frameworks = gather_frameworks(host, options.framework_timeout);
+  for (const auto& refused : programs_refused())
+    if (std::find(f.warnings.begin(), f.warnings.end(), refused) == f.warnings.end())
+      f.warnings.push_back(refused);
   return f;
 }
 

@@ -10,6 +10,7 @@
 #include "util/process.hpp"
 #include "util/sha256.hpp"
 #include "util/strings.hpp"
+#include "util/trust.hpp"
 
 #include <algorithm>
 #include <atomic>
@@ -304,6 +305,12 @@ std::string build(const std::string& dir, const std::string& python,
   if (!o.store) return "no store to build the environment from";
   store::Store& st = *o.store;
   std::string site = spec.value("site_packages", "");
+  // The interpreter runs as root here (venv, bytecode, the import check): one another user could
+  // replace is not run (the Host says so too, for the runs it makes).
+  if (util::is_superuser() && !util::single_user())
+    if (auto why = util::untrusted(python))
+      return python + " was not run: " + *why + "; as root gpucfg runs only what root and the "
+                      "system own (set GPUCFG_SINGLE_USER=1 on a machine with no other user)";
   auto host = probe::make_local_host("/");
   // The interpreter's own venv module: pyvenv.cfg, the bin/python links and the folders are
   // exactly what that Python expects. No pip inside: the environment is built from the lock.

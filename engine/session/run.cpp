@@ -10,6 +10,7 @@
 #include "probe/probe.hpp"
 #include "store/fill.hpp"
 #include "util/os.hpp"
+#include "util/trust.hpp"
 
 #include <chrono>
 #include <fstream>
@@ -61,6 +62,21 @@ private:
   exec::StateStore m_state;
 };
 
+// Whether gpucfg's own folder `dir` is one no other user can write (util/trust.hpp). Refused,
+// with the reason, unless GPUCFG_SINGLE_USER=1 says there is no other user (then a warning).
+bool trusted(const std::string& dir, const std::string& what, RunReporter& report) {
+  auto why = util::untrusted(dir);
+  if (!why) return true;
+  std::string msg = what + " " + dir + " is open to other users: " + *why;
+  if (util::single_user()) {
+    report.warning(msg + " (GPUCFG_SINGLE_USER=1: used all the same)");
+    return true;
+  }
+  report.error(msg + "; nothing was changed (give it to root and close it to others, or set "
+                     "GPUCFG_SINGLE_USER=1 on a machine with no other user)");
+  return false;
+}
+
 // The locks a run holds: the state's (one change at a time per root) and the store's (shared by
 // runs that use its entries, exclusive for gc, so gc never frees an entry an apply has made but
 // not yet recorded).
@@ -70,6 +86,9 @@ struct Held {
 };
 
 bool lock_store(LocalMachine& lm, Held& held, bool exclusive, int wait_s, RunReporter& report) {
+  // Entries are installed as root and trusted by their records: a store another user can write
+  // could hand root a tree of theirs with a record to match.
+  if (!trusted(lm.store().dir(), "the store", report)) return false;
   if (std::string s = lm.store().open(); !s.empty()) {
     report.error(s);
     return false;
@@ -96,6 +115,9 @@ bool lock_store(LocalMachine& lm, Held& held, bool exclusive, int wait_s, RunRep
 // cannot go on (reported).
 bool begin(LocalMachine& lm, Held& held, const std::string& operation, int wait_s,
            bool exclusive_store, RunReporter& report) {
+  // What recovery replays and rollback copies back must be root's alone: a state folder another
+  // user can write would let them have root undo "steps" of their choosing.
+  if (!trusted(lm.state().dir(), "the state folder", report)) return false;
   if (std::string err = lm.state().ensure(); !err.empty()) {
     report.error(err);
     return false;
@@ -191,6 +213,12 @@ verify::Options verify_options(const std::string& level) {
   o.level = level;
   o.kernels_dir = knowledge::data_dir() + "/kernels";
   o.cache_dir = store::default_dir() + "/verify";
+  // Workloads run as the caller; built binaries and kept results from a store another user can
+  // write could be anyone's: then everything is built afresh in a folder of this run's own.
+  if (util::untrusted(store::default_dir()) && !util::single_user()) {
+    o.cache_dir = util::make_temp_dir("gpucfg-verify");
+    o.fresh = true;
+  }
   if (auto self = util::self_path(); !self.empty()) o.load_probe_command = {self, "__load-probe"};
   return o;
 }

@@ -7,6 +7,7 @@
 #include "util/process.hpp"
 #include "util/sha256.hpp"
 #include "util/strings.hpp"
+#include "util/trust.hpp"
 
 #include <cctype>
 #include <chrono>
@@ -140,9 +141,25 @@ FetchResult pip_download(const Artifact& a, const FetchOptions& o) {
   return r;
 }
 
-// A local file is used where it lies, once its size and hash are the pinned ones.
-FetchResult admit_local(const Artifact& a, const std::string& p) {
+// A local file is used where it lies, once its size and hash are the pinned ones; as root, one
+// another user could change is copied into the store first and admitted like a download, so
+// the bytes unpacked are the bytes hashed (no one can swap the file in between).
+FetchResult admit_local(const Artifact& a, const std::string& p, const FetchOptions& o) {
   FetchResult r;
+  if (util::is_superuser() && util::untrusted(p) && !util::single_user()) {
+    std::error_code ec;
+    fs::create_directories(o.cache_dir + "/partial", ec);
+    std::string copy = o.cache_dir + "/partial/local-" + util::sha256_hex(p).substr(0, 16) + "-" +
+                       std::to_string(util::process_id());
+    fs::remove(copy, ec);
+    if (!fs::copy_file(p, copy, ec) || ec) {
+      r.error = p + ": cannot copy it into the store: " + ec.message();
+      return r;
+    }
+    r = admit(a, o, copy, p);
+    if (r.error.empty()) r.where = "file";
+    return r;
+  }
   if (!file_size(p)) {
     r.error = p + ": not there";
   } else if (a.size && file_size(p) != a.size) {
@@ -193,7 +210,7 @@ FetchResult from_index(const Artifact& a, const FetchOptions& o) {
     r.error = page_url + ": does not list " + a.file;
     return r;
   }
-  if (std::string p = local_path(url); !p.empty()) return admit_local(a, p);
+  if (std::string p = local_path(url); !p.empty()) return admit_local(a, p, o);
   return download(a, o, url);
 }
 
@@ -210,8 +227,12 @@ std::string locate(const Artifact& a, const std::string& cache_dir) {
     std::string c = cached_path(cache_dir, a.sha256);
     if (file_size(c) && (!a.size || file_size(c) == a.size)) return c;
   }
+  // As root, a local file another user could change is not used where it lies: fetch copies it
+  // into the store (admit_local).
+  bool root = util::is_superuser() && !util::single_user();
   for (const auto& l : a.locations)
-    if (std::string p = local_path(l); !p.empty() && file_size(p)) return p;
+    if (std::string p = local_path(l); !p.empty() && file_size(p) && !(root && util::untrusted(p)))
+      return p;
   return "";
 }
 
@@ -302,7 +323,7 @@ FetchResult fetch(const Artifact& a, const FetchOptions& o) {
   std::vector<std::string> tried;
   for (const auto& l : a.locations) {
     if (std::string p = local_path(l); !p.empty()) {
-      FetchResult f = admit_local(a, p);
+      FetchResult f = admit_local(a, p, o);
       if (f.error.empty()) return f;
       tried.push_back(f.error);
       continue;

@@ -44,7 +44,7 @@ struct FetchResult {
 };
 
 // Where the artifact is on this computer already, without fetching: the cache, then local
-// locations. "" when it is not. Does not hash.
+// locations (as root, only those no other user can change). "" when it is not. Does not hash.
 std::string locate(const Artifact& a, const std::string& cache_dir);
 
 // How plan sees it: cache | file | download | pip | missing.

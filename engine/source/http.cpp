@@ -1,6 +1,7 @@
 #include "source/http.hpp"
 
 #include "util/build_info.hpp"
+#include "util/os.hpp"
 
 #include <cstdio>
 #include <curl/curl.h>
@@ -43,7 +44,7 @@ HttpResult http_get(const std::string& url, const std::string& file, const Fetch
   std::uint64_t size = std::filesystem::file_size(std::filesystem::u8path(file), ec);
   std::uint64_t have = ec ? 0 : size;
   Sink sink;
-  sink.out = std::fopen(file.c_str(), "ab");
+  sink.out = util::open_append(file); // never through a link planted at the name
   if (!sink.out) {
     r.error = "cannot write " + file;
     return r;

@@ -4,11 +4,16 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdio>
 #include <cstdint>
 #include <string>
 #include <vector>
 
 namespace gpucfg::util {
+
+// A stream appending to `path` (created owner-only when missing), never through a link planted
+// at the name (O_NOFOLLOW): a resumed download. nullptr on failure.
+std::FILE* open_append(const std::string& path);
 
 // A descriptor for reading `path` (binary, not inherited by children); -1 on failure.
 int open_read(const std::string& path);
@@ -67,6 +72,9 @@ private:
   std::intptr_t m_handle = -1;
   std::string m_error;
 };
+
+// Who holds a lock on `path`, as the system says ("pid 4242 (flock)"); "" when it does not say.
+std::string lock_holder(const std::string& path);
 
 // A whole file mapped read-only (mmap; MapViewOfFile): its bytes without reading them all.
 // Empty when the file is missing, empty or cannot be mapped.

@@ -10,6 +10,7 @@
 #include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 namespace gpucfg::util {
@@ -44,6 +45,14 @@ std::string file_version(const std::string&) {
 
 std::vector<std::string> utf8_arguments(int argc, char** argv) {
   return std::vector<std::string>(argv, argv + argc);
+}
+
+std::FILE* open_append(const std::string& path) {
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0600);
+  if (fd < 0) return nullptr;
+  std::FILE* f = ::fdopen(fd, "ab");
+  if (!f) ::close(fd);
+  return f;
 }
 
 int open_new(const std::string& path) {
@@ -129,6 +138,9 @@ bool FileLock::try_lock(const std::string& path, bool shared) {
     m_error = "cannot open " + path + ": " + std::strerror(errno);
     return false;
   }
+  struct stat st {};
+  if (::fstat(fd, &st) == 0 && st.st_uid == ::geteuid() && (st.st_mode & 077))
+    ::fchmod(fd, 0600); // one an older gpucfg left readable by others
   if (::flock(fd, (shared ? LOCK_SH : LOCK_EX) | LOCK_NB) != 0) {
     m_error = "";
     ::close(fd);
@@ -136,6 +148,35 @@ bool FileLock::try_lock(const std::string& path, bool shared) {
   }
   m_handle = fd;
   return true;
+}
+
+std::string lock_holder(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) return "";
+  // /proc/locks: "1: FLOCK  ADVISORY  WRITE 1234 fd:01:5678 0 EOF" (device major:minor in hex).
+  char want[64];
+  std::snprintf(want, sizeof want, "%02x:%02x:%lu", major(st.st_dev), minor(st.st_dev),
+                static_cast<unsigned long>(st.st_ino));
+  std::FILE* f = std::fopen("/proc/locks", "r");
+  if (!f) return "";
+  char line[512];
+  std::string who;
+  while (who.empty() && std::fgets(line, sizeof line, f)) {
+    char kind[16], how[16], mode[16], dev[64];
+    long pid = 0;
+    if (std::sscanf(line, "%*s %15s %15s %15s %ld %63s", kind, how, mode, &pid, dev) != 5) continue;
+    if (std::string(dev) != want || pid <= 0) continue;
+    std::string comm;
+    if (std::FILE* c = std::fopen(("/proc/" + std::to_string(pid) + "/comm").c_str(), "r")) {
+      char name[64] = "";
+      if (std::fgets(name, sizeof name, c)) comm = name;
+      std::fclose(c);
+      while (!comm.empty() && (comm.back() == '\n' || comm.back() == ' ')) comm.pop_back();
+    }
+    who = "pid " + std::to_string(pid) + (comm.empty() ? "" : " (" + comm + ")");
+  }
+  std::fclose(f);
+  return who;
 }
 
 void FileLock::unlock() {

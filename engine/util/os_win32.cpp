@@ -104,6 +104,10 @@ void binary_stdio() {
   ::_setmode(::_fileno(stderr), _O_BINARY);
 }
 
+std::FILE* open_append(const std::string& path) {
+  return _wfopen(std::filesystem::u8path(path).wstring().c_str(), L"ab");
+}
+
 int open_new(const std::string& path) {
   // CREATE_NEW fails on anything already there, a link included; nothing is followed.
   HANDLE h = CreateFileW(wide(path).c_str(), GENERIC_READ | GENERIC_WRITE,
@@ -233,6 +237,10 @@ bool FileLock::try_lock(const std::string& path, bool shared) {
   }
   m_handle = reinterpret_cast<std::intptr_t>(h);
   return true;
+}
+
+std::string lock_holder(const std::string&) {
+  return ""; // Windows does not say who holds a file lock
 }
 
 void FileLock::unlock() {

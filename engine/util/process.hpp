@@ -31,6 +31,15 @@ struct ProcessResult {
 
 ProcessResult run_process(const std::vector<std::string>& argv, const ProcessOptions& o = {});
 
+// The environment a child gets. As root, only an allowlist of the caller's variables passes
+// (PATH, HOME, USER, LOGNAME, SHELL, TERM, TZ, TMPDIR, LANG, LANGUAGE, LC_*, the proxy and
+// certificate variables, CUDA_VISIBLE_DEVICES, CUDA_DEVICE_ORDER, NVIDIA_VISIBLE_DEVICES,
+// NVIDIA_DRIVER_CAPABILITIES, NO_COLOR): nothing like LD_PRELOAD, PYTHONPATH, PIP_* or
+// NVCC_PREPEND_FLAGS reaches nvcc, pip, an interpreter or a workload run as root. As another
+// user, everything passes (such a child can do no more than its caller). "NAME=value" strings.
+std::vector<std::string> child_environment();
+bool allowed_for_children(const std::string& name);
+
 // The programs the executor runs (ldconfig; an environment's interpreter), behind an interface
 // so in-process tests record them instead (ninja's CommandRunner).
 class ProcessRunner {

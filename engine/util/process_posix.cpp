@@ -15,6 +15,18 @@ extern char** environ;
 namespace gpucfg::util {
 
 namespace {
+// The child's environment as posix_spawn takes it: pointers into `strings`, null-terminated.
+struct ChildEnv {
+  std::vector<std::string> strings = child_environment();
+  std::vector<char*> pointers;
+  ChildEnv() {
+    for (auto& e : strings)
+      pointers.push_back(e.data());
+    pointers.push_back(nullptr);
+  }
+  char** get() { return pointers.data(); }
+};
+
 // posix_spawn's argv: pointers into `strings`, null-terminated.
 std::vector<char*> c_argv(std::vector<std::string>& strings) {
   std::vector<char*> out;
@@ -45,8 +57,9 @@ ProcessResult run_process(const std::vector<std::string>& argv, const ProcessOpt
   std::vector<std::string> copy = argv;
   std::vector<char*> args = c_argv(copy);
   pid_t pid = 0;
-  int rc = o.search_path ? ::posix_spawnp(&pid, args[0], &actions, nullptr, args.data(), environ)
-                         : ::posix_spawn(&pid, args[0], &actions, nullptr, args.data(), environ);
+  ChildEnv env;
+  int rc = o.search_path ? ::posix_spawnp(&pid, args[0], &actions, nullptr, args.data(), env.get())
+                         : ::posix_spawn(&pid, args[0], &actions, nullptr, args.data(), env.get());
   posix_spawn_file_actions_destroy(&actions);
   if (capture) ::close(pipefd[1]);
   if (rc != 0) {
@@ -118,7 +131,8 @@ FedProcess::FedProcess(const std::vector<std::string>& argv) {
   std::vector<std::string> copy = argv;
   std::vector<char*> args = c_argv(copy);
   pid_t pid = 0;
-  int rc = ::posix_spawn(&pid, args[0], &fa, nullptr, args.data(), environ);
+  ChildEnv env;
+  int rc = ::posix_spawn(&pid, args[0], &fa, nullptr, args.data(), env.get());
   posix_spawn_file_actions_destroy(&fa);
   ::close(sv[1]);
   if (rc != 0) {
@@ -127,6 +141,16 @@ FedProcess::FedProcess(const std::vector<std::string>& argv) {
   }
   m_process = pid;
   m_input = sv[0];
+}
+
+std::vector<std::string> child_environment() {
+  std::vector<std::string> out;
+  bool root = ::geteuid() == 0;
+  for (char** e = environ; e && *e; ++e) {
+    std::string kv = *e;
+    if (!root || allowed_for_children(kv.substr(0, kv.find('=')))) out.push_back(kv);
+  }
+  return out;
 }
 
 bool FedProcess::write(const std::string& data) {

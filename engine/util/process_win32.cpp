@@ -105,6 +105,12 @@ ProcessResult run_process(const std::vector<std::string>& argv, const ProcessOpt
   return r;
 }
 
+// Windows: children inherit gpucfg's environment (the allowlist is for root on Linux; an elevated
+// administrator's variables are read from the registry by every new process anyway).
+std::vector<std::string> child_environment() {
+  return {};
+}
+
 FedProcess::FedProcess(const std::vector<std::string>& argv) {
   if (argv.empty()) return;
   std::wstring line;
