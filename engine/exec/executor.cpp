@@ -188,11 +188,8 @@ namespace {
 // machine's root. The state folder is root's alone, so this is a second line: a journal that
 // names anything else is not replayed at all.
 bool journal_path_ok(const Machine& m, const std::string& p) {
-  if (p.empty() || p[0] != '/' || p.find("//") != std::string::npos || p.back() == '/')
-    return false;
-  for (const auto& part : util::split(p.substr(1), '/'))
-    if (part.empty() || part == "." || part == "..") return false;
-  return m.root.empty() || util::starts_with(p, m.root + "/");
+  return util::plain_absolute_path(p) && p != "/" &&
+         (m.root.empty() || util::starts_with(p, m.root + "/"));
 }
 
 // Why a journal's steps cannot be the steps a transaction of this machine took; "" when they can.

@@ -283,9 +283,26 @@ std::optional<Located<std::string>> Decoder::path(const Value* v, const std::str
   auto t = text(v, what);
   if (!t) return std::nullopt;
   t->value = m_platform.native(t->value);
-  if (t->value.find("${") == std::string::npos && !m_platform.is_absolute(t->value))
+  if (t->value.find("${") != std::string::npos) return t;
+  if (!m_platform.is_absolute(t->value)) {
     m_diags.error(v->mark, what + " must be an absolute path on " + m_platform.id() + ", not '" +
                                t->value + "'");
+    return t;
+  }
+  // A path is joined under --root as written: ".." or "." in it could lead outside the root, and
+  // two spellings of one path would be two managed paths.
+  std::string body = t->value.substr(t->value.find_first_of("/\\") + 1);
+  for (std::size_t at = 0; at <= body.size();) {
+    std::size_t end = body.find_first_of("/\\", at);
+    if (end == std::string::npos) end = body.size();
+    std::string part = body.substr(at, end - at);
+    if (part == "." || part == ".." || (part.empty() && end < body.size())) {
+      m_diags.error(v->mark, what + " must name its folders plainly (no '.', '..' or empty "
+                                    "parts), not '" + t->value + "'");
+      break;
+    }
+    at = end + 1;
+  }
   return t;
 }
 

@@ -176,11 +176,14 @@ Observed observe(const probe::Host& host, const Wanted& wanted, bool checksum,
   }
   // Paths others could write: a managed path (replacing it, or writing beside it, would lend
   // them root's hand: a link swapped in between two steps), a folder a tree is copied from.
+  // The path as apply will use it (the root joined, nothing resolved: apply's own writes go
+  // through whatever links are there, so those links are what is judged).
   o.single_user = util::single_user();
+  auto as_written = [&](const std::string& p) { return host.live() ? p : host.root() + p; };
   for (const auto& path : paths)
-    if (auto why = util::untrusted(host.host_path(path))) o.untrusted[path] = *why;
+    if (auto why = util::untrusted(as_written(path))) o.untrusted[path] = *why;
   for (const auto& dir : wanted.folders)
-    if (auto why = util::untrusted(host.host_path(dir))) o.untrusted[dir] = *why;
+    if (auto why = util::untrusted(as_written(dir))) o.untrusted[dir] = *why;
   for (const auto& dir : wanted.folders) {
     std::vector<store::ListedFile> files;
     if (host.is_dir(dir)) list_folder(host, dir, "", 0, files);

@@ -10,6 +10,7 @@
 #include "probe/probe.hpp"
 #include "store/fill.hpp"
 #include "util/os.hpp"
+#include "util/strings.hpp"
 #include "util/trust.hpp"
 
 #include <chrono>
@@ -133,6 +134,15 @@ bool begin(LocalMachine& lm, Held& held, const std::string& operation, int wait_
   }
   if (!held.state->message().empty()) report.note(held.state->message());
   if (!lock_store(lm, held, exclusive_store, wait_s, report)) return false;
+  // Recorded paths are joined under the root as written: one that could lead out of it is not
+  // gpucfg's record (Windows variables are "env:NAME").
+  for (const auto& e : lm.state().current().entries)
+    if (!util::plain_absolute_path(e.path) && e.path.rfind("env:", 0) != 0 &&
+        e.path.find(':') != 1) {
+      report.error(lm.state().dir() + "/current.json names '" + e.path +
+                   "', which is not a plain absolute path; nothing was changed");
+      return false;
+    }
   bool refused = false;
   std::string msg = exec::recover(lm.machine(), lm.state(), &refused);
   if (refused) {

@@ -3,6 +3,7 @@
 #include "source/archive.hpp"
 #include "source/http.hpp"
 #include "source/layout.hpp"
+#include "util/fileinfo.hpp"
 #include "util/os.hpp"
 #include "util/process.hpp"
 #include "util/sha256.hpp"
@@ -82,6 +83,10 @@ FetchResult download(const Artifact& a, const FetchOptions& o, const std::string
   // Named by the pin (or the URL when unpinned) so a later run resumes the same bytes.
   std::string part =
       o.cache_dir + "/partial/" + (a.sha256.empty() ? util::sha256_hex(url) : a.sha256) + ".part";
+  // Only a file of ours is resumed: anything else at the name (a link planted there) is removed,
+  // never followed, and the download starts afresh.
+  if (auto st = util::lstat_info(part); st && st->kind != util::FileInfo::Kind::file)
+    util::remove_link_or_file(part);
   Progress p{a.name, url, 0, a.size, false};
   int tries = 1 + static_cast<int>(env_number("GPUCFG_RETRIES", o.retries));
   long backoff = env_number("GPUCFG_RETRY_BACKOFF_MS", o.backoff_ms);

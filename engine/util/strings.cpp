@@ -96,4 +96,12 @@ std::string forward_slashes(std::string_view path) {
   return out;
 }
 
+bool plain_absolute_path(const std::string& p) {
+  if (p.empty() || p[0] != '/') return false;
+  if (p == "/") return true;
+  for (const auto& part : split(p.substr(1), '/'))
+    if (part.empty() || part == "." || part == "..") return false;
+  return true;
+}
+
 } // namespace gpucfg::util

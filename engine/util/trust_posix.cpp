@@ -1,5 +1,6 @@
 #include "util/trust.hpp"
 
+#include <algorithm>
 #include <climits>
 #include <grp.h>
 #include <pwd.h>
@@ -45,41 +46,79 @@ bool single_user() {
   return e && std::string(e) == "1";
 }
 
+namespace {
+
+std::vector<std::string> components(const std::string& p) {
+  std::vector<std::string> out;
+  std::size_t i = 0;
+  while (i < p.size()) {
+    std::size_t j = p.find('/', i);
+    if (j == std::string::npos) j = p.size();
+    if (j > i) out.push_back(p.substr(i, j - i));
+    i = j + 1;
+  }
+  return out;
+}
+
+// Why `at` (just lstat'ed as `st`) is not ours to trust; "" when it is. `last`: nothing is
+// looked up below it.
+std::string judge(const std::string& at, const struct stat& st, bool last, uid_t me) {
+  if (st.st_uid != 0 && st.st_uid != me) return at + " (" + owner_words(st) + ")";
+  if (S_ISLNK(st.st_mode)) return ""; // a link's own bits mean nothing; its folder was judged
+  bool others_write =
+      (st.st_mode & S_IWOTH) || ((st.st_mode & S_IWGRP) && others_in_group(st.st_gid, me));
+  bool sticky_dir = S_ISDIR(st.st_mode) && (st.st_mode & S_ISVTX);
+  if (!others_write || (sticky_dir && !last)) return "";
+  char mode[8];
+  std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
+  return at + " (mode " + std::string(mode) + ": other users can write it)";
+}
+
+} // namespace
+
 std::optional<std::string> untrusted(const std::string& path) {
-  // The path as it will be reached: links resolved, so a link another user planted is judged by
-  // where it leads. A path that does not exist yet is judged by its nearest existing folder.
-  std::string p = path;
-  char buf[PATH_MAX];
-  while (!p.empty() && ::realpath(p.c_str(), buf) == nullptr) {
-    auto slash = p.find_last_of('/');
-    p = slash == 0 ? "/" : slash == std::string::npos ? "" : p.substr(0, slash);
-  }
-  if (p.empty()) return std::nullopt;
-  std::string real = buf;
   const uid_t me = ::geteuid();
-  // From the top down: "/", "/usr", "/usr/local", ... each must be root's or ours, and no one
-  // else may write it, except a sticky folder above the end (the entries in it are ours, so no
-  // one else can rename or remove them).
-  std::vector<std::string> prefixes = {"/"};
-  for (std::size_t at = 1; at <= real.size();) {
-    std::size_t next = real.find('/', at);
-    if (next == std::string::npos) next = real.size();
-    if (next > at) prefixes.push_back(real.substr(0, next));
-    at = next + 1;
+  // Component by component, as the kernel walks it: each folder judged before anything in it is
+  // looked up, and a link judged where it lies, then followed. Resolving links first would let a
+  // link someone else planted lead the judgement to a folder of root's. Where the path stops
+  // existing, what would be made there is made in a folder already judged.
+  std::string start = path;
+  if (start.empty() || start[0] != '/') {
+    char cwd[PATH_MAX];
+    if (!::getcwd(cwd, sizeof cwd)) return std::string("the current folder cannot be read");
+    start = std::string(cwd) + "/" + start;
   }
-  for (std::size_t i = 0; i < prefixes.size(); ++i) {
-    const std::string& at = prefixes[i];
-    struct stat st {};
-    if (::lstat(at.c_str(), &st) != 0) return std::nullopt; // gone meanwhile: nothing to trust
-    if (st.st_uid != 0 && st.st_uid != me) return at + " (" + owner_words(st) + ")";
-    bool others_write =
-        (st.st_mode & S_IWOTH) || ((st.st_mode & S_IWGRP) && others_in_group(st.st_gid, me));
-    bool sticky_dir = S_ISDIR(st.st_mode) && (st.st_mode & S_ISVTX);
-    if (others_write && (i + 1 == prefixes.size() || !sticky_dir)) {
-      char mode[8];
-      std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
-      return at + " (mode " + std::string(mode) + ": other users can write it)";
+  std::vector<std::string> todo = components(start);
+  std::reverse(todo.begin(), todo.end());
+  std::string current = "/";
+  struct stat st {};
+  if (::lstat("/", &st) == 0)
+    if (auto why = judge("/", st, todo.empty(), me); !why.empty()) return why;
+  int links = 0;
+  while (!todo.empty()) {
+    std::string part = todo.back();
+    todo.pop_back();
+    if (part == ".") continue;
+    if (part == "..") {
+      auto slash = current.find_last_of('/');
+      current = slash == 0 ? "/" : current.substr(0, slash);
+      continue;
     }
+    std::string next = current == "/" ? "/" + part : current + "/" + part;
+    if (::lstat(next.c_str(), &st) != 0) return std::nullopt;
+    if (auto why = judge(next, st, todo.empty(), me); !why.empty()) return why;
+    if (S_ISLNK(st.st_mode)) {
+      if (++links > 40) return next + " (a loop of links)";
+      char target[PATH_MAX];
+      ssize_t n = ::readlink(next.c_str(), target, sizeof target - 1);
+      if (n < 0) return next + " (a link that cannot be read)";
+      target[n] = '\0';
+      auto more = components(target);
+      todo.insert(todo.end(), more.rbegin(), more.rend());
+      if (target[0] == '/') current = "/";
+      continue;
+    }
+    current = next;
   }
   return std::nullopt;
 }
