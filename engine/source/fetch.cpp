@@ -124,9 +124,23 @@ FetchResult pip_download(const Artifact& a, const FetchOptions& o) {
   for (const auto& l : a.find_links)
     argv.insert(argv.end() - 1, {"--find-links", l});
   if (const char* py = std::getenv("GPUCFG_PYTHON")) argv[0] = py;
+  // As root, the interpreter that runs pip must be one no other user can replace.
+  if (argv[0].find('/') == std::string::npos)
+    if (const char* path = std::getenv("PATH"))
+      for (const auto& dir : util::split(path, ':'))
+        if (!dir.empty() && ::access((dir + "/" + argv[0]).c_str(), X_OK) == 0) {
+          argv[0] = dir + "/" + argv[0];
+          break;
+        }
+  if (util::is_superuser() && !util::single_user())
+    if (auto why = util::untrusted(argv[0])) {
+      r.error = "pip download " + a.pip + ": " + argv[0] + " was not run: " + *why +
+                "; as root gpucfg runs only what root and the system own";
+      return r;
+    }
   // pip's chatter goes to stderr, where progress belongs.
   util::ProcessOptions po;
-  po.search_path = true;
+  po.search_path = argv[0].find('/') == std::string::npos;
   po.out = po.err = util::Output::to_stderr;
   auto run = util::run_process(argv, po);
   if (run.exit_code != 0) {
