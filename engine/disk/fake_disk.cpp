@@ -1,6 +1,7 @@
 #include "disk/fake_disk.hpp"
 
 #include "util/sha256.hpp"
+#include "util/strings.hpp"
 
 #include <cstdio>
 
@@ -20,12 +21,6 @@ std::string norm(const std::string& p) {
 bool under(const std::string& path, const std::string& dir) {
   return dir == "/" ? path != "/" : path.size() > dir.size() && path.compare(0, dir.size(), dir) == 0 &&
                                         path[dir.size()] == '/';
-}
-
-std::string octal(unsigned mode) {
-  char buf[8];
-  std::snprintf(buf, sizeof buf, "%04o", mode);
-  return buf;
 }
 
 } // namespace
@@ -74,11 +69,11 @@ std::map<std::string, std::string> FakeDisk::snapshot(const std::string& dir) co
   for (const auto& [p, n] : m_nodes) {
     if (p != d && !under(p, d)) continue;
     if (n.kind == Kind::dir)
-      out[p] = "dir " + octal(n.mode);
+      out[p] = "dir " + util::octal_mode(n.mode);
     else if (n.kind == Kind::symlink)
       out[p] = "link " + n.target;
     else
-      out[p] = "file " + octal(n.inode->mode) + " " + util::sha256_hex(n.inode->data);
+      out[p] = "file " + util::octal_mode(n.inode->mode) + " " + util::sha256_hex(n.inode->data);
   }
   return out;
 }

@@ -13,12 +13,6 @@ namespace gpucfg::exec {
 
 namespace {
 
-std::string octal(unsigned mode) {
-  char buf[8];
-  std::snprintf(buf, sizeof buf, "%04o", mode);
-  return buf;
-}
-
 // What each managed path was before gpucfg first managed it, kept for destroy and rollback to 0.
 // Every path the plan manages is remembered, changed or not: a link that already pointed where
 // the manifest wants is still the machine's own, and destroy must leave it (or put it back).
@@ -42,7 +36,7 @@ public:
     } else {
       e.kind = "file";
       e.sha256 = m.disk.sha256(h).value_or("");
-      e.mode = octal(st->mode);
+      e.mode = util::octal_mode(st->mode);
       if (Status s = m_state.keep_blob(h, e.sha256); !s.empty()) return s;
     }
     m_all[machine_path] = e;

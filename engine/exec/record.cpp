@@ -1,5 +1,7 @@
 #include "exec/record.hpp"
 
+#include "util/strings.hpp"
+
 #include <cstdio>
 #include <ctime>
 #include <thread>
@@ -7,12 +9,6 @@
 namespace gpucfg::exec {
 
 namespace {
-
-std::string octal(unsigned mode) {
-  char buf[8];
-  std::snprintf(buf, sizeof buf, "%04o", mode);
-  return buf;
-}
 
 std::string now_utc() {
   std::time_t now = std::time(nullptr);
@@ -93,7 +89,7 @@ plan::Generation record(Machine& m, StateStore& state, const plan::Plan& p, int 
       e.kind = "file";
       e.size = st->size;
       e.mtime_ns = st->mtime_ns;
-      e.mode = octal(st->mode);
+      e.mode = util::octal_mode(st->mode);
       for (const auto& old : prev.entries)
         if (old.path == e.path && old.size == e.size && old.mtime_ns == e.mtime_ns)
           e.sha256 = old.sha256;

@@ -25,42 +25,8 @@ PathKind path_kind(const std::string& k) {
   return PathKind::other;
 }
 
-std::string octal(unsigned mode) {
-  char buf[8];
-  std::snprintf(buf, sizeof buf, "%04o", mode);
-  return buf;
-}
-
-void list_tree(const probe::Host& host, const std::string& dir, const std::string& rel, int depth,
-               std::vector<SourceFile>& out) {
-  if (depth > 8) return;
-  for (const auto& name : host.list(probe::join(dir, rel))) {
-    std::string r = rel.empty() ? name : rel + "/" + name;
-    auto st = host.lstat(probe::join(dir, r));
-    if (!st) continue;
-    if (st->kind == "dir")
-      list_tree(host, dir, r, depth + 1, out);
-    else if (st->kind == "symlink")
-      out.push_back({r, "symlink", host.read_link(probe::join(dir, r)).value_or(""), 0});
-    else if (st->kind == "file")
-      out.push_back({r, "file", "", st->size, "", st->mode & 07777});
-  }
-}
-
-} // namespace
-
-std::vector<SourceFile> list_store_tree(const std::string& store_dir, const std::string& key) {
-  std::vector<SourceFile> out;
-  auto files = store::read_tree_record(store_dir + "/trees/" + key + ".json");
-  if (!files) return out;
-  for (const auto& f : files->files)
-    out.push_back(f.kind == "symlink" ? SourceFile{f.path, "symlink", f.sha256, 0}
-                                      : SourceFile{f.path, "file", "", f.size, f.sha256, f.mode});
-  return out;
-}
-
-namespace {
-// A tree's source folder as folder_key lists it (machine paths, read through the Host).
+// A folder's files and links, read through the Host (machine paths): what folder_key lists a
+// tree's source by, and what cuDNN's `place:` rules pick from.
 void list_folder(const probe::Host& host, const std::string& dir, const std::string& rel,
                  int depth, std::vector<store::ListedFile>& out) {
   if (depth > 32) return;
@@ -76,7 +42,19 @@ void list_folder(const probe::Host& host, const std::string& dir, const std::str
       out.push_back({r, "file", "", st->size, st->mtime_ns, st->mode & 07777});
   }
 }
+
 } // namespace
+
+std::vector<SourceFile> list_store_tree(const std::string& store_dir, const std::string& key) {
+  std::vector<SourceFile> out;
+  auto files = store::read_tree_record(store_dir + "/trees/" + key + ".json");
+  if (!files) return out;
+  for (const auto& f : files->files)
+    out.push_back(f.kind == "symlink" ? SourceFile{f.path, "symlink", f.sha256, 0}
+                                      : SourceFile{f.path, "file", "", f.size, f.sha256, f.mode});
+  return out;
+}
+
 
 std::string state_dir(const std::string& root) {
   if (const char* e = std::getenv("GPUCFG_STATE_DIR"); e && *e) return e;
@@ -137,7 +115,7 @@ Observed observe(const probe::Host& host, const Wanted& wanted, bool checksum,
       if (st->kind == "file") {
         ps.size = st->size;
         ps.mtime_ns = st->mtime_ns;
-        ps.mode = octal(st->mode);
+        ps.mode = util::octal_mode(st->mode);
         // Unchanged since gpucfg wrote it (same size and mtime): trust the recorded hash.
         const ManagedEntry* e = recorded(path);
         if (!checksum && e && e->kind == "file" && e->size == st->size &&
@@ -190,8 +168,11 @@ Observed observe(const probe::Host& host, const Wanted& wanted, bool checksum,
     o.folders[dir] = files;
   }
   for (const auto& dir : wanted.source_dirs) {
+    std::vector<store::ListedFile> listed;
+    list_folder(host, dir, "", 0, listed);
     std::vector<SourceFile> files;
-    list_tree(host, dir, "", 0, files);
+    for (const auto& l : listed)
+      files.push_back({l.path, l.kind, l.link_target, l.size, "", l.mode});
     for (const auto& f : files)
       if (f.kind == "file") {
         std::string p = probe::join(dir, f.relative);

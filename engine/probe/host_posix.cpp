@@ -1,6 +1,8 @@
 // The Linux Host: machine paths are POSIX paths under the root, links resolved inside it.
 #include "probe/host.hpp"
 
+#include "util/strings.hpp"
+
 #include <algorithm>
 #include <cerrno>
 #include <cstdlib>
@@ -98,14 +100,7 @@ public:
     // Walk component by component so links resolve inside the root, as chroot would.
     std::vector<std::string> todo, done;
     auto push = [&](const std::string& p) {
-      std::vector<std::string> parts;
-      std::size_t i = 0;
-      while (i < p.size()) {
-        std::size_t j = p.find('/', i);
-        if (j == std::string::npos) j = p.size();
-        if (j > i) parts.push_back(p.substr(i, j - i));
-        i = j + 1;
-      }
+      std::vector<std::string> parts = util::path_parts(p);
       todo.insert(todo.end(), parts.rbegin(), parts.rend());
     };
     push(path);

@@ -1,5 +1,7 @@
 #include "util/strings.hpp"
 
+#include <cstdio>
+
 #include <algorithm>
 #include <cctype>
 
@@ -102,6 +104,24 @@ bool plain_absolute_path(const std::string& p) {
   for (const auto& part : split(p.substr(1), '/'))
     if (part.empty() || part == "." || part == "..") return false;
   return true;
+}
+
+std::string octal_mode(unsigned mode) {
+  char buf[8];
+  std::snprintf(buf, sizeof buf, "%04o", mode & 07777u);
+  return buf;
+}
+
+std::vector<std::string> path_parts(const std::string& path) {
+  std::vector<std::string> out;
+  std::size_t i = 0;
+  while (i < path.size()) {
+    std::size_t j = path.find('/', i);
+    if (j == std::string::npos) j = path.size();
+    if (j > i) out.push_back(path.substr(i, j - i));
+    i = j + 1;
+  }
+  return out;
 }
 
 } // namespace gpucfg::util

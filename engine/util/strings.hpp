@@ -36,4 +36,10 @@ std::string megabytes(std::uint64_t bytes);
 // joined under a root it stays under it, and one path has one spelling).
 bool plain_absolute_path(const std::string& p);
 
+// Permission bits as people and records write them: "0644".
+std::string octal_mode(unsigned mode);
+
+// A path's parts between its '/' separators, empty ones left out: "/a//b/" -> {"a", "b"}.
+std::vector<std::string> path_parts(const std::string& path);
+
 } // namespace gpucfg::util

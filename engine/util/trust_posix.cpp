@@ -1,5 +1,7 @@
 #include "util/trust.hpp"
 
+#include "util/strings.hpp"
+
 #include <algorithm>
 #include <climits>
 #include <grp.h>
@@ -48,18 +50,6 @@ bool single_user() {
 
 namespace {
 
-std::vector<std::string> components(const std::string& p) {
-  std::vector<std::string> out;
-  std::size_t i = 0;
-  while (i < p.size()) {
-    std::size_t j = p.find('/', i);
-    if (j == std::string::npos) j = p.size();
-    if (j > i) out.push_back(p.substr(i, j - i));
-    i = j + 1;
-  }
-  return out;
-}
-
 // Why `at` (just lstat'ed as `st`) is not ours to trust; "" when it is. `last`: nothing is
 // looked up below it.
 std::string judge(const std::string& at, const struct stat& st, bool last, uid_t me) {
@@ -88,7 +78,7 @@ std::optional<std::string> untrusted(const std::string& path) {
     if (!::getcwd(cwd, sizeof cwd)) return std::string("the current folder cannot be read");
     start = std::string(cwd) + "/" + start;
   }
-  std::vector<std::string> todo = components(start);
+  std::vector<std::string> todo = path_parts(start);
   std::reverse(todo.begin(), todo.end());
   std::string current = "/";
   struct stat st {};
@@ -113,7 +103,7 @@ std::optional<std::string> untrusted(const std::string& path) {
       ssize_t n = ::readlink(next.c_str(), target, sizeof target - 1);
       if (n < 0) return next + " (a link that cannot be read)";
       target[n] = '\0';
-      auto more = components(target);
+      auto more = path_parts(target);
       todo.insert(todo.end(), more.rbegin(), more.rend());
       if (target[0] == '/') current = "/";
       continue;

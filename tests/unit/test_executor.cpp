@@ -47,6 +47,17 @@ std::map<std::string, source::Resolved> archives(const source::Artifact& a) {
   return {{"cuda", r}};
 }
 
+// A machine at generation 1 (CUDA 12.3 at /opt/tk, active, a user's file inside it) and the plan
+// that upgrades it in place to 12.4; *before: the machine as it is.
+plan::Plan upgrade_setup(FakeMachine& m, std::map<std::string, std::string>* before) {
+  toolkit_folder(m, "12.3");
+  toolkit_folder(m, "12.4");
+  REQUIRE(m.apply(m.plan(from_folder("12.3", "/opt/tk", true))).ok);
+  m.disk.put_file("/opt/tk/lib64/user.so", "the user's");
+  *before = m.snapshot();
+  return m.plan(from_folder("12.4", "/opt/tk", true));
+}
+
 bool mentions(const std::vector<std::string>& lines, const std::string& needle) {
   for (const auto& l : lines)
     if (l.find(needle) != std::string::npos) return true;
@@ -192,12 +203,8 @@ TEST_CASE("executor: every change of an upgrade failed in turn leaves the machin
   int k = 1;
   for (; k < 200; ++k) {
     FakeMachine m;
-    toolkit_folder(m, "12.3");
-    toolkit_folder(m, "12.4");
-    REQUIRE(m.apply(m.plan(from_folder("12.3", "/opt/tk", true))).ok);
-    m.disk.put_file("/opt/tk/lib64/user.so", "the user's");
-    auto before = m.snapshot();
-    auto p = m.plan(from_folder("12.4", "/opt/tk", true));
+    std::map<std::string, std::string> before;
+    auto p = upgrade_setup(m, &before);
     m.disk.fail_at(k);
     auto r = m.apply(p);
     if (r.ok) break; // past the last change
@@ -213,12 +220,8 @@ TEST_CASE("executor: killed after any change, the next run undoes it or finishes
   int k = 1;
   for (; k < 200; ++k) {
     FakeMachine m;
-    toolkit_folder(m, "12.3");
-    toolkit_folder(m, "12.4");
-    REQUIRE(m.apply(m.plan(from_folder("12.3", "/opt/tk", true))).ok);
-    m.disk.put_file("/opt/tk/lib64/user.so", "the user's");
-    auto before = m.snapshot();
-    auto p = m.plan(from_folder("12.4", "/opt/tk", true));
+    std::map<std::string, std::string> before;
+    auto p = upgrade_setup(m, &before);
     m.disk.stop_at(k);
     auto r = m.apply(p);
     m.disk.stop_at(0); // the next gpucfg starts
@@ -248,8 +251,7 @@ TEST_CASE("executor: Windows variables are set in one transaction and undone on 
   m.registry.values["system:PATH"] = {"C:\\Windows", true};
   auto p = m.plan(*s.stack);
   REQUIRE(p.actions.size() == 2);
-  // The second variable's write fails: the first is written back.
-  m.registry.fail_writes = false;
+  // Both variables set, then ldconfig fails: both are written back as they were.
   auto first = p;
   first.actions.push_back(plan::ldconfig_action());
   m.runner.fail = true; // ldconfig fails after both variables were set
