@@ -155,9 +155,8 @@ ExecResult execute(Machine& m, StateStore& state, const plan::Plan& p) {
   }
   if (failed.empty()) {
     plan::Generation g = record(m, state, p, target, placed);
+    g.folders = created_folders(m, state, tx.journal());
     failed = originals.save();
-    if (failed.empty())
-      failed = state.save_created_folders(created_folders(m, state, tx.journal()));
     if (failed.empty()) failed = m.store.add_root(state.dir());
     if (failed.empty()) failed = state.commit(g); // the commit point
   }

@@ -1,6 +1,7 @@
 #include "exec/restore.hpp"
 
 #include "store/tree.hpp"
+#include "plan/planner.hpp"
 #include "plan/winenv.hpp"
 #include "util/strings.hpp"
 
@@ -194,39 +195,12 @@ std::optional<plan::Action> restore_action(const Machine& m, const StateStore& s
   return out;
 }
 
-// The folders gpucfg made that the plan's removals leave empty go too, deepest first, after
-// everything in them: what was not there before gpucfg is not left behind. A folder with
-// anything else in it (a user's file) stays.
-void remove_emptied_folders(const Machine& m, const StateStore& state, const std::string& label,
-                            plan::Plan& p) {
-  std::set<std::string> going, coming;
-  for (const auto& a : p.actions)
-    (a.op == plan::Op::remove || a.op == plan::Op::remove_tree ? going : coming).insert(a.path);
-  // A folder something of the plan is put into stays, whatever leaves it.
-  auto receives = [&](const std::string& f) {
-    for (const auto& c : coming)
-      if (util::starts_with(c, f + "/")) return true;
-    return false;
-  };
-  auto folders = state.created_folders();
-  std::sort(folders.begin(), folders.end(), [](const std::string& a, const std::string& b) {
-    return a.size() > b.size(); // a child's path is longer than its parent's
-  });
-  for (const auto& f : folders) {
-    bool emptied = disk::is_dir(m.disk, m.host(f)) && !receives(f);
-    for (const auto& name : emptied ? m.disk.list(m.host(f)) : std::vector<std::string>{})
-      emptied = emptied && going.count(f + "/" + name) > 0;
-    if (!emptied) continue;
-    plan::Action a;
-    a.op = plan::Op::remove_dir;
-    a.resource = plan::Resource::folder;
-    a.path = f;
-    a.change = "delete";
-    a.summary = "a folder gpucfg made, empty once the above are gone";
-    a.reason = label;
-    p.actions.push_back(a);
-    going.insert(f);
-  }
+// The folders gpucfg made, with what is in each now (for plan::remove_emptied_folders).
+std::vector<plan::MadeFolder> made_folders(const Machine& m, const StateStore& state) {
+  std::vector<plan::MadeFolder> out;
+  for (const auto& f : state.created_folders())
+    if (disk::is_dir(m.disk, m.host(f))) out.push_back({f, m.disk.list(m.host(f))});
+  return out;
 }
 
 plan::Plan restore(const Machine& m, const StateStore& state,
@@ -282,7 +256,7 @@ plan::Plan restore(const Machine& m, const StateStore& state,
   } else if (loader) {
     p.actions.push_back(plan::ldconfig_action());
   }
-  remove_emptied_folders(m, state, label, p);
+  plan::remove_emptied_folders(made_folders(m, state), label, p);
   return p;
 }
 

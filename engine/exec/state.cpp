@@ -92,6 +92,8 @@ std::map<std::string, plan::ManagedEntry> StateStore::originals() const {
 }
 
 std::vector<std::string> StateStore::created_folders() const {
+  plan::Generation g = current();
+  if (!g.folders.empty() || g.number == 0) return g.folders;
   std::vector<std::string> out;
   auto text = m_disk.read(dir() + "/folders.json");
   auto j = text ? nlohmann::json::parse(*text, nullptr, false) : nlohmann::json();
@@ -99,10 +101,6 @@ std::vector<std::string> StateStore::created_folders() const {
     for (const auto& f : j)
       if (f.is_string()) out.push_back(f.get<std::string>());
   return out;
-}
-
-Status StateStore::save_created_folders(const std::vector<std::string>& folders) {
-  return disk::write_atomic(m_disk, dir() + "/folders.json", nlohmann::json(folders).dump(1) + "\n");
 }
 
 Status StateStore::save_originals(const std::map<std::string, plan::ManagedEntry>& o) {

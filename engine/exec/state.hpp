@@ -4,7 +4,6 @@
 //   current.json          the current generation (the commit point: written by rename)
 //   generations/N.json    every generation's record, for history and rollback
 //   originals.json        what each managed path was before gpucfg first managed it
-//   folders.json          the folders gpucfg made (that did not exist before it)
 //   blobs/<sha256>        the bytes of every single file gpucfg wrote or replaced, for rollback,
 //                         and the file lists of trees that are not the store's (adopted
 //                         toolkits, environments built in place)
@@ -45,9 +44,9 @@ public:
 
   std::map<std::string, plan::ManagedEntry> originals() const;
   // The folders gpucfg created (machine paths) to hold what it placed, which were not there
-  // before: destroy and rollback remove those that their changes leave empty (folders.json).
+  // before: a plan whose removals leave one empty removes it. The current generation's list (a
+  // state folder of an older gpucfg: its folders.json).
   std::vector<std::string> created_folders() const;
-  Status save_created_folders(const std::vector<std::string>& folders);
   Status save_originals(const std::map<std::string, plan::ManagedEntry>& o);
 
   std::string blob(const std::string& sha) const { return dir() + "/blobs/" + sha; }

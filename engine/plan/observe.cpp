@@ -127,6 +127,18 @@ Observed observe(const probe::Host& host, const Wanted& wanted, bool checksum,
     }
     o.paths[path] = ps;
   }
+  // The folders gpucfg made (the current generation's list; an older gpucfg's folders.json),
+  // with what is in them now.
+  std::vector<std::string> made = o.current.folders;
+  if (made.empty() && o.current.number > 0)
+    if (auto text = d.read(state_dir(host.root()) + "/folders.json")) {
+      auto j = nlohmann::json::parse(*text, nullptr, false);
+      if (j.is_array())
+        for (const auto& f : j)
+          if (f.is_string()) made.push_back(f.get<std::string>());
+    }
+  for (const auto& f : made)
+    if (host.is_dir(f)) o.made_folders.push_back({f, host.list(f)});
   // Trees gpucfg recorded (installed from the store, built in place, or adopted): compare with
   // what is there now. The record of a tree from the store is the store's.
   for (const auto& e : o.current.entries) {

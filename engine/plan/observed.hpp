@@ -51,6 +51,9 @@ struct Generation {
   int number = 0; // 0: nothing applied yet
   std::string manifest, created, plan_fingerprint;
   std::vector<ManagedEntry> entries;
+  // The folders gpucfg made to hold what it placed, that still exist: recorded with the
+  // generation, so a transaction undone after a kill leaves the list as it was.
+  std::vector<std::string> folders{};
 };
 
 // A file found under a source folder, for cuDNN placement (relative path inside the folder).
@@ -60,6 +63,12 @@ struct SourceFile {
   std::uint64_t size = 0;
   std::string sha256{}; // set for folders on this computer (an unpacked archive in the cache)
   unsigned mode = 0644; // files: permission bits (placed copies keep the executable bit)
+};
+
+// A folder gpucfg made (the current generation's `folders`) and the names in it now.
+struct MadeFolder {
+  std::string path;
+  std::vector<std::string> entries;
 };
 
 struct Observed {
@@ -76,6 +85,8 @@ struct Observed {
   std::map<std::string, std::string> tree_unknown;
   // What each recorded tree from the store was made from, as its record says (for "was ...").
   std::map<std::string, std::vector<std::string>> tree_inputs;
+  // The folders gpucfg made, as they are now: those this plan's removals empty are removed too.
+  std::vector<MadeFolder> made_folders;
   // Managed paths and source folders another user could change (util/trust.hpp): path -> why.
   // gpucfg does not write there (nor copy from there) unless the machine has one user.
   std::map<std::string, std::string> untrusted;

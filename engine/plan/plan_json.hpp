@@ -52,6 +52,6 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(ManagedEntry, path, kind, sha256
                                                 size, mtime_ns, resource, manifest, value, scope,
                                                 key, artifacts, uses)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Generation, number, manifest, created,
-                                                plan_fingerprint, entries)
+                                                plan_fingerprint, entries, folders)
 
 } // namespace gpucfg::plan

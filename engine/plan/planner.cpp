@@ -9,6 +9,7 @@
 #include "util/strings.hpp"
 
 #include <nlohmann/json.hpp>
+#include <algorithm>
 #include <set>
 
 namespace gpucfg::plan {
@@ -558,7 +559,39 @@ Plan make_plan(const PlanInput& in) {
   }
   if (loader_changed && s.platform->os() == platform::Os::linux)
     plan.actions.push_back(ldconfig_action());
+  remove_emptied_folders(in.observed.made_folders, "emptied by this apply", plan);
   return plan;
+}
+
+void remove_emptied_folders(const std::vector<MadeFolder>& made, const std::string& reason,
+                            Plan& p) {
+  std::set<std::string> going, coming;
+  for (const auto& a : p.actions)
+    (a.op == Op::remove || a.op == Op::remove_tree ? going : coming).insert(a.path);
+  auto receives = [&](const std::string& f) {
+    for (const auto& c : coming)
+      if (util::starts_with(c, f + "/")) return true;
+    return false;
+  };
+  std::vector<MadeFolder> folders = made;
+  std::sort(folders.begin(), folders.end(), [](const MadeFolder& a, const MadeFolder& b) {
+    return a.path.size() > b.path.size(); // a child's path is longer than its parent's
+  });
+  for (const auto& f : folders) {
+    bool emptied = !receives(f.path);
+    for (const auto& name : f.entries)
+      emptied = emptied && going.count(f.path + "/" + name) > 0;
+    if (!emptied) continue;
+    Action a;
+    a.op = Op::remove_dir;
+    a.resource = Resource::folder;
+    a.path = f.path;
+    a.change = "delete";
+    a.summary = "a folder gpucfg made, empty once the above are gone";
+    a.reason = reason;
+    p.actions.push_back(a);
+    going.insert(f.path);
+  }
 }
 
 std::string fingerprint(const probe::Facts& facts, const Observed& observed) {

@@ -69,6 +69,13 @@ struct PlanInput {
 
 Plan make_plan(const PlanInput& in);
 
+// The folders gpucfg made (with what is in them now) that p's removals leave empty go too,
+// deepest first, after everything in them: what was not there before gpucfg is not left
+// behind, whether an apply, a rollback or a destroy empties it. A folder that anything of the
+// plan is put into, or that holds anything else (a user's file), stays.
+void remove_emptied_folders(const std::vector<MadeFolder>& made, const std::string& reason,
+                            Plan& p);
+
 // The prerequisite checks (driver, GPUs, host compiler, platform); errors go to plan.errors.
 void run_checks(const PlanInput& in, Plan& plan);
 

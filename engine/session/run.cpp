@@ -157,11 +157,11 @@ bool begin(LocalMachine& lm, Held& held, const std::string& operation, int wait_
 // JSON, less what only describes them: where each archive is (cache, download: fetching in
 // between changes that) and the manifest line's origin (the file as the command line named it).
 nlohmann::json what_it_does(const plan::Plan& p) {
-  nlohmann::json actions = p.actions;
+  std::vector<plan::Action> actions = p.actions;
   for (auto& a : actions) {
-    a.erase("origin");
-    for (auto& art : a["artifacts"])
-      art.erase("available");
+    a.origin.clear();
+    for (auto& art : a.artifacts)
+      art.available.clear();
   }
   return actions;
 }

@@ -138,6 +138,9 @@ struct FakeMachine {
                   bool checksum = false) {
     probe::Facts facts;
     facts.platform.id = stack.platform->id();
+    // The interpreter an environment is built with (the FakeEnvBuilder never runs it).
+    facts.pythons.push_back({"/usr/bin/python3", "/usr/bin/python3.11", "3.11",
+                             "file:/usr/bin/python3.11"});
     probe::DiskHost host(disk, {{"HOME", "/root"}});
     auto wanted = plan::wanted(stack, "/root", facts);
     plan::Observed observed = plan::observe(host, wanted, checksum, store.dir(), disk, &registry);

@@ -23,7 +23,19 @@ struct Choice {
   std::string prefix;   // where its toolkit goes
   bool cudnn = false;   // and a cuDNN from an archive at /opt/cudnn-<name>
   int cudnn_build = 0;  // which of two cuDNN archives
+  int env = -1;         // and an environment of wheels 0 or 1 at /opt/envs/<name> (-1: none)
 };
+
+// Two locks: the wheel each environment is built from.
+source::Artifact wheel(int which) {
+  source::Artifact a;
+  a.name = "fw " + std::to_string(which);
+  a.file = "fw-1." + std::to_string(which) + "-py3-none-any.whl";
+  a.component = "fw";
+  a.sha256 = util::sha256_hex("wheel " + std::to_string(which));
+  a.layout = "python";
+  return a;
+}
 
 manifest::Stack stack_of(const Choice& c) {
   std::string text = test::head(c.name) + "requires: {platforms: [linux-x86_64]}\n"
@@ -32,6 +44,12 @@ manifest::Stack stack_of(const Choice& c) {
   if (c.cudnn)
     text += "cudnn:\n  version: 8.9.7\n  cuda: \"12\"\n  prefix: /opt/cudnn-" + c.name +
             "\n  source: {archive: 'file:///c.tar.gz', sha256: " + std::string(64, '0') + "}\n";
+  if (c.env >= 0) {
+    auto w = wheel(c.env);
+    text += "python:\n  env: /opt/envs/" + c.name + "\n  interpreter: /usr/bin/python3\n"
+            "  import: [fw]\n  lock:\n    - {wheel: " + w.file + ", sha256: " + w.sha256 +
+            ", for: [linux-x86_64/3.11]}\n";
+  }
   auto r = test::decode_text(text);
   if (!r.stack) throw std::runtime_error(r.text());
   return *r.stack;
@@ -71,8 +89,12 @@ public:
 
   void step() {
     int op = std::uniform_int_distribution<int>(0, 10)(m_rng);
-    if (std::getenv("GPUCFG_PROPERTY_TRACE"))
-      std::cout << "step " << op << " (generation " << m.state.current().number << ")\n";
+    if (std::getenv("GPUCFG_PROPERTY_TRACE")) {
+      std::cout << "step " << op << " (generation " << m.state.current().number << "); made:";
+      for (const auto& f : m.state.created_folders())
+        std::cout << " " << f;
+      std::cout << "\n";
+    }
     if (op == 10) return killed();
     if (op <= 3) apply();
     else if (op == 4) rollback();
@@ -104,6 +126,7 @@ private:
   std::map<std::string, source::Resolved> resolved(const Choice& c) {
     std::map<std::string, source::Resolved> out;
     if (c.cudnn) out["cudnn"].artifacts.push_back(m_cudnn[c.cudnn_build]);
+    if (c.env >= 0) out["python"].artifacts.push_back(wheel(c.env));
     return out;
   }
 
@@ -143,6 +166,7 @@ private:
     c.prefix = c.name == "sa" ? pick({"/opt/a", "/opt/a2"}) : "/opt/b";
     c.cudnn = c.name == "sa" && m_rng() % 2;
     c.cudnn_build = static_cast<int>(m_rng() % 2);
+    c.env = c.name == "sb" ? static_cast<int>(m_rng() % 3) - 1 : -1;
     return c;
   }
 
@@ -169,7 +193,8 @@ private:
     m.disk.stop_at(static_cast<int>(m_rng() % 40) + 1);
     auto r = m.apply(p);
     m.disk.stop_at(0);
-    exec::recover(m.machine, m.state);
+    std::string said = exec::recover(m.machine, m.state);
+    if (std::getenv("GPUCFG_PROPERTY_TRACE")) std::cout << "killed: " << said << "\n";
     if (m.state.current().number == before_gen) {
       INFO("killed before its commit" << differences(m.snapshot(), before));
       CHECK(m.snapshot() == before);
@@ -190,6 +215,9 @@ private:
       if (g.number < current) targets.push_back(g.number);
     int to = targets[std::uniform_int_distribution<std::size_t>(0, targets.size() - 1)(m_rng)];
     if (current == 0) return;
+    if (std::getenv("GPUCFG_PROPERTY_TRACE"))
+      for (const auto& [p, w] : m.disk.snapshot("/"))
+        if (p.rfind("/etc", 0) == 0 || p.rfind("/opt/envs", 0) == 0) std::cout << "  has " << p << "\n";
     if (!run("rollback", exec::rollback_plan(m.machine, m.state, to))) return;
     auto now = mine(m.snapshot()), then = mine(m_generations[to]);
     INFO("rollback to " << to << differences(now, then));
@@ -202,8 +230,11 @@ private:
     for (const auto& e : m.state.current().entries)
       CHECK(e.manifest != name);
     for (const auto& p : name == "sa" ? std::vector<std::string>{"/opt/a", "/opt/a2", "/opt/cudnn-sa"}
-                                      : std::vector<std::string>{"/opt/b"})
+                                      : std::vector<std::string>{"/opt/b", "/opt/envs/sb"})
       CHECK_FALSE(disk::exists(m.disk, p));
+    if (name == "sb")
+      for (const auto& n : m.disk.list("/opt/envs"))
+        CHECK(n.rfind("sb-", 0) != 0); // the environments' folders too
   }
 
   void gc() {
