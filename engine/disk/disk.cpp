@@ -4,14 +4,18 @@
 
 namespace gpucfg::disk {
 
+// Windows paths ("C:\Program Files\...") are split at either separator; a drive's own folder is
+// "C:\".
 std::string parent_of(const std::string& path) {
-  auto at = path.find_last_of('/');
+  auto at = path.find_last_of("/\\");
   if (at == std::string::npos) return "";
-  return at == 0 ? "/" : path.substr(0, at);
+  if (at == 0) return "/";
+  if (at == 2 && path[1] == ':') return path.substr(0, 3);
+  return path.substr(0, at);
 }
 
 std::string leaf_of(const std::string& path) {
-  return path.substr(path.find_last_of('/') + 1);
+  return path.substr(path.find_last_of("/\\") + 1);
 }
 
 bool exists(const Disk& d, const std::string& path) {
@@ -30,7 +34,8 @@ Status sync_parent(Disk& d, const std::string& path) {
 
 Status make_dirs(Disk& d, const std::string& path, std::vector<std::string>* created) {
   std::vector<std::string> missing;
-  for (std::string p = path; !p.empty() && p != "/" && !exists(d, p); p = parent_of(p))
+  for (std::string p = path; !p.empty() && p != "/" && p != parent_of(p) && !exists(d, p);
+       p = parent_of(p))
     missing.push_back(p);
   for (auto it = missing.rbegin(); it != missing.rend(); ++it) {
     if (Status s = d.make_dir(*it, 0755); !s.empty() && !is_dir(d, *it)) return s;

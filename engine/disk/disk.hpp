@@ -64,7 +64,7 @@ public:
 // What clone says where the file system cannot share blocks (the caller links or copies).
 inline constexpr const char* k_no_reflink = "reflinks are not supported here";
 
-// Helpers every Disk shares.
+// Helpers every Disk shares. parent_of and leaf_of split at '/' or '\\' (Windows paths).
 std::string parent_of(const std::string& path);
 std::string leaf_of(const std::string& path);
 bool exists(const Disk& d, const std::string& path);

@@ -181,7 +181,7 @@ namespace {
 // machine's root. The state folder is root's alone, so this is a second line: a journal that
 // names anything else is not replayed at all.
 bool journal_path_ok(const Machine& m, const std::string& p) {
-  return util::plain_absolute_path(p) && p != "/" &&
+  return util::plain_absolute_path(p) && disk::parent_of(p) != p &&
          (m.root.empty() || util::starts_with(p, m.root + "/"));
 }
 

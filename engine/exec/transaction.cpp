@@ -26,7 +26,8 @@ Status Transaction::note(Step step) {
 Status Transaction::make_dirs(const std::string& host_dir) {
   std::vector<std::string> missing;
   disk::Disk& d = m_machine.disk;
-  for (std::string p = host_dir; !p.empty() && p != "/" && !disk::exists(d, p);
+  for (std::string p = host_dir; !p.empty() && p != "/" && p != disk::parent_of(p) &&
+                                 !disk::exists(d, p);
        p = disk::parent_of(p))
     missing.push_back(p);
   for (auto it = missing.rbegin(); it != missing.rend(); ++it) {

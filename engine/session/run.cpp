@@ -137,8 +137,7 @@ bool begin(LocalMachine& lm, Held& held, const std::string& operation, int wait_
   // Recorded paths are joined under the root as written: one that could lead out of it is not
   // gpucfg's record (Windows variables are "env:NAME").
   for (const auto& e : lm.state().current().entries)
-    if (!util::plain_absolute_path(e.path) && e.path.rfind("env:", 0) != 0 &&
-        e.path.find(':') != 1) {
+    if (!util::plain_absolute_path(e.path) && e.path.rfind("env:", 0) != 0) {
       report.error(lm.state().dir() + "/current.json names '" + e.path +
                    "', which is not a plain absolute path; nothing was changed");
       return false;

@@ -99,9 +99,18 @@ std::string forward_slashes(std::string_view path) {
 }
 
 bool plain_absolute_path(const std::string& p) {
-  if (p.empty() || p[0] != '/') return false;
-  if (p == "/") return true;
-  for (const auto& part : split(p.substr(1), '/'))
+  // "/..." or, on Windows, "C:\..." (either separator).
+  std::size_t start = 0;
+  if (!p.empty() && p[0] == '/')
+    start = 1;
+  else if (p.size() >= 3 && std::isalpha(static_cast<unsigned char>(p[0])) && p[1] == ':' &&
+           (p[2] == '\\' || p[2] == '/'))
+    start = 3;
+  else
+    return false;
+  if (p.size() == start) return true;
+  std::string rest = forward_slashes(p.substr(start));
+  for (const auto& part : split(rest, '/'))
     if (part.empty() || part == "." || part == "..") return false;
   return true;
 }

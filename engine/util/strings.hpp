@@ -32,8 +32,9 @@ std::string forward_slashes(std::string_view path);
 // A size for people: "412 MB" (decimal, as download sizes are given).
 std::string megabytes(std::uint64_t bytes);
 
-// An absolute '/' path that names its folders plainly: no "." or ".." parts, no empty ones (so
-// joined under a root it stays under it, and one path has one spelling).
+// An absolute path ("/..." or a Windows "C:\...") that names its folders plainly: no "." or
+// ".." parts, no empty ones (so joined under a root it stays under it, and one path has one
+// spelling).
 bool plain_absolute_path(const std::string& p);
 
 // Permission bits as people and records write them: "0644".

@@ -7,6 +7,7 @@
 #include "store/materialize.hpp"
 #include "store/store.hpp"
 #include "util/sha256.hpp"
+#include "util/strings.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -210,4 +211,20 @@ TEST_CASE("store keys: the same inputs name the same entry; any change names ano
   listing[0].mtime_ns = 6;
   CHECK(store::folder_key(listing) != f);
   CHECK(store::wheel_key(b, "cpython-311") != store::wheel_key(b, "cpython-312"));
+}
+
+TEST_CASE("disk paths: parents and leaves of POSIX and Windows paths; plain absolute paths") {
+  CHECK(disk::parent_of("/opt/tk/bin") == "/opt/tk");
+  CHECK(disk::parent_of("/opt") == "/");
+  CHECK(disk::parent_of("C:\\Program Files\\CUDA\\v11.2") == "C:\\Program Files\\CUDA");
+  CHECK(disk::parent_of("C:\\Program Files") == "C:\\");
+  CHECK(disk::leaf_of("C:\\Program Files\\CUDA\\v11.2") == "v11.2");
+  CHECK(disk::leaf_of("/opt/tk") == "tk");
+  CHECK(util::plain_absolute_path("/opt/tk"));
+  CHECK(util::plain_absolute_path("C:\\Program Files\\CUDA"));
+  CHECK_FALSE(util::plain_absolute_path("/opt/../etc"));
+  CHECK_FALSE(util::plain_absolute_path("/opt//tk"));
+  CHECK_FALSE(util::plain_absolute_path("/opt/./tk"));
+  CHECK_FALSE(util::plain_absolute_path("opt/tk"));
+  CHECK_FALSE(util::plain_absolute_path("C:\\a\\..\\b"));
 }
