@@ -16,6 +16,9 @@
 #include "store/key.hpp"
 #include "util/sha256.hpp"
 
+#include <catch2/catch.hpp>
+
+#include <cstdlib>
 #include <map>
 #include <string>
 #include <vector>
@@ -128,6 +131,17 @@ struct FakeMachine {
   exec::StateStore state{disk, "/"};
 
   FakeMachine() {
+    // The state folder where a Linux machine keeps it, whichever system runs the test (the
+    // Windows build's unit tests run under Wine, where it would be %ProgramData%\gpucfg).
+    static const bool set = [] {
+#ifdef _WIN32
+      _putenv_s("GPUCFG_STATE_DIR", "/var/lib/gpucfg");
+#else
+      setenv("GPUCFG_STATE_DIR", "/var/lib/gpucfg", 1);
+#endif
+      return true;
+    }();
+    (void)set;
     store.open();
     state.ensure();
   }
@@ -149,7 +163,11 @@ struct FakeMachine {
     return plan::make_plan(in);
   }
 
-  exec::ExecResult apply(const plan::Plan& p) { return exec::execute(machine, state, p); }
+  exec::ExecResult apply(const plan::Plan& p) {
+    auto r = exec::execute(machine, state, p);
+    if (!r.ok) UNSCOPED_INFO("apply failed: " << r.error);
+    return r;
+  }
 
   // What is on the machine, less gpucfg's own state and store.
   std::map<std::string, std::string> snapshot() const {
