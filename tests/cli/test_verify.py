@@ -41,7 +41,8 @@ def _():
         expect(r.code == 0 and all(x["outcome"] == "pass" for x in compute),
                [x for x in compute if x["outcome"] != "pass"])
     else:
-        expect(r.code == 4, f"exit {r.code}, want 4 (passed what could run)")
+        failed = [x for x in doc["results"] if x["outcome"] == "fail"]
+        expect(r.code == 4, f"exit {r.code}, want 4 (passed what could run); failed: {failed}")
         expect(all(x["outcome"] == "not-run" and "no CUDA device" in x["detail"] for x in compute), compute)
 
 
