@@ -81,11 +81,29 @@ bool Store::has_tree(const std::string& key) const {
   return !key.empty() && disk::is_dir(m_disk, tree(key)) && disk::exists(m_disk, record_file(key));
 }
 
-std::string Store::check(const std::string& key, bool hashes) const {
+std::string Store::check(const std::string& key, bool hashes) {
   auto r = record(key);
   if (!r || !disk::is_dir(m_disk, tree(key))) return "not in the store";
   TreeManifest now = scan_tree(m_disk, tree(key), hashes,
                                hashes ? std::max(1u, std::thread::hardware_concurrency()) : 1);
+  std::map<std::string, TreeFile*> recorded;
+  for (auto& f : r->tree.files)
+    recorded[f.path] = &f;
+  bool refreshed = false;
+  for (const auto& f : now.files) {
+    auto it = recorded.find(f.path);
+    if (it == recorded.end()) continue;
+    TreeFile& was = *it->second;
+    if (f.kind != "file" || was.kind != "file" || was.sha256.empty() || f.size != was.size ||
+        f.mtime_ns == was.mtime_ns || (f.mode && was.mode && f.mode != was.mode))
+      continue;
+    std::string sha = !f.sha256.empty() ? f.sha256
+                                        : m_disk.sha256(tree(key) + "/" + f.path).value_or("");
+    if (sha != was.sha256) continue;
+    was.mtime_ns = f.mtime_ns;
+    refreshed = true;
+  }
+  if (refreshed) (void)disk::write_atomic(m_disk, record_file(key), record_text(*r));
   auto drift = tree_drift(r->tree, now, 6);
   if (drift.empty()) return "";
   if (drift.size() > 5) drift.back() = "...";

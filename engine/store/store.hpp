@@ -58,8 +58,11 @@ public:
   // "" when tree `key` is there and as its record says: the same files, sizes, modes, mtimes and
   // link targets, nothing added (with `hashes`, the same bytes too); else what differs, in
   // words. An installed file hard-linked from the entry is the same file, so this is also how
-  // an in-place write into an installed tree is caught before the entry is used again.
-  std::string check(const std::string& key, bool hashes) const;
+  // an in-place write into an installed tree is caught before the entry is used again. A file
+  // whose mtime moved while its bytes did not (an entry remade by a run killed before it renamed
+  // the record) is hashed, and the record takes the new mtime, as git refreshes its index:
+  // otherwise every quick check of the entry, and of the trees linked from it, would differ.
+  std::string check(const std::string& key, bool hashes);
 
   // Makes tree `key`. `fill` writes the tree into the fresh folder it is given and lists its
   // files in *files with the hashes it computed on the way (any missing are computed here,

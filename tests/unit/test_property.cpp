@@ -136,7 +136,7 @@ private:
     if (std::getenv("GPUCFG_PROPERTY_TRACE")) {
       std::cout << what << ":";
       for (const auto& a : p.actions)
-        std::cout << " " << a.change << " " << a.path;
+        std::cout << " " << a.change << " " << a.path << " (" << a.reason << ")";
       for (const auto& e : p.errors)
         std::cout << " ERROR " << e;
       std::cout << "\n";
@@ -153,6 +153,9 @@ private:
       REQUIRE(m.snapshot() == before); // undone, whole
       return false;
     }
+    if (std::getenv("GPUCFG_PROPERTY_TRACE"))
+      for (const auto& line : r.said)
+        std::cout << "  said: " << line << "\n";
     if (r.generation != m_last) ++m_stats.changed[what];
     m_last = r.generation;
     m_generations[r.generation] = mine(m.snapshot());
@@ -175,7 +178,11 @@ private:
     auto s = stack_of(c);
     if (!run("apply", m.plan(s, resolved(c)))) return;
     auto again = m.plan(s, resolved(c));
-    INFO("apply " << c.name << " " << c.version << " at " << c.prefix);
+    std::string left;
+    for (const auto& a : again.actions)
+      left += " " + a.change + " " + a.path + " (" + a.reason + ")";
+    INFO("apply " << c.name << " " << c.version << " at " << c.prefix << " (cudnn " << c.cudnn
+                  << "), then:" << left);
     CHECK(again.actions.empty()); // converged
     CHECK(again.errors.empty());
   }
@@ -277,6 +284,8 @@ private:
     // catches it before the entry is used again).
     for (const auto& name : op == 8 ? std::vector<std::string>{f} : m.disk.names_of(f))
       m_edited.insert(name);
+    if (std::getenv("GPUCFG_PROPERTY_TRACE"))
+      std::cout << (op == 8 ? "user removes " : "user writes in place ") << f << "\n";
     if (op == 8) {
       ++m_stats.ran["user removes a file"];
       m.disk.remove(f);
