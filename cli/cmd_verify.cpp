@@ -35,6 +35,7 @@ void add_verify(CLI::App& app, int& exit_code) {
   struct Opts {
     std::string manifest, root = "/", level;
     bool json = false, fresh = false;
+    unsigned jobs = 0;
   };
   auto o = std::make_shared<Opts>();
   cmd->add_option("manifest", o->manifest, "Manifest file")->required();
@@ -47,6 +48,7 @@ void add_verify(CLI::App& app, int& exit_code) {
   cmd->add_flag("--json", o->json, "Print the report as JSON");
   cmd->add_flag("--fresh", o->fresh,
                 "Run every workload again, even when a passing result is cached");
+  cmd->add_option("--jobs,-j", o->jobs, "Workloads compiled at once (default: one per core)");
   cmd->footer("\nExamples:\n  gpucfg verify examples/local-cuda-13.0.yaml\n"
               "  gpucfg verify --level static --json manifests/tf-2.5.yaml\n"
               "\nExit codes: 0 every check passed; 3 a check failed; 4 nothing failed but some "
@@ -64,6 +66,7 @@ void add_verify(CLI::App& app, int& exit_code) {
     const auto& stack = *loaded;
     verify::Options opts = verify_options(o->level.empty() ? stack.verify.level : o->level);
     opts.fresh = o->fresh;
+    opts.jobs = o->jobs;
     auto report = verify::run(stack, facts, *host, opts);
     if (o->json) {
       std::cout << verify::to_json(report).dump(2) << "\n";

@@ -6,68 +6,142 @@
 #include "verify/verifier.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <set>
 #include <sstream>
+#include <thread>
 
 namespace gpucfg::verify::detail {
 
 namespace fs = std::filesystem;
 
-// Builds one workload with the stack's nvcc, cached by what goes into it.
-std::string Verifier::build(const std::string& name, std::string* error) {
-  std::string src = o.kernels_dir + "/" + name + ".cu", common = o.kernels_dir + "/common.cuh";
-  std::string nvcc = prefix + "/bin/nvcc";
-  std::string arch = "-arch=sm_75"; // the workloads' own code is host code calling the libraries
-  if (!facts.driver.gpus.empty()) {
-    std::string cc = facts.driver.gpus.front().compute_capability;
-    cc.erase(std::remove(cc.begin(), cc.end(), '.'), cc.end());
-    arch = "-arch=sm_" + cc;
-  }
-  // The stack's own headers and libraries, and a run path to them, so the run loads the stack:
-  // paths on this computer, so that under --root they are the root's, not this machine's.
-  auto here = [&](const std::string& p) { return host.host_path(p); };
-  std::vector<std::string> argv = {nvcc,
-                                   "-O2",
-                                   "-std=c++17",
-                                   arch,
-                                   "-I" + here(prefix + "/include"),
-                                   "-L" + here(libdir),
-                                   "-Xlinker",
-                                   "-rpath=" + here(libdir)};
-  if (s.cudnn && s.cudnn->prefix.value != prefix) {
-    argv.push_back("-I" + here(s.cudnn->prefix.value + "/include"));
-    for (const auto& d : lib_dirs(host, s.cudnn->prefix.value)) {
-      argv.push_back("-L" + here(d));
-      argv.insert(argv.end(), {"-Xlinker", "-rpath=" + here(d)});
+std::optional<Verifier::HostCompiler> Verifier::host_compiler(std::string* why) const {
+  auto here = probe::make_local_host("/");
+  for (const auto& hc : s.requires_.host_compiler) {
+    if (hc.os != s.platform->os_name() || hc.compiler != "gcc") continue;
+    const probe::Compiler* found = compiler("g++");
+    auto cv = found ? util::Version::parse(found->version) : std::nullopt;
+    if (cv && hc.range.contains(*cv))
+      return HostCompiler{"", "gcc " + found->version + " against " + hc.range.str()};
+    for (int n = 30; n >= 4; --n) {
+      std::string path = "/usr/bin/g++-" + std::to_string(n);
+      if (here->is_executable(path) && hc.range.contains(util::Version({unsigned(n)})))
+        return HostCompiler{path, (found ? "gcc " + found->version : std::string("no default g++")) +
+                                      " is outside " + hc.range.str() + "; nvcc uses " + path +
+                                      " (-ccbin)"};
     }
+    *why = (found ? "gcc " + found->version + " is outside " + hc.range.str()
+                  : std::string("no g++ was found")) +
+           " and no g++-N within " + hc.range.str() +
+           " is installed (apt-get install g++-N for an N in " + hc.range.str() + ")";
+    return std::nullopt;
   }
-  std::string why;
-  if (auto hc = host_compiler(&why); hc && !hc->ccbin.empty())
-    argv.insert(argv.end(), {"-ccbin", hc->ccbin});
+  return HostCompiler{"", ""};
+}
+
+std::optional<Verifier::Builder> Verifier::builder(std::string* why) const {
+  if (host.is_executable(prefix + "/bin/nvcc")) {
+    auto hc = host_compiler(why);
+    if (!hc) return std::nullopt;
+    return Builder{true, host.host_path(prefix + "/bin/nvcc"), hc->ccbin, prefix + "/bin/nvcc"};
+  }
+  // No nvcc (a toolkit from NVIDIA's wheels ships ptxas, not nvcc): the manifest's host-compiler
+  // range is nvcc's rule, so any C++17 compiler here will do for host code.
+  for (const char* name : {"g++", "clang++"})
+    if (const probe::Compiler* c = compiler(name))
+      return Builder{false, c->path, "", c->path + " (the stack has no nvcc)"};
+  *why = "no nvcc in the stack (" + prefix + "/bin) and no g++ or clang++ on this computer";
+  return std::nullopt;
+}
+
+namespace {
+
+// The file a library is linked from: the linker's name (libcudnn.so) where the stack has it,
+// else the loader's (libcudnn.so.9: NVIDIA's wheels ship no other), given to the linker as a
+// path. "" when the stack has neither.
+std::string library_file(const probe::Host& host, const std::vector<std::string>& dirs,
+                         const std::string& stem) {
+  for (const auto& d : dirs)
+    if (host.is_file(d + "/" + stem + ".so")) return d + "/" + stem + ".so";
+  for (const auto& d : dirs)
+    for (const auto& f : host.list(d))
+      if (loadable_library(f, stem, false)) return d + "/" + f;
+  return {};
+}
+
+} // namespace
+
+// Builds one workload, cached by what goes into it: the stack's headers and libraries, and a
+// run path to them, so the run loads the stack. Paths on this computer, so that under --root
+// they are the root's, not this machine's.
+std::string Verifier::build(const std::string& name, const Builder& b, std::string* error) {
+  std::string src = o.kernels_dir + "/" + name + ".cu", common = o.kernels_dir + "/common.cuh";
+  auto here = [&](const std::string& p) { return host.host_path(p); };
+  std::vector<std::string> dirs = stack_dirs();
+  std::vector<std::string> argv = {b.path, "-O2", "-std=c++17"};
+  if (b.nvcc) {
+    // The workloads' own code is host code calling the libraries; the arch only names a target.
+    std::string arch = "-arch=sm_75";
+    if (!facts.driver.gpus.empty()) {
+      std::string cc = facts.driver.gpus.front().compute_capability;
+      cc.erase(std::remove(cc.begin(), cc.end(), '.'), cc.end());
+      arch = "-arch=sm_" + cc;
+    }
+    argv.push_back(arch);
+    if (!b.ccbin.empty()) argv.insert(argv.end(), {"-ccbin", b.ccbin});
+  } else {
+    argv.insert(argv.end(), {"-x", "c++"});
+  }
+  argv.push_back("-I" + here(prefix + "/include"));
+  if (s.cudnn && s.cudnn->prefix.value != prefix)
+    argv.push_back("-I" + here(s.cudnn->prefix.value + "/include"));
   argv.push_back(src);
-  if (name == "gemm") argv.push_back("-lcublas");
-  if (name == "conv") argv.push_back("-lcudnn");
+  std::vector<std::string> stems;
+  if (b.nvcc) {
+    for (const auto& d : dirs)
+      argv.push_back("-L" + here(d));
+  } else {
+    argv.insert(argv.end(), {"-x", "none"});
+    stems.push_back("libcudart"); // nvcc links the runtime itself (statically)
+  }
+  if (name == "gemm") stems.push_back("libcublas");
+  if (name == "conv") stems.push_back("libcudnn");
+  for (const auto& stem : stems) {
+    std::string lib = library_file(host, dirs, stem);
+    if (lib.empty()) {
+      *error = "no " + stem + " in the stack's library folders (" + util::join(dirs, ", ") + ")";
+      return {};
+    }
+    if (b.nvcc) argv.push_back("-l" + stem.substr(3));
+    else argv.push_back(here(lib));
+  }
+  for (const auto& d : dirs)
+    if (b.nvcc) argv.insert(argv.end(), {"-Xlinker", "-rpath=" + here(d)});
+    else argv.push_back("-Wl,-rpath," + here(d));
+  if (!b.nvcc) argv.push_back("-ldl");
   argv.push_back("-o");
   // Everything the binary is made of, the stack's headers and libraries included: a changed
   // header is a new build, never a cached binary that hides it.
   std::string key =
       util::sha256_hex(util::join(argv, " ") + "\n" + util::sha256_file(src).value_or("") +
                        util::sha256_file(common).value_or("") +
-                       util::sha256_file(host.host_path(nvcc)).value_or("") + stack_identity());
+                       util::sha256_file(b.path).value_or("") + stack_identity());
   std::string out = o.cache_dir + "/" + key.substr(0, 24) + "/" + name;
   if (fs::exists(out) && !o.fresh) return out;
   std::error_code ec;
   fs::create_directories(fs::path(out).parent_path(), ec);
-  argv.push_back(out + ".tmp");
-  auto r = host.run(argv, std::chrono::seconds(600));
+  // Builds run side by side: each writes a name of its own, renamed into place when whole.
+  std::string tmp = out + ".tmp";
+  argv.push_back(tmp);
+  auto r = probe::make_local_host("/")->run(argv, std::chrono::seconds(600));
   if (r.exit_code != 0) {
-    *error = "nvcc failed: " + r.output.substr(0, 800);
+    *error = fs::path(b.path).filename().string() + " failed: " + r.output.substr(0, 800);
     return {};
   }
-  fs::rename(out + ".tmp", out, ec);
+  fs::rename(tmp, out, ec);
   return out;
 }
 
@@ -108,39 +182,60 @@ std::string Verifier::results_key(const std::string& bin) {
 }
 
 void Verifier::compute_level() {
-  if (windows) { // the workloads' build is nvcc's Linux command line; MSVC's is not written yet
+  if (windows) { // the workloads' build is a Linux command line; MSVC's and MinGW's are not written
     for (const char* k : {"device query", "memory bandwidth", "cublas gemm", "cudnn conv"})
-      not_run("compute", k, "compute workloads are built on Linux only so far (nvcc with MSVC)");
-    return;
-  }
-  if (!host.is_executable(prefix + "/bin/nvcc")) {
-    for (const char* k : {"device query", "memory bandwidth", "cublas gemm", "cudnn conv"})
-      not_run("compute", k, "no nvcc in the stack (" + prefix + "/bin)");
+      not_run("compute", k, "compute workloads are built on Linux only so far");
     return;
   }
   std::string why;
-  if (!host_compiler(&why)) {
+  auto b = builder(&why);
+  if (!b) {
     for (const char* k : {"device query", "memory bandwidth", "cublas gemm", "cudnn conv"})
       not_run("compute", k, why);
     return;
   }
+  struct Workload {
+    std::string name, skipped, bin, error;
+  };
+  std::vector<Workload> work;
   for (const char* name : {"device_query", "bandwidth", "gemm", "conv"}) {
     // Each workload needs what it links: nothing more is demanded of the stack.
-    if (std::string(name) == "gemm" && !promises("cublas")) {
-      not_run("compute", "cublas gemm", "cuBLAS is not among the manifest's cuda.components");
+    Workload w{name, "", "", ""};
+    if (w.name == "gemm" && !promises("cublas"))
+      w.skipped = "cuBLAS is not among the manifest's cuda.components";
+    if (w.name == "conv" && !s.cudnn) w.skipped = "the manifest has no cudnn section";
+    work.push_back(w);
+  }
+  // The builds side by side, one per core (each is one compiler process), the longest first
+  // (conv, then gemm: cuDNN's and cuBLAS's headers); the runs after, one at a time, since they
+  // share the GPU.
+  const std::size_t order[] = {3, 2, 1, 0};
+  std::atomic<std::size_t> next{0};
+  auto worker = [&] {
+    for (std::size_t k; (k = next++) < work.size();) {
+      Workload& w = work[order[k]];
+      if (w.skipped.empty()) w.bin = build(w.name, *b, &w.error);
+    }
+  };
+  std::vector<std::thread> threads;
+  unsigned jobs = o.jobs ? o.jobs : std::max(1u, std::thread::hardware_concurrency());
+  for (unsigned t = 1; t < std::min<unsigned>(jobs, static_cast<unsigned>(work.size())); ++t)
+    threads.emplace_back(worker);
+  worker();
+  for (auto& t : threads)
+    t.join();
+  for (const auto& w : work) {
+    const std::string& name = w.name;
+    const std::string& bin = w.bin;
+    if (!w.skipped.empty()) {
+      not_run("compute", name == "gemm" ? "cublas gemm" : "cudnn conv", w.skipped);
       continue;
     }
-    if (std::string(name) == "conv" && !s.cudnn) {
-      not_run("compute", "cudnn conv", "the manifest has no cudnn section");
-      continue;
-    }
-    std::string error;
-    std::string bin = build(name, &error);
     if (bin.empty()) {
-      add("compute", std::string("build ") + name, false, error);
+      add("compute", "build " + name, false, w.error);
       continue;
     }
-    add("compute", std::string("build ") + name, true, "built by " + prefix + "/bin/nvcc: " + bin);
+    add("compute", "build " + name, true, "built by " + b->name + ": " + bin);
     std::string key = results_key(bin), cached = o.cache_dir + "/results/" + key + ".txt";
     std::string output;
     bool from_cache = false;

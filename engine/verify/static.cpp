@@ -112,24 +112,22 @@ void Verifier::static_level() {
         "CUDA " + t->version + " at " + prefix + " [" + t->version_evidence + "]" +
             (ok ? "" : "; the manifest wants " + v.str()));
   }
-  // nvcc and a host compiler are required at a level that compiles, and wherever the
-  // manifest does not say the toolkit comes without them. A stack from NVIDIA's cu11/cu12
-  // wheels lists its components without nvcc (those wheels ship ptxas only) and verifies below
-  // compute, or at framework level (the framework, not nvcc, is what it is for): there a missing
-  // nvcc or compiler is not-run, with the reason.
+  // nvcc is required wherever the manifest does not say the toolkit comes without it. A stack
+  // from NVIDIA's cu11/cu12 wheels lists its components without nvcc (those wheels ship ptxas
+  // only): there a missing nvcc is not-run, and the workloads are built by this computer's C++
+  // compiler instead (compute.cpp).
   bool lists_nvcc = s.cuda->components.empty();
   for (const auto& c : s.cuda->components)
     lists_nvcc = lists_nvcc || c.value == "nvcc";
-  const bool compiles = level_rank(o.level) == 2 || lists_nvcc;
   const std::string nvcc_path = prefix + (windows ? "\\bin\\nvcc.exe" : "/bin/nvcc");
   bool nvcc = host.is_file(nvcc_path) && (windows || host.is_executable(nvcc_path));
-  if (!nvcc && !compiles)
+  if (!nvcc && !lists_nvcc)
     not_run("static", "nvcc",
             "no nvcc in " + prefix +
-                "/bin, and the manifest's components do not list it; needed only to compile "
-                "(level compute)");
+                "/bin, and the manifest's components do not list it; the workloads are built by "
+                "this computer's C++ compiler");
   else
-    add("static", "nvcc", nvcc, nvcc ? nvcc_path : "no " + nvcc_path + ": compute cannot build");
+    add("static", "nvcc", nvcc, nvcc ? nvcc_path : "no " + nvcc_path);
   components();
   if (s.cudnn) {
     const probe::CudnnCopy* c = nullptr;
@@ -157,11 +155,19 @@ void Verifier::static_level() {
           sha.empty() ? "missing" : "sha256 " + sha.substr(0, 16));
     }
   std::string why;
-  auto hc = host_compiler(&why);
-  if (hc && !hc->detail.empty())
+  if (!nvcc && !windows) {
+    // The manifest's host-compiler range is nvcc's rule; without nvcc any C++17 compiler builds
+    // the workloads' host code.
+    if (auto b = builder(&why))
+      add("static", "host compiler", true, b->path + " builds the workloads (no nvcc, so the "
+                                                     "manifest's range, which is nvcc's, does not apply)");
+    else
+      not_run("static", "host compiler", why + "; compute cannot build");
+  } else if (auto hc = host_compiler(&why); hc && !hc->detail.empty()) {
     add("static", "host compiler", true, hc->detail);
-  else if (!hc) // the machine lacks a compiler; that says nothing of the stack
+  } else if (!hc) { // the machine lacks a compiler; that says nothing of the stack
     not_run("static", "host compiler", why + "; compute cannot build");
+  }
   if (windows) // PE imports are not walked yet: said, not passed
     not_run(
         "static", "DLL dependency closure",

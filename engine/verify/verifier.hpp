@@ -52,6 +52,15 @@ struct Verifier {
     return {};
   }
 
+  // The C++ compilers of this computer, which builds the workloads: the facts' own, unless they
+  // are a --root's (whose compilers are never run here; verify.cpp gathers this computer's).
+  std::vector<probe::Compiler> compilers;
+  const probe::Compiler* compiler(const std::string& name) const {
+    for (const auto& c : compilers)
+      if (c.name == name) return &c;
+    return nullptr;
+  }
+
   // The host compiler nvcc may use: the default one when the manifest's range admits it (or
   // names none), else an installed g++-N within the range, given to nvcc as -ccbin (gcc-10
   // beside a system gcc 12). nullopt, with *why, when there is none.
@@ -59,31 +68,18 @@ struct Verifier {
     std::string ccbin; // "" for nvcc's default
     std::string detail;
   };
-  std::optional<HostCompiler> host_compiler(std::string* why) {
-    for (const auto& hc : s.requires_.host_compiler) {
-      if (hc.os != s.platform->os_name() || hc.compiler != "gcc") continue;
-      const probe::Compiler* found = nullptr;
-      for (const auto& c : facts.compilers)
-        if (c.name == "g++") found = &c;
-      auto cv = found ? util::Version::parse(found->version) : std::nullopt;
-      if (cv && hc.range.contains(*cv))
-        return HostCompiler{"", "gcc " + found->version + " against " + hc.range.str()};
-      for (int n = 30; n >= 4; --n) {
-        std::string path = "/usr/bin/g++-" + std::to_string(n);
-        if (host.is_executable(path) && hc.range.contains(util::Version({unsigned(n)})))
-          return HostCompiler{host.host_path(path),
-                              (found ? "gcc " + found->version : std::string("no default g++")) +
-                                  " is outside " + hc.range.str() + "; nvcc uses " + path +
-                                  " (-ccbin)"};
-      }
-      *why = (found ? "gcc " + found->version + " is outside " + hc.range.str()
-                    : std::string("no g++ was found")) +
-             " and no g++-N within " + hc.range.str() +
-             " is installed (apt-get install g++-N for an N in " + hc.range.str() + ")";
-      return std::nullopt;
-    }
-    return HostCompiler{"", ""};
-  }
+  std::optional<HostCompiler> host_compiler(std::string* why) const;
+
+  // What builds the workloads: the stack's nvcc where it has one, else this computer's C++
+  // compiler against the stack's headers and libraries (the workloads are host code calling the
+  // runtime, cuBLAS and cuDNN: no device code, so nothing needs nvcc). compute.cpp.
+  struct Builder {
+    bool nvcc = false;
+    std::string path;  // on this computer
+    std::string ccbin; // nvcc's -ccbin, when the default compiler is outside the range
+    std::string name;  // what reports say built it
+  };
+  std::optional<Builder> builder(std::string* why) const;
 
   void static_level(); // static.cpp
   void components();
@@ -95,7 +91,7 @@ struct Verifier {
   std::vector<std::string> promised_libraries();
   void elf_closure();
   void load_level();                                              // load.cpp
-  std::string build(const std::string& name, std::string* error); // compute.cpp
+  std::string build(const std::string& name, const Builder& b, std::string* error);
   std::string results_key(const std::string& bin);
   std::string stack_identity();
   void compute_level();

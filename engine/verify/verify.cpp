@@ -109,7 +109,11 @@ Report run(const manifest::Stack& stack, const probe::Facts& facts, const probe:
   probe::Facts f = facts;
   probe::gather_named(host, f, stack.cuda ? stack.cuda->prefix.value : "",
                       stack.cudnn && !stack.cudnn->into_cuda ? stack.cudnn->prefix.value : "");
-  detail::Verifier v{stack, f, host, o, {}, {}, {}};
+  detail::Verifier v{stack, f, host, o, {}, {}, {}, false, {}};
+  // The workloads are built here, by this computer's compilers, whatever the root: a --root's
+  // facts list the root's, which are never run.
+  v.compilers = host.live() ? f.compilers
+                                                 : probe::gather_compilers(*probe::make_local_host("/"));
   if (!stack.cuda) {
     // A framework-only manifest (an adopted venv) promises no toolkit: at the framework level
     // its checks are the framework's, and a toolkit row would only turn a full pass into

@@ -36,6 +36,8 @@ struct Options {
   // Reuse a workload's passing results when nothing it depends on changed (the binary, the GPUs,
   // the driver, the libraries it loads); `fresh` runs everything again.
   bool fresh = false;
+  // Workloads built at once (compute level): 0 is one per core.
+  unsigned jobs = 0;
   // The program the load level runs once per library, with the library's path and stem added:
   // it must call load_probe below and print its JSON (the CLI gives `gpucfg __load-probe`).
   // Loading happens there, so a library whose loading crashes fails its check instead of
