@@ -39,7 +39,7 @@ std::string bash_value(const ArgSpec& a) {
   case ValueKind::manifest:
     return "_gpucfg_paths m \"$cur\"";
   case ValueKind::choice:
-    return "COMPREPLY=($(compgen -W \"" + words(a.choices) + "\" -- \"$cur\"))";
+    return "mapfile -t COMPREPLY < <(compgen -W \"" + words(a.choices) + "\" -- \"$cur\")";
   case ValueKind::none:
   case ValueKind::text:
     break;
@@ -62,21 +62,20 @@ std::string render_bash(const ProgramSpec& p) {
     << "_gpucfg_paths() {\n"
     << "  local item IFS=$'\\n'\n"
     << "  for item in $(compgen -f -- \"$2\"); do\n"
-    << "    if [[ -d $item ]] || { [[ $1 == f ]] || [[ $1 == m && $item == *.@(yaml|yml|json) ]]; "
-       "}; then\n"
+    << "    if [[ -d $item || $1 == f || ( $1 == m && ( $item == *.yaml || $item == *.yml || "
+       "$item == *.json ) ) ]]; then\n"
     << "      [[ $1 == d && ! -d $item ]] || COMPREPLY+=(\"$item\")\n"
     << "    fi\n"
     << "  done\n"
     << "}\n\n"
     << "_gpucfg() {\n"
-    << "  local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD-1]} cmd= i\n"
+    << "  local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD-1]} cmd='' i\n"
     << "  COMPREPLY=()\n"
-    << "  shopt -s extglob\n"
     << "  for ((i = 1; i < COMP_CWORD; i++)); do\n"
     << "    [[ ${COMP_WORDS[i]} == -* ]] || { cmd=${COMP_WORDS[i]}; break; }\n"
     << "  done\n"
     << "  if [[ -z $cmd ]]; then\n"
-    << "    COMPREPLY=($(compgen -W \"" << words(commands) << " --help --version\" -- \"$cur\"))\n"
+    << "    mapfile -t COMPREPLY < <(compgen -W \"" << words(commands) << " --help --version\" -- \"$cur\")\n"
     << "    return\n"
     << "  fi\n"
     << "  case \"$cmd $prev\" in\n";
@@ -95,8 +94,8 @@ std::string render_bash(const ProgramSpec& p) {
     std::vector<std::string> flags;
     for (const auto& a : c.options)
       flags.insert(flags.end(), a.names.begin(), a.names.end());
-    o << "      " << c.name << ") COMPREPLY=($(compgen -W \"" << words(flags)
-      << "\" -- \"$cur\")) ;;\n";
+    o << "      " << c.name << ") mapfile -t COMPREPLY < <(compgen -W \"" << words(flags)
+      << "\" -- \"$cur\") ;;\n";
   }
   o << "    esac\n"
     << "    return\n"

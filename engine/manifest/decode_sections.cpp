@@ -309,6 +309,16 @@ void Decoder::env(const Value* v, Stack& s) {
           if (t->value.find(m_platform.list_separator()) != std::string::npos)
             m_diags.error(t->mark, where + "." + op + ": give one entry per list item, without '" +
                                        std::string(1, m_platform.list_separator()) + "'");
+          // An empty or relative entry in a search path means the current folder (or one below
+          // it): whoever controls the folder a program starts in controls what it runs or loads.
+          // Windows entries may start with a %VARIABLE% (REG_EXPAND_SZ).
+          else if (t->value.find("${") == std::string::npos &&
+                   !m_platform.is_absolute(t->value) &&
+                   !(m_platform.os() == platform::Os::windows && t->value.size() > 1 &&
+                     t->value[0] == '%'))
+            m_diags.error(t->mark, where + "." + op + ": '" + t->value +
+                                       "' is not an absolute path; an empty or relative entry "
+                                       "puts the current folder on the search path");
           out.push_back(*t);
         }
       return out;

@@ -69,6 +69,45 @@ std::string envd_escape(const std::string& s) {
   return out;
 }
 
+// The lines that edit list variable `v` in a POSIX shell (sh, dash, bash, zsh): each of its
+// entries taken out first (remove:, and the entries prepended or appended, so that a second run
+// does not add them again), then prepended and appended, a separator only where the old value
+// is not empty.
+std::string sh_list_edit(const manifest::EnvVar& v) {
+  std::string body;
+  std::vector<const manifest::Located<std::string>*> out;
+  for (const auto* l : {&v.remove, &v.prepend, &v.append})
+    for (const auto& e : *l)
+      out.push_back(&e);
+  for (const auto* e : out)
+    body += v.name + "=$(_gpucfg_remove \"${" + v.name + "-}\" " + sh_quote(e->value) + ")\n";
+  std::string pre = util::join(values(v.prepend), ":"), app = util::join(values(v.append), ":");
+  if (pre.empty() && app.empty()) {
+    // Only removals: an emptied variable is unset rather than left empty (an empty PATH-like
+    // value means the current folder to some programs).
+    if (!out.empty()) body += "[ -n \"${" + v.name + "-}\" ] || unset " + v.name + "\n";
+    return body;
+  }
+  // pre, then ":old" where old is not empty, then ":app" (or "old:" before app alone).
+  std::string old = "${" + v.name + "}", expr;
+  if (pre.empty()) expr = "\"${" + v.name + ":+" + old + ":}\"" + sh_quote(app);
+  else expr = sh_quote(pre) + "\"${" + v.name + ":+:" + old + "}\"" + (app.empty() ? "" : sh_quote(":" + app));
+  return body + "export " + v.name + "=" + expr + "\n";
+}
+
+// _gpucfg_remove LIST ENTRY: LIST without ENTRY, by parameter expansion alone: no word
+// splitting (zsh does none by default) and no globbing, so it works alike in every POSIX shell.
+const char* const k_sh_remove =
+    "# _gpucfg_remove LIST ENTRY: LIST without ENTRY (colon-separated).\n"
+    "_gpucfg_remove() (\n"
+    "  r=; rest=\"$1:\"\n"
+    "  while [ -n \"$rest\" ]; do\n"
+    "    e=\"${rest%%:*}\"; rest=\"${rest#*:}\"\n"
+    "    [ \"$e\" = \"$2\" ] || r=\"${r:+$r:}$e\"\n"
+    "  done\n"
+    "  printf '%s' \"$r\"\n"
+    ")\n";
+
 } // namespace
 
 std::string render_profile(const std::vector<manifest::EnvVar>& vars, const std::string& scope,
@@ -85,35 +124,12 @@ std::string render_profile(const std::vector<manifest::EnvVar>& vars, const std:
       body += "export " + v.name + "=" + sh_quote(v.set->value) + "\n";
       continue;
     }
-    for (const auto& r : v.remove) {
-      needs_remove = true;
-      body += v.name + "=$(_gpucfg_remove \"${" + v.name + "-}\" " + sh_quote(r.value) + ")\n";
-    }
-    std::string pre = util::join(values(v.prepend), ":"), app = util::join(values(v.append), ":");
-    if (!pre.empty() || !app.empty()) {
-      // Each entry once: a second login shell must not grow PATH again.
-      for (const auto& e : v.prepend) {
-        needs_remove = true;
-        body += v.name + "=$(_gpucfg_remove \"${" + v.name + "-}\" " + sh_quote(e.value) + ")\n";
-      }
-      for (const auto& e : v.append) {
-        needs_remove = true;
-        body += v.name + "=$(_gpucfg_remove \"${" + v.name + "-}\" " + sh_quote(e.value) + ")\n";
-      }
-      std::string expr;
-      if (!pre.empty()) expr += sh_quote(pre) + "\"${" + v.name + ":+:}\"";
-      expr += "\"${" + v.name + "-}\"";
-      if (!app.empty()) expr += "\"${" + v.name + ":+:}\"" + sh_quote(app);
-      body += "export " + v.name + "=" + expr + "\n";
-    }
+    std::string edit = sh_list_edit(v);
+    needs_remove = needs_remove || !edit.empty();
+    body += edit;
   }
   if (body.empty()) return {};
-  std::string fn;
-  if (needs_remove)
-    fn = "# _gpucfg_remove LIST ENTRY: LIST without ENTRY (colon-separated), no globbing.\n"
-         "_gpucfg_remove() (\n  set -f; r=; IFS=:\n  for e in $1; do [ \"$e\" = \"$2\" ] || "
-         "r=\"${r:+$r:}$e\"; done\n"
-         "  printf '%s' \"$r\"\n)\n";
+  std::string fn = needs_remove ? k_sh_remove : "";
   return "# shellcheck shell=sh\n" + header(name, "#") + fn + body +
          (needs_remove ? "unset -f _gpucfg_remove\n" : "");
 }
@@ -129,31 +145,43 @@ std::string render_environment_d(const std::vector<manifest::EnvVar>& vars,
       continue;
     }
     if (v.set) {
-      body += v.name + "=" + envd_escape(v.set->value) + "\n";
+      // systemd refuses "NAME=" (and "NAME=\"\""): an empty value is written as the expansion of
+      // a variable nothing sets.
+      body += v.name + "=" + (v.set->value.empty() ? "${_GPUCFG_NEVER_SET}" : envd_escape(v.set->value)) + "\n";
       continue;
     }
     if (!v.remove.empty()) body += "# " + v.name + ": remove is not expressible in environment.d\n";
-    // The old value joins only when it is set: "A:${X}" with X unset ends in an empty entry,
-    // which for LD_LIBRARY_PATH or PATH means the current directory (a hijack). systemd's
-    // ${X:+...} expands to nothing when X is unset or empty.
     std::vector<std::string> pre, app;
     for (const auto& p : v.prepend)
       pre.push_back(envd_escape(p.value));
     for (const auto& p : v.append)
       app.push_back(envd_escape(p.value));
     if (pre.empty() && app.empty()) continue;
-    std::string old = "${" + v.name + "}";
-    std::string value = pre.empty() ? "${" + v.name + ":+" + old + (app.empty() ? "" : ":") + "}"
-                                    : util::join(pre, ":") + "${" + v.name + ":+:" + old + "}";
-    if (!app.empty()) value += (pre.empty() ? "" : ":") + util::join(app, ":");
-    body += v.name + "=" + value + "\n";
+    std::vector<std::string> ours = pre;
+    ours.insert(ours.end(), app.begin(), app.end());
+    if (v.name != "PATH") {
+      // systemd (252, checked against its generator in the tests) takes ${X:+...} as "X is set",
+      // not "X is not empty": joined to an old value that is set but empty, the result would end
+      // in an empty entry, which for LD_LIBRARY_PATH means the current folder. So the old value
+      // is not joined; a later file (95-mine.conf) can add it.
+      body += "# " + v.name +
+              ": the manifest's entries only (an empty old value would add the current folder)\n";
+      body += v.name + "=" + util::join(ours, ":") + "\n";
+      continue;
+    }
+    // PATH: the user manager always sets it, and never empty; joined only when set.
+    std::string old = "${PATH}";
+    std::string value = pre.empty() ? "${PATH:+" + old + ":}" + util::join(app, ":")
+                                    : util::join(pre, ":") + "${PATH:+:" + old + "}";
+    if (!pre.empty() && !app.empty()) value += ":" + util::join(app, ":");
+    body += "PATH=" + value + "\n";
   }
   return body.empty() ? std::string() : header(name, "#") + body;
 }
 
 std::string render_activation(const std::vector<manifest::EnvVar>& vars, const std::string& shell) {
   std::string out;
-  bool fish = shell == "fish";
+  bool fish = shell == "fish", needs_remove = false;
   auto fq = [](const std::string& s) { // fish: single quotes, escape \ and '
     std::string o = "'";
     for (char c : s)
@@ -167,24 +195,30 @@ std::string render_activation(const std::vector<manifest::EnvVar>& vars, const s
       out += fish ? "set -gx " + v.name + " " + fq(v.set->value) + "\n"
                   : "export " + v.name + "=" + sh_quote(v.set->value) + "\n";
     } else if (fish) {
+      // Each entry out first (fish splits PATH-like variables into lists), then added: a second
+      // `gpucfg env | source` leaves the variable as the first did.
+      // An unset variable stays unset, and one emptied is unset (fish would export an empty list
+      // as an empty value: the current folder, to a PATH-like variable).
+      for (const auto* l : {&v.remove, &v.prepend, &v.append})
+        for (const auto& e : *l)
+          out += "set -q " + v.name + "; and set -gx " + v.name + " (string match -v -- " +
+                 fq(e.value) + " $" + v.name + ")\n";
+      if (v.prepend.empty() && v.append.empty() && !v.remove.empty())
+        out += "set -q " + v.name + "[1]; or set -e " + v.name + "\n";
       std::string line = "set -gx " + v.name;
       for (const auto& p : v.prepend)
         line += " " + fq(p.value);
-      line += " $" + v.name;
+      line += " (string match -v -- '' $" + v.name + ")"; // an empty entry is the current folder
       for (const auto& p : v.append)
         line += " " + fq(p.value);
       if (!v.prepend.empty() || !v.append.empty()) out += line + "\n";
-      for (const auto& r : v.remove)
-        out += "set -gx " + v.name + " (string match -v -- " + fq(r.value) + " $" + v.name + ")\n";
     } else {
-      std::vector<std::string> pre = values(v.prepend), app = values(v.append);
-      std::string expr;
-      if (!pre.empty()) expr += sh_quote(util::join(pre, ":")) + "\"${" + v.name + ":+:}\"";
-      expr += "\"${" + v.name + "-}\"";
-      if (!app.empty()) expr += "\"${" + v.name + ":+:}\"" + sh_quote(util::join(app, ":"));
-      if (!pre.empty() || !app.empty()) out += "export " + v.name + "=" + expr + "\n";
+      std::string edit = sh_list_edit(v);
+      needs_remove = needs_remove || !edit.empty();
+      out += edit;
     }
   }
+  if (needs_remove) out = k_sh_remove + out + "unset -f _gpucfg_remove\n";
   return out;
 }
 

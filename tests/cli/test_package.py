@@ -125,6 +125,20 @@ def bash_completion():
     expect(complete("apply", "--root", "ex") == {"examples"}, complete("apply", "--root", "ex"))
 
 
+@check("the bash completion leaves the user's shell options alone, and shellcheck finds nothing")
+def bash_completion_clean():
+    script = os.path.join(R, "usr/share/bash-completion/completions/gpucfg")
+    probe = ('shopt -u extglob; source "$1"; COMP_WORDS=(gpucfg plan manifests/tf-2.1); COMP_CWORD=2; '
+             '_gpucfg; shopt -q extglob && echo "extglob turned on"; printf "%s\\n" "${COMPREPLY[@]}"')
+    r = sh("bash", "-c", probe, "bash", script, cwd=ROOT)
+    expect("extglob turned on" not in r.stdout and "manifests/tf-2.16.yaml" in r.stdout, r.stdout + r.stderr)
+    if shutil.which("shellcheck"):
+        r = sh("shellcheck", "-s", "bash", script)
+        expect(r.returncode == 0, r.stdout)
+    else:
+        print("skipped shellcheck: not installed (scripts/setup.sh installs it)")
+
+
 # Drives an interactive zsh in a pseudo-terminal (zsh/zpty): types the words and a TAB, and
 # records every candidate the completion system passes to compadd. $1: words, $2: fpath folder,
 # $3: output file, $4: the folder to complete in.
