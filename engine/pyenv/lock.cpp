@@ -210,8 +210,10 @@ Choice choose_interpreter(const manifest::Stack& s, const std::string& platform_
   };
   std::string range = s.requires_.python ? s.requires_.python->value.str() : "any";
   if (py.interpreter) {
+    // Any name of a found interpreter: the one facts lists (…/bin/python3) or the file it is
+    // (…/bin/python3.12).
     for (const auto& i : found)
-      if (i.path == py.interpreter->value) {
+      if (i.path == py.interpreter->value || i.realpath == py.interpreter->value) {
         if (!in_range(i))
           c.why = i.path + " is Python " + i.version.str() + ", outside requires.python " + range;
         else if (!has_lock(i))
@@ -267,7 +269,7 @@ std::string digest(const Interpreter& python, const std::vector<manifest::Locked
 std::vector<Interpreter> interpreters(const probe::Facts& facts) {
   std::vector<Interpreter> out;
   for (const auto& p : facts.pythons)
-    if (auto v = util::Version::parse(p.version)) out.push_back({p.path, *v});
+    if (auto v = util::Version::parse(p.version)) out.push_back({p.path, *v, p.realpath});
   return out;
 }
 
@@ -291,7 +293,7 @@ Decision decide(const manifest::Stack& s, const std::vector<Interpreter>& found)
                     (s.requires_.python ? s.requires_.python->value.str() : "") + "|" +
                     (py.adopt ? "adopt" : "") + "|" + util::join(py.imports, ",");
   for (const auto& i : found)
-    key += "|" + i.path + "=" + i.version.str();
+    key += "|" + i.path + ">" + i.realpath + "=" + i.version.str();
   static std::mutex mutex;
   static std::map<std::string, Decision> memo;
   {

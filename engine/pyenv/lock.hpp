@@ -42,6 +42,7 @@ std::vector<util::Version> locked_pythons(const std::vector<manifest::LockedWhee
 struct Interpreter {
   std::string path;
   util::Version version; // X.Y.Z
+  std::string realpath;  // the file it is (facts lists each file once, by one of its names)
 };
 
 struct Choice {

@@ -1,5 +1,6 @@
 // The pure half of framework environments: wheel names and tags, lock selection per target,
 // where a wheel's files go, the index page a wheel is found on, and launcher scripts.
+#include "helpers.hpp"
 #include "pyenv/build.hpp"
 #include "pyenv/lock.hpp"
 #include "source/fetch.hpp"
@@ -121,4 +122,26 @@ TEST_CASE("entry points and the launchers pip writes for them") {
   CHECK(l.rfind("#!/opt/env/bin/python\n", 0) == 0);
   CHECK(l.find("from pkg.mod import Cls\n") != std::string::npos);
   CHECK(l.find("sys.exit(Cls.start())") != std::string::npos);
+}
+
+TEST_CASE("python.interpreter: any name of a found interpreter, the file it is included") {
+  // facts lists each interpreter once, by the name it was found as (/usr/bin/python3); the
+  // manifest may name the file itself (/usr/bin/python3.11).
+  std::vector<pyenv::Interpreter> found = {{"/usr/bin/python3", py("3.11.2"), "/usr/bin/python3.11"},
+                                           {"/opt/py/bin/python3", py("3.12.1"), "/opt/py/bin/python3.12"}};
+  for (const char* name : {"/usr/bin/python3", "/usr/bin/python3.11"}) {
+    auto r = test::decode_text(test::head() + "python:\n  env: /opt/envs/t\n  adopt: true\n  interpreter: " +
+                               name + "\n");
+    INFO(r.text());
+    REQUIRE(r.stack);
+    auto c = pyenv::choose_interpreter(*r.stack, "linux-x86_64", found);
+    INFO(c.why);
+    REQUIRE(c.chosen);
+    CHECK(c.chosen->path == "/usr/bin/python3");
+  }
+  auto r = test::decode_text(test::head() + "python:\n  env: /opt/envs/t\n  adopt: true\n  interpreter: /usr/bin/python3.9\n");
+  REQUIRE(r.stack);
+  auto c = pyenv::choose_interpreter(*r.stack, "linux-x86_64", found);
+  CHECK_FALSE(c.chosen);
+  CHECK(c.why.find("not a Python found here") != std::string::npos);
 }
