@@ -110,7 +110,7 @@ std::string unsupported(const plan::Plan& p, const Machine& m) {
              ": the manifest names no source for cuDNN (cudnn.source); nothing was changed";
     if (a.op == plan::Op::write &&
         (a.from.rfind("http://", 0) == 0 || a.from.rfind("https://", 0) == 0))
-      return a.path + ": downloads come with the sources work; use a local path or file:// for now";
+      return a.path + ": a copy copies a file on this machine; downloads come only through a pinned source";
   }
   return {};
 }

@@ -203,13 +203,18 @@ void Decoder::files(const Value* v, Stack& s) {
     switch (e.op) {
     case FileEntry::Op::copy:
       if (!from)
-        m_diags.error(item.mark, where + ": copy needs 'from' (a path or URL to copy)");
+        m_diags.error(item.mark, where + ": copy needs 'from' (the path of the file to copy)");
       else if (auto t = text(from, where + ".from")) {
-        bool url = util::starts_with(t->value, "https://") ||
-                   util::starts_with(t->value, "http://") || util::starts_with(t->value, "file://");
-        if (!url && !m_platform.is_absolute(t->value))
-          m_diags.error(t->mark,
-                        where + ".from must be an absolute path or a URL, not '" + t->value + "'");
+        // Downloads come only through a section's pinned source (fetched, hashed and kept in the
+        // store before the first change); a copy copies a file that is on the machine.
+        bool file_url = util::starts_with(t->value, "file://");
+        if (!file_url && t->value.find("://") != std::string::npos)
+          m_diags.error(t->mark, where + ".from must be a path on this machine, not a download ('" +
+                                     t->value + "'): downloads come only through a pinned "
+                                     "source (cuda, cudnn or python source:)");
+        else if (!file_url && !m_platform.is_absolute(t->value))
+          m_diags.error(t->mark, where + ".from must be an absolute path or a file:// URL, not '" +
+                                     t->value + "'");
         e.source = *t;
       }
       if (target) m_diags.error(target->mark, where + ": copy takes 'from', not 'target'");

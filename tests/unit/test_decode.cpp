@@ -72,14 +72,18 @@ TEST_CASE("files entries are checked for shape", "[decode]") {
                            "  - {absent: /i, sha256: " +
                            std::string(64, 'a') +
                            "}\n"
-                           "  - {copy: /j, from: relative}\n",
+                           "  - {copy: /j, from: relative}\n"
+                           "  - {copy: /k, from: 'https://example.com/k'}\n"
+                           "  - {copy: /l, from: 'file:///srv/l'}\n",
                        "linux-x86_64", false);
   CHECK(mentions(r, "files[0]: copy needs 'from'"));
   CHECK(mentions(r, "files[1]: alias needs 'target'"));
   CHECK(mentions(r, "files[2] takes exactly one of copy, alias, symlink, absent"));
   CHECK(mentions(r, "files[3].sha256 must be 64 hexadecimal digits"));
   CHECK(mentions(r, "files[4].sha256 needs content"));
-  CHECK(mentions(r, "files[5].from must be an absolute path or a URL"));
+  CHECK(mentions(r, "files[5].from must be an absolute path or a file:// URL"));
+  CHECK(mentions(r, "files[6].from must be a path on this machine, not a download"));
+  CHECK_FALSE(mentions(r, "files[7]"));
 }
 
 TEST_CASE("env operations are checked", "[decode]") {
