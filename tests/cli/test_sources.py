@@ -216,6 +216,30 @@ def setuid():
         expect(st.st_mode & 0o7777 == want, f"{rel}: {oct(st.st_mode)}")
 
 
+@check("a directory: source is held to the same mode policy as archives")
+def directory_modes():
+    d = fresh("dirmodes")
+    src = os.path.join(d, "root", "srv", "tree")  # machine paths are the root's
+    os.makedirs(os.path.join(src, "bin"))
+    os.makedirs(os.path.join(src, "share"))
+    with open(os.path.join(src, "version.json"), "w") as f:
+        f.write('{"cuda": {"name": "CUDA SDK", "version": "12.0.1"}}')
+    for rel, mode in (("bin/suid", 0o4755), ("bin/sgid", 0o2775), ("bin/open", 0o777),
+                      ("share/open.txt", 0o666), ("share/plain.txt", 0o644)):
+        with open(os.path.join(src, rel), "w") as f:
+            f.write("#!/bin/sh\n")
+        os.chmod(os.path.join(src, rel), mode)
+    os.chmod(os.path.join(src, "share"), 0o2755)
+    m = write_manifest(d, "    directory: /srv/tree\n")
+    r = apply(d, m)
+    expect(r.code == 0, r.out + r.err)
+    p = os.path.join(d, "root/opt/stack")
+    for rel, want in (("bin/suid", 0o755), ("bin/sgid", 0o755), ("bin/open", 0o755),
+                      ("share/open.txt", 0o644), ("share/plain.txt", 0o644), ("share", 0o755)):
+        st = os.lstat(os.path.join(p, rel))
+        expect(st.st_mode & 0o7777 == want, f"{rel}: {oct(st.st_mode & 0o7777)}, want {oct(want)}")
+
+
 @check("a zip keeps its Unix modes and links (made by Info-ZIP's zip -y), under the same rules as tar")
 def zip_modes_and_links():
     d = fresh("zip")
