@@ -37,6 +37,8 @@ public:
       e.kind = "file";
       e.sha256 = m.disk.sha256(h).value_or("");
       e.mode = util::octal_mode(st->mode);
+      e.size = st->size;
+      e.mtime_ns = st->mtime_ns; // destroy puts it back as it was, time included
       if (Status s = m_state.keep_blob(h, e.sha256); !s.empty()) return s;
     }
     m_all[machine_path] = e;

@@ -13,8 +13,26 @@ unsigned parse_mode(const std::string& m) {
   return m.empty() ? 0644u : static_cast<unsigned>(std::strtoul(m.c_str(), nullptr, 8));
 }
 
+// The file at a.path copied to a.keep_as first (someone's edit the plan named), journalled as
+// created so that undo removes the copy, and never recorded: nothing of gpucfg's removes it.
+Status keep_edit(PlaceContext& c, const plan::Action& a) {
+  if (a.keep_as.empty()) return "";
+  Machine& m = c.tx.machine();
+  std::string from = m.host(a.path), to = m.host(a.keep_as), staged;
+  auto st = m.disk.lstat(from);
+  if (!st || st->kind != disk::Kind::file) return "";
+  if (disk::exists(m.disk, to))
+    return a.keep_as + " exists: the edit of " + a.path + " would be kept there; move it, then "
+                       "try again";
+  if (Status s = c.tx.stage(to, &staged); !s.empty()) return s;
+  if (Status s = m.disk.copy(from, staged, st->mode, nullptr); !s.empty()) return s;
+  if (Status s = m.disk.set_mtime(staged, st->mtime_ns); !s.empty()) return s;
+  return c.tx.swap_in(staged, to);
+}
+
 Status write(PlaceContext& c, const plan::Action& a) {
   Machine& m = c.tx.machine();
+  if (Status s = keep_edit(c, a); !s.empty()) return s;
   std::string h = m.host(a.path), staged;
   if (Status s = c.tx.stage(h, &staged); !s.empty()) return s;
   std::string sha;
@@ -32,12 +50,15 @@ Status write(PlaceContext& c, const plan::Action& a) {
   if (!a.sha256.empty() && sha != a.sha256)
     return a.path + ": content sha256 " + sha + " is not the planned " + a.sha256 +
            "; nothing installed";
+  if (a.mtime_ns != 0)
+    if (Status t = m.disk.set_mtime(staged, a.mtime_ns); !t.empty()) return t;
   util::checkpoint();
   return c.tx.swap_in(staged, h);
 }
 
 Status symlink(PlaceContext& c, const plan::Action& a) {
   Machine& m = c.tx.machine();
+  if (Status s = keep_edit(c, a); !s.empty()) return s;
   std::string h = m.host(a.path), staged;
   if (Status s = c.tx.stage(h, &staged); !s.empty()) return s;
   if (Status s = m.disk.symlink(a.link_target, staged); !s.empty()) return s;
@@ -47,6 +68,7 @@ Status symlink(PlaceContext& c, const plan::Action& a) {
 Status remove(PlaceContext& c, const plan::Action& a) {
   std::string h = c.tx.machine().host(a.path);
   if (!disk::exists(c.tx.machine().disk, h)) return "";
+  if (Status s = keep_edit(c, a); !s.empty()) return s;
   return c.tx.move_aside(h);
 }
 

@@ -142,11 +142,21 @@ std::optional<plan::Action> restore_action(const Machine& m, const StateStore& s
   a.reason = why;
   if (want.kind == "adopted") return std::nullopt; // never gpucfg's to change
   std::optional<plan::Action> out;
+  // A single file that is no longer what the current generation recorded: someone's edit, kept
+  // beside it first (and named) if it is to be replaced or removed.
+  std::string edit_now = present && st->kind == Kind::file && now && now->kind == "file"
+                             ? m.disk.sha256(h).value_or("")
+                             : "";
+  auto keep = [&](plan::Action& x) {
+    if (!now) return;
+    x.keep_as = plan::edited_aside(want.path, now->sha256, edit_now, state.current().number);
+  };
   if (want.kind == "absent") {
     if (!present) return std::nullopt;
     a.op = st->kind == Kind::dir ? plan::Op::remove_tree : plan::Op::remove;
     a.change = "delete";
     a.summary = "did not exist";
+    keep(a);
     out = a;
   } else if (want.kind == "symlink") {
     if (present && st->kind == Kind::symlink && m.disk.read_link(h) == want.link_target)
@@ -155,6 +165,7 @@ std::optional<plan::Action> restore_action(const Machine& m, const StateStore& s
     a.link_target = want.link_target;
     a.change = present ? "update" : "create";
     a.summary = "link to " + want.link_target;
+    keep(a);
     out = a;
   } else if (want.kind == "file") {
     if (present && st->kind == Kind::file && m.disk.sha256(h).value_or("") == want.sha256)
@@ -165,6 +176,8 @@ std::optional<plan::Action> restore_action(const Machine& m, const StateStore& s
     a.mode = want.mode;
     a.change = present ? "update" : "create";
     a.summary = "content " + want.sha256.substr(0, 12);
+    a.mtime_ns = want.mtime_ns;
+    keep(a);
     out = a;
   } else {
     out = restore_tree(m, state, want, now, present, a, errors);

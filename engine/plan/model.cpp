@@ -84,4 +84,10 @@ const char* to_string(PathKind k) {
   return "unknown";
 }
 
+std::string edited_aside(const std::string& path, const std::string& recorded_sha256,
+                         const std::string& now_sha256, int generation) {
+  if (recorded_sha256.empty() || now_sha256.empty() || now_sha256 == recorded_sha256) return {};
+  return path + ".gpucfg-edited-" + std::to_string(generation);
+}
+
 } // namespace gpucfg::plan

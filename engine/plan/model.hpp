@@ -75,7 +75,19 @@ struct Action {
   // install-tree, restore-tree: the store entry the tree is made from (store/key.hpp), named
   // before it exists; "" while an archive is unpinned (known once it is fetched).
   std::string key{};
+  // write, remove: the file there is someone's edit of what gpucfg recorded; it is copied here
+  // first (beside it: <path>.gpucfg-edited-<generation>), and never recorded as gpucfg's, so no
+  // later rollback or destroy removes it. See edited_aside().
+  std::string keep_as{};
+  // write: the mtime the file is given (a file put back as it was); 0: the time of writing.
+  std::int64_t mtime_ns = 0;
 };
+
+// Where a file gpucfg is about to replace or remove is kept first, when it is not what
+// generation `generation` recorded there (`recorded_sha256`; "" when it recorded no file): the
+// user's edit. "" when there is nothing of the user's to keep.
+std::string edited_aside(const std::string& path, const std::string& recorded_sha256,
+                         const std::string& now_sha256, int generation);
 
 // A path the manifest manages, changed or not: what the next generation's record lists.
 struct Managed {

@@ -98,6 +98,12 @@ Action action_for(const Desired& d, const std::string& change, const std::string
   return a;
 }
 
+// A file someone edited since gpucfg wrote it is kept beside it before it is replaced or
+// removed, and the plan says where (as dpkg keeps .dpkg-old and etckeeper commits first).
+void keep_edit(Action& a, const std::string& recorded, const std::string& now, int generation) {
+  a.keep_as = edited_aside(a.path, recorded, now, generation);
+}
+
 // A Windows variable (the registry): planned from a facts file as a change, since nothing there
 // says what it holds; live, compared with its value now, so a second apply plans nothing.
 void diff_variable(const PlanInput& in, const Desired& d, Plan& plan) {
@@ -402,6 +408,9 @@ void diff_one(const PlanInput& in, const Desired& d, Plan& plan) {
                                                   " != " + want.substr(0, 12) + ")"
                                             : "mode " + st.mode + " != " + d.mode);
   if (a.sha256.empty()) a.sha256 = want;
+  if (const ManagedEntry* rec = find_entry(o.current.entries, d.path);
+      rec && rec->kind == "file" && st.kind == PathKind::file)
+    keep_edit(a, rec->sha256, st.sha256, o.current.number);
   if (d.needs_source && !names_source(s, d)) {
     a.details.push_back("no cudnn.source in the manifest: apply cannot copy it until one is named");
     plan.errors.push_back(d.path + ": the manifest names no source for cuDNN (cudnn.source); "
@@ -554,6 +563,8 @@ Plan make_plan(const PlanInput& in) {
     a.change = "delete";
     a.summary = "no longer in the manifest";
     a.reason = "managed by generation " + std::to_string(in.observed.current.number);
+    if (e.kind == "file")
+      keep_edit(a, e.sha256, state_of(in.observed, e.path).sha256, in.observed.current.number);
     plan.actions.push_back(a);
     loader_changed = loader_changed || e.resource == Resource::loader;
   }
@@ -566,8 +577,10 @@ Plan make_plan(const PlanInput& in) {
 void remove_emptied_folders(const std::vector<MadeFolder>& made, const std::string& reason,
                             Plan& p) {
   std::set<std::string> going, coming;
-  for (const auto& a : p.actions)
+  for (const auto& a : p.actions) {
     (a.op == Op::remove || a.op == Op::remove_tree ? going : coming).insert(a.path);
+    if (!a.keep_as.empty()) coming.insert(a.keep_as); // an edit kept beside its file stays
+  }
   auto receives = [&](const std::string& f) {
     for (const auto& c : coming)
       if (util::starts_with(c, f + "/")) return true;

@@ -35,6 +35,9 @@ std::string body(const Plan& p, bool explain) {
       out +=
           "  " + std::string(symbol(a.change)) + " " + to_string(a.resource) + " " + a.path + "\n";
       out += "      " + a.summary + (a.reason.empty() ? "" : " (" + a.reason + ")") + "\n";
+      if (!a.keep_as.empty())
+        out += "      edited since gpucfg wrote it: that version is kept first as " + a.keep_as +
+               " (not gpucfg's, never removed by it)\n";
       if (explain) {
         if (!a.origin.empty()) out += "      asked for at " + a.origin + "\n";
         for (const auto& d : a.details)

@@ -9,6 +9,9 @@ import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 ACCEPT = os.environ.get("GPUCFG_TEST_ACCEPT") == "1"
+# Time limits in tests are for the release build; scripts/sanitize.sh runs the same tests on a
+# build under AddressSanitizer, a few times slower, and says how much with this factor.
+TIME_FACTOR = float(os.environ.get("GPUCFG_TEST_TIME_FACTOR", "1"))
 
 
 class Run:

@@ -95,6 +95,10 @@ def drift():
     expect(r["changed"] is True and r["generation"] == 2, r)
     with open(m.path("/opt/demo/tool.conf")) as f:
         expect(f.read() == "hello\n", "not repaired")
+    # The edit was kept beside the file (the plan said so); the person reads it and removes it.
+    kept = m.path("/opt/demo/tool.conf.gpucfg-edited-1")
+    expect("kept first as /opt/demo/tool.conf.gpucfg-edited-1" in r["plan"] and os.path.exists(kept), r["plan"])
+    os.unlink(kept)
 
 
 @check("verify after a change: its report is returned; a failing check fails the task")

@@ -63,12 +63,17 @@ def _():
     with open(m.path("/opt/demo/tool.conf"), "a") as f:
         f.write("edited by hand\n")
     r = run(m, "plan", "--detailed-exitcode", mf)
-    expect(r.code == 2 and "~ file /opt/demo/tool.conf" in r.out and "content differs" in r.out, r.out)
+    expect(r.code == 2 and "~ file /opt/demo/tool.conf" in r.out and "content differs" in r.out
+           and "kept first as /opt/demo/tool.conf.gpucfg-edited-1" in r.out, r.out)
     # The manifest changes too, so generation 2 differs from 1 in more than the repair.
     mf = manifest(m, content="hello, second version\n", path_entry="/opt/demo/sbin")
     r = run(m, "apply", "--yes", mf)
     expect(r.code == 0 and "generation 2" in r.out, r.out + r.err)
     expect(snapshot(m.root) != after_first, "generation 2 should differ")
+    # The person's edit was kept beside the file, and is theirs: rollback leaves it.
+    kept = m.path("/opt/demo/tool.conf.gpucfg-edited-1")
+    expect(open(kept).read().endswith("edited by hand\n"), "the edit is kept")
+    after_first["opt/demo/tool.conf.gpucfg-edited-1"] = snapshot(m.root)["opt/demo/tool.conf.gpucfg-edited-1"]
     r = run(m, "rollback", "--yes")
     expect(r.code == 0 and "generation 3" in r.out, r.out + r.err)
     now = snapshot(m.root)

@@ -200,4 +200,59 @@ def _():
     expect(run(other, "plan", "--detailed-exitcode", "--checksum", o).code == 0, "the other root is intact")
 
 
+def file_manifest(m, name, content):
+    m.write(f"/srv/{name}.conf", content)
+    return m.manifest(name, f"""apiVersion: gpucfg/v1
+kind: Stack
+metadata: {{name: {name}}}
+requires: {{platforms: [linux-x86_64]}}
+files:
+  - {{copy: /etc/tool/{name}.conf, from: /srv/{name}.conf}}
+""")
+
+
+@check("a user's edit of a file gpucfg wrote is kept beside it, and named, before rollback, apply or destroy replace it")
+def _():
+    m = Machine()
+    mf = file_manifest(m, "a", "gpucfg's\n")
+    expect(run(m, "apply", "--yes", mf).code == 0, "apply")
+    conf = m.path("/etc/tool/a.conf")
+    with open(conf, "w") as f:
+        f.write("the user's edit\n")
+    # rollback to before gpucfg: the file goes (it was not there), the edit is kept and named.
+    r = run(m, "rollback", "--to", "0", "--yes")
+    expect(r.code == 0 and "kept first as /etc/tool/a.conf.gpucfg-edited-1" in r.out, r.out + r.err)
+    expect("folder /etc/tool" not in r.out, f"the folder keeps the edit, so it is not emptied: {r.out}")
+    kept = m.path("/etc/tool/a.conf.gpucfg-edited-1")
+    expect(not os.path.exists(conf) and open(kept).read() == "the user's edit\n", snapshot(m.root))
+    # apply repairing an edit keeps it the same way; later runs never remove the copy.
+    expect(run(m, "apply", "--yes", mf).code == 0, "apply again")
+    with open(conf, "w") as f:
+        f.write("edited again\n")
+    r = run(m, "apply", "--yes", mf)
+    gen = r.out
+    expect(r.code == 0 and ".gpucfg-edited-" in r.out, r.out + r.err)
+    copies = sorted(n for n in os.listdir(m.path("/etc/tool")) if ".gpucfg-edited-" in n)
+    expect(len(copies) == 2 and open(conf).read() == "gpucfg's\n", f"{copies} {gen}")
+    expect(run(m, "destroy", mf, "--yes").code == 0, "destroy")
+    left = sorted(os.listdir(m.path("/etc/tool")))
+    expect(left == copies, f"destroy left {left}; the kept copies {copies} must stay")
+
+
+@check("destroy puts a file back as it was before gpucfg: bytes, mode and modification time")
+def _():
+    m = Machine()
+    m.write("/etc/tool/b.conf", "the machine's own\n", 0o600)
+    before = os.stat(m.path("/etc/tool/b.conf"))
+    os.utime(m.path("/etc/tool/b.conf"), ns=(before.st_atime_ns, 1_500_000_000_000_000_000))
+    mf = file_manifest(m, "b", "gpucfg's\n")
+    expect(run(m, "apply", "--yes", mf).code == 0, "apply")
+    r = run(m, "destroy", mf, "--yes")
+    expect(r.code == 0, r.out + r.err)
+    st = os.stat(m.path("/etc/tool/b.conf"))
+    expect(open(m.path("/etc/tool/b.conf")).read() == "the machine's own\n", "bytes")
+    expect(st.st_mode & 0o777 == 0o600 and st.st_mtime_ns == 1_500_000_000_000_000_000,
+           f"mode {oct(st.st_mode)}, mtime {st.st_mtime_ns}")
+
+
 finish()
