@@ -2,8 +2,11 @@
 // own plan collapsed, so a pull-request comment stays one screen however large the fleet.
 #include "plan/render.hpp"
 #include "session/fleet.hpp"
+#include "util/strings.hpp"
 
 #include <algorithm>
+#include <map>
+#include <set>
 
 namespace gpucfg::session {
 namespace {
@@ -72,15 +75,41 @@ std::string render_fleet_markdown(const FleetPlan& f) {
   for (const char* outcome : {"error", "fail", "changes", "ok"})
     for (const auto& h : f.hosts)
       if (h.outcome() == outcome) order.push_back(&h);
+  // An error several hosts' plans share (a stale lock, a manifest mistake) is one problem: said
+  // once, with the hosts it stops, and shortened in each host's plan below.
+  std::map<std::string, std::vector<std::string>> where;
+  for (const auto& h : f.hosts)
+    for (const auto* list : {&h.errors, h.plan ? &h.plan->errors : nullptr})
+      if (list)
+        for (const auto& e : *list)
+          if (where[e].empty() || where[e].back() != h.host) where[e].push_back(h.host);
+  std::set<std::string> shared;
+  for (const auto& [e, hosts] : where)
+    if (hosts.size() > 1) {
+      shared.insert(e);
+      out += "- **error on " + std::to_string(hosts.size()) + " hosts** (" +
+             util::join(hosts, ", ") + "): " + e + "\n";
+    }
+  if (!shared.empty()) out += "\n";
+  // In a host's plan a shared error stays counted, told in a few words.
+  auto own = [&](std::vector<std::string> errors) {
+    for (auto& e : errors)
+      if (shared.count(e))
+        e = "(shared with other hosts, above) " + (e.size() > 60 ? e.substr(0, 57) + "..." : e);
+    return errors;
+  };
   std::size_t left_out = 0;
   for (const HostPlan* h : order) {
     std::string d = "<details><summary><code>" + h->host + "</code>: " + h->outcome() +
                     "</summary>\n\n```text\n";
-    if (!h->plan)
-      for (const auto& e : h->errors)
+    if (!h->plan) {
+      for (const auto& e : own(h->errors))
         d += "Error: " + e + "\n";
-    else
-      d += plan::render_text(*h->plan, false);
+    } else {
+      plan::Plan p = *h->plan;
+      p.errors = own(p.errors);
+      d += plan::render_text(p, false);
+    }
     d += "```\n\n</details>\n";
     if (out.size() + d.size() > kCommentBudget) {
       ++left_out;

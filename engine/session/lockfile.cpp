@@ -150,29 +150,28 @@ std::vector<std::string> hold_to_lock(const LockFile& lock, const std::string& l
                                       const manifest::Stack& stack,
                                       const std::string& manifest_path,
                                       std::map<std::string, source::Resolved>& resolved) {
-  std::string update = "run `gpucfg lock --update " + manifest_path + "` and review the change";
+  std::string update = "Run `gpucfg lock --update " + manifest_path + "` and review the change";
   std::vector<std::string> errors;
   auto it = lock.platforms.find(stack.platform->id());
   if (it == lock.platforms.end())
-    return {lock_file + " has no entry for " + stack.platform->id() + ": " + update};
+    return {lock_file + " has no entry for " + stack.platform->id() + ". " + update};
   const PlatformLock& pl = it->second;
-  if (pl.resolved_sha256 != resolved_sha256(stack, manifest_path))
-    errors.push_back(lock_file +
-                     " was made from another version of the manifest (it resolves "
-                     "differently now for " +
-                     stack.platform->id() + "): " + update);
+  bool other_version = pl.resolved_sha256 != resolved_sha256(stack, manifest_path);
   std::map<std::string, const LockedArtifact*> want;
   std::size_t packages = 0; // toolkit and cuDNN artifacts: the plan resolves all of them
   for (const auto& la : pl.artifacts) {
     want[key(la.role, la.name, la.file)] = &la;
     packages += la.role != "python";
   }
+  // One line per cause, naming what it concerns, and the command that fixes them all once: a
+  // stale lock is one problem, however many artifacts it lists.
+  std::vector<std::string> unlisted, repinned;
   std::size_t seen = 0;
   for (auto& [role, res] : resolved)
     for (auto& a : res.artifacts) {
       auto w = want.find(key(role, a.name, a.file));
       if (w == want.end()) {
-        errors.push_back(lock_file + " does not list " + role + " " + a.name + ": " + update);
+        unlisted.push_back(role + " " + a.name);
         continue;
       }
       seen += role != "python"; // an environment's wheels: those of the interpreter found
@@ -180,14 +179,26 @@ std::vector<std::string> hold_to_lock(const LockFile& lock, const std::string& l
       if (a.sha256.empty()) {
         a.sha256 = la.sha256; // pinned by the lock, not the manifest
       } else if (!la.sha256.empty() && a.sha256 != la.sha256) {
-        errors.push_back(role + " " + a.name + ": the manifest pins sha256 " + a.sha256 +
-                         ", the lock " + la.sha256 + ": " + update);
+        repinned.push_back(role + " " + a.name + " (the manifest pins " + a.sha256.substr(0, 12) +
+                           ", the lock " + la.sha256.substr(0, 12) + ")");
       }
       if (!a.size) a.size = la.size;
     }
+  auto some = [](std::vector<std::string> names) {
+    std::size_t n = names.size();
+    if (n > 4) names.resize(3), names.push_back("and " + std::to_string(n - 3) + " more");
+    return util::join(names, ", ");
+  };
+  std::vector<std::string> causes;
+  if (other_version) causes.push_back("it was made from another version of the manifest");
+  if (!unlisted.empty()) causes.push_back("it does not list " + some(unlisted));
+  if (!repinned.empty()) causes.push_back("its pins differ for " + some(repinned));
   if (seen < packages)
-    errors.push_back(lock_file + " lists " + std::to_string(packages - seen) +
-                     " artifact(s) the manifest no longer resolves to: " + update);
+    causes.push_back("it lists " + std::to_string(packages - seen) +
+                     " artifact(s) the manifest no longer resolves to");
+  if (!causes.empty())
+    errors.push_back(lock_file + " is not current for " + stack.platform->id() + ": " +
+                     util::join(causes, "; ") + ". " + update);
   return errors;
 }
 

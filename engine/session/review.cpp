@@ -45,6 +45,29 @@ std::optional<std::vector<std::string>> manifest_files(const std::string& file) 
   return loaded.files;
 }
 
+// `text` with every occurrence of `prefix` taken out.
+std::string strip_prefix(std::string text, const std::string& prefix) {
+  for (std::size_t at; !prefix.empty() && (at = text.find(prefix)) != std::string::npos;)
+    text.erase(at, prefix.size());
+  return text;
+}
+
+// Every message a reviewed manifest carries: its own errors, and each host's.
+template <class F> void for_each_message(ReviewedManifest& m, F f) {
+  for (auto& e : m.errors)
+    f(e);
+  if (!m.fleet) return;
+  for (auto& h : m.fleet->hosts) {
+    for (auto* list : {&h.errors, &h.warnings})
+      for (auto& e : *list)
+        f(e);
+    if (h.plan)
+      for (auto* list : {&h.plan->errors, &h.plan->warnings, &h.plan->notes})
+        for (auto& e : *list)
+          f(e);
+  }
+}
+
 std::string relative_to(const std::string& path, const std::string& top) {
   std::error_code ec;
   return fs::weakly_canonical(path, ec).lexically_relative(fs::weakly_canonical(top, ec)).string();
@@ -153,6 +176,9 @@ std::optional<Review> review(const ReviewRequest& req, Reporter& report) {
       pr.manifest = head_root + "/" + rel;
       if (errors.empty()) m.fleet = plan_fleet(pr, facts);
     }
+    // The comment is read beside the repository, not on the runner: its paths are the
+    // repository's (stacks/train.yaml, not /home/runner/work/team/team/stacks/train.yaml).
+    for_each_message(m, [&](std::string& text) { text = strip_prefix(text, head_root + "/"); });
     r.manifests.push_back(std::move(m));
   }
   // Manifests the change deleted: named, nothing to plan.

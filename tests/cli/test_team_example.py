@@ -121,6 +121,25 @@ def locks_and_hooks():
     expect(p.returncode == 0 and "0 error(s)" in p.stdout, p.stdout + p.stderr)
 
 
+@check("a pull request that forgot its locks: the review says so once per lock and platform, with the repository's paths")
+def stale_lock_review():
+    stale = os.path.join(TMP, "stale")
+    p = sh(f"git clone -q {os.path.join(TMP, 'origin.git')} {stale}", TMP)
+    expect(p.returncode == 0, p.stderr)
+    p = sh("git checkout -q -b forgot && sed -i 's/NCCL_DEBUG: WARN/NCCL_DEBUG: INFO/' stacks/base.yaml"
+           " && git commit -qam 'NCCL at INFO, locks forgotten'"
+           " && gpucfg review --base main --fleet fleet --manifests stacks > review.md || true", stale)
+    expect(p.returncode == 0, p.stderr)
+    with open(os.path.join(stale, "review.md")) as f:
+        text = f.read()
+    expect(stale not in text and os.path.realpath(stale) not in text, "a runner's absolute path in the review")
+    full = [line for line in text.splitlines() if "Run `gpucfg lock --update stacks/" in line]
+    # Two stacks extend the base; each is planned for Linux hosts (one line for all of them) and
+    # the Windows laptop (serve-torch only): never a line per artifact or per host.
+    expect(1 <= len(full) <= 4, "\n".join(full))
+    expect(any("error on 3 hosts" in line for line in full), "\n".join(full))
+
+
 @check("every team example plans without errors for a host it is meant for (the H200)")
 def examples_plan():
     facts = os.path.join(EXAMPLE, "fleet", "gpu-h200-01.json")
