@@ -2,9 +2,12 @@
 # The checks that need a GPU (CI has none): run on a machine with an NVIDIA GPU after
 # `scripts/test.sh` (or any build in ./build). MANIFEST names the manifest describing that
 # machine's stack (default: the H200 example). Prints everything; exits non-zero if a check fails.
-set -u
-cd "$(dirname "$0")/.."
+# Not -e: every check runs and the exit status says whether any failed. What the checks need
+# (the folder, the binary) stops the script at once.
+set -uo pipefail
+cd "$(dirname "$0")/.." || { echo "gpu-check: cannot enter the repository" >&2; exit 2; }
 g=${GPUCFG:-build/cli/gpucfg}
+[ -x "$g" ] || { echo "gpu-check: no gpucfg at $g (build first, or set GPUCFG)" >&2; exit 2; }
 manifest=${MANIFEST:-examples/h200-cuda13-apt.yaml}
 export GPUCFG_DATA_DIR=$PWD GPUCFG_CACHE_DIR=${GPUCFG_CACHE_DIR:-$(mktemp -d)}
 status=0
@@ -48,7 +51,7 @@ $g verify "$manifest" || status=1
 time $g verify "$manifest" >/dev/null
 echo "== live verify test"
 GPUCFG_EXPECT_GPU=1 GPUCFG_VERIFY_MANIFEST="$manifest" python3 tests/cli/test_verify.py "$g" || status=1
-conv=$(ls "$GPUCFG_CACHE_DIR"/*/conv 2>/dev/null | head -1)
+conv=$(find "$GPUCFG_CACHE_DIR/verify" -name conv -type f 2>/dev/null | head -1) # the store's verify/ bucket
 torch_cudnn=$(python3 -c "import nvidia.cudnn, os; print(os.path.join(list(nvidia.cudnn.__path__)[0], 'lib'))" 2>/dev/null)
 if [ -n "$conv" ] && python3 -c "import torch" 2>/dev/null; then
   echo "== conv vs PyTorch (the same cuDNN library where PyTorch's wheel provides one)"

@@ -52,23 +52,20 @@ for path in sorted(glob.glob(os.path.join(ROOT, "tests", "cases", "invalid", "*.
     def _(path=path):
         expect(errors(path), "the schema accepts a manifest gpucfg rejects")
 
-# The saved reports in examples/ are what users read first: each follows its schema. One was
-# saved by an older gpucfg on a lent GPU machine and can only be regenerated on one.
-STALE = {"examples/facts/h200-cuda13-apt.json":
-         "saved before facts had 'frameworks'; scripts/gpu-check.sh regenerates it on a GPU machine"}
-for kind in ("facts", "verify", "plan"):
-    for path in sorted(glob.glob(os.path.join(ROOT, "examples", kind, "*.json"))):
-        rel = os.path.relpath(path, ROOT)
-        if rel in STALE:
-            print(f"SKIP {rel}: {STALE[rel]}")
-            continue
+# The saved reports in examples/ are what users read first, and the team example's fleet facts
+# what its review plans against: each follows the schema of the gpucfg that ships it.
+saved = [(kind, path) for kind in ("facts", "verify", "plan")
+         for path in sorted(glob.glob(os.path.join(ROOT, "examples", kind, "*.json")))]
+saved += [("facts", path) for path in sorted(glob.glob(os.path.join(ROOT, "examples", "team-repo", "fleet", "*.json")))]
+for kind, path in saved:
+    rel = os.path.relpath(path, ROOT)
 
-        @check(f"follows schemas/{kind}.schema.json: {rel}")
-        def _(path=path, kind=kind):
-            with open(os.path.join(ROOT, "schemas", f"{kind}.schema.json")) as f:
-                schema = json.load(f)
-            with open(path) as f:
-                jsonschema.validate(json.load(f), schema)
+    @check(f"follows schemas/{kind}.schema.json: {rel}")
+    def _(path=path, kind=kind):
+        with open(os.path.join(ROOT, "schemas", f"{kind}.schema.json")) as f:
+            schema = json.load(f)
+        with open(path) as f:
+            jsonschema.validate(json.load(f), schema)
 
 expect(len(good) > 60, "expected the curated manifests")
 finish()
