@@ -46,7 +46,7 @@ attributes:
 seealso:
   - module: gpucfg.gpucfg.stack
 author:
-  - gpucfg maintainers
+  - gpucfg maintainers (@gpucfg)
 '''
 
 EXAMPLES = r'''

@@ -63,7 +63,7 @@ notes:
 seealso:
   - module: gpucfg.gpucfg.facts
 author:
-  - gpucfg maintainers
+  - gpucfg maintainers (@gpucfg)
 '''
 
 EXAMPLES = r'''
