@@ -25,16 +25,15 @@ bool fetch_one(const std::string& manifest, const std::string& platform, const P
   auto stack = load_stack(ctx, manifest, platform);
   if (!stack) return false;
   bool ok = true;
-  auto unsourced = [&](bool present, bool has_source, const char* what) {
+  auto unsourced = [&](bool present, bool has_source, plan::Resource r) {
     if (present && !has_source) {
-      std::cerr << "gpucfg: " << manifest << " (" << platform << "): " << what
-                << " names no source for this platform, so there is nothing to fetch and apply "
-                   "would refuse it\n";
+      std::cerr << "gpucfg: " << manifest << ": " << plan::no_source(r, platform)
+                << " (nothing to fetch; apply would refuse it)\n";
       ok = false;
     }
   };
-  unsourced(stack->cuda.has_value(), stack->cuda && stack->cuda->source, "cuda.source");
-  unsourced(stack->cudnn.has_value(), stack->cudnn && stack->cudnn->source, "cudnn.source");
+  unsourced(stack->cuda.has_value(), stack->cuda && stack->cuda->source, plan::Resource::toolkit);
+  unsourced(stack->cudnn.has_value(), stack->cudnn && stack->cudnn->source, plan::Resource::cudnn);
   plan::Observed sources;
   Context settings; // the mirror settings' own problems (the manifest's are printed)
   sources.resolved = session::resolve_sources(*stack, req, settings);

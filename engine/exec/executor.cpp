@@ -103,13 +103,10 @@ std::string unsupported(const plan::Plan& p, const Machine& m) {
     if (a.op == plan::Op::build_env && p.platform.rfind("windows", 0) == 0)
       return a.path + ": building a Python environment on Windows (Scripts\\python.exe, .exe "
                       "launchers) is not written yet; nothing was changed";
-    if (a.op == plan::Op::install_tree && a.from.empty() && a.artifacts.empty())
-      return a.path +
-             ": the manifest names no source for this toolkit (cuda.source); nothing was changed";
-    if (a.op == plan::Op::write && a.from.empty() && a.content.empty() &&
-        a.resource == plan::Resource::cudnn)
-      return a.path +
-             ": the manifest names no source for cuDNN (cudnn.source); nothing was changed";
+    if ((a.op == plan::Op::install_tree && a.from.empty() && a.artifacts.empty()) ||
+        (a.op == plan::Op::write && a.from.empty() && a.content.empty() &&
+         a.resource == plan::Resource::cudnn))
+      return a.path + ": " + plan::no_source(a.resource, p.platform) + "; nothing was changed";
     if (a.op == plan::Op::write &&
         (a.from.rfind("http://", 0) == 0 || a.from.rfind("https://", 0) == 0))
       return a.path + ": a copy copies a file on this machine; downloads come only through a pinned source";

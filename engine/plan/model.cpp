@@ -84,6 +84,12 @@ const char* to_string(PathKind k) {
   return "unknown";
 }
 
+std::string no_source(Resource r, const std::string& platform) {
+  return std::string("the manifest names no ") +
+         (r == Resource::cudnn ? "cudnn.source" : "cuda.source") +
+         (platform.empty() ? "" : " for " + platform) + ", so there is nothing to install it from";
+}
+
 std::string edited_aside(const std::string& path, const std::string& recorded_sha256,
                          const std::string& now_sha256, int generation) {
   if (recorded_sha256.empty() || now_sha256.empty() || now_sha256 == recorded_sha256) return {};

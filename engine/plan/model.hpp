@@ -83,6 +83,10 @@ struct Action {
   std::int64_t mtime_ns = 0;
 };
 
+// The one verdict for a toolkit or cuDNN the manifest names no source for on `platform`, as
+// plan, apply and `sources fetch` say it: "the manifest names no cuda.source for linux-x86_64".
+std::string no_source(Resource r, const std::string& platform);
+
 // Where a file gpucfg is about to replace or remove is kept first, when it is not what
 // generation `generation` recorded there (`recorded_sha256`; "" when it recorded no file): the
 // user's edit. "" when there is nothing of the user's to keep.

@@ -42,8 +42,6 @@ const probe::CudnnCopy* cudnn_in(const probe::Facts& f, const std::string& prefi
   return nullptr;
 }
 
-// A cuDNN entry whose files are not listed yet although the manifest names where they come from
-// (an archive not unpacked yet).
 // Whether the manifest names a source for d's package on this platform (one that failed to
 // resolve has its own error already; a second "names no source" would be false).
 bool names_source(const manifest::Stack& s, const Desired& d) {
@@ -340,10 +338,8 @@ void diff_one(const PlanInput& in, const Desired& d, Plan& plan) {
                                                                               : "no toolkit there");
     if (d.needs_source && !names_source(s, d)) {
       // An error here, not only in apply: a reviewer reading the plan sees apply's verdict.
-      a.details.push_back("no cuda.source for " + s.platform->id() +
-                          " in the manifest: apply cannot install it until one is named");
-      plan.errors.push_back("toolkit " + d.path + ": the manifest names no source for " +
-                            s.platform->id() + " (cuda.source); apply would refuse this step");
+      plan.errors.push_back("toolkit " + d.path + ": " + no_source(d.resource, s.platform->id()) +
+                            "; apply would refuse this step");
     }
     plan.actions.push_back(a);
     return;
@@ -356,7 +352,7 @@ void diff_one(const PlanInput& in, const Desired& d, Plan& plan) {
       Action a =
           action_for(d, "create", "not observed (planning from a facts file); assumed absent");
       if (d.needs_source && !names_source(s, d))
-        a.details.push_back("from the cuDNN package; no cudnn.source in the manifest yet");
+        a.details.push_back(no_source(d.resource, s.platform->id()));
       plan.actions.push_back(a);
     }
     return;
@@ -412,9 +408,8 @@ void diff_one(const PlanInput& in, const Desired& d, Plan& plan) {
       rec && rec->kind == "file" && st.kind == PathKind::file)
     keep_edit(a, rec->sha256, st.sha256, o.current.number);
   if (d.needs_source && !names_source(s, d)) {
-    a.details.push_back("no cudnn.source in the manifest: apply cannot copy it until one is named");
-    plan.errors.push_back(d.path + ": the manifest names no source for cuDNN (cudnn.source); "
-                                   "apply would refuse this step");
+    plan.errors.push_back(d.path + ": " + no_source(d.resource, s.platform->id()) +
+                          "; apply would refuse this step");
   }
   plan.actions.push_back(a);
 }

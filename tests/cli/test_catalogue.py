@@ -348,9 +348,10 @@ def no_source():
         f.write("apiVersion: gpucfg/v1\nkind: Stack\nmetadata: {name: n}\n"
                 "requires: {platforms: [linux-x86_64]}\ncuda: {version: \"11.2\"}\n")
     r = gpucfg("fetch", os.path.join(d, "m.yaml"), env=ENV)
-    expect(r.code == 1 and "names no source" in r.err, r.out + r.err)
+    # One verdict, worded once (plan::no_source), from fetch and from plan alike.
+    expect(r.code == 1 and "names no cuda.source for linux-x86_64" in r.err, r.out + r.err)
     r = gpucfg("plan", "--root", R, os.path.join(d, "m.yaml"), env=ENV)
-    expect(r.code == 1 and "names no source" in r.out + r.err, r.out + r.err)
+    expect(r.code == 1 and "names no cuda.source for linux-x86_64" in r.out + r.err, r.out + r.err)
 
 
 finish()
