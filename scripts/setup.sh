@@ -11,7 +11,7 @@ packages=(
   python3 python3-yaml python3-jsonschema
   makeself p7zip-full
   clang libclang-rt-14-dev zip systemd
-  dpkg-dev zsh fish dash shellcheck groff-base ansible-core
+  dpkg-dev zsh fish dash shellcheck lintian groff-base ansible-core
 )
 
 missing=()

@@ -139,6 +139,16 @@ def bash_completion_clean():
         print("skipped shellcheck: not installed (scripts/setup.sh installs it)")
 
 
+@check("lintian finds no error and no warning in the package (Debian's own check)")
+def lintian():
+    if not shutil.which("lintian"):
+        print("skipped: lintian is not installed (scripts/setup.sh installs it)")
+        return
+    expect(DEB, "no package")
+    r = sh("lintian", "--fail-on", "error,warning", DEB)
+    expect(r.returncode == 0, r.stdout + r.stderr)
+
+
 # Drives an interactive zsh in a pseudo-terminal (zsh/zpty): types the words and a TAB, and
 # records every candidate the completion system passes to compadd. $1: words, $2: fpath folder,
 # $3: output file, $4: the folder to complete in.
