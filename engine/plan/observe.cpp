@@ -89,11 +89,7 @@ Observed observe(const probe::Host& host, const Wanted& wanted, bool checksum,
   o.home = host.env("HOME").value_or("/root");
   o.current = read_current_generation(host, d);
   o.interrupted = disk::exists(d, state_dir(host.root()) + "/journal.json");
-  auto recorded = [&](const std::string& path) -> const ManagedEntry* {
-    for (const auto& e : o.current.entries)
-      if (e.path == path) return &e;
-    return nullptr;
-  };
+  auto recorded = [&](const std::string& path) { return find_entry(o.current.entries, path); };
   for (const auto& e : o.current.entries)
     if (e.resource == Resource::env && e.kind == "file" &&
         util::starts_with(e.path, "/etc/environment.d/"))

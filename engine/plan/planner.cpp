@@ -57,9 +57,7 @@ std::string is_a(const PathState& st) {
 }
 
 bool managed_by_us(const Observed& o, const std::string& path) {
-  for (const auto& e : o.current.entries)
-    if (e.path == path) return true;
-  return false;
+  return find_entry(o.current.entries, path) != nullptr;
 }
 
 Action action_for(const Desired& d, const std::string& change, const std::string& reason) {
@@ -290,10 +288,8 @@ void diff_one(const PlanInput& in, const Desired& d, Plan& plan) {
     return;
   }
   if (d.kind == "adopted") {
-    bool recorded = false;
-    for (const auto& e : o.current.entries)
-      recorded = recorded || (e.path == d.path && e.kind == "adopted");
-    if (!recorded) {
+    const ManagedEntry* rec = find_entry(o.current.entries, d.path);
+    if (!rec || rec->kind != "adopted") {
       Action a = action_for(d, "create", "not recorded yet");
       a.op = Op::adopt;
       plan.actions.push_back(a);
@@ -434,8 +430,8 @@ void conflicts(const PlanInput& in, const std::vector<Desired>& desired, Plan& p
   const auto& s = in.stack;
   const auto& current = in.observed.current;
   for (const auto& d : desired)
-    for (const auto& e : current.entries)
-      if (e.path == d.path && !e.manifest.empty() && e.manifest != s.metadata.name &&
+    if (const ManagedEntry* found = find_entry(current.entries, d.path))
+      if (const ManagedEntry& e = *found; !e.manifest.empty() && e.manifest != s.metadata.name &&
           e.kind != "absent" && !(e.kind == "adopted" && d.kind == "adopted"))
         plan.errors.push_back(d.path + " is managed by the manifest '" + e.manifest +
                               "' (generation " + std::to_string(current.number) +
