@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Benchmark: building tf-2.16's framework environment (its locked wheels for this Python:
-tensorflow 2.16.1 and its 37 dependencies, about 600 MB of wheels, 2 GB installed) from a warm
+tensorflow 2.16 and its 37 dependencies, about 600 MB of wheels, 2 GB installed) from a warm
 cache, against what a user would otherwise run with the same locked files:
 
     python -m venv V && V/bin/pip install --no-deps --no-index --require-hashes \\

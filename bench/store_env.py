@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Benchmark (issue #24): tf-2.16's framework environment (its locked wheels for this Python:
-tensorflow 2.16.1 and its dependencies, about 670 MB of wheels) built into a new root from a
+tensorflow 2.16 and its dependencies, about 670 MB of wheels) built into a new root from a
 warm store, against uv with its cache warm, `import tensorflow` counted on both sides:
 
     gpucfg apply --yes --no-verify --root NEW env.yaml          (offline; the store is warm)

@@ -46,6 +46,7 @@ class Knowledge:
         self.installs = load("install-sources.yaml")
         pins = load("wheel-pins.yaml")
         self.wheels = pins["tensorflow"]
+        self.wheel_notes = pins.get("notes") or {}
         self.toolkit_wheels = pins.get("toolkits") or {}
         self.locks = load("env-locks.yaml") or {}
 
@@ -54,6 +55,12 @@ class Knowledge:
         rows = [r for r in self.drivers["toolkit_driver"]
                 if mm(r["cuda"]) == cuda and not r.get("prerelease")]
         return min(rows, key=lambda r: vkey(r["cuda"])) if rows else None
+
+    def release_driver(self, release):
+        """The newest toolkit-driver row of `release`'s minor at or below it (13.4.3 -> 13.4.1)."""
+        rows = [r for r in self.drivers["toolkit_driver"] if mm(r["cuda"]) == mm(release)
+                and vkey(r["cuda"]) <= vkey(release) and not r.get("prerelease")]
+        return max(rows, key=lambda r: vkey(r["cuda"])) if rows else None
 
     def windows_floor(self, cuda):
         return self.compat_floor(cuda)["windows"]
@@ -122,8 +129,13 @@ def toolkit_source(kb, cuda):
 def cuda_base(kb, cuda):
     d = kb.driver(cuda)
     wheels = kb.toolkit_wheels.get(cuda)
-    if wheels:  # the driver the release the wheels carry needs, not the GA's
-        d = next(r for r in kb.drivers["toolkit_driver"] if str(r["cuda"]) == wheels["release"])
+    if wheels:  # the driver of the release the wheels carry (its newest row), not the GA's
+        d = kb.release_driver(wheels["release"]) or d
+    why = f"  # CUDA {d['label']}'s toolkit driver (knowledge/cuda-driver.yaml).\n" if d else ""
+    if not d:  # no row for this minor: the major's minor-version-compatibility floor
+        d = {"linux": kb.compat_floor(cuda)["linux"], "windows": None}
+        why = (f"  # knowledge/cuda-driver.yaml has no row for CUDA {cuda} (NVIDIA's table was not\n"
+               f"  # readable here): the CUDA {cuda.split('.')[0]}.x minor-version-compatibility floor.\n")
     win = d["windows"] or kb.windows_floor(cuda)
     win_note = "" if d["windows"] else (
         "    # No Windows driver is bundled from CUDA 13; the minor-version-compatibility floor.\n")
@@ -139,8 +151,7 @@ metadata:
   description: CUDA Toolkit {cuda}, its driver minimum and library paths
   source: https://docs.nvidia.com/cuda/cuda-toolkit-release-notes/index.html
 requires:
-  # CUDA {d['label']}'s toolkit driver (knowledge/cuda-driver.yaml).
-  driver:
+{why}  driver:
     linux: ">={d['linux']}"
 {win_note}    windows: ">={win}"
   compute_capability: ">={kb.lowest_arch(cuda)}"
@@ -183,10 +194,14 @@ def tf_sources(kb, v, cudnn):
     if pins:
         toolkit = [w for w in pins if "cudnn" not in w["package"]]
         dnn = [w for w in pins if "cudnn" in w["package"]]
+        nccl = ", nccl" if any("nccl" in w["package"] for w in toolkit) else ""
+        notes = "".join(f"  # {line}\n" for note in kb.wheel_notes.get(v, [])
+                        for line in textwrap.wrap(note + ".", 90))
         cuda = ("cuda:\n"
-                "  # TensorFlow's own `[and-cuda]` wheels (knowledge/wheel-pins.yaml). They carry\n"
-                "  # ptxas and nvvm, which XLA uses, not nvcc: verify does not compile with them.\n"
-                f"  components: [{WHEEL_COMPONENTS}]\n"
+                "  # TensorFlow's own `[and-cuda]` wheels (knowledge/wheel-pins.yaml), NCCL\n"
+                "  # included for multi-GPU. They carry ptxas and nvvm, which XLA uses, not nvcc:\n"
+                "  # verify does not compile with them.\n" + notes +
+                f"  components: [{WHEEL_COMPONENTS}{nccl}]\n"
                 "  source:\n" + wheels_entry(toolkit, 4))
         return cuda, "  source:\n" + wheels_entry(dnn, 4), "load"
     rows = kb.installs["cudnn_archives"][cudnn]
@@ -223,6 +238,24 @@ def python_section(kb, name, packages, unlocked_why, index=""):
     return out
 
 
+def locked_range(kb, name, stated):
+    """requires.python of a stack: the stated range, narrowed to the Pythons its lock covers
+    (plan can build no other), with a comment line per Python left out and pip's reason."""
+    entry = kb.locks.get(name)
+    if not entry:
+        return "", stated
+    minors = sorted((vkey(t.split("/")[1]) for t in entry["targets"]))
+    rng = f">={minors[0][0]}.{minors[0][1]},<={minors[-1][0]}.{minors[-1][1]}"
+    notes = ""
+    for target, why in (entry.get("skipped") or {}).items():
+        notes += "".join(f"  # {line}\n" for line in textwrap.wrap(
+            f"Python {target.split('/')[1]} not locked ({target.split('/')[0]}): {why}.", 90))
+    if rng != stated:
+        covered = ", ".join(t.split("/")[1] for t in entry["targets"])
+        notes = (f"  # The release supports Python {stated}; the lock covers {covered}.\n") + notes
+    return notes, rng
+
+
 def tensorflow(kb, linux, windows):
     v = str(linux["version"])
     short = mm(v)
@@ -239,6 +272,10 @@ def tensorflow(kb, linux, windows):
     pkg = "tensorflow-gpu" if v.startswith(("1.", "2.0.")) else "tensorflow"
     env = python_section(kb, f"tf-{short}", [f"{pkg}=={v}"],
                          "the index had no wheels of this release for a Python in its range")
+    py_notes, py_range = locked_range(kb, f"tf-{short}", linux["python_range"])
+    tested = (f"\n# The table's row is {linux['tested_as']}; this is the newest patch release of the minor,\n"
+              "# built with the same configuration (knowledge/frameworks.yaml)"
+              if linux.get("tested_as") else "")
     # With its environment locked, apply's verify proves the framework itself (which includes the
     # compute level where the toolkit has nvcc).
     if kb.locks.get(f"tf-{short}"):
@@ -251,7 +288,7 @@ def tensorflow(kb, linux, windows):
                  "#   files:\n"
                  "#     - {alias: \"${cuda.prefix}/bin/cusolver64_10.dll\", target: cusolver64_11.dll,\n"
                  "#        when: {platform: windows-x86_64}}\n")
-    return f"""{HEADER}# TensorFlow {v} GPU: its tested build configuration (CUDA {cuda}, cuDNN {linux['cudnn']}).
+    return f"""{HEADER}# TensorFlow {v} GPU: its tested build configuration (CUDA {cuda}, cuDNN {linux['cudnn']}){tested}.
 {refusal}apiVersion: gpucfg/v1
 kind: Stack
 metadata:
@@ -264,7 +301,7 @@ framework:
   version: {q(v)}
 requires:
   platforms: [{", ".join(platforms)}]
-  python: "{linux['python_range']}"
+{py_notes}  python: "{py_range}"
   host_compiler:
 {compilers}{cuda_section}cudnn:
   version: {q(linux['cudnn'])}
@@ -287,12 +324,19 @@ def wheel_archs(kb, v, cuda):
     archs = row["archs"].split(";")
     ptx = archs[-1].endswith("+PTX")
     low = archs[0]
-    rng = f">={low}" if ptx else f">={low},<{vkey(archs[-1].replace('+PTX', ''))[0] + 1}.0"
+    closed = f">={low},<{vkey(archs[-1].replace('+PTX', ''))[0] + 1}.0"
+    rng = f">={low}" if ptx else closed
     why = ("PTX for newer GPUs" if ptx else
            "no PTX, so GPUs of a later major have no kernel")
+    if ptx and row.get("ptx_os"):
+        why = f"PTX for newer GPUs on {row['ptx_os'].capitalize()} only"
+        other = "windows" if row["ptx_os"] == "linux" else "linux"
+        rng_lines = (f"  compute_capability:\n    {row['ptx_os']}: \"{rng}\"\n"
+                     f"    {other}: \"{closed}\"\n")
+    else:
+        rng_lines = f"  compute_capability: \"{rng}\"\n"
     return (f"  # The wheels' kernels: {', '.join('sm_' + a.replace('.', '').replace('+PTX', '') + ('+PTX' if a.endswith('+PTX') else '') for a in archs)}\n"
-            f"  # ({why}; {row['source']}, knowledge/frameworks.yaml).\n"
-            f"  compute_capability: \"{rng}\"\n")
+            f"  # ({why}; {row['source']}, knowledge/frameworks.yaml).\n" + rng_lines)
 
 
 def pytorch(kb, rel, variant):
@@ -307,6 +351,7 @@ def pytorch(kb, rel, variant):
     env = python_section(kb, name, [f"torch=={v}.*"],
                          "PyTorch's own index serves this CUDA variant and was not reachable where "
                          "the catalogue was made", index)
+    py_notes, py_range = locked_range(kb, name, rel["python_range"])
     return f"""{HEADER}# PyTorch {v} with CUDA {cuda} wheels. The wheels bundle the CUDA runtime and cuDNN {cudnn},
 # so the machine needs only a driver that runs CUDA {cuda}; no toolkit is installed. The driver
 # floor is CUDA {cuda.split('.')[0]}.x's minor-version-compatibility floor; below CUDA {cuda}'s own, plan warns.
@@ -324,7 +369,7 @@ requires:
   driver:
     linux: ">={d['linux']}"
     windows: ">={win}"
-  python: "{rel['python_range']}"
+{py_notes}  python: "{py_range}"
 {wheel_archs(kb, v, cuda)}  platforms: [linux-x86_64, windows-x86_64]
 {env}verify:
   level: framework

@@ -26,24 +26,12 @@ import tempfile
 
 import yaml
 
+import pyindex
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PYPI = "https://pypi.org/simple"
 
-def _linux(arch):
-    """pip matches --platform tags exactly, so every manylinux_2_X is named: glibc 2.28 and older
-    first (most preferred, as pip orders them on such a machine), then the legacy aliases, then
-    files that exist only for newer glibc (2.29-2.34: Ubuntu 22.04, Debian 12, RHEL 9 and
-    later), least preferred."""
-    tags = []
-    for x in range(28, 4, -1):
-        tags.append(f"manylinux_2_{x}_{arch}")
-        alias = {17: "manylinux2014", 12: "manylinux2010", 5: "manylinux1"}.get(x)
-        if alias:
-            tags.append(f"{alias}_{arch}")
-    return tags + [f"linux_{arch}"] + [f"manylinux_2_{x}_{arch}" for x in range(29, 35)]
-
-
-PIP_PLATFORMS = {"linux-x86_64": _linux("x86_64"), "windows-x86_64": ["win_amd64"]}
+PIP_PLATFORMS = {"linux-x86_64": pyindex.linux_tags()[:-1], "windows-x86_64": ["win_amd64"]}
 
 
 _resolved = {}
@@ -86,9 +74,14 @@ def _resolve(packages, platform, python, index):
     return out
 
 
+class NotLockable(RuntimeError):
+    """No target could be locked; the message is the distinct reasons, already worded."""
+
+
 def lock(packages, platforms, pythons, index):
-    """Lock entries (dicts) for every target; one entry per file, with the targets it serves."""
-    entries, closures, failed = {}, {}, []
+    """Lock entries (dicts) for every target; one entry per file, with the targets it serves;
+    the closures per target; and {target: why} for targets that could not be locked."""
+    entries, closures, failed = {}, {}, {}
     targets = [(platform, py) for platform in platforms for py in pythons]
 
     def one(t):
@@ -103,8 +96,8 @@ def lock(packages, platforms, pythons, index):
     for (platform, py), closure, error in results:
         target = f"{platform}/{py}"
         if error:
-            failed.append(error)
-            print(f"  skipped: {error}", file=sys.stderr)
+            failed[target] = reason(error)
+            print(f"  SKIPPED {target}: {error}", file=sys.stderr)
             continue
         closures[target] = closure
         for name, sha, url, _ in closure:
@@ -117,8 +110,12 @@ def lock(packages, platforms, pythons, index):
             if index and index != PYPI and not url.startswith(index.split("/simple")[0]):
                 e["url"] = url
     if not closures:
-        raise RuntimeError("; ".join(failed))
-    return sorted(entries.values(), key=lambda e: e["wheel"].lower()), closures
+        by_reason = {}
+        for target, why in failed.items():
+            by_reason.setdefault(why, []).append(target.split("/")[1])
+        raise NotLockable("; ".join(f"Python {', '.join(pys)}: {why}"
+                                    for why, pys in by_reason.items()))
+    return sorted(entries.values(), key=lambda e: e["wheel"].lower()), closures, failed
 
 
 def flow(entry):
@@ -130,8 +127,9 @@ def flow(entry):
     return "{" + ", ".join(parts) + "}"
 
 
-def minors(python_range, lo=8, hi=14):
-    """The 3.x minors a requires.python range admits, within the Pythons people run."""
+def minors(python_range, lo=3, hi=15):
+    """The 3.x minors a requires.python range admits (3.3, the oldest any curated release names,
+    to 3.15, the newest released). Each is tried; what cannot be locked is said, never dropped."""
     out = []
     for m in range(lo, hi + 1):
         ok = True
@@ -158,7 +156,7 @@ def catalogue_stacks():
         major_minor = ".".join(v.split(".")[:2])
         # 2.0 and 1.x shipped GPU support as tensorflow-gpu; from 2.1 `tensorflow` has it.
         pkg = "tensorflow-gpu" if v.startswith(("1.", "2.0.")) else "tensorflow"
-        stacks.append((f"tf-{major_minor}", [f"{pkg}=={v}"], "", minors(row["python_range"], lo=6), None))
+        stacks.append((f"tf-{major_minor}", [f"{pkg}=={v}"], "", minors(row["python_range"]), None))
     for rel in kb["pytorch"]:
         for variant in rel.get("variants", []):
             if variant.get("channel") != "stable":
@@ -170,14 +168,20 @@ def catalogue_stacks():
 
 
 def bundled_cuda(closure):
-    """The CUDA runtime a PyTorch closure brings: the nvidia-cuda-runtime wheel's version."""
+    """The CUDA runtime a PyTorch closure brings: the nvidia-cuda-runtime wheel's version, or,
+    before torch took NVIDIA's wheels (1.12 and older), the one built into the torch wheel
+    itself (torch/version.py's `cuda`, read by range requests), None for a CPU build."""
     for name, _, _, meta in closure:
         if meta["name"].lower().startswith("nvidia-cuda-runtime"):
             return ".".join(meta["version"].split(".")[:2])
+    for name, _, url, meta in closure:
+        if meta["name"].lower() == "torch":
+            m = re.search(r"^cuda\s*=\s*'([0-9.]+)'", pyindex.member(url, "torch/version.py"), re.M)
+            return m.group(1) if m else None
     return None
 
 
-def catalogue(only):
+def catalogue(only, accept_skips):
     path = os.path.join(ROOT, "knowledge", "env-locks.yaml")
     old = {}
     if os.path.exists(path):
@@ -185,6 +189,7 @@ def catalogue(only):
             old = yaml.safe_load(f) or {}
     out = dict(old)
     unlocked = dict(out.pop("unlocked", None) or {})
+    failures = []
 
     def refuse(name, why):
         print(f"{name}: not locked: {why}", file=sys.stderr)
@@ -211,9 +216,21 @@ def catalogue(only):
                              "was made")
                 continue
         try:
-            entries, closures = lock(packages, ["linux-x86_64"], pythons, index)
+            entries, closures, skipped = lock(packages, ["linux-x86_64"], pythons, index)
+        except NotLockable as e:
+            refuse(name, str(e))
+            continue
         except RuntimeError as e:
             refuse(name, reason(str(e)))
+            continue
+        known = (old.get(name) or {}).get("skipped") or {}
+        new_skips = {t: why for t, why in skipped.items() if t not in known}
+        if new_skips and not accept_skips:
+            # A Python the release supports that can no longer be locked is a regression until a
+            # maintainer has read why (tf-2.12 lost 3.8 silently once): the old lock stays.
+            for t, why in new_skips.items():
+                print(f"{name}: {t} could not be locked: {why}", file=sys.stderr)
+            failures.append(name)
             continue
         if cuda and {bundled_cuda(c) for c in closures.values()} != {cuda}:
             refuse(name, f"its Pythons' wheels bring different CUDA builds, not only {cuda}")
@@ -221,17 +238,28 @@ def catalogue(only):
         unlocked.pop(name, None)
         targets = sorted(closures, key=lambda t: [int(x) for x in t.split("/")[1].split(".")])
         out[name] = {"packages": packages, "targets": targets, "lock": entries}
+        if skipped:
+            out[name]["skipped"] = dict(sorted(skipped.items(),
+                                               key=lambda i: [int(x) for x in i[0].split("/")[1].split(".")]))
         print(f"{name}: {len(entries)} wheels for {', '.join(targets)}", file=sys.stderr)
         write(path, out, unlocked)  # after each stack: an interrupted run keeps what it locked
     write(path, out, unlocked)
+    if failures:
+        print(f"NOT LOCKED (kept as they were): {', '.join(failures)}: targets of their Python "
+              "range could not be locked; read why above, then rerun with --accept-skips to "
+              "record them (the manifests then narrow requires.python and say why)",
+              file=sys.stderr)
+        return 1
+    return 0
 
 
 def reason(error):
-    """pip's refusal, said for the manifest: usually a dependency published only as source."""
+    """pip's refusal, said for the manifest: a requirement no wheel serves on that target (often
+    one published as source only), else pip's own last line."""
     m = re.search(r"No matching distribution found for ([^;]+?)(;|$)", error)
     if m:
-        return (f"{m.group(1).strip()} has no wheel on the package index (published as source "
-                "only), and gpucfg installs wheels only")
+        return (f"no wheel of {m.group(1).strip()} on the package index (source only, or none "
+                "for that Python; gpucfg installs wheels only)")
     return error.splitlines()[0][:200]
 
 
@@ -244,7 +272,12 @@ def write(path, out, unlocked):
         for name in sorted(out):
             s = out[name]
             f.write(f"{name}:\n  packages: [{', '.join(s['packages'])}]\n"
-                    f"  targets: [{', '.join(s['targets'])}]\n  lock:\n")
+                    f"  targets: [{', '.join(s['targets'])}]\n")
+            if s.get("skipped"):
+                f.write("  skipped:\n")
+                for t, why in s["skipped"].items():
+                    f.write(f"    {t}: {json.dumps(why)}\n")
+            f.write("  lock:\n")
             for e in s["lock"]:
                 f.write(f"    - {flow(e)}\n")
         if unlocked:
@@ -261,15 +294,19 @@ def main():
     ap.add_argument("--platform", action="append")
     ap.add_argument("--catalogue", action="store_true")
     ap.add_argument("--only", action="append", default=[])
+    ap.add_argument("--accept-skips", action="store_true",
+                    help="record targets that cannot be locked (with pip's reason) instead of failing")
     a = ap.parse_args()
     if a.catalogue:
-        return catalogue(set(a.only))
+        return catalogue(set(a.only), a.accept_skips)
     if not a.packages:
         ap.error("name the packages to lock")
-    entries, _ = lock(a.packages, a.platform or ["linux-x86_64"], a.python.split(","), a.index)
+    entries, _, skipped = lock(a.packages, a.platform or ["linux-x86_64"], a.python.split(","),
+                               a.index)
     print("  lock:")
     for e in entries:
         print(f"    - {flow(e)}")
+    return 1 if skipped else 0
 
 
 if __name__ == "__main__":

@@ -176,6 +176,8 @@ public:
     rows(doc, "tensorflow", [&](Fields& f) {
       TensorflowBuild t;
       t.version = ver(f, "version").value_or(util::Version());
+      t.tested_as = ver(f, "tested_as", false).value_or(t.version);
+      f.allow({"keep"}); // why a row keeps an older patch: a maintainers' note for tools/
       t.os = str(f, "os");
       t.cuda = ver(f, "cuda").value_or(util::Version());
       t.cudnn = ver(f, "cudnn").value_or(util::Version());
@@ -195,6 +197,9 @@ public:
           PytorchVariant v;
           v.cuda = ver(vf, "cuda").value_or(util::Version());
           v.cudnn = ver(vf, "cudnn").value_or(util::Version());
+          // A variant may cite its own source where it differs from the release's matrix row
+          // (the wheel's own metadata wins); it must be a known id.
+          if (vf.get("source")) source(vf);
           v.channel = str(vf, "channel");
           p.variants.push_back(v);
         }
@@ -300,8 +305,11 @@ const PlatformRule* Knowledge::platform_rule(const std::string& fw, const util::
 
 const HostCompilers* Knowledge::host_compilers(const util::Version& cuda) const {
   const HostCompilers* best = nullptr;
+  // Plain comparison, missing components zero: a row for a full release ("11.4.1": gcc 11 is
+  // accepted from that update on) applies to 11.4.1 and later, while a manifest that says only
+  // "11.4" means its GA (11.4.0) and gets the row before.
   for (const auto& h : m_compilers)
-    if (h.cuda.truncated(2) <= cuda.truncated(2) && (!best || h.cuda > best->cuda)) best = &h;
+    if (h.cuda <= cuda && (!best || h.cuda > best->cuda)) best = &h;
   return best;
 }
 

@@ -63,7 +63,8 @@ struct CudnnRelease {
 };
 
 struct TensorflowBuild {
-  util::Version version;
+  util::Version version;   // the patch release the curated stack installs (newest on the index)
+  util::Version tested_as; // the release the tested-configuration table names, when another
   std::string os;
   util::Version cuda, cudnn;
   std::string python, compiler;

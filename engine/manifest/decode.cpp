@@ -172,8 +172,19 @@ void Decoder::requirements(const Value* v, Stack& s) {
           r.driver.push_back({os, rg->value, rg->mark});
     }
   }
-  if (auto cc = range(f.get("compute_capability"), "requires.compute_capability"))
-    r.compute_capability = cc;
+  // One range, or one per OS: a wheel build's PTX (what lets newer GPUs JIT) may be on one
+  // OS only (PyTorch's cu130 wheels carry it on Linux, not Windows).
+  if (const Value* cc = f.get("compute_capability")) {
+    if (cc->is_scalar()) {
+      r.compute_capability = range(cc, "requires.compute_capability");
+    } else {
+      Fields cf(*cc, "requires.compute_capability", m_diags);
+      for (const auto& os : k_os_names) {
+        auto rg = range(cf.get(os), "requires.compute_capability." + os);
+        if (rg && os == m_platform.os_name()) r.compute_capability = rg;
+      }
+    }
+  }
   if (auto py = range(f.get("python"), "requires.python")) r.python = py;
   if (const Value* p = f.get("platforms")) {
     auto ids = platform::known_ids();

@@ -227,7 +227,8 @@ std::string wheel_component(const std::string& requirement) {
       {"nvidia-cusolver", "cusolver"},   {"nvidia-cusparse", "cusparse"},
       {"nvidia-cuda-nvrtc", "nvrtc"},    {"nvidia-cuda-cupti", "cupti"},
       {"nvidia-nvjitlink", "nvjitlink"}, {"nvidia-npp", "npp"},
-      {"nvidia-nvjpeg", "nvjpeg"},       {"nvidia-cuda-nvcc", "nvcc"}};
+      {"nvidia-nvjpeg", "nvjpeg"},       {"nvidia-cuda-nvcc", "nvcc"},
+      {"nvidia-nccl", "nccl"}};
   for (const auto& [stem, component] : table)
     if (util::starts_with(name, stem)) {
       bool old_nvcc = std::string(component) == "nvcc" &&

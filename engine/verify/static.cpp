@@ -36,6 +36,7 @@ const ComponentFiles k_components[] = {
     {"npp", "npp.h", "libnppc"},
     {"nvjpeg", "nvjpeg.h", "libnvjpeg"},
     {"nvjitlink", "nvJitLink.h", "libnvJitLink"},
+    {"nccl", "nccl.h", "libnccl"},
 };
 
 } // namespace

@@ -45,6 +45,13 @@ TEST_CASE("architectures, cuDNN builds and frameworks", "[knowledge]") {
   CHECK(kb().platform_rule("tensorflow", v("2.10"), "windows-x86_64") == nullptr);
   CHECK(kb().pytorch(v("2.5.1"))->variants.size() == 3);
   CHECK(kb().host_compilers(v("11.2"))->gcc.str() == "<=10");
+  // nvcc 11.4.0 rejects gcc 11, 11.4.1 accepts it: a manifest's "11.4" means the GA.
+  CHECK(kb().host_compilers(v("11.4"))->gcc.str() == "<=10");
+  CHECK(kb().host_compilers(v("11.4.1"))->gcc.str() == "<=11");
+  CHECK(kb().host_compilers(v("11.4.4"))->gcc.str() == "<=11");
+  CHECK(kb().host_compilers(v("13.3"))->gcc.str() == "<=16");
+  // The curated stack installs the newest patch; the table's release is kept beside it.
+  CHECK(kb().tensorflow(v("2.16"), "linux")->tested_as.str() == "2.16.1");
 }
 
 TEST_CASE("every knowledge row cites a known source", "[knowledge]") {

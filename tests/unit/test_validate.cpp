@@ -35,6 +35,20 @@ TEST_CASE("compute capabilities the toolkit dropped are caught", "[validate]") {
   CHECK(err.diags.has_errors());
 }
 
+TEST_CASE("compute_capability may differ per OS (a wheel's PTX on one OS only)", "[validate]") {
+  std::string m = head() + "requires:\n  compute_capability: {linux: '>=7.5', windows: '>=7.5,<13.0'}\n"
+                           "cuda: {version: '13.0'}\n";
+  auto linux_side = decode_text(m, "linux-x86_64");
+  REQUIRE(linux_side.stack);
+  CHECK(linux_side.stack->requires_.compute_capability->value.str() == ">=7.5");
+  auto windows_side = decode_text(m, "windows-x86_64");
+  REQUIRE(windows_side.stack);
+  CHECK(windows_side.stack->requires_.compute_capability->value.str() == ">=7.5,<13.0");
+  CHECK_FALSE(windows_side.diags.has_errors());
+  auto typo = decode_text(head() + "requires:\n  compute_capability: {linx: '>=7.5'}\n");
+  CHECK(mentions(typo, "unknown key 'linx'"));
+}
+
 TEST_CASE("cuDNN must have a build for the CUDA major", "[validate]") {
   auto r =
       decode_text(head() + "cuda: {version: '12.2'}\ncudnn: {version: 8.1.0.77, into: cuda}\n");
