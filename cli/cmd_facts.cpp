@@ -1,6 +1,7 @@
 // gpucfg facts: what this machine's GPU stack is, each fact with its evidence. Read-only.
 #include "common.hpp"
 #include "probe/probe.hpp"
+#include "store/store.hpp"
 #include "session/planning.hpp"
 #include "util/strings.hpp"
 
@@ -126,6 +127,7 @@ void add_facts(CLI::App& app, int& exit_code) {
     po.libraries = opts->libraries;
     po.frameworks = opts->frameworks;
     po.framework_timeout = std::chrono::seconds(opts->timeout_s);
+    po.cache_dir = store::default_dir();
     auto facts = probe::gather(*host, po);
     session::gather_managed(*host, facts);
     if (opts->json)

@@ -3,6 +3,7 @@
 #include "knowledge/knowledge.hpp"
 #include "manifest/check.hpp"
 #include "probe/probe.hpp"
+#include "store/store.hpp"
 #include "util/os.hpp"
 #include "session/run.hpp"
 #include "verify/verify.hpp"
@@ -57,7 +58,9 @@ void add_verify(CLI::App& app, int& exit_code) {
   cmd->callback([o, &exit_code] {
     Context ctx;
     auto host = probe::make_local_host(o->root);
-    auto facts = probe::gather(*host);
+    probe::ProbeOptions po;
+    po.cache_dir = store::default_dir(); // compiler versions: asked once per compiler file
+    auto facts = probe::gather(*host, po);
     auto loaded = load_stack(ctx, o->manifest, facts.platform.id);
     if (!loaded) {
       exit_code = k_error;

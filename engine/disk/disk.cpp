@@ -1,6 +1,10 @@
 #include "disk/disk.hpp"
 
 #include <algorithm>
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <thread>
 
 namespace gpucfg::disk {
 
@@ -74,6 +78,56 @@ std::vector<Entry> walk(const Disk& d, const std::string& dir) {
   std::vector<Entry> out;
   walk_into(d, dir, "", out);
   // Depth-first from sorted listings gives "a", "a/x", "a.b": sorted by path with '/' first.
+  return out;
+}
+
+std::vector<Entry> walk_unordered(const Disk& d, const std::string& dir, unsigned jobs) {
+  if (jobs <= 1) return walk(d, dir);
+  std::mutex mu;
+  std::condition_variable cv;
+  std::deque<std::string> todo{""}; // folders relative to `dir` still to list
+  unsigned busy = 0;                // threads listing one now (they may add more)
+  std::vector<std::vector<Entry>> found(jobs);
+  auto work = [&](unsigned t) {
+    for (;;) {
+      std::string rel;
+      {
+        std::unique_lock<std::mutex> lock(mu);
+        cv.wait(lock, [&] { return !todo.empty() || busy == 0; });
+        if (todo.empty()) return; // nothing queued and nobody listing: the walk is done
+        rel = std::move(todo.front());
+        todo.pop_front();
+        ++busy;
+      }
+      std::vector<std::string> subdirs;
+      for (const auto& name : d.list(rel.empty() ? dir : dir + "/" + rel)) {
+        std::string r = rel.empty() ? name : rel + "/" + name;
+        auto st = d.lstat(dir + "/" + r);
+        if (!st) continue;
+        Entry e{r, *st, ""};
+        if (st->kind == Kind::symlink) e.link_target = d.read_link(dir + "/" + r).value_or("");
+        if (st->kind == Kind::dir) subdirs.push_back(r);
+        found[t].push_back(std::move(e));
+      }
+      {
+        std::lock_guard<std::mutex> lock(mu);
+        for (auto& s : subdirs)
+          todo.push_back(std::move(s));
+        --busy;
+      }
+      cv.notify_all();
+    }
+  };
+  std::vector<std::thread> threads;
+  for (unsigned t = 1; t < jobs; ++t)
+    threads.emplace_back(work, t);
+  work(0);
+  for (auto& th : threads)
+    th.join();
+  std::vector<Entry> out = std::move(found[0]);
+  for (unsigned t = 1; t < jobs; ++t)
+    out.insert(out.end(), std::make_move_iterator(found[t].begin()),
+               std::make_move_iterator(found[t].end()));
   return out;
 }
 

@@ -86,5 +86,8 @@ struct Entry {
 // Every entry under `dir`, depth first over sorted listings (a folder before what it holds);
 // links are listed, never followed.
 std::vector<Entry> walk(const Disk& d, const std::string& dir);
+// The same entries, walked by `jobs` threads taking folders from one queue (a toolkit's include/
+// tree is thousands of lstat calls): in no particular order. The Disk is only read.
+std::vector<Entry> walk_unordered(const Disk& d, const std::string& dir, unsigned jobs);
 
 } // namespace gpucfg::disk

@@ -1,4 +1,4 @@
-// Platform, driver and host compilers.
+// Platform, driver and Pythons (host compilers: compilers.cpp).
 #include "platform/platform.hpp"
 #include "probe/nvml.hpp"
 #include "probe/probe.hpp"
@@ -104,62 +104,6 @@ std::vector<SearchSetting> gather_search(const Host& host) {
                         "NVCC_PREPEND_FLAGS", "NVCC_APPEND_FLAGS", "NVCC_CCBIN"})
     if (auto value = host.env(v); value && !value->empty())
       out.push_back({v, *value, "env:" + std::string(v)});
-  return out;
-}
-
-std::vector<Compiler> gather_compilers(const Host& host) {
-  std::vector<Compiler> out;
-  // The major version is in the real file's name on Debian-style systems (gcc -> gcc-12,
-  // clang -> ../lib/llvm-14/bin/clang); running the compiler is the fallback.
-  static const std::regex tail(R"(-(\d+(?:\.\d+)*)$)");
-  static const std::regex llvm(R"(/llvm-(\d+)/)");
-  for (const char* name : {"gcc", "g++", "clang", "clang++"}) {
-    auto path = which(host, name);
-    if (!path) continue;
-    Compiler c;
-    c.name = name;
-    c.path = *path;
-    std::string real = host.resolve(*path);
-    std::smatch m;
-    std::string base = basename(real);
-    if (std::regex_search(base, m, tail) || std::regex_search(real, m, llvm)) {
-      c.version = m[1].str();
-      c.evidence = "file:" + real;
-    }
-    // A file name says the major only (gcc-12): the compiler itself says 12.2.0, in a few ms.
-    if (c.version.find('.') == std::string::npos) {
-      auto r =
-          host.run({*path, "-dumpfullversion", "-dumpversion"}, std::chrono::milliseconds(2000));
-      if (auto v = parse_compiler_version(r.output);
-          v && (c.version.empty() || util::starts_with(*v, c.version + "."))) {
-        c.version = *v;
-        c.evidence = "command:" + *path + " -dumpfullversion";
-      }
-    }
-    out.push_back(c);
-  }
-  // Compilers off PATH that nvcc may be given (-ccbin, CUDAHOSTCXX): versioned ones beside the
-  // default (g++-10 next to g++ 12) and a private toolchain in /opt/gcc.
-  std::set<std::string> seen;
-  for (const auto& c : out)
-    seen.insert(host.resolve(c.path));
-  auto extra = [&](const std::string& path, const std::string& name) {
-    if (!host.is_executable(path) || !seen.insert(host.resolve(path)).second) return;
-    Compiler c{name, path, "", {}};
-    auto r = host.run({path, "-dumpfullversion", "-dumpversion"}, std::chrono::milliseconds(2000));
-    if (auto v = parse_compiler_version(r.output)) {
-      c.version = *v;
-      c.evidence = "command:" + path + " -dumpfullversion";
-    }
-    out.push_back(c);
-  };
-  static const std::regex versioned(R"(^g\+\+-(\d+)$)");
-  for (const auto& f : host.list("/usr/bin"))
-    if (f.size() < 16 && std::regex_match(f, versioned)) extra(join("/usr/bin", f), f);
-  for (const char* d : {"/opt/gcc/bin", "/usr/local/gcc/bin"})
-    extra(join(d, "g++"), std::string("g++ (") + d + ")");
-  if (auto cxx = host.env("CUDAHOSTCXX"); cxx && !cxx->empty() && (*cxx)[0] == '/')
-    extra(*cxx, "CUDAHOSTCXX");
   return out;
 }
 

@@ -298,8 +298,8 @@ Facts gather_windows(const Host& host, const ProbeOptions& options) {
     f.warnings.push_back(std::to_string(f.cudnn.size()) +
                          " cuDNN copies with different versions; `gpucfg why cudnn64_N.dll` "
                          "shows which one loads");
-  f.compilers = windows_compilers(host);
-  f.pythons = windows_pythons(host);
+  if (options.compilers) f.compilers = windows_compilers(host);
+  if (options.pythons) f.pythons = windows_pythons(host);
   if (options.frameworks) f.frameworks = gather_frameworks(host, options.framework_timeout);
   return f;
 }

@@ -120,11 +120,12 @@ Facts gather(const Host& host, const ProbeOptions& options) {
                            " different files on the loader's path; " + r.chosen +
                            " wins (gpucfg why " + r.name + ")");
   }
-  f.compilers = gather_compilers(host);
+  if (options.compilers) f.compilers = gather_compilers(host, options.cache_dir);
   f.search = gather_search(host);
   // Interpreters are run to build environments, so they are this computer's, --root or not (as
   // ldconfig -r is): a scratch root has none, and one under it could not run here anyway.
-  f.pythons = host.root() == "/" ? gather_pythons(host) : gather_pythons(*make_local_host("/"));
+  if (options.pythons)
+    f.pythons = host.root() == "/" ? gather_pythons(host) : gather_pythons(*make_local_host("/"));
   if (options.frameworks) f.frameworks = gather_frameworks(host, options.framework_timeout);
   for (const auto& refused : programs_refused())
     if (std::find(f.warnings.begin(), f.warnings.end(), refused) == f.warnings.end())

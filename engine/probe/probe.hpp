@@ -16,6 +16,12 @@ struct ProbeOptions {
   std::vector<std::string> libraries; // extra names for loader resolution ("libcudnn.so.8")
   bool frameworks = false;            // run each Python on PATH to ask TensorFlow/PyTorch
   std::chrono::milliseconds framework_timeout{30000};
+  // What costs a program run, gathered only when asked: a plan asks for compilers only when its
+  // stack names requires.host_compiler, for Pythons only when it has python: or requires.python.
+  bool compilers = true;
+  bool pythons = true;
+  // Where answers that cost a run are kept between runs (the store's folder); "": not kept.
+  std::string cache_dir;
 };
 
 Facts gather(const Host& host, const ProbeOptions& options = {});
@@ -29,7 +35,9 @@ Resolution resolve_library(const Host& host, const std::string& name,
 // Stages, exposed for tests and for `gpucfg why`.
 PlatformFacts gather_platform(const Host& host);
 DriverFacts gather_driver(const Host& host);
-std::vector<Compiler> gather_compilers(const Host& host);
+// Asked in parallel; with a cache_dir, a compiler whose file (path, size, mtime) was asked
+// before answers from <cache_dir>/probe/compilers.json.
+std::vector<Compiler> gather_compilers(const Host& host, const std::string& cache_dir = "");
 // ld.so.conf.d files and the variables that steer library and compiler lookup.
 std::vector<SearchSetting> gather_search(const Host& host);
 // `named`: prefixes a manifest names, looked at besides the usual places.

@@ -5,6 +5,7 @@
 #include "plan/observe.hpp"
 #include "plan/plan_json.hpp"
 #include "plan/planner.hpp"
+#include "platform/platform.hpp"
 #include "probe/probe.hpp"
 #include "pyenv/lock.hpp"
 #include "session/lockfile.hpp"
@@ -283,7 +284,22 @@ std::optional<Planned> Planner::plan_request() {
   if (!m_kb) return std::nullopt;
   if (!m_req.facts_file.empty()) return plan_facts_file(m_req.facts_file);
   auto host = probe::make_local_host(m_req.root);
-  return plan(probe::gather(*host), "live");
+  return plan(probe::gather(*host, probe_needs()), "live");
+}
+
+probe::ProbeOptions Planner::probe_needs() {
+  probe::ProbeOptions o;
+  o.cache_dir = store::default_dir();
+  // A manifest with errors is planned as before (the errors are the plan's); gathering all
+  // costs only time there.
+  auto stack = stack_for(platform::host().id());
+  if (!stack) return o;
+  std::string os = platform::host().os_name();
+  o.compilers = std::any_of(stack->requires_.host_compiler.begin(),
+                            stack->requires_.host_compiler.end(),
+                            [&](const auto& hc) { return hc.os == os; });
+  o.pythons = stack->python || stack->requires_.python;
+  return o;
 }
 
 std::optional<Planned> Planner::plan_facts_file(const std::string& facts_file) {

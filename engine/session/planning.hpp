@@ -11,6 +11,7 @@
 #include "plan/model.hpp"
 #include "plan/observed.hpp"
 #include "probe/facts.hpp"
+#include "probe/probe.hpp"
 #include "probe/host.hpp"
 #include "session/lock_model.hpp"
 #include "source/artifact.hpp"
@@ -126,6 +127,9 @@ public:
 private:
   std::optional<Planned> plan(probe::Facts facts, const std::string& facts_source);
   std::shared_ptr<const manifest::Stack> stack_for(const std::string& platform);
+  // What this machine's probe must gather for the stack: program runs only where a check
+  // reads their answer.
+  probe::ProbeOptions probe_needs();
 
   PlanRequest m_req;
   Context& m_ctx;

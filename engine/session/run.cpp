@@ -286,7 +286,9 @@ RunResult apply(const ApplyRequest& req, Context& ctx, RunReporter& report) {
   // stay either way (rollback undoes them).
   verify::Options vo = verify_options(planned->stack->verify.level);
   auto host = probe::make_local_host(req.plan.root);
-  out.verified = verify::run(*planned->stack, probe::gather(*host), *host, vo);
+  probe::ProbeOptions po;
+  po.cache_dir = store::default_dir();
+  out.verified = verify::run(*planned->stack, probe::gather(*host, po), *host, vo);
   out.verify_level = vo.level;
   return out;
 }

@@ -64,7 +64,7 @@ std::string record_text(const TreeRecord& r) {
 
 TreeManifest scan_tree(const disk::Disk& d, const std::string& dir, bool hash, unsigned jobs) {
   TreeManifest m;
-  for (const auto& e : disk::walk(d, dir)) {
+  for (const auto& e : disk::walk_unordered(d, dir, std::max(1u, jobs))) { // sorted below
     TreeFile f;
     f.path = e.path;
     if (e.stat.kind == disk::Kind::symlink) {

@@ -4,6 +4,8 @@ machines are known to hold is found. With GPUCFG_EXPECT_GPU=1 (the device check)
 least one GPU must be reported; without a GPU the driver must be reported absent, not invented."""
 import json
 import os
+import tempfile
+import time
 
 from harness import ROOT, check, expect, finish, gpucfg
 
@@ -74,6 +76,53 @@ def _():
         expect(c and c[0]["version"].startswith("9.19.0"), facts["cudnn"])
     why = [x for x in facts["loader"] if x["name"].startswith("libcudnn.so.")]
     expect(why and why[0]["chosen"], "libcudnn.so.N is not explained")
+
+
+@check("compilers are asked only when a check reads the answer, all at once, and answer from a "
+       "cache while their file is unchanged (path, size, mtime)")
+def _():
+    d = tempfile.mkdtemp(prefix="gpucfg-compilers-")
+    bindir, log = os.path.join(d, "bin"), os.path.join(d, "runs.log")
+    os.makedirs(bindir)
+    for name in ("gcc", "g++"):
+        # Each run logs its start and end, so two runs that overlap were asked at once.
+        with open(os.path.join(bindir, name), "w") as f:
+            f.write(f"#!/bin/sh\necho \"{name} start $(/bin/date +%s.%N)\" >> {log}\n/bin/sleep 0.5\n"
+                    f"echo \"{name} end $(/bin/date +%s.%N)\" >> {log}\necho 12.2.0\n")
+        os.chmod(os.path.join(bindir, name), 0o755)
+    env = {"PATH": bindir, "GPUCFG_CACHE_DIR": os.path.join(d, "cache"), "HOME": d}
+
+    def runs():
+        if not os.path.exists(log):
+            return []
+        with open(log) as f:
+            return [line.split() for line in f]
+
+    def manifest(requires):
+        path = os.path.join(d, "m.yaml")
+        with open(path, "w") as f:
+            f.write("apiVersion: gpucfg/v1\nkind: Stack\nmetadata: {name: cc}\n"
+                    f"requires: {{platforms: [linux-x86_64]{requires}}}\ncuda: {{version: '12.3', "
+                    "prefix: /nonexistent/cuda, source: {adopt: true}}\n")
+        return path
+    r = gpucfg("plan", manifest(""), env=env)
+    expect(r.code in (0, 1, 2), r.err)
+    expect(runs() == [], f"a plan that checks no compiler ran them: {runs()}")
+    r = gpucfg("plan", manifest(", host_compiler: {linux: {gcc: '<=13'}}"), env=env)
+    expect("gcc 12.2.0 within <=13" in r.out, r.out + r.err)
+    starts = {n: float(t) for n, what, t in runs() if what == "start"}
+    ends = {n: float(t) for n, what, t in runs() if what == "end"}
+    expect(set(starts) == {"gcc", "g++"}, runs())
+    expect(max(starts.values()) < min(ends.values()), f"asked one after another: {runs()}")
+    before = len(runs())
+    r = gpucfg("facts", "--json", env=env)
+    found = {c["name"]: c["version"] for c in json.loads(r.out)["compilers"]}
+    expect(found.get("g++") == "12.2.0" and len(runs()) == before,
+           f"unchanged compilers were asked again: {found} {runs()[before:]}")
+    time.sleep(0.01)
+    os.utime(os.path.join(bindir, "g++"))  # replaced (a new mtime): asked again, gcc is not
+    gpucfg("facts", "--json", env=env)
+    expect(sorted(n for n, what, _ in runs()[before:] if what == "start") == ["g++"], runs())
 
 
 finish()
