@@ -9,6 +9,7 @@
 #include <CLI/CLI.hpp>
 #include <cstring>
 #include <fstream>
+#include <filesystem>
 #include <iostream>
 
 namespace gpucfg::cli {
@@ -23,14 +24,16 @@ int plan_fleet(const PlanRequest& req, const std::vector<std::string>& paths,
   for (const auto& e : errors)
     std::cerr << "gpucfg: " << e << "\n";
   if (!errors.empty()) return k_error;
-  auto f = session::plan_fleet(req, files);
-  if (format == "json")
-    std::cout << session::fleet_json(f).dump()
-              << "\n"; // compact: 1,000 plans are tens of MB indented
-  else if (format == "markdown")
-    std::cout << session::render_fleet_markdown(f);
-  else
-    std::cout << session::render_fleet_text(f);
+  // Written as hosts are planned, so memory does not grow with the fleet; the host column is as
+  // wide as the longest facts file's name (a hostname longer than that widens its own line).
+  std::size_t width = 4;
+  for (const auto& file : files)
+    width = std::max(width, std::filesystem::path(file).stem().string().size());
+  std::unique_ptr<session::FleetSink> sink =
+      format == "json"       ? session::fleet_json_sink(std::cout) // compact: 10,000 plans
+      : format == "markdown" ? session::fleet_markdown_sink(std::cout)
+                             : session::fleet_text_sink(std::cout, width);
+  auto f = session::plan_fleet(req, files, *sink);
   if (f.any_failed()) return k_error;
   return detailed && f.any_changes() ? k_changes : k_ok;
 }

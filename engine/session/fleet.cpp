@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <map>
 
 namespace fs = std::filesystem;
 
@@ -61,84 +62,123 @@ std::string platform_of(const std::string& facts_file) {
   return id;
 }
 
+// What names one machine and not the kind of machine it is (its hostname, its GPUs' UUIDs),
+// blanked in the file's text: two files that are then the same describe the same kind of machine
+// and get the same plan (but for its `host`). Textual, so a fleet of 100,000 files is read once
+// and not parsed: files that differ in layout only are planned apart, which costs time, not truth.
+std::string kind_of_machine(const std::string& text, std::string* hostname) {
+  std::string out;
+  out.reserve(text.size());
+  std::size_t at = 0;
+  for (;;) {
+    std::size_t h = text.find("\"hostname\"", at), u = text.find("\"uuid\"", at);
+    std::size_t key = std::min(h, u);
+    if (key == std::string::npos) break;
+    std::size_t colon = text.find_first_not_of(" \t\r\n", text.find('"', key + 1) + 1);
+    if (colon == std::string::npos || text[colon] != ':') break;
+    std::size_t open = text.find_first_not_of(" \t\r\n", colon + 1);
+    if (open == std::string::npos || text[open] != '"') {
+      out.append(text, at, colon + 1 - at);
+      at = colon + 1;
+      continue;
+    }
+    std::size_t close = open + 1;
+    while (close < text.size() && text[close] != '"')
+      close += text[close] == '\\' ? 2 : 1;
+    if (close >= text.size()) break;
+    if (key == h && hostname && hostname->empty()) *hostname = text.substr(open + 1, close - open - 1);
+    out.append(text, at, open + 1 - at);
+    at = close;
+  }
+  out.append(text, at, std::string::npos);
+  return out;
+}
+
 } // namespace
 
-FleetPlan plan_fleet(const PlanRequest& base, const std::vector<std::string>& facts_files) {
-  FleetPlan f;
-  f.manifest = base.manifest;
+void FleetSummary::count(const HostPlan& h) {
+  ++hosts;
+  failed += h.outcome() == "error" || h.outcome() == "fail";
+  changes += h.outcome() == "changes";
+}
+
+std::string FleetSummary::sentence() const {
+  return std::to_string(hosts) + " host(s): " + std::to_string(failed) + " failed, " +
+         std::to_string(changes) + " with changes, " + std::to_string(hosts - failed - changes) +
+         " unchanged.";
+}
+
+FleetSummary plan_fleet(const PlanRequest& base, const std::vector<std::string>& facts_files,
+                        FleetSink& sink) {
+  FleetSummary sum;
+  sum.manifest = base.manifest;
   // One Planner: the knowledge, the manifest per platform and its sources are read once.
   Context ctx;
   Recorder said;
   Planner planner(base, ctx, said);
   const std::vector<std::string> before = said.errors; // the knowledge base's: every host's
+  // Plans by kind of machine. Bounded: a fleet of all-different machines plans each one and
+  // keeps only the last few hundred kinds.
+  constexpr std::size_t k_kinds = 256;
+  std::map<std::string, HostPlan> kinds;
+  std::size_t next_kind = 0;
   for (const auto& file : facts_files) {
+    std::ifstream in(file, std::ios::binary);
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    std::string hostname;
+    std::string kind = in ? kind_of_machine(text, &hostname) : std::string();
     HostPlan h;
-    h.facts_file = file;
-    h.host = fs::path(file).stem().string();
-    said.errors.clear();
-    said.warnings.clear();
-    auto planned = planner.plan_facts_file(file);
-    h.errors = before;
-    h.errors.insert(h.errors.end(), said.errors.begin(), said.errors.end());
-    h.warnings = said.warnings;
-    h.platform = planned ? planned->facts.platform.id : platform_of(file);
-    if (planned && !planned->facts.platform.hostname.empty())
-      h.host = planned->facts.platform.hostname; // else the file's name
-    if (!planned && !h.platform.empty())
-      for (const auto& e : planner.stack_errors(h.platform))
-        h.errors.push_back(e);
-    if (planned) {
-      for (const auto& e : planned->plan.errors)
-        h.errors.push_back(e);
-      for (const auto& c : planned->plan.checks)
-        if (c.outcome == "warn") h.warnings.push_back(c.name + ": " + c.detail);
-      for (const auto& w : planned->plan.warnings)
-        h.warnings.push_back(w);
-      f.manifest = planned->plan.manifest;
-      h.plan = std::move(planned->plan);
+    if (auto it = kinds.find(kind); !kind.empty() && it != kinds.end()) {
+      h = it->second;
+      if (h.plan) {
+        h.plan->host = hostname;
+        h.plan->facts_source = file;
+      }
+    } else {
+      said.errors.clear();
+      said.warnings.clear();
+      auto planned = planner.plan_facts_file(file);
+      h.errors = before;
+      h.errors.insert(h.errors.end(), said.errors.begin(), said.errors.end());
+      h.warnings = said.warnings;
+      h.platform = planned ? planned->facts.platform.id : platform_of(file);
+      if (!planned && !h.platform.empty())
+        for (const auto& e : planner.stack_errors(h.platform))
+          h.errors.push_back(e);
+      if (planned) {
+        for (const auto& e : planned->plan.errors)
+          h.errors.push_back(e);
+        for (const auto& c : planned->plan.checks)
+          if (c.outcome == "warn") h.warnings.push_back(c.name + ": " + c.detail);
+        for (const auto& w : planned->plan.warnings)
+          h.warnings.push_back(w);
+        h.plan = std::move(planned->plan);
+      }
+      hostname = h.plan ? h.plan->host : std::string(); // as the facts say it, unescaped
+      if (!kind.empty()) {
+        if (kinds.size() >= k_kinds) kinds.clear();
+        h.kind = ++next_kind;
+        kinds.emplace(kind, h);
+      }
     }
-    f.hosts.push_back(std::move(h));
+    h.facts_file = file;
+    h.host = !hostname.empty() ? hostname : fs::path(file).stem().string();
+    if (h.plan) sum.manifest = h.plan->manifest;
+    sum.count(h);
+    sink.host(h, sum.manifest);
   }
-  return f;
+  sink.end(sum);
+  return sum;
 }
 
-nlohmann::json fleet_json(const FleetPlan& f) {
-  nlohmann::json hosts = nlohmann::json::array();
-  for (const auto& h : f.hosts) {
-    plan::Counts c = h.plan ? plan::count(*h.plan) : plan::Counts{};
-    nlohmann::json j = {
-        {"host", h.host},
-        {"facts", h.facts_file},
-        {"platform", h.platform},
-        {"result", h.outcome()},
-        {"changes",
-         {{"add", c.create}, {"change", c.update}, {"destroy", c.remove}, {"run", c.run}}},
-        {"errors", h.errors},
-        {"warnings", h.warnings}};
-    if (h.plan) {
-      // Without the payloads apply needs (archives, file contents): a fleet's JSON is for
-      // dashboards and review, and `plan --facts FILE --format json` gives any host in full.
-      nlohmann::json p = *h.plan;
-      for (auto& a : p["actions"]) {
-        a["artifacts"] = nlohmann::json::array();
-        a["content"] = "";
-      }
-      j["plan"] = std::move(p);
-    }
-    hosts.push_back(std::move(j));
-  }
-  return {
-      {"format_version", 1},
-      {"manifest", f.manifest},
-      {"summary",
-       {{"hosts", f.hosts.size()},
-        {"failed", std::count_if(f.hosts.begin(), f.hosts.end(),
-                                 [](const HostPlan& h) {
-                                   return h.outcome() == "error" || h.outcome() == "fail";
-                                 })},
-        {"changes", std::count_if(f.hosts.begin(), f.hosts.end(),
-                                  [](const HostPlan& h) { return h.outcome() == "changes"; })}}},
-      {"hosts", hosts}};
+FleetPlan plan_fleet(const PlanRequest& base, const std::vector<std::string>& facts_files) {
+  struct Keep final : FleetSink {
+    FleetPlan f;
+    void host(const HostPlan& h, const std::string&) override { f.hosts.push_back(h); }
+    void end(const FleetSummary& s) override { f.manifest = s.manifest; }
+  } keep;
+  plan_fleet(base, facts_files, keep);
+  return std::move(keep.f);
 }
 
 } // namespace gpucfg::session
