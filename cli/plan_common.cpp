@@ -27,11 +27,18 @@ void StderrReporter::progress(const source::Progress& p) {
     last = p.url;
     return;
   }
-  int pct = p.total ? static_cast<int>(100 * p.done / p.total) : 0;
+  // Several downloads at once share one line: the batch's bytes and files.
+  bool batch = p.files_total > 1;
+  std::uint64_t done = batch ? p.all_done : p.done, total = batch ? p.all_total : p.total;
+  int pct = total ? static_cast<int>(100 * done / total) : 0;
   std::string bar(static_cast<std::size_t>(pct / 4), '#');
   bar.resize(25, '.');
-  std::cerr << "\r  " << p.name << " [" << bar << "] " << pct << "% " << util::megabytes(p.done)
-            << (p.finished ? "\n" : "") << std::flush;
+  std::string what = batch ? std::to_string(p.files_done) + "/" + std::to_string(p.files_total) +
+                                 " files"
+                           : p.name;
+  bool last_one = batch ? p.files_done == p.files_total : p.finished;
+  std::cerr << "\r  " << what << " [" << bar << "] " << pct << "% " << util::megabytes(done)
+            << "   " << (last_one ? "\n" : "") << std::flush;
 }
 
 void add_source_flags(CLI::App& cmd, PlanRequest& req) {

@@ -19,11 +19,16 @@
 #include "util/strings.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <map>
+#include <mutex>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <sstream>
+#include <thread>
 
 namespace gpucfg::session {
 
@@ -133,21 +138,70 @@ bool fetch_artifacts(std::vector<source::Artifact*> artifacts, bool allow_unpinn
   source::FetchOptions fo;
   fo.cache_dir = store::default_dir();
   fo.allow_unpinned = allow_unpinned;
-  fo.progress = [&report](const source::Progress& p) { report.progress(p); };
-  bool ok = true;
+  // What is not in the store yet, each file once (two actions may name one wheel).
+  std::vector<source::Artifact*> todo;
+  std::set<std::string> seen;
   for (auto* a : artifacts) {
     if (!a->sha256.empty() && !source::locate(*a, fo.cache_dir).empty()) continue;
-    auto r = source::fetch(*a, fo);
+    if (!seen.insert(a->sha256.empty() ? a->name + " " + a->pip : a->sha256).second) continue;
+    todo.push_back(a);
+  }
+  // A few at once, as uv and pip's successors do: one connection waits on the network's latency
+  // and a server's per-connection pace, not on the pipe. Bounded, since each holds a connection
+  // (GPUCFG_DOWNLOADS, default 4).
+  unsigned jobs = 4;
+  if (const char* v = std::getenv("GPUCFG_DOWNLOADS"); v && std::atoi(v) > 0)
+    jobs = static_cast<unsigned>(std::atoi(v));
+  jobs = std::min<unsigned>(jobs, static_cast<unsigned>(std::max<std::size_t>(todo.size(), 1)));
+  // One progress display for the batch: each file's event carries the batch's totals, and the
+  // reporter is called by one thread at a time.
+  std::mutex mu;
+  std::map<std::string, std::pair<std::uint64_t, std::uint64_t>> each;
+  unsigned finished = 0;
+  fo.progress = [&](const source::Progress& p) {
+    std::lock_guard<std::mutex> lock(mu);
+    each[p.name] = {p.done, p.total};
+    finished += p.finished;
+    source::Progress all = p;
+    all.all_done = all.all_total = 0;
+    for (const auto& [name, bytes] : each) {
+      all.all_done += bytes.first;
+      all.all_total += bytes.second;
+    }
+    all.files_done = finished;
+    all.files_total = static_cast<unsigned>(todo.size());
+    report.progress(all);
+  };
+  std::vector<source::FetchResult> results(todo.size());
+  std::atomic<std::size_t> next{0};
+  auto work = [&] {
+    for (std::size_t i; (i = next++) < todo.size();)
+      results[i] = source::fetch(*todo[i], fo);
+  };
+  std::vector<std::thread> threads;
+  for (unsigned t = 1; t < jobs; ++t)
+    threads.emplace_back(work);
+  work();
+  for (auto& t : threads)
+    t.join();
+  bool ok = true;
+  for (std::size_t i = 0; i < todo.size(); ++i) {
+    const auto& r = results[i];
     if (!r.error.empty()) {
       report.error(r.error);
       ok = false;
       continue;
     }
-    if (a->sha256.empty()) {
-      report.warning(a->name + " is not pinned; its sha256 is " + r.sha256);
-      a->sha256 = r.sha256;
+    if (todo[i]->sha256.empty()) {
+      report.warning(todo[i]->name + " is not pinned; its sha256 is " + r.sha256);
+      todo[i]->sha256 = r.sha256;
     }
   }
+  // Another action naming the same unpinned file gets the hash it was fetched with.
+  for (auto* a : artifacts)
+    if (a->sha256.empty())
+      for (auto* t : todo)
+        if (t != a && t->name == a->name && t->pip == a->pip) a->sha256 = t->sha256;
   return ok;
 }
 

@@ -24,6 +24,10 @@ struct Progress {
   std::string name, url;
   std::uint64_t done = 0, total = 0; // total 0: unknown
   bool finished = false;
+  // Every download of the batch this one is in (several run at once): bytes so far and expected
+  // (0: unknown), files finished and in all. One file alone: its own numbers.
+  std::uint64_t all_done = 0, all_total = 0;
+  unsigned files_done = 0, files_total = 1;
 };
 
 struct FetchOptions {

@@ -1,0 +1,87 @@
+"""Downloads run a few at a time: `gpucfg fetch` of a manifest whose lock names six wheels, from a
+local mirror that answers each file after 0.4 s and records when each request started and ended.
+By default the requests overlap, never more than four at once; GPUCFG_DOWNLOADS=1 makes them one
+after another. Every wheel lands in the store either way, checked against its pin."""
+import hashlib
+import http.server
+import os
+import tempfile
+import threading
+import time
+
+from harness import ROOT, check, expect, finish, gpucfg
+from pywheels import make_wheel
+
+TMP = tempfile.mkdtemp(prefix="gpucfg-downloads-")
+HOUSE = os.path.join(TMP, "house")
+os.makedirs(HOUSE)
+WHEELS = [make_wheel(HOUSE, f"pkg{i}", "1.0", {f"pkg{i}/__init__.py": f"X = {i}\n"})
+          for i in range(6)]
+spans = []  # (start, end) per request
+lock = threading.Lock()
+
+
+class Slow(http.server.SimpleHTTPRequestHandler):
+    def __init__(self, *a, **kw):
+        super().__init__(*a, directory=HOUSE, **kw)
+
+    def log_message(self, *a):
+        pass
+
+    def do_GET(self):
+        start = time.monotonic()
+        time.sleep(0.4)
+        super().do_GET()
+        with lock:
+            spans.append((start, time.monotonic()))
+
+
+server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Slow)
+server.daemon_threads = True
+threading.Thread(target=server.serve_forever, daemon=True).start()
+URL = f"http://127.0.0.1:{server.server_address[1]}/"
+
+MANIFEST = os.path.join(TMP, "m.yaml")
+with open(MANIFEST, "w") as f:
+    f.write("apiVersion: gpucfg/v1\nkind: Stack\nmetadata: {name: downloads}\n"
+            "requires: {platforms: [linux-x86_64]}\npython:\n  env: /opt/envs/d\n  import: [pkg0]\n  lock:\n")
+    for w in WHEELS:
+        with open(w, "rb") as data:
+            sha = hashlib.sha256(data.read()).hexdigest()
+        f.write(f"    - {{wheel: {os.path.basename(w)}, sha256: {sha}, "
+                "for: [linux-x86_64/3.11]}\n")
+
+
+def most_at_once():
+    events = sorted([(s, 1) for s, _ in spans] + [(e, -1) for _, e in spans])
+    now = best = 0
+    for _, step in events:
+        now += step
+        best = max(best, now)
+    return best
+
+
+def fetch(store, **extra):
+    spans.clear()
+    env = {"GPUCFG_CACHE_DIR": store, "GPUCFG_MIRROR": URL, **extra}
+    r = gpucfg("fetch", MANIFEST, env=env, timeout=60)
+    expect(r.code == 0, r.err)
+    have = os.listdir(os.path.join(store, "artifacts"))
+    expect(len(have) == len(WHEELS), f"{len(have)} of {len(WHEELS)} wheels in the store")
+    return r
+
+
+@check("several downloads at once, four at most, each checked into the store")
+def _():
+    fetch(os.path.join(TMP, "store-a"))
+    expect(len(spans) == len(WHEELS), spans)
+    expect(2 <= most_at_once() <= 4, f"{most_at_once()} requests at once")
+
+
+@check("GPUCFG_DOWNLOADS=1: one after another")
+def _():
+    fetch(os.path.join(TMP, "store-b"), GPUCFG_DOWNLOADS="1")
+    expect(most_at_once() == 1, f"{most_at_once()} requests at once")
+
+
+finish()
