@@ -77,8 +77,13 @@ def main():
             def make(i):
                 root = os.path.join(work, f"root-{i}")
                 os.makedirs(root)
-                cmd = [BINARY, "apply", "--yes", "--no-verify", "--root", root, manifest]
-                return (["taskset", "-c", "0", *cmd] if pin else cmd), lambda: shutil.rmtree(root)
+                # An empty store each run: its trees would otherwise make every run after the
+                # first a copy of what was unpacked once (env execs, so wait4 sees gpucfg).
+                cache = os.path.join(work, f"cache-{i}")
+                cmd = ["env", f"GPUCFG_CACHE_DIR={cache}", BINARY, "apply", "--yes", "--no-verify",
+                       "--root", root, manifest]
+                return ((["taskset", "-c", "0", *cmd] if pin else cmd),
+                        lambda: (shutil.rmtree(root), shutil.rmtree(cache, ignore_errors=True)))
             return make
 
         env = dict(os.environ, GPUCFG_CACHE_DIR=os.path.join(work, "cache"),
