@@ -60,17 +60,27 @@ Status write_atomic(Disk& d, const std::string& path, const std::string& data, u
 }
 
 namespace {
-void walk_into(const Disk& d, const std::string& root, const std::string& rel,
-               std::vector<Entry>& out) {
+// One folder's entries (`rel` under `root`), in listing order, each handed to `each`.
+template <class Fn>
+void list_entries(const Disk& d, const std::string& root, const std::string& rel, Fn each) {
   for (const auto& name : d.list(rel.empty() ? root : root + "/" + rel)) {
     std::string r = rel.empty() ? name : rel + "/" + name;
     auto st = d.lstat(root + "/" + r);
     if (!st) continue;
     Entry e{r, *st, ""};
     if (st->kind == Kind::symlink) e.link_target = d.read_link(root + "/" + r).value_or("");
-    out.push_back(e);
-    if (st->kind == Kind::dir) walk_into(d, root, r, out);
+    each(std::move(e));
   }
+}
+
+void walk_into(const Disk& d, const std::string& root, const std::string& rel,
+               std::vector<Entry>& out) {
+  list_entries(d, root, rel, [&](Entry e) {
+    bool dir = e.stat.kind == Kind::dir;
+    std::string r = e.path;
+    out.push_back(std::move(e));
+    if (dir) walk_into(d, root, r, out);
+  });
 }
 } // namespace
 
@@ -100,15 +110,10 @@ std::vector<Entry> walk_unordered(const Disk& d, const std::string& dir, unsigne
         ++busy;
       }
       std::vector<std::string> subdirs;
-      for (const auto& name : d.list(rel.empty() ? dir : dir + "/" + rel)) {
-        std::string r = rel.empty() ? name : rel + "/" + name;
-        auto st = d.lstat(dir + "/" + r);
-        if (!st) continue;
-        Entry e{r, *st, ""};
-        if (st->kind == Kind::symlink) e.link_target = d.read_link(dir + "/" + r).value_or("");
-        if (st->kind == Kind::dir) subdirs.push_back(r);
+      list_entries(d, dir, rel, [&](Entry e) {
+        if (e.stat.kind == Kind::dir) subdirs.push_back(e.path);
         found[t].push_back(std::move(e));
-      }
+      });
       {
         std::lock_guard<std::mutex> lock(mu);
         for (auto& s : subdirs)

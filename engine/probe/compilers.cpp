@@ -6,18 +6,17 @@
 // file's path, size and mtime, like ccache's compiler check: a compiler that was not replaced
 // answers from the cache. The cache is only a shortcut; a missing, unreadable or untrusted one
 // means asking again.
-#include "probe/probe.hpp"
 #include "probe/parsers.hpp"
+#include "probe/probe.hpp"
 #include "util/os.hpp"
 #include "util/strings.hpp"
 #include "util/trust.hpp"
-
-#include <nlohmann/json.hpp>
 
 #include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <future>
+#include <nlohmann/json.hpp>
 #include <regex>
 #include <set>
 #include <sstream>
@@ -71,7 +70,9 @@ void write_cache(const std::string& path, Cache c) {
   if (ec) fs::remove(tmp, ec);
 }
 
-std::string key(const Host& host, const std::string& real) { return host.root() + "|" + real; }
+std::string key(const Host& host, const std::string& real) {
+  return host.root() + "|" + real;
+}
 
 } // namespace
 
@@ -140,8 +141,8 @@ std::vector<Compiler> gather_compilers(const Host& host, const std::string& cach
     }
     std::vector<std::string> argv = {k.c.path, "-dumpfullversion", "-dumpversion"};
     asked.emplace_back(&k, std::async(std::launch::async, [&host, argv] {
-                         return host.run(argv, std::chrono::milliseconds(2000));
-                       }));
+      return host.run(argv, std::chrono::milliseconds(2000));
+    }));
   }
   for (auto& [k, f] : asked) {
     RunResult r = f.get();

@@ -86,7 +86,8 @@ std::string kind_of_machine(const std::string& text, std::string* hostname) {
     while (close < text.size() && text[close] != '"')
       close += text[close] == '\\' ? 2 : 1;
     if (close >= text.size()) break;
-    if (key == h && hostname && hostname->empty()) *hostname = text.substr(open + 1, close - open - 1);
+    if (key == h && hostname && hostname->empty())
+      *hostname = text.substr(open + 1, close - open - 1);
     out.append(text, at, open + 1 - at);
     at = close;
   }

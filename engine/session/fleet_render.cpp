@@ -28,11 +28,14 @@ std::string changes(const HostPlan& h) {
          std::to_string(c.remove) + " !" + std::to_string(c.run);
 }
 
-bool failed(const HostPlan& h) { return h.outcome() == "error" || h.outcome() == "fail"; }
+bool failed(const HostPlan& h) {
+  return h.outcome() == "error" || h.outcome() == "fail";
+}
 
 class TextSink final : public FleetSink {
 public:
-  TextSink(std::ostream& out, std::size_t width) : m_out(out), m_width(std::max<std::size_t>(width, 4)) {}
+  TextSink(std::ostream& out, std::size_t width)
+      : m_out(out), m_width(std::max<std::size_t>(width, 4)) {}
 
   void host(const HostPlan& h, const std::string& manifest) override {
     if (!m_started) {
@@ -42,8 +45,8 @@ public:
             << pad("changes", 16) << "errors  warnings\n";
     }
     m_out << pad(h.host, m_width + 2) << pad(h.platform.empty() ? "?" : h.platform, 16)
-          << pad(h.outcome(), 9) << pad(changes(h), 16)
-          << pad(std::to_string(h.errors.size()), 8) << h.warnings.size() << "\n";
+          << pad(h.outcome(), 9) << pad(changes(h), 16) << pad(std::to_string(h.errors.size()), 8)
+          << h.warnings.size() << "\n";
     if (h.errors.empty()) return;
     // Kept until the table ends: the host and its errors, each distinct text stored once.
     Failed f{h.host + " (" + h.facts_file + ")", {}};
@@ -84,17 +87,18 @@ public:
 
   void host(const HostPlan& h, const std::string&) override {
     m_table += "| `" + h.host + "` | " + (h.platform.empty() ? "?" : h.platform) + " | " +
-               (failed(h) ? "**" + h.outcome() + "**" : h.outcome()) + " | " + changes(h) +
-               " | " + std::to_string(h.errors.size()) + " | " +
-               std::to_string(h.warnings.size()) + " |\n";
+               (failed(h) ? "**" + h.outcome() + "**" : h.outcome()) + " | " + changes(h) + " | " +
+               std::to_string(h.errors.size()) + " | " + std::to_string(h.warnings.size()) + " |\n";
     for (const auto* list : {&h.errors, h.plan ? &h.plan->errors : nullptr})
       if (list)
         for (const auto& e : *list)
           if (m_where[e].empty() || m_where[e].back() != h.host) m_where[e].push_back(h.host);
     // Only plans that can still fit the comment are kept (failed first, then those that
     // change, then the rest), so memory does not grow with the fleet.
-    int rank = h.outcome() == "error" ? 0 : h.outcome() == "fail" ? 1
-               : h.outcome() == "changes" ? 2 : 3;
+    int rank = h.outcome() == "error"     ? 0
+               : h.outcome() == "fail"    ? 1
+               : h.outcome() == "changes" ? 2
+                                          : 3;
     ++m_seen[rank];
     if (m_kept_bytes[rank] < kCommentBudget) {
       m_kept_bytes[rank] += 200 + (h.plan ? plan::render_text(*h.plan, false).size() : 0);
@@ -105,7 +109,8 @@ public:
   void end(const FleetSummary& s) override {
     std::string out = "**gpucfg fleet plan** `" + s.manifest + "`: " + s.sentence() + "\n\n" +
                       "| host | platform | result | changes | errors | warnings |\n"
-                      "| --- | --- | --- | --- | --- | --- |\n" + m_table + "\n";
+                      "| --- | --- | --- | --- | --- | --- |\n" +
+                      m_table + "\n";
     // An error several hosts' plans share (a stale lock, a manifest mistake) is one problem:
     // said once, with the hosts it stops, and shortened in each host's plan below.
     std::set<std::string> shared;
@@ -186,8 +191,7 @@ public:
     // The summary after the hosts: it is known only then, and JSON objects have no order.
     if (m_first) m_out << "{\"format_version\":1,\"hosts\":[";
     m_out << "],\"manifest\":" << nlohmann::json(s.manifest).dump() << ",\"summary\":"
-          << nlohmann::json{{"hosts", s.hosts}, {"failed", s.failed}, {"changes", s.changes}}
-                 .dump()
+          << nlohmann::json{{"hosts", s.hosts}, {"failed", s.failed}, {"changes", s.changes}}.dump()
           << "}\n";
   }
 
@@ -196,7 +200,10 @@ private:
   // JSON is for dashboards and review, and `plan --facts FILE --format json` gives any host in
   // full. Hosts of one kind share one rendering, their names put in its two places.
   std::string plan_text(const HostPlan& h) {
-    static const std::string k_host = "\x01" "host\x01", k_facts = "\x01" "facts\x01";
+    static const std::string k_host = "\x01"
+                                      "host\x01",
+                             k_facts = "\x01"
+                                       "facts\x01";
     auto it = m_kinds.find(h.kind);
     std::string text;
     if (h.kind && it != m_kinds.end()) {
