@@ -86,8 +86,10 @@ std::string kind_of_machine(const std::string& text, std::string* hostname) {
     while (close < text.size() && text[close] != '"')
       close += text[close] == '\\' ? 2 : 1;
     if (close >= text.size()) break;
-    if (key == h && hostname && hostname->empty())
-      *hostname = text.substr(open + 1, close - open - 1);
+    if (key == h && hostname && hostname->empty()) { // the value unescaped, as JSON reads it
+      auto v = nlohmann::json::parse(text.substr(open, close - open + 1), nullptr, false);
+      if (v.is_string()) *hostname = v.get<std::string>();
+    }
     out.append(text, at, open + 1 - at);
     at = close;
   }
@@ -155,7 +157,6 @@ FleetSummary plan_fleet(const PlanRequest& base, const std::vector<std::string>&
           h.warnings.push_back(w);
         h.plan = std::move(planned->plan);
       }
-      hostname = h.plan ? h.plan->host : std::string(); // as the facts say it, unescaped
       if (!kind.empty()) {
         if (kinds.size() >= k_kinds) kinds.clear();
         h.kind = ++next_kind;

@@ -66,10 +66,13 @@ def finish():
     sys.exit(1 if failed else 0)
 
 
-def serve(directory):
+def serve(directory, delay=0.0, spans=None):
     """A quiet HTTP server for `directory` on 127.0.0.1, in a daemon thread. Returns its base URL
-    and the list of paths requested so far (a test checks what was fetched from where)."""
+    and the list of paths requested so far (a test checks what was fetched from where). With
+    `delay`, each answer starts that many seconds late; with `spans`, each request's (start, end)
+    monotonic times are appended to it (a test sees which requests overlapped)."""
     served = []
+    lock = threading.Lock()
 
     class Quiet(http.server.SimpleHTTPRequestHandler):
         def __init__(self, *a, **kw):
@@ -79,8 +82,13 @@ def serve(directory):
             pass
 
         def do_GET(self):
+            start = time.monotonic()
             served.append(self.path)
+            time.sleep(delay)
             super().do_GET()
+            if spans is not None:
+                with lock:
+                    spans.append((start, time.monotonic()))
 
     srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Quiet)
     srv.daemon_threads = True

@@ -3,13 +3,10 @@ local mirror that answers each file after 0.4 s and records when each request st
 By default the requests overlap, never more than four at once; GPUCFG_DOWNLOADS=1 makes them one
 after another. Every wheel lands in the store either way, checked against its pin."""
 import hashlib
-import http.server
 import os
 import tempfile
-import threading
-import time
 
-from harness import ROOT, check, expect, finish, gpucfg
+from harness import check, expect, finish, gpucfg, serve
 from pywheels import make_wheel
 
 TMP = tempfile.mkdtemp(prefix="gpucfg-downloads-")
@@ -18,28 +15,7 @@ os.makedirs(HOUSE)
 WHEELS = [make_wheel(HOUSE, f"pkg{i}", "1.0", {f"pkg{i}/__init__.py": f"X = {i}\n"})
           for i in range(6)]
 spans = []  # (start, end) per request
-lock = threading.Lock()
-
-
-class Slow(http.server.SimpleHTTPRequestHandler):
-    def __init__(self, *a, **kw):
-        super().__init__(*a, directory=HOUSE, **kw)
-
-    def log_message(self, *a):
-        pass
-
-    def do_GET(self):
-        start = time.monotonic()
-        time.sleep(0.4)
-        super().do_GET()
-        with lock:
-            spans.append((start, time.monotonic()))
-
-
-server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Slow)
-server.daemon_threads = True
-threading.Thread(target=server.serve_forever, daemon=True).start()
-URL = f"http://127.0.0.1:{server.server_address[1]}/"
+URL = serve(HOUSE, delay=0.4, spans=spans)[0] + "/"
 
 MANIFEST = os.path.join(TMP, "m.yaml")
 with open(MANIFEST, "w") as f:
