@@ -8,12 +8,20 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
-#include <dlfcn.h>
 #include <random>
 #include <string>
 #include <vector>
 
 #include <cuda_runtime.h>
+
+// The loader's questions (which file a symbol came from, whether the driver library loads) are
+// asked of dlfcn on Linux and of the module list on Windows, where MinGW-w64 or cl.exe builds
+// these workloads as plain C++.
+#ifdef _WIN32
+#include <windows.h>
+#else
+#include <dlfcn.h>
+#endif
 
 namespace gv {
 
@@ -37,9 +45,27 @@ inline void result(const std::string& check, const std::string& outcome, const s
 
 // The file a symbol was loaded from: which libcudnn/libcublas the run really used.
 inline std::string loaded_from(const void* symbol) {
+#ifdef _WIN32
+  HMODULE m = nullptr;
+  char path[MAX_PATH];
+  if (GetModuleHandleExA(GET_MODULE_HANDLE_EX_FLAG_FROM_ADDRESS | GET_MODULE_HANDLE_EX_FLAG_UNCHANGED_REFCOUNT,
+                         static_cast<LPCSTR>(symbol), &m) &&
+      GetModuleFileNameA(m, path, MAX_PATH))
+    return path;
+#else
   Dl_info info{};
   if (dladdr(symbol, &info) && info.dli_fname) return info.dli_fname;
+#endif
   return "?";
+}
+
+// Whether the driver's library (what the runtime needs to see a device) can be loaded at all.
+inline bool driver_library() {
+#ifdef _WIN32
+  return LoadLibraryA("nvcuda.dll") != nullptr;
+#else
+  return dlopen("libcuda.so.1", RTLD_LAZY | RTLD_NOLOAD) || dlopen("libcuda.so.1", RTLD_LAZY);
+#endif
 }
 
 // No device: every check of this workload is not-run, with the reason. Returns false then.
@@ -48,10 +74,14 @@ inline bool have_device(const std::vector<std::string>& checks) {
   cudaError_t e = cudaGetDeviceCount(&n);
   if (e == cudaSuccess && n > 0) return true;
   // With no driver at all the runtime says "CUDA driver version is insufficient": name the cause.
-  bool driver = e != cudaErrorInsufficientDriver || dlopen("libcuda.so.1", RTLD_LAZY | RTLD_NOLOAD) ||
-                dlopen("libcuda.so.1", RTLD_LAZY);
+  bool driver = e != cudaErrorInsufficientDriver || driver_library();
+#ifdef _WIN32
+  const char* no_driver = "no CUDA device: no NVIDIA driver (nvcuda.dll cannot be loaded)";
+#else
+  const char* no_driver = "no CUDA device: no NVIDIA driver (libcuda.so.1 cannot be loaded)";
+#endif
   std::string why = e == cudaSuccess ? "no CUDA device"
-                    : !driver        ? "no CUDA device: no NVIDIA driver (libcuda.so.1 cannot be loaded)"
+                    : !driver        ? no_driver
                                      : std::string("no CUDA device: ") + cudaGetErrorString(e);
   for (const auto& c : checks) result(c, "not-run", why);
   return false;

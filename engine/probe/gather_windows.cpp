@@ -191,6 +191,20 @@ std::vector<Compiler> windows_compilers(const Host& host) {
       }
     }
   }
+  // MinGW-w64's g++ and LLVM's clang++ on PATH (MSYS2, WinLibs, llvm-mingw): what builds the
+  // verify workloads here, since they are plain C++ (nvcc on Windows takes cl.exe only). The
+  // first of each on PATH, its version asked as on Linux.
+  std::set<std::string> named;
+  for (const auto& d : windows_path(host))
+    for (const char* exe : {"g++.exe", "x86_64-w64-mingw32-g++.exe", "clang++.exe"}) {
+      std::string name = util::starts_with(exe, "clang") ? "clang++" : "g++";
+      std::string path = wjoin(d, exe);
+      if (named.count(name) || !host.is_file(path)) continue;
+      named.insert(name);
+      auto r = host.run({path, "-dumpfullversion", "-dumpversion"}, std::chrono::seconds(10));
+      out.push_back({name, path, parse_compiler_version(r.output).value_or(""),
+                     "command:" + path + " -dumpfullversion"});
+    }
   return out;
 }
 

@@ -20,6 +20,9 @@ struct ProcessOptions {
   Output out = Output::capture, err = Output::capture;
   bool search_path = false;          // argv[0] is looked up on PATH
   std::size_t max_output = 1u << 20; // captured bytes kept; the rest is read and dropped
+  // "NAME=value" set in the child on top of child_environment() (a workload's PATH on Windows,
+  // where a program's DLLs are found along PATH and there is no run path).
+  std::vector<std::string> env;
 };
 
 struct ProcessResult {
@@ -38,6 +41,10 @@ ProcessResult run_process(const std::vector<std::string>& argv, const ProcessOpt
 // NVCC_PREPEND_FLAGS reaches nvcc, pip, an interpreter or a workload run as root. As another
 // user, everything passes (such a child can do no more than its caller). "NAME=value" strings.
 std::vector<std::string> child_environment();
+// `base` with each "NAME=value" of `overrides` in place of the variable of that name (names
+// compared as the platform does: exactly on POSIX, ignoring case on Windows).
+std::vector<std::string> with_overrides(std::vector<std::string> base,
+                                        const std::vector<std::string>& overrides);
 bool allowed_for_children(const std::string& name);
 
 // The programs the executor runs (ldconfig; an environment's interpreter), behind an interface

@@ -17,9 +17,10 @@ namespace gpucfg::util {
 namespace {
 // The child's environment as posix_spawn takes it: pointers into `strings`, null-terminated.
 struct ChildEnv {
-  std::vector<std::string> strings = child_environment();
+  std::vector<std::string> strings;
   std::vector<char*> pointers;
-  ChildEnv() {
+  explicit ChildEnv(const std::vector<std::string>& overrides)
+      : strings(with_overrides(child_environment(), overrides)) {
     for (auto& e : strings)
       pointers.push_back(e.data());
     pointers.push_back(nullptr);
@@ -57,7 +58,7 @@ ProcessResult run_process(const std::vector<std::string>& argv, const ProcessOpt
   std::vector<std::string> copy = argv;
   std::vector<char*> args = c_argv(copy);
   pid_t pid = 0;
-  ChildEnv env;
+  ChildEnv env(o.env);
   int rc = o.search_path ? ::posix_spawnp(&pid, args[0], &actions, nullptr, args.data(), env.get())
                          : ::posix_spawn(&pid, args[0], &actions, nullptr, args.data(), env.get());
   posix_spawn_file_actions_destroy(&actions);
@@ -131,7 +132,7 @@ FedProcess::FedProcess(const std::vector<std::string>& argv) {
   std::vector<std::string> copy = argv;
   std::vector<char*> args = c_argv(copy);
   pid_t pid = 0;
-  ChildEnv env;
+  ChildEnv env({});
   int rc = ::posix_spawn(&pid, args[0], &fa, nullptr, args.data(), env.get());
   posix_spawn_file_actions_destroy(&fa);
   ::close(sv[1]);

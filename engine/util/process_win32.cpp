@@ -1,6 +1,7 @@
 #include "util/process.hpp"
 
 #include <algorithm>
+#include <cwchar>
 #include <filesystem>
 #include <thread>
 #include <windows.h>
@@ -40,6 +41,22 @@ HANDLE inheritable(HANDLE h) {
   return dup;
 }
 
+// gpucfg's own environment with `overrides` in place, as CreateProcessW takes it: "NAME=value"
+// strings, each ended by a NUL, the block by another.
+std::wstring environment_block(const std::vector<std::string>& overrides) {
+  std::vector<std::string> vars;
+  if (wchar_t* env = GetEnvironmentStringsW()) {
+    for (const wchar_t* e = env; *e; e += std::wcslen(e) + 1)
+      if (*e != L'=') // "=C:=C:\dir": cmd's per-drive folders, not variables
+        vars.push_back(std::filesystem::path(e).u8string());
+    FreeEnvironmentStringsW(env);
+  }
+  std::wstring block;
+  for (const auto& kv : with_overrides(std::move(vars), overrides))
+    block += std::filesystem::u8path(kv).wstring() + L'\0';
+  return block + L'\0';
+}
+
 } // namespace
 
 ProcessResult run_process(const std::vector<std::string>& argv, const ProcessOptions& o) {
@@ -71,8 +88,10 @@ ProcessResult run_process(const std::vector<std::string>& argv, const ProcessOpt
   // Without search_path the program is exactly argv[0]; with it, CreateProcessW looks the
   // first word of the command line up (the program's folder, System32, PATH; ".exe" added).
   std::wstring program = std::filesystem::u8path(argv[0]).wstring();
+  std::wstring block = o.env.empty() ? std::wstring() : environment_block(o.env);
   BOOL ok = CreateProcessW(o.search_path ? nullptr : program.c_str(), line.data(), nullptr, nullptr,
-                           TRUE, CREATE_NO_WINDOW, nullptr, nullptr, &si, &pi);
+                           TRUE, CREATE_NO_WINDOW | CREATE_UNICODE_ENVIRONMENT,
+                           block.empty() ? nullptr : block.data(), nullptr, &si, &pi);
   for (HANDLE h : {si.hStdInput, si.hStdOutput, si.hStdError})
     if (h != write_end && h != INVALID_HANDLE_VALUE) CloseHandle(h);
   if (capture) CloseHandle(write_end); // the child holds its copy; EOF comes when it exits

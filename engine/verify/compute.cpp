@@ -1,6 +1,7 @@
 #include "probe/parsers.hpp"
 #include "probe/probe.hpp"
 #include "util/fileinfo.hpp"
+#include "util/process.hpp"
 #include "util/sha256.hpp"
 #include "util/strings.hpp"
 #include "verify/verifier.hpp"
@@ -29,9 +30,9 @@ std::optional<Verifier::HostCompiler> Verifier::host_compiler(std::string* why) 
     for (int n = 30; n >= 4; --n) {
       std::string path = "/usr/bin/g++-" + std::to_string(n);
       if (here->is_executable(path) && hc.range.contains(util::Version({unsigned(n)})))
-        return HostCompiler{path, (found ? "gcc " + found->version : std::string("no default g++")) +
-                                      " is outside " + hc.range.str() + "; nvcc uses " + path +
-                                      " (-ccbin)"};
+        return HostCompiler{
+            path, (found ? "gcc " + found->version : std::string("no default g++")) +
+                      " is outside " + hc.range.str() + "; nvcc uses " + path + " (-ccbin)"};
     }
     *why = (found ? "gcc " + found->version + " is outside " + hc.range.str()
                   : std::string("no g++ was found")) +
@@ -43,6 +44,15 @@ std::optional<Verifier::HostCompiler> Verifier::host_compiler(std::string* why) 
 }
 
 std::optional<Verifier::Builder> Verifier::builder(std::string* why) const {
+  if (windows) {
+    // nvcc on Windows takes cl.exe only, inside Visual Studio's environment (vcvars64.bat);
+    // the workloads hold no device code, so MinGW-w64's g++ or clang++ build them as they are.
+    for (const char* name : {"g++", "clang++"})
+      if (const probe::Compiler* c = compiler(name)) return Builder{false, c->path, "", c->path};
+    *why = "no MinGW-w64 g++ or clang++ on PATH to build the workloads with (they are plain C++; "
+           "builds with Visual Studio's cl.exe are not written yet)";
+    return std::nullopt;
+  }
   if (host.is_executable(prefix + "/bin/nvcc")) {
     auto hc = host_compiler(why);
     if (!hc) return std::nullopt;
@@ -63,13 +73,31 @@ namespace {
 // else the loader's (libcudnn.so.9: NVIDIA's wheels ship no other), given to the linker as a
 // path. "" when the stack has neither.
 std::string library_file(const probe::Host& host, const std::vector<std::string>& dirs,
-                         const std::string& stem) {
+                         const std::string& stem, bool windows) {
+  if (windows) { // MinGW's linker takes the DLL itself (cudart64_110.dll): no import library
+    for (const auto& d : dirs)
+      for (const auto& f : host.list(d))
+        if (loadable_library(f, stem, true)) return d + "\\" + f;
+    return {};
+  }
   for (const auto& d : dirs)
     if (host.is_file(d + "/" + stem + ".so")) return d + "/" + stem + ".so";
   for (const auto& d : dirs)
     for (const auto& f : host.list(d))
       if (loadable_library(f, stem, false)) return d + "/" + f;
   return {};
+}
+
+// What a failed build says, shortened for a report: its error lines (a compiler's warnings
+// come first and would fill the space), else its last lines.
+std::string compiler_errors(const std::string& output) {
+  std::string errors;
+  for (const auto& line : util::split(output, '\n'))
+    if (line.find("error") != std::string::npos ||
+        line.find("undefined reference") != std::string::npos)
+      errors += (errors.empty() ? "" : "\n") + line;
+  const std::string& text = errors.empty() ? output : errors;
+  return text.size() <= 800 ? text : text.substr(text.size() - 800);
 }
 
 } // namespace
@@ -110,18 +138,28 @@ std::string Verifier::build(const std::string& name, const Builder& b, std::stri
   if (name == "gemm") stems.push_back("libcublas");
   if (name == "conv") stems.push_back("libcudnn");
   for (const auto& stem : stems) {
-    std::string lib = library_file(host, dirs, stem);
+    std::string lib = library_file(host, dirs, stem, windows);
     if (lib.empty()) {
       *error = "no " + stem + " in the stack's library folders (" + util::join(dirs, ", ") + ")";
       return {};
     }
-    if (b.nvcc) argv.push_back("-l" + stem.substr(3));
-    else argv.push_back(here(lib));
+    if (b.nvcc)
+      argv.push_back("-l" + stem.substr(3));
+    else
+      argv.push_back(here(lib));
   }
-  for (const auto& d : dirs)
-    if (b.nvcc) argv.insert(argv.end(), {"-Xlinker", "-rpath=" + here(d)});
-    else argv.push_back("-Wl,-rpath," + here(d));
-  if (!b.nvcc) argv.push_back("-ldl");
+  if (windows) {
+    // No run path on Windows: the run puts the stack's bin first on PATH. The C++ runtime is
+    // linked in, so the workload needs no MinGW DLL beside it.
+    argv.insert(argv.end(), {"-static-libgcc", "-static-libstdc++"});
+  } else {
+    for (const auto& d : dirs)
+      if (b.nvcc)
+        argv.insert(argv.end(), {"-Xlinker", "-rpath=" + here(d)});
+      else
+        argv.push_back("-Wl,-rpath," + here(d));
+    if (!b.nvcc) argv.push_back("-ldl");
+  }
   argv.push_back("-o");
   // Everything the binary is made of, the stack's headers and libraries included: a changed
   // header is a new build, never a cached binary that hides it.
@@ -129,16 +167,18 @@ std::string Verifier::build(const std::string& name, const Builder& b, std::stri
       util::sha256_hex(util::join(argv, " ") + "\n" + util::sha256_file(src).value_or("") +
                        util::sha256_file(common).value_or("") +
                        util::sha256_file(b.path).value_or("") + stack_identity());
-  std::string out = o.cache_dir + "/" + key.substr(0, 24) + "/" + name;
+  std::string exe = windows ? ".exe" : "";
+  std::string out = o.cache_dir + "/" + key.substr(0, 24) + "/" + name + exe;
   if (fs::exists(out) && !o.fresh) return out;
   std::error_code ec;
   fs::create_directories(fs::path(out).parent_path(), ec);
   // Builds run side by side: each writes a name of its own, renamed into place when whole.
-  std::string tmp = out + ".tmp";
+  // (".tmp.exe" on Windows, where MinGW's driver would otherwise add ".exe" to the name.)
+  std::string tmp = o.cache_dir + "/" + key.substr(0, 24) + "/" + name + ".tmp" + exe;
   argv.push_back(tmp);
   auto r = probe::make_local_host("/")->run(argv, std::chrono::seconds(600));
   if (r.exit_code != 0) {
-    *error = fs::path(b.path).filename().string() + " failed: " + r.output.substr(0, 800);
+    *error = fs::path(b.path).filename().string() + " failed: " + compiler_errors(r.output);
     return {};
   }
   fs::rename(tmp, out, ec);
@@ -181,12 +221,28 @@ std::string Verifier::results_key(const std::string& bin) {
   return util::sha256_hex(k).substr(0, 32);
 }
 
-void Verifier::compute_level() {
-  if (windows) { // the workloads' build is a Linux command line; MSVC's and MinGW's are not written
-    for (const char* k : {"device query", "memory bandwidth", "cublas gemm", "cudnn conv"})
-      not_run("compute", k, "compute workloads are built on Linux only so far");
-    return;
+// Runs a built workload. On Windows its DLLs are found along PATH, so the stack's folders go
+// first there (the run path's part on Linux).
+// `gpu`, when not "", is the one device the run sees (CUDA_VISIBLE_DEVICES).
+probe::RunResult Verifier::run_workload(const std::string& bin, const std::string& gpu) {
+  std::string visible = "CUDA_VISIBLE_DEVICES=" + gpu;
+  if (!windows) {
+    std::vector<std::string> argv = {bin};
+    if (!gpu.empty()) argv = {"/usr/bin/env", visible, bin};
+    return probe::make_local_host("/")->run(argv, std::chrono::seconds(o.timeout_s));
   }
+  std::string path;
+  for (const auto& d : stack_dirs())
+    path += host.host_path(d) + ";";
+  util::ProcessOptions po;
+  po.timeout = std::chrono::seconds(o.timeout_s);
+  po.env = {"PATH=" + path + host.env("PATH").value_or("")};
+  if (!gpu.empty()) po.env.push_back(visible);
+  auto r = util::run_process({bin}, po);
+  return {r.timed_out ? -1 : r.exit_code, r.output, r.timed_out};
+}
+
+void Verifier::compute_level() {
   std::string why;
   auto b = builder(&why);
   if (!b) {
@@ -257,14 +313,12 @@ void Verifier::compute_level() {
     if (!from_cache) {
       const auto& gpus = facts.driver.gpus;
       if (gpus.size() <= 1 || std::string(name) == "device_query") {
-        r = probe::make_local_host("/")->run({bin}, std::chrono::seconds(o.timeout_s));
+        r = run_workload(bin, "");
         output = r.output;
       } else {
         // Every GPU: each run sees one device, and its checks are named after it.
         for (const auto& g : gpus) {
-          r = probe::make_local_host("/")->run(
-              {"/usr/bin/env", "CUDA_VISIBLE_DEVICES=" + g.uuid, bin},
-              std::chrono::seconds(o.timeout_s));
+          r = run_workload(bin, g.uuid);
           for (const auto& line : util::split(r.output, '\n')) {
             auto j = util::starts_with(line, "RESULT ")
                          ? nlohmann::json::parse(line.substr(7), nullptr, false)

@@ -90,9 +90,10 @@ struct Verifier {
   std::vector<std::string> stack_dirs();
   std::vector<std::string> promised_libraries();
   void elf_closure();
-  void load_level();                                              // load.cpp
+  void load_level(); // load.cpp
   std::string build(const std::string& name, const Builder& b, std::string* error);
   std::string results_key(const std::string& bin);
+  probe::RunResult run_workload(const std::string& bin, const std::string& gpu);
   std::string stack_identity();
   void compute_level();
   void framework_level(); // framework.cpp

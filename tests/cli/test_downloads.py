@@ -5,6 +5,7 @@ after another. Every wheel lands in the store either way, checked against its pi
 import hashlib
 import os
 import tempfile
+import time
 
 from harness import check, expect, finish, gpucfg, serve
 from pywheels import make_wheel
@@ -42,6 +43,11 @@ def fetch(store, **extra):
     env = {"GPUCFG_CACHE_DIR": store, "GPUCFG_MIRROR": URL, **extra}
     r = gpucfg("fetch", MANIFEST, env=env, timeout=60)
     expect(r.code == 0, r.err)
+    # The server notes a request's end after its last byte is sent, which the client may see
+    # (and exit on) first: the last notes are waited for, not raced.
+    deadline = time.monotonic() + 5
+    while len(spans) < len(WHEELS) and time.monotonic() < deadline:
+        time.sleep(0.01)
     have = os.listdir(os.path.join(store, "artifacts"))
     expect(len(have) == len(WHEELS), f"{len(have)} of {len(WHEELS)} wheels in the store")
     return r

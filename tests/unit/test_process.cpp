@@ -61,3 +61,32 @@ TEST_CASE("process: killed at its time limit; a missing program does not start")
   CHECK_FALSE(missing.started);
   CHECK(missing.exit_code == -1);
 }
+
+TEST_CASE("process: env sets variables in the child and replaces one of the same name") {
+  ProcessOptions o;
+  o.search_path = true;
+#ifdef _WIN32
+  // Names compare without case on Windows: "path" replaces PATH.
+  const std::vector<std::string> show = {"cmd", "/c", "echo [%GPUCFG_T1%] [%PATH%]"};
+  o.env = {"GPUCFG_T1=one", "path=C:\\gpucfg-test;C:\\windows\\system32"};
+  auto r = run_process(show, o);
+  CHECK(r.output.find("[one] [C:\\gpucfg-test;C:\\windows\\system32]") != std::string::npos);
+#else
+  const std::vector<std::string> show = {"/bin/sh", "-c", "echo \"[$GPUCFG_T1] [$HOME]\""};
+  o.env = {"GPUCFG_T1=one", "HOME=/gpucfg-test"};
+  auto r = run_process(show, o);
+  CHECK(r.output == "[one] [/gpucfg-test]\n");
+#endif
+  o.env.clear(); // and nothing of it stays for the next child
+  CHECK(run_process(show, o).output.find("[one]") == std::string::npos);
+}
+
+TEST_CASE("process: with_overrides keeps the rest and the last value of a name") {
+  auto v = with_overrides({"A=1", "B=2", "C=3"}, {"B=x", "D=4", "B=y"});
+  CHECK(v == std::vector<std::string>{"A=1", "C=3", "D=4", "B=y"});
+#ifdef _WIN32
+  CHECK(with_overrides({"Path=a"}, {"PATH=b"}) == std::vector<std::string>{"PATH=b"});
+#else
+  CHECK(with_overrides({"Path=a"}, {"PATH=b"}) == std::vector<std::string>{"Path=a", "PATH=b"});
+#endif
+}

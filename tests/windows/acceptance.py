@@ -12,6 +12,7 @@ apply change nothing; facts reports the toolkit and cuDNN; why cudnn64_8.dll ans
 search order; rollback puts files and registry back as they were.
 """
 import atexit
+import glob
 import json
 import os
 import re
@@ -24,9 +25,12 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 from harness import ROOT, check, expect, finish, serve  # noqa: E402
 from nvshapes import make_exe, make_zip, pinned_copy, sha256_of  # noqa: E402
 
+import cuda_headers  # noqa: E402  (beside this file)
+
 EXE = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, "build-win/cli/gpucfg.exe"))
 TMP = tempfile.mkdtemp(prefix="gpucfg-wine-")
-atexit.register(shutil.rmtree, TMP, True)  # a Wine prefix is ~700 MB: never left behind
+if not os.environ.get("GPUCFG_KEEP_WINE"):  # kept for a look after a failure when set
+    atexit.register(shutil.rmtree, TMP, True)  # a Wine prefix is ~700 MB: never left behind
 ENV = dict(os.environ, WINEPREFIX=os.path.join(TMP, "prefix"), WINEDEBUG="-all",
            GPUCFG_DATA_DIR=ROOT, GPUCFG_CACHE_DIR=os.path.join(TMP, "cache"))
 KEY = r"HKLM\SYSTEM\CurrentControlSet\Control\Session Manager\Environment"
@@ -38,8 +42,8 @@ class Run:
         self.code, self.out, self.err = p.returncode, p.stdout, p.stderr
 
 
-def wine(*args, timeout=300):
-    return Run(subprocess.run(["wine", *args], capture_output=True, text=True, env=ENV, timeout=timeout))
+def wine(*args, timeout=300, env=None):
+    return Run(subprocess.run(["wine", *args], capture_output=True, text=True, env=env or ENV, timeout=timeout))
 
 
 def gpucfg(*args, timeout=300):
@@ -53,28 +57,103 @@ def reg(name):
     return (m.group(1), m.group(2)) if m else None
 
 
-def dll(source):
-    """A real Windows DLL, built by MinGW-w64, so verify's load level has something to load."""
+def dll(name, source):
+    """A real Windows DLL named `name` (the name its export table carries, which a program
+    linked against it imports), built by MinGW-w64, so verify has something to load and link."""
     d = tempfile.mkdtemp(dir=TMP)
     with open(os.path.join(d, "x.c"), "w") as f:
         f.write(source)
-    subprocess.run(["x86_64-w64-mingw32-gcc", "-shared", "-O1", "-o", os.path.join(d, "x.dll"),
+    subprocess.run(["x86_64-w64-mingw32-gcc", "-shared", "-O1", "-o", os.path.join(d, name),
                     os.path.join(d, "x.c")], check=True, capture_output=True)
-    with open(os.path.join(d, "x.dll"), "rb") as f:
+    with open(os.path.join(d, name), "rb") as f:
         return f.read()
 
 
 EXPORT = "__declspec(dllexport) "
-# The installer's components as tf-2.5 lists them: the DLLs verify loads are real ones; cuDNN's
-# reports 8.1.0, the runtime 11.2 and no driver (none under Wine).
+# Real headers (CUDA 11.8's, cuBLAS 11.11's, cuDNN 8.9.6's from NVIDIA's wheels), relabelled as
+# the 11.2 and 8.1.0 they stand in for, so that verify's compute level builds the workloads
+# against them as it would against the real stack.
+HEADERS = cuda_headers.fetch(os.path.join(os.environ.get("GPUCFG_MINGW_CACHE", os.path.join(ROOT, ".mingw")),
+                                          "cuda-headers"))
+
+
+def header_tree(project, into, relabel=None):
+    out = {}
+    top = HEADERS[project]
+    for d, _, files in os.walk(top):
+        for f in files:
+            if f.endswith(".py") or f.startswith("."):
+                continue
+            with open(os.path.join(d, f), "rb") as h:
+                data = h.read()
+            out[into + os.path.relpath(os.path.join(d, f), top).replace(os.sep, "/")] = \
+                relabel(data) if relabel else data
+    return out
+
+
+def cudnn_8_1(data):
+    """cuDNN 8.9.6's headers as 8.1.0's: every MINOR and PATCH define of every cudnn*.h."""
+    data = re.sub(rb"(#define CUDNN_\w*MINOR)\s+9\b", rb"\1 1", data)
+    return re.sub(rb"(#define CUDNN_\w*PATCH(?:LEVEL)?)\s+6\b", rb"\1 0", data)
+
+
+RUNTIME_H = header_tree("nvidia-cuda-runtime-cu11", "cuda_cudart/cudart_dev/include/",
+                        lambda b: b.replace(b"#define CUDART_VERSION  11080", b"#define CUDART_VERSION  11020"))
+CUBLAS_H = header_tree("nvidia-cublas-cu11", "libcublas/cublas_dev/include/")
+CRT_H = header_tree("nvidia-cuda-nvcc-cu11", "cuda_nvcc/nvcc/include/")
+CUDNN_H = header_tree("nvidia-cudnn-cu11", "cuda/include/", cudnn_8_1)
+
+
+def imports():
+    """{DLL: the symbols the workloads import from it}: each workload compiled (not linked) by
+    MinGW against the headers above, its undefined symbols read with nm."""
+    inc = tempfile.mkdtemp(dir=TMP)
+    for tree in (RUNTIME_H, CUBLAS_H, CRT_H, CUDNN_H):
+        for name, data in tree.items():
+            path = os.path.join(inc, name.split("/include/", 1)[1])
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            with open(path, "wb") as f:
+                f.write(data)
+    names = set()
+    for k in ("device_query", "bandwidth", "gemm", "conv"):
+        obj = os.path.join(inc, k + ".o")
+        subprocess.run(["x86_64-w64-mingw32-g++", "-std=c++17", "-x", "c++", "-c", "-I" + inc,
+                        os.path.join(ROOT, "kernels", k + ".cu"), "-o", obj], check=True)
+        nm = subprocess.run(["x86_64-w64-mingw32-nm", "-u", obj], check=True, capture_output=True, text=True)
+        names |= {line.split()[-1] for line in nm.stdout.splitlines() if line.strip()}
+    out = {"cudart": [], "cublas": [], "cudnn": []}
+    for n in sorted(names):
+        owner = next((d for d in ("cudnn", "cublas") if n.startswith(d)), "cudart" if n.startswith("cuda") else None)
+        if owner:
+            out[owner].append(n)
+    return out
+
+
+IMPORTS = imports()
+
+
+def stand_in(known, dll_):
+    """A stand-in DLL's source: the functions the load level calls answer as the real library
+    would on a machine without a GPU; every other symbol a workload imports exists (so the
+    workloads link and load) and returns an error, since no run gets past the device check."""
+    names = set(re.findall(r"(\w+)\(", known))
+    return known + "".join(EXPORT + f"int {n}(void) {{ return 999; }}\n"
+                           for n in IMPORTS[dll_] if n not in names)
+
+
+# The installer's components as tf-2.5 lists them: the DLLs verify loads are real ones, built by
+# MinGW-w64; the runtime reports 11.2, no driver and (as a real cudart without one) no device;
+# cuDNN 8.1.0.
 INSTALLER = {
     "cuda_nvcc/nvcc/bin/nvcc.exe": b"MZ nvcc",
-    "cuda_cudart/cudart/bin/cudart64_110.dll": dll(
+    "cuda_cudart/cudart/bin/cudart64_110.dll": dll("cudart64_110.dll", stand_in(
         EXPORT + "int cudaRuntimeGetVersion(int* v) { *v = 11020; return 0; }\n" +
-        EXPORT + "int cudaDriverGetVersion(int* v) { *v = 0; return 0; }\n"),
-    "cuda_cudart/cudart_dev/include/cuda_runtime_api.h": b"#define CUDART_VERSION 11020\n",
-    "libcublas/cublas/bin/cublas64_11.dll": dll(EXPORT + "int cublasCreate_v2(void* h) { return 0; }\n"),
-    "libcublas/cublas_dev/include/cublas_v2.h": b"// cuBLAS",
+        EXPORT + "int cudaDriverGetVersion(int* v) { *v = 0; return 0; }\n" +
+        EXPORT + "int cudaGetDeviceCount(int* n) { *n = 0; return 35; }\n" +
+        EXPORT + "const char* cudaGetErrorString(int e) {"
+                 " return \"CUDA driver version is insufficient for CUDA runtime version\"; }\n", "cudart")),
+    "libcublas/cublas/bin/cublas64_11.dll": dll("cublas64_11.dll", stand_in(EXPORT + "int cublasCreate_v2(void* h) { return 0; }\n",
+                                                         "cublas")),
     "libcufft/cufft_dev/include/cufft.h": b"// cuFFT",
     "libcurand/curand_dev/include/curand.h": b"// cuRAND",
     "libcusolver/cusolver_dev/include/cusolverDn.h": b"// cuSOLVER",
@@ -88,13 +167,13 @@ INSTALLER = {
     "cuda_nvcc/nvcc/version.json": b'{"cuda": {"name": "CUDA SDK", "version": "11.2.0"}}',
     "Display.Driver/nvlddmkm.sys": b"driver",
     "setup.cfg": b"setup",
+    **RUNTIME_H, **CUBLAS_H, **CRT_H,
 }
-CUDNN = ("cuda/bin/cudnn64_8.dll", "cuda/bin/cudnn_ops_infer64_8.dll", "cuda/include/cudnn.h",
-         "cuda/include/cudnn_version.h", "cuda/lib/x64/cudnn.lib")
-CUDNN_DATA = {"cuda/include/cudnn_version.h":
-              b"#define CUDNN_MAJOR 8\n#define CUDNN_MINOR 1\n#define CUDNN_PATCHLEVEL 0\n"}
-
-CUDNN_DATA["cuda/bin/cudnn64_8.dll"] = dll(EXPORT + "unsigned long long cudnnGetVersion(void) { return 8100; }\n")
+CUDNN_DATA = dict(CUDNN_H)
+CUDNN_DATA["cuda/bin/cudnn64_8.dll"] = dll("cudnn64_8.dll", stand_in(
+    EXPORT + "unsigned long long cudnnGetVersion(void) { return 8100; }\n", "cudnn"))
+CUDNN = ("cuda/bin/cudnn64_8.dll", "cuda/bin/cudnn_ops_infer64_8.dll", "cuda/lib/x64/cudnn.lib",
+         *sorted(CUDNN_H))
 MIRROR = os.path.join(TMP, "mirror")
 os.makedirs(MIRROR)
 make_exe(os.path.join(MIRROR, "cuda_11.2.0_460.89_win10.exe"), INSTALLER)
@@ -168,19 +247,55 @@ def why():
     expect(r"CUDA\v11.2\bin\cudnn64_8.dll" in r.out, r.out)
 
 
-@check("verify: static and load levels pass from the prefix (LoadLibrary, cudnnGetVersion); what cannot run is not-run")
-def verify():
-    r = gpucfg("verify", "--json", "--level", "compute", M)
+def verify_json(env=None):
+    r = wine(EXE, "verify", "--json", "--fresh", "--level", "compute", M, env=env)
     doc = json.loads(r.out)
-    by = {x["check"]: x for x in doc["results"]}
     print("\n".join(f"{x['outcome']:8} {x['level']}: {x['check']}: {x['detail']}" for x in doc["results"]))
+    return r, doc, {x["check"]: x for x in doc["results"]}
+
+
+@check("verify: static and load levels pass from the prefix (LoadLibrary, cudnnGetVersion); "
+       "without a compiler the workloads are not-run, saying so")
+def verify():
+    r, doc, by = verify_json()
     for name in ("toolkit", "nvcc", "cudnn", "component cudart", "component cublas", "component cupti",
                  "load libcudart", "load libcublas"):
         expect(by.get(name, {}).get("outcome") == "pass", (name, by.get(name)))
     expect("cudnnGetVersion() = 8.1.0" in by["load libcudnn"]["detail"] and
            by["load libcudnn"]["outcome"] == "pass", by["load libcudnn"])
     expect(by["runtime vs driver"]["outcome"] == "not-run", by["runtime vs driver"])
-    expect(all(x["outcome"] == "not-run" for x in doc["results"] if x["level"] == "compute"), doc)
+    compute = [x for x in doc["results"] if x["level"] == "compute"]
+    expect(compute and all(x["outcome"] == "not-run" and "no MinGW-w64 g++" in x["detail"] for x in compute),
+           compute)
+    expect(r.code == 4, f"exit {r.code}: a partial pass")
+
+
+# A MinGW-w64 g++.exe on PATH (gxx_shim.c says what it is, and why) for the compute level.
+SHIM = os.path.join(DRIVE_C, "mingw64", "bin", "g++.exe")
+os.makedirs(os.path.dirname(SHIM))
+subprocess.run(["x86_64-w64-mingw32-gcc", "-O1", "-o", SHIM, os.path.join(os.path.dirname(__file__), "gxx_shim.c")],
+               check=True)
+
+
+@check("verify --level compute: MinGW-w64's g++ on PATH builds every workload against the stack's headers "
+       "and DLLs; each run says no CUDA device")
+def compute():
+    r, doc, by = verify_json(dict(ENV, WINEPATH=r"C:\mingw64\bin"))
+    for k in ("device_query", "bandwidth", "gemm", "conv"):
+        b = by.get("build " + k, {})
+        expect(b.get("outcome") == "pass" and r"mingw64\bin\g++.exe" in b.get("detail", ""), b)
+    runs = [x for x in doc["results"] if x["level"] == "compute" and not x["check"].startswith("build ")]
+    expect(len(runs) >= 4 and all(x["outcome"] == "not-run" and x["detail"].startswith("no CUDA device")
+                                  for x in runs), runs)
+    for name in ("device query", "memory bandwidth", "cudnn conv fwd fp32", "cublas gemm fp32"):
+        expect(any(x["check"].startswith(name) for x in runs), f"no result for {name}")
+    # The binaries import the stack's DLLs by name (found along PATH, the stack's bin first).
+    built = {os.path.basename(p): p for p in glob.glob(os.path.join(TMP, "cache", "verify", "*", "*.exe"))}
+    for exe, dll_ in (("conv.exe", "cudnn64_8.dll"), ("gemm.exe", "cublas64_11.dll"),
+                      ("device_query.exe", "cudart64_110.dll")):
+        expect(exe in built, f"{exe} not in the cache: {sorted(built)}")
+        dump = subprocess.run(["x86_64-w64-mingw32-objdump", "-p", built[exe]], capture_output=True, text=True).stdout
+        expect(f"DLL Name: {dll_}" in dump, f"{exe} does not import {dll_}")
     expect(r.code == 4, f"exit {r.code}: a partial pass")
 
 
