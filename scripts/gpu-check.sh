@@ -59,5 +59,8 @@ if [ -n "$conv" ] && python3 -c "import torch" 2>/dev/null; then
 else
   echo "skipped conv vs PyTorch: no built conv workload or no PyTorch here"
 fi
+echo "== the loop: this stack captured into a mirror, applied by gpucfg into a scratch root, verified there on the GPU"
+# OUT keeps its report and facts (for examples/verify/h200-gpu-loop.json, examples/facts/).
+GPUCFG="$g" GPUCFG_EXPECT_GPU=1 scripts/gpu-loop.sh "${LOOP_PREFIX:-/usr/local/cuda}" || status=1
 framework_checks
 exit $status
