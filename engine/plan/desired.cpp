@@ -58,11 +58,6 @@ const source::Resolved* resolved(const Observed& o, const char* key) {
   return it == o.resolved.end() || it->second.artifacts.empty() ? nullptr : &it->second;
 }
 
-// cuDNN unpacked into a toolkit that gpucfg unpacks from archives too: one tree, one step.
-bool cudnn_joins_toolkit(const manifest::Stack& s, const Observed& o) {
-  return s.cudnn && s.cudnn->into_cuda && resolved(o, "cuda") && resolved(o, "cudnn");
-}
-
 // The folder whose files cuDNN's `place:` rules pick from: a `directory:` source, or (into a
 // toolkit gpucfg did not unpack) the archive unpacked in the cache. "" when there is none yet.
 std::string cudnn_package_dir(const manifest::Stack& s, const Observed& o) {
@@ -80,6 +75,11 @@ void add_archives(Desired& d, const source::Resolved& r) {
 }
 
 } // namespace
+
+bool cudnn_joins_toolkit(const manifest::Stack& s, const Observed& o) {
+  return s.cudnn && s.cudnn->into_cuda && s.cudnn->place.empty() && resolved(o, "cuda") &&
+         resolved(o, "cudnn");
+}
 
 std::string describe(const source::Artifact& a) {
   static const std::map<std::string, std::string> how = {{"cache", "in the cache"},
@@ -231,6 +231,13 @@ std::vector<Desired> desired_state(const manifest::Stack& s, const Observed& obs
     std::string dir = cudnn_package_dir(s, observed);
     bool adopt = c.source && c.source->kind == manifest::Source::Kind::adopt;
     std::string what = "cuDNN " + c.version.value.str();
+    // A toolkit tree gpucfg unpacks has lib/ with lib64 a link to it (source/layout.hpp): a file
+    // placed into lib64 is recorded where it really lies, or rollback would take it for the
+    // user's.
+    auto rules = place_rules(s);
+    if (linux && s.cuda && resolved(observed, "cuda"))
+      for (auto& [from, to] : rules)
+        if (to == s.cuda->prefix.value + "/lib64") to = s.cuda->prefix.value + "/lib";
     if (cudnn_joins_toolkit(s, observed)) {
       // unpacked with the toolkit (above)
     } else if (const auto* r = resolved(observed, "cudnn"); r && !c.into_cuda) {
@@ -249,7 +256,7 @@ std::vector<Desired> desired_state(const manifest::Stack& s, const Observed& obs
                      what + " in " + c.prefix.value, "cudnn.source: adopt", c.version.mark.str()});
     } else if (dir.empty()) {
       // No package to list yet: one entry per placement rule says what goes where.
-      for (const auto& [from, to] : place_rules(s)) {
+      for (const auto& [from, to] : rules) {
         Desired d{to + (linux ? "/" : "\\") + base(from),
                   "file",
                   "",
@@ -262,17 +269,21 @@ std::vector<Desired> desired_state(const manifest::Stack& s, const Observed& obs
                   "cudnn.place",
                   c.mark.str()};
         d.needs_source = true;
-        if (from_cache)
-          d.why = "not listed until the archive is unpacked (apply and fetch do that)";
+        if (from_cache) {
+          // The archive is named, so a reviewer sees where the files come from before any
+          // download; the files themselves are listed once it is unpacked.
+          d.summary = what + " from " + packed->artifacts.front().file + ": " + from + " -> " + to;
+          d.why = "each file listed once the archive is unpacked (apply and fetch do that)";
+        }
         out.push_back(d);
       }
     } else {
       auto it = observed.sources.find(dir);
-      for (const auto& [glob, to] : place_rules(s)) {
+      for (const auto& [glob, to] : rules) {
         if (it == observed.sources.end()) break;
         for (const auto& f : it->second)
           if (util::glob_match(glob, f.relative, true)) {
-            std::string dest = to + "/" + base(f.relative);
+            std::string dest = to + (linux ? "/" : "\\") + base(f.relative);
             if (f.kind == "symlink")
               out.push_back({dest, "symlink", "", "", "", f.link_target, "", Resource::cudnn,
                              what + ": " + f.relative, "cudnn.place " + glob, c.mark.str()});

@@ -26,14 +26,14 @@ struct Desired {
   std::string origin;                        // file:line:col
   bool needs_source = false;                 // the manifest names no source for it yet
   std::vector<source::Artifact> artifacts{}; // tree: archives to unpack (else `from` is copied)
-  std::string key{}; // tree: the store entry it is made from; "" while that cannot be known
+  std::string key{};      // tree: the store entry it is made from; "" while that cannot be known
   bool from_host = false; // file: `from` is in gpucfg's cache on this computer, not under --root
 };
 
 struct Wanted {
-  std::vector<std::string> paths;                             // observe their state
-  std::vector<std::string> source_dirs;                       // list their files (cuDNN placement)
-  std::vector<std::string> folders; // source folders of trees: listed, not hashed (their key)
+  std::vector<std::string> paths;       // observe their state
+  std::vector<std::string> source_dirs; // list their files (cuDNN placement)
+  std::vector<std::string> folders;     // source folders of trees: listed, not hashed (their key)
   std::vector<std::pair<std::string, std::string>> variables; // Windows: (scope, name) to read
 };
 
@@ -46,6 +46,11 @@ Wanted wanted(const manifest::Stack& s, const std::string& home, const probe::Fa
 // cuDNN placements that cannot happen: a source folder that is missing or empty, a `place:`
 // rule that matches no file of the package. Pure; empty while the package is not listed yet.
 std::vector<std::string> placement_errors(const manifest::Stack& s, const Observed& observed);
+// cuDNN archives unpacked into the toolkit's tree as a whole: `into: cuda`, the toolkit from
+// archives too, and no `place:` rules. With rules, each file they pick is placed (and planned)
+// on its own, as the seed copies cudnn64_8.dll into bin, cudnn.h into include and cudnn.lib
+// into lib\x64, so that nothing the rules leave out lands in the toolkit.
+bool cudnn_joins_toolkit(const manifest::Stack& s, const Observed& observed);
 
 // The desired entries for a Stack, given what its source folders hold.
 std::vector<Desired> desired_state(const manifest::Stack& s, const Observed& observed);

@@ -1,5 +1,6 @@
 #include "session/planning.hpp"
 
+#include "disk/real_disk.hpp"
 #include "manifest/check.hpp"
 #include "manifest/render.hpp"
 #include "plan/observe.hpp"
@@ -11,7 +12,6 @@
 #include "session/lockfile.hpp"
 #include "source/resolve.hpp"
 #include "source/settings.hpp"
-#include "disk/real_disk.hpp"
 #include "store/fill.hpp"
 #include "store/key.hpp"
 #include "store/store.hpp"
@@ -208,10 +208,8 @@ bool fetch_artifacts(std::vector<source::Artifact*> artifacts, bool allow_unpinn
 bool place_from_cache(const manifest::Stack& stack, plan::Observed& observed, bool prepare,
                       bool allow_unpinned, Reporter& report) {
   auto dnn = observed.resolved.find("cudnn");
-  auto cuda = observed.resolved.find("cuda");
   if (!stack.cudnn || !stack.cudnn->into_cuda || dnn == observed.resolved.end() ||
-      dnn->second.artifacts.empty() ||
-      (cuda != observed.resolved.end() && !cuda->second.artifacts.empty()))
+      dnn->second.artifacts.empty() || plan::cudnn_joins_toolkit(stack, observed))
     return true; // nothing to place, or unpacked together with the toolkit
   source::Resolved& r = dnn->second;
   if (r.artifacts.size() != 1) {
@@ -349,9 +347,9 @@ probe::ProbeOptions Planner::probe_needs() {
   auto stack = stack_for(platform::host().id());
   if (!stack) return o;
   std::string os = platform::host().os_name();
-  o.compilers = std::any_of(stack->requires_.host_compiler.begin(),
-                            stack->requires_.host_compiler.end(),
-                            [&](const auto& hc) { return hc.os == os; });
+  o.compilers =
+      std::any_of(stack->requires_.host_compiler.begin(), stack->requires_.host_compiler.end(),
+                  [&](const auto& hc) { return hc.os == os; });
   o.pythons = stack->python || stack->requires_.python;
   return o;
 }

@@ -155,6 +155,10 @@ def make_cudnn_tgz(out):
     write(f"{d}/cuda/lib64/libcudnn_ops_infer.so.8.1.0", os.urandom(2048))
     os.symlink("libcudnn.so.8.1.0", f"{d}/cuda/lib64/libcudnn.so.8")
     os.symlink("libcudnn_ops_infer.so.8.1.0", f"{d}/cuda/lib64/libcudnn_ops_infer.so.8")
+    # What tf-2.5's place: rules leave out, as NVIDIA's archive has it: the static library and
+    # the license text stay out of the toolkit.
+    write(f"{d}/cuda/lib64/libcudnn_static_v8.a", os.urandom(512))
+    write(f"{d}/cuda/NVIDIA_SLA_cuDNN_Support.txt", b"license")
     with tarfile.open(out, "w:gz") as t:
         t.add(os.path.join(d, "cuda"), arcname="cuda")
 
@@ -218,11 +222,15 @@ ENV = {"GPUCFG_CACHE_DIR": os.path.join(TMP, "cache"), "GPUCFG_MIRROR": URL,
 TK = os.path.join(R, "usr/local/cuda-11.2")
 
 
-@check("tf-2.5 plans from the mirror: toolkit and cuDNN from 2 archives, gcc outside nvcc's range warns")
+@check("tf-2.5 plans from the mirror: the toolkit from its runfile, each cuDNN place: rule with its "
+       "destination (lib64 is the tree's link to lib), gcc outside nvcc's range warns")
 def plan():
     r = gpucfg("plan", "--root", R, M, env=ENV, timeout=60)
     expect(r.code == 0, r.out + r.err)
-    expect("from 2 archive(s)" in r.out, r.out)
+    expect("from 1 archive(s)" in r.out, r.out)
+    for rule in ("include/cudnn*.h -> /usr/local/cuda-11.2/include",
+                 "lib/libcudnn*.so.8* -> /usr/local/cuda-11.2/lib "):
+        expect(rule in r.out, (rule, r.out))
     expect(not re.search(r"FAIL\s+host compiler", r.out), r.out)
 
 
@@ -237,7 +245,8 @@ def apply():
                 "lib/libcudnn_ops_infer.so.8", "lib64/libcudnn.so.8"):
         expect(os.path.lexists(os.path.join(TK, rel)), f"{rel} missing")
     for rel in ("doc", "lib/libnppc.so.11.2.1.68", "NVIDIA-Linux-x86_64-460.27.04.run",
-                "EULA.txt", "cuda-installer"):
+                "EULA.txt", "cuda-installer", "lib/libcudnn_static_v8.a",
+                "share/licenses/cudnn/NVIDIA_SLA_cuDNN_Support.txt", "NVIDIA_SLA_cuDNN_Support.txt"):
         expect(not os.path.lexists(os.path.join(TK, rel)), f"{rel} should have been left out")
     expect(os.path.islink(os.path.join(R, "usr/local/cuda")), "no /usr/local/cuda link")
     expect(os.path.exists(os.path.join(R, "etc/ld.so.conf.d/gpucfg-tf-2.5.conf")), "no loader file")

@@ -272,10 +272,12 @@ def _():
             want = f.read()
         expect(r.out == want, f"plan differs from {path}:\n{r.out}")
     doc = json.loads(gpucfg(*args, "--format", "json").out)
-    expect(len(doc["actions"][0]["artifacts"]) == 2, doc["actions"][0])
+    expect(len(doc["actions"][0]["artifacts"]) == 1, doc["actions"][0])
     got = sorted((a["change"], a["resource"], a["path"].split("CUDA\\v11.2")[-1]) for a in doc["actions"])
-    # The installer and the cuDNN zip are unpacked together into the toolkit (one tree).
-    want = sorted([("create", "toolkit", ""),
+    # The installer unpacked into the toolkit; the seed's copy step, each place: rule of the cuDNN
+    # zip with its destination, files listed once the zip is unpacked.
+    want = sorted([("create", "toolkit", ""), ("create", "cudnn", "\\bin\\cudnn*64_8.dll"),
+                   ("create", "cudnn", "\\include\\cudnn*.h"), ("create", "cudnn", "\\lib\\x64\\cudnn*.lib"),
                    ("create", "file", "\\bin\\cusolver64_10.dll"), ("create", "env", "env:CUDA_PATH"),
                    ("create", "env", "env:PATH"), ("create", "env", "env:TF_XLA_FLAGS")])
     expect(got == want, got)

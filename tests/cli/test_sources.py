@@ -441,7 +441,7 @@ cudnn:
     env = {**ENV, "GPUCFG_CACHE_DIR": os.path.join(d, "cache")}
     root = os.path.join(d, "root")
     r = gpucfg("plan", "--explain", "--root", root, m, env=env)
-    expect(r.code == 0 and "not listed until the archive is unpacked" in r.out, r.out + r.err)
+    expect(r.code == 0 and "each file listed once the archive is unpacked" in r.out, r.out + r.err)
     # A saved plan applies as reviewed: --out unpacks the archive, so it lists every file.
     saved = os.path.join(d, "plan.json")
     r = gpucfg("plan", "--root", root, "--out", saved, m, env=env)
