@@ -35,6 +35,20 @@ def gpucfg(*args, cwd=None, env=None, timeout=20, exact_env=False):
     return Run(p, time.monotonic() - t0)
 
 
+# The build machines' CUDA 13.0 toolkit with cuDNN 9.19 (assembled from NVIDIA's wheels): the
+# tests that compile against a real stack need it whole, and a fresh machine has none. Checked
+# by its files, not the folder: an empty folder (or one mounted over it) is no toolkit.
+LOCAL_TOOLKIT = "/usr/local/cuda-13.0"
+
+
+def local_toolkit():
+    """"" when LOCAL_TOOLKIT is a whole toolkit with cuDNN, else why it is not (a skip's reason)."""
+    for rel in ("bin/nvcc", "include/cuda_runtime_api.h", "include/cudnn_version.h"):
+        if not os.path.exists(os.path.join(LOCAL_TOOLKIT, rel)):
+            return f"no CUDA toolkit with cuDNN at {LOCAL_TOOLKIT} ({rel} missing)"
+    return ""
+
+
 BINARY = os.path.abspath(sys.argv[1]) if len(sys.argv) > 1 else os.path.join(ROOT, "build/cli/gpucfg")
 _results = []
 

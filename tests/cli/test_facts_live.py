@@ -7,7 +7,7 @@ import os
 import tempfile
 import time
 
-from harness import ROOT, check, expect, finish, gpucfg
+from harness import ROOT, check, expect, finish, gpucfg, local_toolkit
 
 r = gpucfg("facts", "--json")
 facts = json.loads(r.out) if r.code == 0 else {}
@@ -49,7 +49,9 @@ def _():
 @check("every toolkit and cuDNN copy has a version and where it came from")
 def _():
     for t in facts["toolkits"]:
-        expect(t["version"] and t["version_evidence"] and t["found_by"], t)
+        # A toolkit whose version nothing tells (an nvcc on PATH that runs nothing, headers
+        # copied into /usr/local) is still reported, where it was found, without a version.
+        expect(t["found_by"] and (not t["version"] or t["version_evidence"]), t)
     for c in facts["cudnn"]:
         expect(c["version"] and c["version_evidence"] and c["libraries"], c)
 
@@ -64,8 +66,8 @@ def _():
 
 @check("this project's CUDA 13.0 + cuDNN 9.19 tree is found where it is installed")
 def _():
-    if not os.path.isdir("/usr/local/cuda-13.0"):
-        print("skipped: no /usr/local/cuda-13.0 on this machine")
+    if local_toolkit():
+        print("skipped:", local_toolkit())
         return
     t = [t for t in facts["toolkits"] if t["realpath"] == "/usr/local/cuda-13.0"]
     expect(t and t[0]["version"].startswith("13.0"), facts["toolkits"])
