@@ -59,16 +59,21 @@ Status write_atomic(Disk& d, const std::string& path, const std::string& data, u
   return sync_parent(d, path);
 }
 
+std::vector<std::pair<std::string, Stat>> Disk::list_stat(const std::string& dir) const {
+  std::vector<std::pair<std::string, Stat>> out;
+  for (const auto& name : list(dir))
+    if (auto st = lstat(dir + "/" + name)) out.emplace_back(name, *st);
+  return out;
+}
+
 namespace {
 // One folder's entries (`rel` under `root`), in listing order, each handed to `each`.
 template <class Fn>
 void list_entries(const Disk& d, const std::string& root, const std::string& rel, Fn each) {
-  for (const auto& name : d.list(rel.empty() ? root : root + "/" + rel)) {
+  for (auto& [name, st] : d.list_stat(rel.empty() ? root : root + "/" + rel)) {
     std::string r = rel.empty() ? name : rel + "/" + name;
-    auto st = d.lstat(root + "/" + r);
-    if (!st) continue;
-    Entry e{r, *st, ""};
-    if (st->kind == Kind::symlink) e.link_target = d.read_link(root + "/" + r).value_or("");
+    Entry e{r, st, ""};
+    if (st.kind == Kind::symlink) e.link_target = d.read_link(root + "/" + r).value_or("");
     each(std::move(e));
   }
 }

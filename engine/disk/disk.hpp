@@ -36,6 +36,9 @@ public:
   virtual std::optional<std::string> read(const std::string& path) const = 0;
   virtual std::optional<std::string> read_link(const std::string& path) const = 0;
   virtual std::vector<std::string> list(const std::string& dir) const = 0; // names, sorted
+  // A folder's entries with their lstat, sorted by name: list() and lstat() of each, which the
+  // real disk answers in one pass over the open folder (a tree walk's cost is this).
+  virtual std::vector<std::pair<std::string, Stat>> list_stat(const std::string& dir) const;
   virtual std::optional<std::string> sha256(const std::string& path) const = 0;
 
   // A new file holding `data` (never through anything already at `path`), durable.
@@ -53,7 +56,7 @@ public:
   virtual Status remove_tree(const std::string& path) = 0; // anything, recursively; absent: ""
   // One folder with exactly `mode`; "" when a folder is already there (left as it is).
   virtual Status make_dir(const std::string& path, unsigned mode) = 0;
-  virtual Status remove_dir(const std::string& path) = 0;              // an empty folder
+  virtual Status remove_dir(const std::string& path) = 0; // an empty folder
   virtual Status set_mtime(const std::string& path, std::int64_t mtime_ns) = 0;
   // The permission bits of a file or folder, set on it opened without following a link.
   virtual Status set_mode(const std::string& path, unsigned mode) = 0;

@@ -12,9 +12,9 @@ namespace gpucfg::disk {
 
 namespace fs = std::filesystem;
 
-std::optional<Stat> RealDisk::lstat(const std::string& path) const {
-  auto i = util::lstat_info(path);
-  if (!i) return std::nullopt;
+namespace {
+Stat to_stat(const util::FileInfo& info) {
+  const util::FileInfo* i = &info;
   using K = util::FileInfo::Kind;
   Stat s;
   s.kind = i->kind == K::file      ? Kind::file
@@ -27,6 +27,20 @@ std::optional<Stat> RealDisk::lstat(const std::string& path) const {
   s.links = i->links;
   s.uid = i->uid;
   return s;
+}
+} // namespace
+
+std::optional<Stat> RealDisk::lstat(const std::string& path) const {
+  auto i = util::lstat_info(path);
+  if (!i) return std::nullopt;
+  return to_stat(*i);
+}
+
+std::vector<std::pair<std::string, Stat>> RealDisk::list_stat(const std::string& dir) const {
+  std::vector<std::pair<std::string, Stat>> out;
+  for (auto& [name, info] : util::list_lstat(dir))
+    out.emplace_back(std::move(name), to_stat(info));
+  return out;
 }
 
 std::optional<std::string> RealDisk::read(const std::string& path) const {

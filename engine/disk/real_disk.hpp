@@ -12,6 +12,7 @@ public:
   std::optional<std::string> read(const std::string& path) const override;
   std::optional<std::string> read_link(const std::string& path) const override;
   std::vector<std::string> list(const std::string& dir) const override;
+  std::vector<std::pair<std::string, Stat>> list_stat(const std::string& dir) const override;
   std::optional<std::string> sha256(const std::string& path) const override;
 
   Status write(const std::string& path, const std::string& data, unsigned mode) override;

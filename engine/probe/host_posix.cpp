@@ -1,6 +1,5 @@
 // The Linux Host: machine paths are POSIX paths under the root, links resolved inside it.
 #include "probe/host.hpp"
-
 #include "util/strings.hpp"
 
 #include <algorithm>
@@ -8,8 +7,10 @@
 #include <cstdlib>
 #include <fcntl.h>
 #include <filesystem>
+#include <mutex>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <unordered_map>
 
 extern char** environ;
 
@@ -117,7 +118,7 @@ public:
       for (const auto& d : done)
         current = join(current, d);
       std::string next = join(current, part);
-      if (auto target = read_link(next)) {
+      if (auto target = link_of(next)) {
         if (++links > 40) return path; // a loop
         if (!target->empty() && (*target)[0] == '/') done.clear();
         push(*target);
@@ -157,6 +158,16 @@ public:
   }
 
 private:
+  // read_link, remembered: resolve() asks of every component of every path (a plan asks of
+  // /usr, /usr/local, … over a thousand times), and a Host serves one phase of a run that
+  // changes nothing while it reads (gather, observe, verify each make their own).
+  std::optional<std::string> link_of(const std::string& path) const {
+    std::lock_guard<std::mutex> lock(m_links_mu);
+    auto it = m_links.find(path);
+    if (it != m_links.end()) return it->second;
+    return m_links[path] = read_link(path);
+  }
+
   // The path on the real file system for a machine path.
   std::string real(const std::string& path) const { return m_root == "/" ? path : m_root + path; }
 
@@ -167,6 +178,8 @@ private:
   }
 
   std::string m_root;
+  mutable std::mutex m_links_mu;
+  mutable std::unordered_map<std::string, std::optional<std::string>> m_links;
 };
 
 } // namespace

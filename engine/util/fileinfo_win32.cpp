@@ -1,6 +1,7 @@
 #include "util/fileinfo.hpp"
 #include "util/strings.hpp"
 
+#include <algorithm>
 #include <filesystem>
 #include <windows.h>
 
@@ -28,6 +29,18 @@ std::optional<FileInfo> lstat_info(const std::string& path) {
   f.mode = f.kind == FileInfo::Kind::dir || program ? 0755 : 0644;
   if (d.dwFileAttributes & FILE_ATTRIBUTE_READONLY) f.mode &= ~0222u;
   return f;
+}
+
+std::vector<std::pair<std::string, FileInfo>> list_lstat(const std::string& dir) {
+  std::vector<std::pair<std::string, FileInfo>> out;
+  std::error_code ec;
+  for (std::filesystem::directory_iterator it(std::filesystem::u8path(dir), ec), end;
+       !ec && it != end; it.increment(ec)) {
+    std::string name = it->path().filename().u8string();
+    if (auto f = lstat_info(dir + "/" + name)) out.emplace_back(name, *f);
+  }
+  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  return out;
 }
 
 } // namespace gpucfg::util

@@ -88,3 +88,34 @@ TEST_CASE("fsops: folders made and removed, links kept as links") {
   REQUIRE(disk::make_dirs(copy, nullptr).empty());
   CHECK(disk::remove_empty_dir(copy).empty());
 }
+
+TEST_CASE("fsops: list_lstat says what list and lstat say, one entry at a time") {
+  test::TempDir dir;
+  std::string d = dir.path().string();
+  REQUIRE(disk::write_file(d + "/b.txt", "bee\n", 0644).empty());
+  REQUIRE(disk::make_dirs(d + "/a/inner", nullptr).empty());
+  REQUIRE(disk::write_file(d + "/a/inner/x", "x", 0755).empty());
+#ifndef _WIN32 // symbolic links under Wine are a stub (README)
+  REQUIRE(disk::make_symlink("nowhere", d + "/c-link").empty());
+#endif
+  auto got = util::list_lstat(d);
+  std::vector<std::string> names;
+  for (const auto& [name, info] : got) {
+    names.push_back(name);
+    auto one = util::lstat_info(d + "/" + name);
+    REQUIRE(one);
+    CHECK(info.kind == one->kind);
+    CHECK(info.size == one->size);
+    CHECK(info.mtime_ns == one->mtime_ns);
+    CHECK(info.mode == one->mode);
+  }
+#ifndef _WIN32
+  CHECK(names ==
+        std::vector<std::string>{"a", "b.txt", "c-link"}); // sorted; a dangling link is there
+  CHECK(got[2].second.kind == Kind::symlink);
+#else
+  CHECK(names == std::vector<std::string>{"a", "b.txt"});
+#endif
+  CHECK(got[0].second.kind == Kind::dir);
+  CHECK(util::list_lstat(d + "/missing").empty());
+}
