@@ -2,6 +2,7 @@
 
 #include "util/os.hpp"
 #include "util/strings.hpp"
+#include "yaml/cache.hpp"
 #include "yaml/fields.hpp"
 #include "yaml/reader.hpp"
 
@@ -236,12 +237,12 @@ private:
 };
 
 std::optional<Knowledge> Knowledge::load(const std::string& dir, util::SourceSet& sources,
-                                         util::Diagnostics& diags) {
+                                         util::Diagnostics& diags, const std::string& cache_dir) {
   Knowledge k;
   Loader loader(k, diags);
   std::size_t before = diags.error_count();
   auto read = [&](const char* name) {
-    return yaml::read_yaml_file(dir + "/knowledge/" + name, sources, diags);
+    return yaml::read_yaml_file_cached(dir + "/knowledge/" + name, cache_dir, sources, diags);
   };
   // sources.yaml first: every other row refers to it.
   if (auto doc = read("sources.yaml")) loader.sources(*doc);

@@ -100,8 +100,9 @@ struct HostCompilers {
 class Knowledge {
 public:
   // Loads every data file in `dir`. Malformed data is reported like a manifest error.
+  // `cache_dir`: where parsed files are kept for the next run (yaml/cache.hpp); "" for none.
   static std::optional<Knowledge> load(const std::string& dir, util::SourceSet& sources,
-                                       util::Diagnostics& diags);
+                                       util::Diagnostics& diags, const std::string& cache_dir = "");
 
   // The toolkit-driver row for a release. "11.2" picks the lowest row among 11.2.x (the GA);
   // "11.2.2" picks that update. nullptr when unknown.

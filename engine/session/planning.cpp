@@ -64,7 +64,8 @@ nlohmann::ordered_json resolved_json(const manifest::Stack& stack, const std::st
 }
 
 std::optional<knowledge::Knowledge> load_knowledge(Context& ctx, Reporter& report) {
-  auto kb = knowledge::Knowledge::load(knowledge::data_dir(), ctx.sources, ctx.diags);
+  auto kb = knowledge::Knowledge::load(knowledge::data_dir(), ctx.sources, ctx.diags,
+                                       store::default_dir());
   if (!kb)
     report.error("cannot read the knowledge base in " + knowledge::data_dir() +
                  "/knowledge (set GPUCFG_DATA_DIR to the folder holding knowledge/)");

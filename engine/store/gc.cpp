@@ -44,7 +44,7 @@ StoreGc collect(Store& store, const Live& live, bool dry_run) {
     free(artifacts + "/" + name);
   }
   // Caches and leftovers: rebuilt or fetched again when needed.
-  for (const char* sub : {"/verify", "/partial", "/tmp"})
+  for (const char* sub : {"/verify", "/yaml", "/partial", "/tmp"})
     for (const auto& name : d.list(store.dir() + sub)) {
       ++r.caches;
       free(store.dir() + sub + "/" + name);

@@ -9,6 +9,8 @@
 //   trees/<key>/              unpacked trees (toolkit and cuDNN archives, folders, wheels)
 //   trees/<key>.json          each tree's record: what it was made from, every file in it
 //   verify/                   compiled workloads and their results on a GPU (verify/compute.cpp)
+//   yaml/<sha256>             parsed knowledge files, named by their text (yaml/cache.hpp)
+//   probe/compilers.json      host compilers' versions by path, size and mtime (probe/compilers.cpp)
 //   partial/                  downloads being received, resumed from here
 //   tmp/                      entries being made, renamed into place only when whole
 //   roots/<sha256>            the state folder (one per --root) whose generations keep entries

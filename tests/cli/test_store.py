@@ -153,7 +153,7 @@ def _():
     m2 = manifest(m, "m2.yaml", "12.1", archive(m, "a2.tar.gz", "12.1.0"))
     expect(run(m, "apply", "--yes", m1).code == 0 and run(m, "apply", "--yes", m2).code == 0, "applies")
     expect(sorted(os.listdir(m.store)) == ["VERSION", "artifacts", "lock", "partial", "roots", "tmp",
-                                            "trees", "verify"], os.listdir(m.store))
+                                            "trees", "verify", "yaml"], os.listdir(m.store))
     trees = [n for n in os.listdir(os.path.join(m.store, "trees")) if not n.endswith(".json")]
     expect(len(trees) == 2, trees)
     # The installed tree is made of the store entry's files: one file, two names.
