@@ -1,13 +1,12 @@
 #include "source/resolve.hpp"
 
+#include "disk/fsops.hpp"
 #include "source/fetch.hpp"
 #include "source/redistrib.hpp"
 #include "util/sha256.hpp"
 #include "util/strings.hpp"
 
-#include <fstream>
 #include <nlohmann/json.hpp>
-#include <sstream>
 
 namespace gpucfg::source {
 namespace {
@@ -38,14 +37,6 @@ std::string absolute(const std::string& location, const util::Mark& mark, const 
 std::string join_url(const std::string& base, const std::string& rel) {
   if (base.empty()) return rel;
   return base.back() == '/' ? base + rel : base + "/" + rel;
-}
-
-std::optional<std::string> read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return std::nullopt;
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
 }
 
 // The index's text: from its path, a mirror, the cache, or (unless offline) a download.
@@ -81,7 +72,7 @@ std::optional<std::string> index_text(const manifest::Source& src, const std::st
   }
   idx.sha256 = f.sha256;
   r.indexes.push_back(idx);
-  return read_file(f.path);
+  return disk::read_text(f.path);
 }
 
 void from_index(const manifest::Source& src, const std::string& what, const ResolveOptions& o,

@@ -1,5 +1,6 @@
 #include "yaml/cache.hpp"
 
+#include "disk/fsops.hpp"
 #include "util/os.hpp"
 #include "util/sha256.hpp"
 #include "util/trust.hpp"
@@ -7,7 +8,6 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
-#include <sstream>
 
 namespace gpucfg::yaml {
 namespace {
@@ -80,14 +80,6 @@ struct Reader {
   }
 };
 
-std::optional<std::string> slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return std::nullopt;
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
 void keep(const std::string& path, const std::string& bytes) {
   namespace fs = std::filesystem;
   std::error_code ec;
@@ -124,7 +116,7 @@ ValuePtr decode(const std::string& bytes, const std::string& file) {
 ValuePtr read_yaml_file_cached(const std::string& path, const std::string& cache_dir,
                                util::SourceSet& sources, util::Diagnostics& diags) {
   if (cache_dir.empty() || !not_a_file(path).empty()) return read_yaml_file(path, sources, diags);
-  auto text = slurp(path);
+  auto text = disk::read_text(path);
   ReadLimits limits;
   if (!text || text->size() > limits.max_bytes) return read_yaml_file(path, sources, diags);
   sources.add(path, *text); // caret lines, as read_yaml_file registers them
@@ -133,7 +125,7 @@ ValuePtr read_yaml_file_cached(const std::string& path, const std::string& cache
   // As root, an entry someone else could have written is not believed (one rule: root reads
   // what root owns).
   if (!(util::is_superuser() && util::untrusted(entry)))
-    if (auto bytes = slurp(entry))
+    if (auto bytes = disk::read_text(entry))
       if (auto v = decode(*bytes, path)) return v;
   // Parsed with diagnostics of its own: `diags` says an error it has seen before only once, so
   // its count cannot tell whether this parse found one.
