@@ -58,8 +58,9 @@ const source::Resolved* resolved(const Observed& o, const char* key) {
   return it == o.resolved.end() || it->second.artifacts.empty() ? nullptr : &it->second;
 }
 
-// The folder whose files cuDNN's `place:` rules pick from: a `directory:` source, or (into a
-// toolkit gpucfg did not unpack) the archive unpacked in the cache. "" when there is none yet.
+// The folder whose files cuDNN's `place:` rules pick from: a `directory:` source, or (`into:
+// cuda`, not joining the toolkit's tree) the archive unpacked in the cache. "" when there is
+// none yet.
 std::string cudnn_package_dir(const manifest::Stack& s, const Observed& o) {
   const auto* packed = resolved(o, "cudnn");
   return packed && s.cudnn->into_cuda ? packed->unpacked_dir : source_dir(s.cudnn->source);
