@@ -1,8 +1,8 @@
 // gpucfg facts: what this machine's GPU stack is, each fact with its evidence. Read-only.
 #include "common.hpp"
 #include "probe/probe.hpp"
-#include "store/store.hpp"
 #include "session/planning.hpp"
+#include "store/store.hpp"
 #include "util/strings.hpp"
 
 #include <CLI/CLI.hpp>
@@ -27,6 +27,16 @@ void print_text(const probe::Facts& f, std::ostream& out) {
           << g.memory_bytes / (1024 * 1024) << " MiB, " << g.uuid << "\n";
   } else {
     out << "driver     none (" << d.absent_reason << ")\n";
+  }
+  if (!d.packages.empty()) {
+    std::string list;
+    for (const auto& pk : d.packages)
+      list += (list.empty() ? "" : ", ") + pk.name + " " + pk.version +
+              (pk.state == "installed" ? "" : " (" + pk.state + ")");
+    out << "             packages install "
+        << (d.installed_version.empty() ? "none" : d.installed_version)
+        << (d.reboot_needed ? ", not the loaded one: a reboot loads it" : "") << "  [dpkg: " << list
+        << "]\n";
   }
   for (const auto& t : f.toolkits) {
     out << "toolkit    " << t.realpath << (t.path != t.realpath ? " (as " + t.path + ")" : "")

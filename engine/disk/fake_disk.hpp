@@ -39,6 +39,9 @@ public:
   void fail_at(int n) { m_fail_at = n ? m_count + n : 0; }
   // From the n-th change from now on, every change fails: the process was killed there.
   void stop_at(int n) { m_stop_at = n ? m_count + n : 0; }
+  // Whether the process counts as killed (stop_at reached): fakes of other side effects (the
+  // package manager) then do nothing either.
+  bool stopped() const { return m_stop_at && m_count >= m_stop_at; }
   void set_reflinks(bool on) { m_reflinks = on; }
 
   std::optional<Stat> lstat(const std::string& path) const override;

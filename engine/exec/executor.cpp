@@ -1,11 +1,13 @@
 #include "exec/executor.hpp"
 
+#include "exec/packages.hpp"
 #include "exec/place.hpp"
 #include "exec/record.hpp"
 #include "exec/transaction.hpp"
 #include "plan/winenv.hpp"
 #include "util/strings.hpp"
 
+#include <algorithm>
 #include <cstdio>
 #include <set>
 
@@ -64,6 +66,13 @@ public:
     return "";
   }
 
+  // A system package's version and hold before gpucfg first managed it.
+  void remember_package(const std::string& path, const packages::InstalledMap& now) {
+    if (m_all.count(path)) return;
+    m_all[path] = package_entry(path, now);
+    m_changed = true;
+  }
+
   Status save() { return m_changed ? m_state.save_originals(m_all) : ""; }
 
 private:
@@ -103,13 +112,17 @@ std::string unsupported(const plan::Plan& p, const Machine& m) {
     if (a.op == plan::Op::build_env && p.platform.rfind("windows", 0) == 0)
       return a.path + ": building a Python environment on Windows (Scripts\\python.exe, .exe "
                       "launchers) is not written yet; nothing was changed";
+    if (a.op == plan::Op::package && !m.packages)
+      return a.path + ": this machine has no package manager gpucfg drives (apt and dpkg); "
+                      "nothing was changed";
     if ((a.op == plan::Op::install_tree && a.from.empty() && a.artifacts.empty()) ||
         (a.op == plan::Op::write && a.from.empty() && a.content.empty() &&
          a.resource == plan::Resource::cudnn))
       return a.path + ": " + plan::no_source(a.resource, p.platform) + "; nothing was changed";
     if (a.op == plan::Op::write &&
         (a.from.rfind("http://", 0) == 0 || a.from.rfind("https://", 0) == 0))
-      return a.path + ": a copy copies a file on this machine; downloads come only through a pinned source";
+      return a.path +
+             ": a copy copies a file on this machine; downloads come only through a pinned source";
   }
   return {};
 }
@@ -132,12 +145,30 @@ ExecResult execute(Machine& m, StateStore& state, const plan::Plan& p) {
   PlaceContext ctx{tx, state, current, p.platform, placed};
   Originals originals(state);
   Status failed;
+  // The system packages as they are, before the package manager's run (the first change).
+  packages::InstalledMap packages_before;
+  bool manages_packages = std::any_of(p.managed.begin(), p.managed.end(),
+                                      [](const auto& w) { return w.kind == "package"; });
+  if (manages_packages && m.packages) {
+    std::string why;
+    if (auto now = m.packages->installed(&why))
+      packages_before = *now;
+    else
+      failed = why;
+  }
   // Every managed path as it was before gpucfg, changed or not, then every action's own.
   for (const auto& want : p.managed)
-    if (failed.empty() && want.kind != "env" && want.kind != "adopted")
+    if (failed.empty() && want.kind == "package")
+      originals.remember_package(want.path, packages_before);
+    else if (failed.empty() && want.kind != "env" && want.kind != "adopted")
       failed = originals.remember(m, want.path);
+  if (failed.empty()) failed = run_packages(m, tx, p, packages_before);
   for (const auto& a : p.actions) {
     if (!failed.empty()) break;
+    if (a.op == plan::Op::package) {
+      r.log.push_back(a.change + " package " + a.path);
+      continue; // run above, all at once
+    }
     if (a.op == plan::Op::setenv)
       failed = originals.remember_variable(m, a);
     else if (a.op == plan::Op::run && a.path == "ldconfig")
@@ -162,11 +193,17 @@ ExecResult execute(Machine& m, StateStore& state, const plan::Plan& p) {
   if (!failed.empty()) {
     Transaction::undo(m, tx.journal().steps);
     m.disk.remove(state.journal_file());
-    r.error = failed + "; every change was undone";
+    std::string left = packages_not_back(m, p, packages_before);
+    r.error = failed + (left.empty() ? "; every change was undone"
+                                     : "; the other changes were undone, but " + left);
+    // Written down where the next person looks (gpucfg's state folder), with how it was left.
+    if (state.note_failure(target, p.manifest, r.error).empty())
+      r.error += " (written to " + state.failure_file() + ")";
     return r;
   }
   Transaction::cleanup(m, tx.journal().steps);
   m.disk.remove(state.journal_file());
+  m.disk.remove(state.failure_file()); // a later transaction committed: that one is history
   if (placed.variables_changed) m.registry.broadcast(); // once, after every variable is set
   r.ok = true;
   r.generation = target;
@@ -189,7 +226,9 @@ std::string journal_problem(const Machine& m, const Journal& j) {
   for (std::size_t i = 0; i < j.steps.size(); ++i) {
     const Step& s = j.steps[i];
     std::string n = "step " + std::to_string(i + 1) + ": ";
-    if (s.kind == StepKind::set_variable || s.kind == StepKind::ran_ldconfig) continue;
+    if (s.kind == StepKind::set_variable || s.kind == StepKind::ran_ldconfig ||
+        s.kind == StepKind::packages)
+      continue;
     if (!journal_path_ok(m, s.path)) return n + "'" + s.path + "' is not a path under the root";
     if (s.kind == StepKind::replaced && s.backup != sibling(s.path, "old"))
       return n + "the backup of " + s.path + " is not beside it ('" + s.backup + "')";

@@ -7,10 +7,10 @@ namespace {
 // The strings of journals written since format 1 (kept, so a journal left by an older gpucfg of
 // the same kinds is still undone).
 const std::pair<StepKind, const char*> k_names[] = {
-    {StepKind::staged, "staged"},       {StepKind::created, "create"},
-    {StepKind::replaced, "replace"},    {StepKind::made_dir, "mkdir"},
-    {StepKind::remove_dir, "rmdir"},    {StepKind::set_variable, "setenv"},
-    {StepKind::ran_ldconfig, "ldconfig"},
+    {StepKind::staged, "staged"},         {StepKind::created, "create"},
+    {StepKind::replaced, "replace"},      {StepKind::made_dir, "mkdir"},
+    {StepKind::remove_dir, "rmdir"},      {StepKind::set_variable, "setenv"},
+    {StepKind::ran_ldconfig, "ldconfig"}, {StepKind::packages, "packages"},
 };
 
 const char* name_of(StepKind k) {
@@ -30,8 +30,15 @@ std::string to_text(const Journal& j) {
     if (s.kind == StepKind::set_variable) {
       o["scope"] = s.scope;
       o["name"] = s.name;
-      o["before"] = s.before ? nlohmann::json{{"value", s.before->value}, {"expand", s.before->expand}}
-                             : nlohmann::json(nullptr);
+      o["before"] = s.before
+                        ? nlohmann::json{{"value", s.before->value}, {"expand", s.before->expand}}
+                        : nlohmann::json(nullptr);
+    }
+    if (s.kind == StepKind::packages) {
+      o["packages"] = nlohmann::json::array();
+      for (const auto& t : s.packages)
+        o["packages"].push_back(
+            {{"name", t.name}, {"version", t.version}, {"hold", t.hold.value_or(false)}});
     }
     steps.push_back(o);
   }
@@ -56,8 +63,8 @@ std::optional<Journal> parse_journal(const std::string& text, std::string* error
       for (const auto& [k, name] : k_names)
         if (kind == name) s.kind = k, known = true;
       if (!known) {
-        *error = "step " + std::to_string(n) + " is of a kind this gpucfg does not know ('" +
-                 kind + "')";
+        *error = "step " + std::to_string(n) + " is of a kind this gpucfg does not know ('" + kind +
+                 "')";
         return std::nullopt;
       }
       s.path = o.value("path", "");
@@ -69,7 +76,12 @@ std::optional<Journal> parse_journal(const std::string& text, std::string* error
           s.before = util::RegistryValue{o["before"].value("value", ""),
                                          o["before"].value("expand", false)};
       }
-      bool needs_path = s.kind != StepKind::set_variable && s.kind != StepKind::ran_ldconfig;
+      if (s.kind == StepKind::packages)
+        for (const auto& t : o.value("packages", nlohmann::json::array()))
+          s.packages.push_back(
+              {t.at("name").get<std::string>(), t.value("version", ""), t.value("hold", false)});
+      bool needs_path = s.kind != StepKind::set_variable && s.kind != StepKind::ran_ldconfig &&
+                        s.kind != StepKind::packages;
       if ((needs_path && s.path.empty()) || (s.kind == StepKind::replaced && s.backup.empty())) {
         *error = "step " + std::to_string(n) + " ('" + kind + "') names no path";
         return std::nullopt;

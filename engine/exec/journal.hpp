@@ -4,6 +4,7 @@
 // this gpucfg does not know is refused whole, never half replayed.
 #pragma once
 
+#include "packages/manager.hpp"
 #include "util/registry.hpp"
 
 #include <nlohmann/json.hpp>
@@ -21,6 +22,7 @@ enum class StepKind {
   remove_dir,   // path: a folder gpucfg made, removed after the commit if empty; undo: nothing
   set_variable, // a Windows variable (scope, name) was `before`; undo writes it back
   ran_ldconfig, // the loader cache was rebuilt; undo rebuilds it again once all else is undone
+  packages,     // the package manager ran; undo asks it to put `packages` back as they were
 };
 
 struct Step {
@@ -28,6 +30,7 @@ struct Step {
   std::string path{}, backup{};                // host paths
   std::string scope{}, name{};                 // set_variable
   std::optional<util::RegistryValue> before{}; // set_variable: nullopt = absent
+  std::vector<packages::Target> packages{};    // packages: each as it was ("" version: absent)
 };
 
 struct Journal {

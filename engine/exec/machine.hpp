@@ -5,6 +5,7 @@
 #pragma once
 
 #include "disk/disk.hpp"
+#include "packages/manager.hpp"
 #include "source/artifact.hpp"
 #include "store/fill.hpp"
 #include "store/store.hpp"
@@ -36,10 +37,13 @@ struct Machine {
   store::Store& store;
   store::Unpacker& unpacker;
   EnvBuilder& envs;
-  std::string root;                      // "" for this computer's /; paths are joined under it
+  std::string root;                        // "" for this computer's /; paths are joined under it
   std::string ldconfig = "/sbin/ldconfig"; // this computer's, run with -r ROOT under a root
-  unsigned jobs = 0;                     // archives unpacked at once; 0: one per core
+  unsigned jobs = 0;                       // archives unpacked at once; 0: one per core
   bool checksum = false; // check store entries by content, not size and mtime, before use
+  // The system's package manager (apt and dpkg under `root`); null where there is none, and a
+  // plan with package actions is then refused before anything changes.
+  packages::Manager* packages = nullptr;
 
   std::string host(const std::string& machine_path) const { return root + machine_path; }
 };

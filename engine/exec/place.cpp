@@ -22,8 +22,9 @@ Status keep_edit(PlaceContext& c, const plan::Action& a) {
   auto st = m.disk.lstat(from);
   if (!st || st->kind != disk::Kind::file) return "";
   if (disk::exists(m.disk, to))
-    return a.keep_as + " exists: the edit of " + a.path + " would be kept there; move it, then "
-                       "try again";
+    return a.keep_as + " exists: the edit of " + a.path +
+           " would be kept there; move it, then "
+           "try again";
   if (Status s = c.tx.stage(to, &staged); !s.empty()) return s;
   if (Status s = m.disk.copy(from, staged, st->mode, nullptr); !s.empty()) return s;
   if (Status s = m.disk.set_mtime(staged, st->mtime_ns); !s.empty()) return s;
@@ -124,7 +125,8 @@ Status setenv(PlaceContext& c, const plan::Action& a) {
   if (Status s = c.tx.note(step); !s.empty()) return s;
   std::optional<util::RegistryValue> v;
   // PATH-like values keep their type; a new one expands %VARIABLES% only if it names any.
-  if (want) v = util::RegistryValue{*want, now ? now->expand : want->find('%') != std::string::npos};
+  if (want)
+    v = util::RegistryValue{*want, now ? now->expand : want->find('%') != std::string::npos};
   c.out.variables_changed = true;
   if (Status s = reg.write(edit->scope, edit->name, v); !s.empty()) return s;
   util::checkpoint();
@@ -149,6 +151,8 @@ Status place(PlaceContext& c, const plan::Action& a) {
     return remove(c, a);
   case plan::Op::remove_dir:
     return remove_dir(c, a);
+  case plan::Op::package: // all of them at once, before the first file (executor.cpp)
+    return "";
   case plan::Op::run:
     if (a.path == "ldconfig") return ldconfig(c);
     return "unknown command '" + a.path + "'";

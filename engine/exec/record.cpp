@@ -1,5 +1,6 @@
 #include "exec/record.hpp"
 
+#include "exec/packages.hpp"
 #include "util/strings.hpp"
 
 #include <cstdio>
@@ -62,7 +63,16 @@ plan::Generation record(Machine& m, StateStore& state, const plan::Plan& p, int 
   if (!p.manifest.empty())
     for (const auto& e : prev.entries)
       if (e.manifest != p.manifest) g.entries.push_back(e);
+  std::optional<packages::InstalledMap> installed; // asked once, when a package is managed
   for (const auto& want : p.managed) {
+    if (want.kind == "package") {
+      std::string why;
+      if (!installed && m.packages) installed = m.packages->installed(&why);
+      plan::ManagedEntry e = package_entry(want.path, installed.value_or(packages::InstalledMap{}));
+      e.manifest = want.manifest.empty() ? p.manifest : want.manifest;
+      g.entries.push_back(e);
+      continue;
+    }
     plan::ManagedEntry e;
     e.path = want.path;
     e.resource = want.resource;

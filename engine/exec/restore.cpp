@@ -1,8 +1,8 @@
 #include "exec/restore.hpp"
 
-#include "store/tree.hpp"
 #include "plan/planner.hpp"
 #include "plan/winenv.hpp"
+#include "store/tree.hpp"
 #include "util/strings.hpp"
 
 #include <algorithm>
@@ -58,7 +58,8 @@ std::optional<plan::Action> restore_tree(const Machine& m, const StateStore& sta
     auto then = recorded_files(m, state, *now);
     if (!then || want.key.empty()) return std::nullopt;
     std::vector<std::string> damage;
-    for (auto& d : store::tree_drift(*then, store::scan_tree(m.disk, m.host(want.path), false, 1), 20))
+    for (auto& d :
+         store::tree_drift(*then, store::scan_tree(m.disk, m.host(want.path), false, 1), 20))
       if (d[0] != '+') damage.push_back(d);
     if (damage.empty()) return std::nullopt;
     changed = " (changed since: " + util::join(damage, ", ") + ")";
@@ -86,8 +87,8 @@ std::optional<plan::Action> restore_tree(const Machine& m, const StateStore& sta
     a.artifacts.push_back(art);
   }
   a.change = present ? "update" : "create";
-  a.summary = "the tree as recorded, linked again from gpucfg's store (" +
-              want.key.substr(0, 12) + ")" + changed;
+  a.summary = "the tree as recorded, linked again from gpucfg's store (" + want.key.substr(0, 12) +
+              ")" + changed;
   return a;
 }
 
@@ -123,6 +124,63 @@ std::optional<plan::Action> restore_variable(const Machine& m, const plan::Manag
   return a;
 }
 
+// A system package back to the version and hold `want` records (absent: removed), or nothing
+// when it already is. A version the archive no longer offers cannot come back: said plainly, and
+// the package is left as it is.
+std::optional<plan::Action> restore_package(const Machine& m, const plan::ManagedEntry& want,
+                                            const std::string& why, plan::Plan& p) {
+  std::string name = want.path.substr(4); // "pkg:NAME"
+  if (!m.packages) {
+    p.errors.push_back(want.path + ": this machine has no package manager gpucfg drives");
+    return std::nullopt;
+  }
+  std::string error;
+  auto installed = m.packages->installed(&error);
+  if (!installed) {
+    p.errors.push_back(want.path + ": " + error);
+    return std::nullopt;
+  }
+  auto it = installed->find(name);
+  const packages::Installed* now =
+      it != installed->end() && it->second.present() ? &it->second : nullptr;
+  plan::Action a;
+  a.op = plan::Op::package;
+  a.resource = plan::Resource::package;
+  a.path = want.path;
+  a.reason = why;
+  if (now) a.details.push_back("now: " + now->version + " (" + now->state + ")");
+  if (want.kind != "package") {
+    if (!now) return std::nullopt;
+    a.change = "delete";
+    a.summary = packages::describe({name, now->version, ""});
+    return a;
+  }
+  bool same = now && now->healthy() && now->version == want.value;
+  if (same && now->hold == want.hold) return std::nullopt;
+  a.change = now ? "update" : "create";
+  a.version = want.value;
+  a.hold = want.hold ? "hold" : "unhold";
+  if (same) {
+    a.summary = want.hold ? "hold " + name + " at " + want.value
+                          : "release the hold on " + name + " " + want.value;
+    return a;
+  }
+  auto offered = m.packages->available({name}, &error);
+  const auto& list = offered ? (*offered)[name] : std::vector<std::string>{};
+  if (std::find(list.begin(), list.end(), want.value) == list.end()) {
+    p.warnings.push_back(
+        want.path + ": " + why + " wants " + name + " " + want.value + ", which " +
+        m.packages->name() + "'s lists no longer have (" +
+        (offered ? "they have: " + (list.empty() ? std::string("none") : util::join(list, ", "))
+                 : error) +
+        "); it stays " + (now ? "at " + now->version : "not installed"));
+    return std::nullopt;
+  }
+  a.summary =
+      packages::describe({name, now ? now->version : "", want.value}) + (want.hold ? ", held" : "");
+  return a;
+}
+
 // An action making `path` what `want` records, or nothing when it already is. `now` is the
 // current generation's entry for the path, if any.
 std::optional<plan::Action> restore_action(const Machine& m, const StateStore& state,
@@ -131,6 +189,7 @@ std::optional<plan::Action> restore_action(const Machine& m, const StateStore& s
                                            const std::string& why, plan::Plan& p) {
   std::vector<std::string>& errors = p.errors;
   if (util::starts_with(want.path, "env:")) return restore_variable(m, want, why, errors);
+  if (util::starts_with(want.path, "pkg:")) return restore_package(m, want, why, p);
   const plan::ManagedEntry* now = find_entry(current, want.path);
   std::string h = m.host(want.path);
   auto st = m.disk.lstat(h);
@@ -195,8 +254,9 @@ std::optional<plan::Action> restore_action(const Machine& m, const StateStore& s
     if (auto added = *found; !added.empty()) {
       if (added.size() > 10) added.resize(10), added.push_back("...");
       if (out->op == plan::Op::restore_tree) {
-        p.notes.push_back(want.path + ": files added since gpucfg installed it, carried into the "
-                                      "tree that comes back: " +
+        p.notes.push_back(want.path +
+                          ": files added since gpucfg installed it, carried into the "
+                          "tree that comes back: " +
                           util::join(added, ", "));
         return out;
       }
@@ -216,6 +276,11 @@ std::vector<plan::MadeFolder> made_folders(const Machine& m, const StateStore& s
   return out;
 }
 
+// How a recorded entry is managed again: a package by the package manager, whatever its state.
+std::string managed_kind(const plan::ManagedEntry& e) {
+  return e.resource == plan::Resource::package ? "package" : e.kind;
+}
+
 plan::Plan restore(const Machine& m, const StateStore& state,
                    const std::vector<plan::ManagedEntry>& keep,
                    const std::vector<plan::ManagedEntry>& target, const std::string& label) {
@@ -229,12 +294,11 @@ plan::Plan restore(const Machine& m, const StateStore& state,
   for (const auto& e : target) {
     paths.insert(e.path);
     if (auto a = restore_action(m, state, e, current, label, p)) p.actions.push_back(*a);
-    p.managed.push_back(
-        {e.path, e.resource, e.kind == "tree" ? "tree" : e.kind, e.manifest, e.scope});
+    p.managed.push_back({e.path, e.resource, managed_kind(e), e.manifest, e.scope});
   }
   for (const auto& e : keep) {
     paths.insert(e.path);
-    p.managed.push_back({e.path, e.resource, e.kind, e.manifest, e.scope});
+    p.managed.push_back({e.path, e.resource, managed_kind(e), e.manifest, e.scope});
   }
   for (const auto& e : current) {
     // An adopted tree was never gpucfg's: forgetting it is all a rollback or destroy does.

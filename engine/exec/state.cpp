@@ -74,9 +74,8 @@ std::vector<plan::Generation> StateStore::history() const {
 
 Status StateStore::commit(const plan::Generation& g) {
   std::string text = nlohmann::json(g).dump(2) + "\n";
-  if (Status s =
-          disk::write_atomic(m_disk, dir() + "/generations/" + std::to_string(g.number) + ".json",
-                             text);
+  if (Status s = disk::write_atomic(
+          m_disk, dir() + "/generations/" + std::to_string(g.number) + ".json", text);
       !s.empty())
     return s;
   return disk::write_atomic(m_disk, dir() + "/current.json", text);
@@ -105,6 +104,12 @@ std::vector<std::string> StateStore::created_folders() const {
 
 Status StateStore::save_originals(const std::map<std::string, plan::ManagedEntry>& o) {
   return disk::write_atomic(m_disk, dir() + "/originals.json", nlohmann::json(o).dump(2) + "\n");
+}
+
+Status StateStore::note_failure(int generation, const std::string& manifest,
+                                const std::string& error) {
+  nlohmann::json j = {{"generation", generation}, {"manifest", manifest}, {"error", error}};
+  return disk::write_atomic(m_disk, failure_file(), j.dump(2) + "\n");
 }
 
 Status StateStore::keep_blob(const std::string& host_file, const std::string& sha) {
@@ -155,8 +160,9 @@ Lock::Lock(const StateStore& store, const std::string& operation, int wait_s) {
   std::time_t now = std::time(nullptr);
   char when[32];
   std::strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&now));
-  disk::write_atomic(disk::real_disk(), owner_path, "pid " + std::to_string(util::process_id()) + " on " + util::hostname() +
-                               ", " + operation + " since " + when);
+  disk::write_atomic(disk::real_disk(), owner_path,
+                     "pid " + std::to_string(util::process_id()) + " on " + util::hostname() +
+                         ", " + operation + " since " + when);
   m_owner_path = owner_path;
 }
 

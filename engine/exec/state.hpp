@@ -48,6 +48,10 @@ public:
   // state folder of an older gpucfg: its folders.json).
   std::vector<std::string> created_folders() const;
   Status save_originals(const std::map<std::string, plan::ManagedEntry>& o);
+  // last-failure.json: the transaction that failed (the generation it would have made, its
+  // plan's manifest, what failed and how it was left), kept until a later one commits.
+  std::string failure_file() const { return dir() + "/last-failure.json"; }
+  Status note_failure(int generation, const std::string& manifest, const std::string& error);
 
   std::string blob(const std::string& sha) const { return dir() + "/blobs/" + sha; }
   std::string journal_file() const { return dir() + "/journal.json"; }

@@ -26,8 +26,8 @@ Status Transaction::note(Step step) {
 Status Transaction::make_dirs(const std::string& host_dir) {
   std::vector<std::string> missing;
   disk::Disk& d = m_machine.disk;
-  for (std::string p = host_dir; !p.empty() && p != "/" && p != disk::parent_of(p) &&
-                                 !disk::exists(d, p);
+  for (std::string p = host_dir;
+       !p.empty() && p != "/" && p != disk::parent_of(p) && !disk::exists(d, p);
        p = disk::parent_of(p))
     missing.push_back(p);
   for (auto it = missing.rbegin(); it != missing.rend(); ++it) {
@@ -114,6 +114,14 @@ void Transaction::undo(Machine& m, const std::vector<Step>& steps) {
       break;
     case StepKind::ran_ldconfig:
       rerun_ldconfig = true;
+      break;
+    case StepKind::packages:
+      // Every package the run touched back at its version (or removed) and hold; what the
+      // archive no longer has stays as it is, which the executor's report then says.
+      if (m.packages) {
+        std::string log;
+        m.packages->apply(s.packages, &log);
+      }
       break;
     }
     if (!s.path.empty()) disk::sync_parent(d, s.path);

@@ -92,6 +92,7 @@ void Decoder::top(Fields& f, Stack& s) {
   env(f.get("env"), s);
   loader(f.get("loader"), s);
   python(f.get("python"), s);
+  packages(f.get("packages"), s);
   verify(f.get("verify"), s);
 }
 
@@ -308,8 +309,10 @@ std::optional<Located<std::string>> Decoder::path(const Value* v, const std::str
     if (end == std::string::npos) end = body.size();
     std::string part = body.substr(at, end - at);
     if (part == "." || part == ".." || (part.empty() && end < body.size())) {
-      m_diags.error(v->mark, what + " must name its folders plainly (no '.', '..' or empty "
-                                    "parts), not '" + t->value + "'");
+      m_diags.error(v->mark, what +
+                                 " must name its folders plainly (no '.', '..' or empty "
+                                 "parts), not '" +
+                                 t->value + "'");
       break;
     }
     at = end + 1;

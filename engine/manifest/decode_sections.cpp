@@ -1,9 +1,11 @@
 // The list-shaped sections of a manifest: sources, files, env, loader, verify.
 #include "manifest/decoder.hpp"
+#include "packages/version.hpp"
 #include "util/strings.hpp"
 
 #include <algorithm>
 #include <cctype>
+#include <set>
 
 namespace gpucfg::manifest {
 
@@ -210,7 +212,8 @@ void Decoder::files(const Value* v, Stack& s) {
         bool file_url = util::starts_with(t->value, "file://");
         if (!file_url && t->value.find("://") != std::string::npos)
           m_diags.error(t->mark, where + ".from must be a path on this machine, not a download ('" +
-                                     t->value + "'): downloads come only through a pinned "
+                                     t->value +
+                                     "'): downloads come only through a pinned "
                                      "source (cuda, cudnn or python source:)");
         else if (!file_url && !m_platform.is_absolute(t->value))
           m_diags.error(t->mark, where + ".from must be an absolute path or a file:// URL, not '" +
@@ -317,8 +320,7 @@ void Decoder::env(const Value* v, Stack& s) {
           // An empty or relative entry in a search path means the current folder (or one below
           // it): whoever controls the folder a program starts in controls what it runs or loads.
           // Windows entries may start with a %VARIABLE% (REG_EXPAND_SZ).
-          else if (t->value.find("${") == std::string::npos &&
-                   !m_platform.is_absolute(t->value) &&
+          else if (t->value.find("${") == std::string::npos && !m_platform.is_absolute(t->value) &&
                    !(m_platform.os() == platform::Os::windows && t->value.size() > 1 &&
                      t->value[0] == '%'))
             m_diags.error(t->mark, where + "." + op + ": '" + t->value +
@@ -371,6 +373,65 @@ void Decoder::verify(const Value* v, Stack& s) {
   }
   if (s.verify.level == "framework" && !s.verify.framework)
     m_diags.error(v->mark, "verify.level framework needs verify.framework (tensorflow or pytorch)");
+}
+
+} // namespace gpucfg::manifest
+
+namespace gpucfg::manifest {
+
+// Debian policy 5.6.1: lower case letters, digits, '+', '-', '.'; two characters at least,
+// starting with a letter or digit.
+static bool valid_package_name(const std::string& n) {
+  if (n.size() < 2 || !(std::islower(static_cast<unsigned char>(n[0])) ||
+                        std::isdigit(static_cast<unsigned char>(n[0]))))
+    return false;
+  return std::all_of(n.begin(), n.end(), [](char c) {
+    return std::islower(static_cast<unsigned char>(c)) ||
+           std::isdigit(static_cast<unsigned char>(c)) || c == '+' || c == '-' || c == '.';
+  });
+}
+
+void Decoder::packages(const Value* v, Stack& s) {
+  if (!v || v->is_null()) return;
+  if (!v->is_sequence())
+    return m_diags.error(v->mark, "packages must be a list of package names or entries");
+  std::set<std::string> seen;
+  for (std::size_t i = 0; i < v->items.size(); ++i) {
+    const Value& item = *v->items[i];
+    std::string where = "packages[" + std::to_string(i) + "]";
+    Package p;
+    p.mark = item.mark;
+    if (item.is_scalar()) { // "g++-12": any version
+      if (auto n = text(&item, where)) p.name = *n;
+    } else {
+      Fields f(item, where, m_diags);
+      if (!when(f.get("when"))) {
+        f.allow({"name", "version", "hold", "absent", "why"});
+        continue;
+      }
+      if (auto n = text(f.require("name"), where + ".name")) p.name = *n;
+      if (auto ver = text(f.get("version"), where + ".version")) {
+        std::string error;
+        if (!packages::VersionSpec::parse(ver->value, &error))
+          m_diags.error(ver->mark, where + ".version " + error);
+        p.version = *ver;
+      }
+      if (const Value* h = f.get("hold")) p.hold = yaml::boolean(*h, where + ".hold", m_diags);
+      if (const Value* a = f.get("absent"))
+        p.absent = yaml::boolean(*a, where + ".absent", m_diags).value_or(false);
+      if (auto w = text(f.get("why"), where + ".why")) p.why = w->value;
+      if (p.absent && (p.version || (p.hold && *p.hold)))
+        m_diags.error(item.mark, where + ": an absent package takes no version and no hold");
+    }
+    if (p.name.value.empty()) continue;
+    if (!valid_package_name(p.name.value))
+      m_diags.error(p.name.mark, where + ": '" + p.name.value +
+                                     "' is not a Debian package name (lower case letters, "
+                                     "digits, '+', '-' and '.')");
+    else if (!seen.insert(p.name.value).second)
+      m_diags.error(p.name.mark, where + ": package '" + p.name.value + "' is listed twice");
+    s.packages.push_back(p);
+  }
 }
 
 } // namespace gpucfg::manifest

@@ -36,6 +36,7 @@ private:
   void files(const Value* v, Stack& s);
   void env(const Value* v, Stack& s);
   void loader(const Value* v, Stack& s);
+  void packages(const Value* v, Stack& s);
   void verify(const Value* v, Stack& s);
   void python(const Value* v, Stack& s);
   void framework(const Value* v, Stack& s);

@@ -37,6 +37,12 @@ ValuePtr merge_lists_by(const ValuePtr& base, const ValuePtr& over,
   return out;
 }
 
+// A package is named by `name` (an overlay pins or drops its base's package by naming it).
+std::string package_identity(const Value& entry) {
+  const Value* v = entry.is_mapping() ? entry.find("name") : &entry;
+  return v && v->is_scalar() ? v->scalar : std::string();
+}
+
 std::string scalar_identity(const Value& v) {
   return v.is_scalar() ? v.scalar : std::string();
 }
@@ -45,6 +51,8 @@ ValuePtr merge_at(const ValuePtr& base, const ValuePtr& over, const std::string&
   if (!base) return over;
   if (path == "files" && base->is_sequence() && over->is_sequence())
     return merge_lists_by(base, over, file_entry_identity);
+  if (path == "packages" && base->is_sequence() && over->is_sequence())
+    return merge_lists_by(base, over, package_identity);
   if (path == "loader.paths" && base->is_sequence() && over->is_sequence())
     return merge_lists_by(base, over, scalar_identity);
   // A source is replaced whole: a team's redistrib index over a curated manifest's wheels must

@@ -152,6 +152,18 @@ struct Python {
   bool adopted() const { return adopt; }
 };
 
+// A system package the stack needs (the driver, a host compiler, a library), installed through
+// the distribution's package manager (packages/): a version or range in Debian's ordering, or
+// absent; held where `hold` says so.
+struct Package {
+  Located<std::string> name;
+  std::optional<Located<std::string>> version; // "2.0-1", "535.*", ">= 535, << 536"; none: any
+  std::optional<bool> hold;                    // none: the selection is left as it is
+  bool absent = false;
+  std::string why;
+  util::Mark mark;
+};
+
 struct Verify {
   std::string level = "static";                  // static | load | compute | framework
   std::optional<Located<std::string>> framework; // tensorflow | pytorch smoke test
@@ -172,6 +184,7 @@ struct Stack {
   std::vector<EnvVar> env;
   std::vector<Located<std::string>> loader_paths;
   std::optional<Python> python;
+  std::vector<Package> packages;
   Verify verify;
 };
 

@@ -145,6 +145,16 @@ Rendered resolve_for_show(const Stack& s) {
       b.put(pj["lock"][i], "/python/lock/" + std::to_string(i), wj, w.mark); // the entry's line
     }
   }
+  for (std::size_t i = 0; i < s.packages.size(); ++i) {
+    const Package& pk = s.packages[i];
+    std::string p = "/packages/" + std::to_string(i);
+    json& kj = j["packages"][i];
+    b.loc(kj["name"], p + "/name", pk.name);
+    if (pk.version) b.loc(kj["version"], p + "/version", *pk.version);
+    if (pk.hold) kj["hold"] = *pk.hold;
+    if (pk.absent) kj["absent"] = true;
+    if (!pk.why.empty()) kj["why"] = pk.why;
+  }
   j["verify"]["level"] = s.verify.level;
   if (s.verify.framework) j["verify"]["framework"] = s.verify.framework->value;
   return r;

@@ -2,6 +2,7 @@
 // its reasoning ("driver 456.71 < 460.82 required by CUDA 11.2 on windows-x86_64").
 #include "plan/planner.hpp"
 #include "platform/platform.hpp"
+#include "probe/parsers.hpp"
 #include "pyenv/lock.hpp"
 #include "util/strings.hpp"
 
@@ -38,7 +39,7 @@ void platform_check(const PlanInput& in, Plan& plan) {
       id + (ids.empty() ? " (the manifest names no platforms)" : " is supported"));
 }
 
-void driver_check(const PlanInput& in, Plan& plan) {
+void loaded_driver_check(const PlanInput& in, Plan& plan) {
   const auto& s = in.stack;
   const auto& d = in.facts.driver;
   std::string os = s.platform->os_name();
@@ -55,7 +56,9 @@ void driver_check(const PlanInput& in, Plan& plan) {
     return add(plan, "driver", "warn",
                "no NVIDIA driver on this machine: the stack can be installed, but nothing runs on "
                "a GPU until a driver" +
-                   need + " is installed (gpucfg never installs drivers)");
+                   need +
+                   " is installed (gpucfg installs one only where the manifest lists its "
+                   "packages)");
   }
   auto have = ver(d.version);
   if (!have)
@@ -221,14 +224,19 @@ void python_check(const PlanInput& in, Plan& plan) {
 // NVIDIA's nvcc wheels before CUDA 13 carry ptxas and nvvm but no nvcc.
 std::string wheel_component(const std::string& requirement) {
   std::string name = requirement.substr(0, requirement.find("=="));
-  static const std::pair<const char*, const char*> table[] = {
-      {"nvidia-cuda-runtime", "cudart"}, {"nvidia-cublas", "cublas"},
-      {"nvidia-cufft", "cufft"},         {"nvidia-curand", "curand"},
-      {"nvidia-cusolver", "cusolver"},   {"nvidia-cusparse", "cusparse"},
-      {"nvidia-cuda-nvrtc", "nvrtc"},    {"nvidia-cuda-cupti", "cupti"},
-      {"nvidia-nvjitlink", "nvjitlink"}, {"nvidia-npp", "npp"},
-      {"nvidia-nvjpeg", "nvjpeg"},       {"nvidia-cuda-nvcc", "nvcc"},
-      {"nvidia-nccl", "nccl"}};
+  static const std::pair<const char*, const char*> table[] = {{"nvidia-cuda-runtime", "cudart"},
+                                                              {"nvidia-cublas", "cublas"},
+                                                              {"nvidia-cufft", "cufft"},
+                                                              {"nvidia-curand", "curand"},
+                                                              {"nvidia-cusolver", "cusolver"},
+                                                              {"nvidia-cusparse", "cusparse"},
+                                                              {"nvidia-cuda-nvrtc", "nvrtc"},
+                                                              {"nvidia-cuda-cupti", "cupti"},
+                                                              {"nvidia-nvjitlink", "nvjitlink"},
+                                                              {"nvidia-npp", "npp"},
+                                                              {"nvidia-nvjpeg", "nvjpeg"},
+                                                              {"nvidia-cuda-nvcc", "nvcc"},
+                                                              {"nvidia-nccl", "nccl"}};
   for (const auto& [stem, component] : table)
     if (util::starts_with(name, stem)) {
       bool old_nvcc = std::string(component) == "nvcc" &&
@@ -285,6 +293,41 @@ void components_check(const PlanInput& in, Plan& plan) {
 }
 
 } // namespace
+
+// The driver this plan's packages install, judged as the loaded one would be; else the loaded
+// one, and whether the packages already installed another (a reboot loads it). gpucfg never
+// reboots or reloads a module: the plan says when one is needed.
+void driver_check(const PlanInput& in, Plan& plan) {
+  std::string coming, via;
+  for (const auto& a : plan.actions)
+    if (a.op == Op::package && !a.version.empty() && probe::is_driver_package(a.path.substr(4)) &&
+        coming.empty()) {
+      coming = probe::packaged_driver_version({{a.path.substr(4), a.version, "installed"}});
+      via = a.path;
+    }
+  const auto& d = in.facts.driver;
+  if (coming.empty()) {
+    loaded_driver_check(in, plan);
+    if (d.reboot_needed)
+      add(plan, "driver reboot", "warn",
+          "the loaded module is " + d.version + ", the installed packages are " +
+              d.installed_version + ": a reboot loads theirs (gpucfg never reboots)");
+    return;
+  }
+  PlanInput as_if = in;
+  as_if.facts.driver.present = true;
+  as_if.facts.driver.version = coming;
+  Plan judged;
+  loaded_driver_check(as_if, judged);
+  Check c = judged.checks.back();
+  std::string now = d.present ? "loaded now: " + d.version : "none loaded now";
+  c.detail = via + " (this plan) installs " + c.detail;
+  if (c.outcome == "pass" || c.outcome == "warn") {
+    c.outcome = "warn";
+    c.detail += "; it runs once a reboot loads the module (" + now + "; gpucfg never reboots)";
+  }
+  plan.checks.push_back(c);
+}
 
 void run_checks(const PlanInput& in, Plan& plan) {
   platform_check(in, plan);

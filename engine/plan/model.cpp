@@ -32,6 +32,8 @@ const char* to_string(Op op) {
     return "adopt";
   case Op::run:
     return "run";
+  case Op::package:
+    return "package";
   }
   return "unknown";
 }
@@ -56,6 +58,8 @@ const char* to_string(Resource r) {
     return "python-env";
   case Resource::folder:
     return "folder";
+  case Resource::package:
+    return "package";
   }
   return "";
 }

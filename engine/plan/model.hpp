@@ -35,6 +35,7 @@ enum class Op {
   setenv,       // Windows: a variable in the registry (planned, not applied here)
   adopt,        // record an existing tree as the manifest's, change nothing
   run,          // a command (ldconfig)
+  package,      // a system package installed, changed or removed through the package manager
 };
 
 // What a managed path is for (how plan groups and labels it, what rollback restores).
@@ -47,7 +48,8 @@ enum class Resource {
   env,
   loader,
   python_env,
-  folder, // a folder gpucfg made to hold what it placed
+  folder,  // a folder gpucfg made to hold what it placed
+  package, // a system package ("pkg:NAME"), through apt and dpkg
 };
 
 const char* to_string(Op op);
@@ -81,6 +83,10 @@ struct Action {
   std::string keep_as{};
   // write: the mtime the file is given (a file put back as it was); 0: the time of writing.
   std::int64_t mtime_ns = 0;
+  // package (path "pkg:NAME"): the version the package manager installs ("": removed) and the
+  // selection afterwards ("hold", "unhold"; "": left as it is). All package actions of a plan
+  // are one run of the package manager, before any file is placed.
+  std::string version{}, hold{};
 };
 
 // The one verdict for a toolkit or cuDNN the manifest names no source for on `platform`, as

@@ -2,6 +2,7 @@
 // consumed by the pure planner. Also the record of the last generation gpucfg applied.
 #pragma once
 
+#include "packages/manager.hpp"
 #include "plan/model.hpp"
 #include "source/artifact.hpp"
 #include "store/key.hpp"
@@ -33,6 +34,7 @@ struct ManagedEntry {
   // built in place or adopted, its file list's blob in the state folder.
   std::string path, kind, sha256, link_target, mode;
   std::string value, scope; // env: a Windows variable's value and scope (system | user)
+  bool hold = false;        // package: value is its version; held at it
   std::uint64_t size = 0;
   std::int64_t mtime_ns = 0;
   Resource resource = Resource::unknown;
@@ -102,6 +104,14 @@ struct Observed {
   // not be read is in variable_errors instead.
   std::map<std::string, std::optional<std::string>> variables;
   std::map<std::string, std::string> variable_errors;
+  // The manifest's system packages as the package manager has them (session/planning.cpp asks
+  // it; the planner only reads this). Not observed: planned from a facts file.
+  struct Packages {
+    bool observed = false;
+    std::string manager, error;                                // "apt"; why it could not be asked
+    packages::InstalledMap installed;                          // the manifest's names only
+    std::map<std::string, std::vector<std::string>> available; // name -> versions, newest first
+  } packages{};
 };
 
 } // namespace gpucfg::plan

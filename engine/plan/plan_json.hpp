@@ -27,7 +27,8 @@ NLOHMANN_JSON_SERIALIZE_ENUM(Op, {{Op::unknown, "unknown"},
                                   {Op::build_env, "build-env"},
                                   {Op::setenv, "setenv"},
                                   {Op::adopt, "adopt"},
-                                  {Op::run, "run"}})
+                                  {Op::run, "run"},
+                                  {Op::package, "package"}})
 NLOHMANN_JSON_SERIALIZE_ENUM(Resource, {{Resource::unknown, ""},
                                         {Resource::toolkit, "toolkit"},
                                         {Resource::active_toolkit, "active-toolkit"},
@@ -36,12 +37,14 @@ NLOHMANN_JSON_SERIALIZE_ENUM(Resource, {{Resource::unknown, ""},
                                         {Resource::env, "env"},
                                         {Resource::loader, "loader"},
                                         {Resource::python_env, "python-env"},
-                                        {Resource::folder, "folder"}})
+                                        {Resource::folder, "folder"},
+                                        {Resource::package, "package"}})
 
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Check, name, outcome, detail, source)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Action, op, resource, path, change, summary, reason,
                                                 origin, content, from, sha256, mode, link_target,
-                                                details, artifacts, from_host, key, keep_as, mtime_ns)
+                                                details, artifacts, from_host, key, keep_as,
+                                                mtime_ns, version, hold)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Managed, path, resource, kind, manifest, scope)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Plan, format_version, manifest, files, platform,
                                                 root, facts_source, host, fingerprint,
@@ -50,7 +53,7 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Plan, format_version, manifest, 
                                                 source_folders, manifest_file, checksum)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(ManagedEntry, path, kind, sha256, link_target, mode,
                                                 size, mtime_ns, resource, manifest, value, scope,
-                                                key, artifacts, uses)
+                                                key, artifacts, uses, hold)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Generation, number, manifest, created,
                                                 plan_fingerprint, entries, folders)
 

@@ -3,13 +3,13 @@
 #include "plan/planner.hpp"
 
 #include "plan/env_render.hpp"
-#include "store/key.hpp"
 #include "platform/platform.hpp"
+#include "store/key.hpp"
 #include "util/sha256.hpp"
 #include "util/strings.hpp"
 
-#include <nlohmann/json.hpp>
 #include <algorithm>
+#include <nlohmann/json.hpp>
 #include <set>
 
 namespace gpucfg::plan {
@@ -154,8 +154,9 @@ Drift drift_of(const Observed& o, const std::string& path) {
 // file of the same name); changed files are replaced by the new tree's.
 void say_carried(const std::string& path, const Drift& drift, Plan& plan) {
   if (!drift.added.empty())
-    plan.notes.push_back(path + ": files added since gpucfg installed it, carried into the new "
-                                "tree: " +
+    plan.notes.push_back(path +
+                         ": files added since gpucfg installed it, carried into the new "
+                         "tree: " +
                          util::join(drift.added, ", "));
 }
 
@@ -216,8 +217,9 @@ void diff_recorded_tree(const PlanInput& in, const Desired& d, const ManagedEntr
       reason += ": the source folder " + d.from + " differs from the one it was copied from";
   } else if (!drift.damaged.empty()) {
     reason = "changed since generation " + std::to_string(o.current.number) + ": " +
-             util::join(drift.damaged, ", ") + " (repaired from the store's entry, checked by "
-                                               "content, or unpacked again)";
+             util::join(drift.damaged, ", ") +
+             " (repaired from the store's entry, checked by "
+             "content, or unpacked again)";
   } else {
     if (!drift.added.empty())
       plan.notes.push_back(d.path + ": files added since gpucfg installed it, left as they are: " +
@@ -236,7 +238,8 @@ void diff_recorded_tree(const PlanInput& in, const Desired& d, const ManagedEntr
     return;
   }
   if (rec.key != d.key && !drift.damaged.empty())
-    plan.notes.push_back(d.path + ": changed since gpucfg installed it, replaced by the new tree: " +
+    plan.notes.push_back(d.path +
+                         ": changed since gpucfg installed it, replaced by the new tree: " +
                          util::join(drift.damaged, ", "));
   say_carried(d.path, drift, plan);
   plan.actions.push_back(action_for(d, "update", reason));
@@ -330,8 +333,9 @@ void diff_one(const PlanInput& in, const Desired& d, Plan& plan) {
       return;
     }
     // (A facts file lists a machine's toolkits, so "none there" holds for it too.)
-    Action a = action_for(d, "create", d.resource == Resource::cudnn && observed ? "no cuDNN there"
-                                                                              : "no toolkit there");
+    Action a = action_for(d, "create",
+                          d.resource == Resource::cudnn && observed ? "no cuDNN there"
+                                                                    : "no toolkit there");
     if (d.needs_source && !names_source(s, d)) {
       // An error here, not only in apply: a reviewer reading the plan sees apply's verdict.
       plan.errors.push_back("toolkit " + d.path + ": " + no_source(d.resource, s.platform->id()) +
@@ -432,7 +436,8 @@ void conflicts(const PlanInput& in, const std::vector<Desired>& desired, Plan& p
   for (const auto& d : desired)
     if (const ManagedEntry* found = find_entry(current.entries, d.path))
       if (const ManagedEntry& e = *found; !e.manifest.empty() && e.manifest != s.metadata.name &&
-          e.kind != "absent" && !(e.kind == "adopted" && d.kind == "adopted"))
+                                          e.kind != "absent" &&
+                                          !(e.kind == "adopted" && d.kind == "adopted"))
         plan.errors.push_back(d.path + " is managed by the manifest '" + e.manifest +
                               "' (generation " + std::to_string(current.number) +
                               "); a path follows one manifest: `gpucfg destroy` that one first, "
@@ -493,7 +498,8 @@ Plan make_plan(const PlanInput& in) {
   // What `apply PLAN` re-checks before changing anything; a plan made from a facts file is never
   // applied as is (apply refuses it), so it carries none (and a fleet does not hash 1,000 hosts).
   if (in.facts_source == "live") plan.fingerprint = fingerprint(in.facts, in.observed);
-  run_checks(in, plan);
+  plan_packages(s, in.observed, plan); // first: the files may need what they install
+  run_checks(in, plan);                // after: a driver the packages install is judged
   if (in.observed.interrupted)
     plan.warnings.push_back("an apply was interrupted here (its journal is in the state folder): "
                             "the next apply or rollback undoes its unfinished changes first; this "
@@ -511,11 +517,12 @@ Plan make_plan(const PlanInput& in) {
   bool loader_changed = false;
   for (const auto& d : desired) {
     wanted_paths.insert(d.path);
-    bool unowned_tree = d.kind == "tree" && d.needs_source && !find_entry(in.observed.current.entries, d.path);
+    bool unowned_tree =
+        d.kind == "tree" && d.needs_source && !find_entry(in.observed.current.entries, d.path);
     if (unowned_tree) {
       // No source: never gpucfg's to install or record (a check that it is there, below).
     } else if (d.kind == "file" || d.kind == "symlink" || d.kind == "absent" || d.kind == "tree" ||
-        d.kind == "adopted")
+               d.kind == "adopted")
       plan.managed.push_back({d.path, d.resource, d.kind, ""});
     else if (d.kind == "python-env" || d.kind == "keep")
       plan.managed.push_back({d.path, d.resource, "tree", ""});
@@ -530,7 +537,7 @@ Plan make_plan(const PlanInput& in) {
   for (const auto& e : in.observed.current.entries) {
     // An adopted tree is never gpucfg's to remove: dropping it only drops the record.
     if (e.manifest != s.metadata.name || wanted_paths.count(e.path) || e.kind == "absent" ||
-        e.kind == "adopted")
+        e.kind == "adopted" || e.resource == Resource::package) // packages: plan/packages.cpp
       continue;
     if (state_of(in.observed, e.path).kind == PathKind::absent) continue;
     if (e.kind == "tree" && in.observed.tree_unknown.count(e.path)) {
@@ -542,8 +549,9 @@ Plan make_plan(const PlanInput& in) {
     }
     if (e.kind == "tree")
       if (Drift drift = drift_of(in.observed, e.path); !drift.added.empty()) {
-        plan.errors.push_back(e.path + ": no longer in the manifest, but it holds files gpucfg "
-                                       "did not install (" +
+        plan.errors.push_back(e.path +
+                              ": no longer in the manifest, but it holds files gpucfg "
+                              "did not install (" +
                               util::join(drift.added, ", ") + "); move them out, then try again");
         continue;
       }
@@ -611,6 +619,13 @@ std::string fingerprint(const probe::Facts& facts, const Observed& observed) {
     j["variables"] = vars;
   }
   j["generation"] = observed.current.number;
+  if (observed.packages.observed) { // a plan is stale once a package it reads changed
+    nlohmann::json pk = nlohmann::json::object();
+    for (const auto& [name, i] : observed.packages.installed)
+      pk[name] = {i.version, i.state, i.hold};
+    j["packages"] = pk;
+    j["offered"] = observed.packages.available;
+  }
   return util::sha256_hex(j.dump());
 }
 

@@ -74,6 +74,10 @@ struct PlanInput {
 
 Plan make_plan(const PlanInput& in);
 
+// The manifest's system packages against Observed::packages (plan/packages.cpp): their actions,
+// which run before everything else, and their managed entries ("pkg:NAME").
+void plan_packages(const manifest::Stack& s, const Observed& o, Plan& plan);
+
 // The folders gpucfg made (with what is in them now) that p's removals leave empty go too,
 // deepest first, after everything in them: what was not there before gpucfg is not left
 // behind, whether an apply, a rollback or a destroy empties it. A folder that anything of the

@@ -30,12 +30,23 @@ struct Gpu {
   unsigned long long memory_bytes = 0;
 };
 
+// A driver package dpkg has (nvidia-driver, nvidia-kernel-dkms, cuda-drivers-560, ...).
+struct DriverPackage {
+  std::string name, version, state; // state: dpkg's (installed, half-configured, ...)
+};
+
 struct DriverFacts {
   bool present = false;
   std::string version, max_cuda, kernel_module; // max_cuda "13.0"; kernel_module proprietary|open
   Evidence evidence;
   std::vector<Gpu> gpus;
   std::string absent_reason; // why no driver was found, when present is false
+  // What the package manager installed, beside what is loaded: the driver packages, the driver
+  // version they install ("535.216.01"), and whether the loaded module is another one (the
+  // packages changed since boot: a reboot loads theirs).
+  std::vector<DriverPackage> packages{};
+  std::string installed_version{};
+  bool reboot_needed = false;
 };
 
 struct Toolkit {

@@ -8,8 +8,10 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(PlatformFacts, id, os, arch, dis
                                                 kernel, hostname, evidence)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Gpu, index, name, uuid, compute_capability,
                                                 memory_bytes)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(DriverPackage, name, version, state)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(DriverFacts, present, version, max_cuda,
-                                                kernel_module, evidence, gpus, absent_reason)
+                                                kernel_module, evidence, gpus, absent_reason,
+                                                packages, installed_version, reboot_needed)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Toolkit, path, realpath, version, version_evidence,
                                                 readings, components, found_by, compat_libcuda,
                                                 compat_version)
@@ -39,6 +41,9 @@ nlohmann::ordered_json to_json(const Facts& f) {
        {"format_version", "root", "platform", "driver", "toolkits", "selectors", "cudnn", "loader",
         "compilers", "pythons", "frameworks", "search", "warnings"})
     out[k] = j[k];
+  if (f.driver.packages.empty()) // a machine without driver packages: as before they were read
+    for (const char* k : {"packages", "installed_version", "reboot_needed"})
+      out["driver"].erase(k);
   if (f.managed.generation > 0) out["managed"] = j["managed"]; // only where gpucfg applied
   return out;
 }

@@ -85,6 +85,14 @@ DriverFacts gather_driver(const Host& host) {
   }
   if (!d.present)
     d.absent_reason = "no NVIDIA driver: NVML " + nvml_why + "; no /proc/driver/nvidia/version";
+  // The packages beside the module: what a reboot would load, and whether that is another driver.
+  if (auto status = host.read("/var/lib/dpkg/status", 64 << 20)) {
+    auto found = parse_driver_packages(*status);
+    for (const auto& [name, version, state] : found)
+      d.packages.push_back({name, version, state});
+    d.installed_version = packaged_driver_version(found);
+    d.reboot_needed = d.present && !d.installed_version.empty() && d.installed_version != d.version;
+  }
   return d;
 }
 

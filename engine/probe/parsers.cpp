@@ -119,12 +119,69 @@ std::optional<DistInfo> parse_dist_info_name(const std::string& dirname) {
   return DistInfo{stem.substr(0, dash), stem.substr(dash + 1)};
 }
 
+namespace {
+
+// Kernel module packages first: their version is the module a reboot loads.
+const char* const k_driver_prefixes[] = {"nvidia-kernel-dkms", "nvidia-dkms-", "nvidia-open",
+                                         "nvidia-driver",      "cuda-drivers", "libnvidia-compute"};
+
+int driver_rank(const std::string& name) {
+  for (int i = 0; i < 6; ++i)
+    if (util::starts_with(name, k_driver_prefixes[i])) return i;
+  return -1;
+}
+
+} // namespace
+
+bool is_driver_package(const std::string& name) {
+  return driver_rank(name) >= 0;
+}
+
+std::vector<std::array<std::string, 3>> parse_driver_packages(const std::string& text) {
+  std::vector<std::array<std::string, 3>> out;
+  std::size_t pos = 0;
+  while ((pos = text.find("Package: ", pos)) != std::string::npos) {
+    if (pos > 0 && text[pos - 1] != '\n') {
+      pos += 9;
+      continue;
+    }
+    std::size_t eol = text.find('\n', pos);
+    std::string name =
+        text.substr(pos + 9, (eol == std::string::npos ? text.size() : eol) - pos - 9);
+    std::size_t end = text.find("\n\n", pos);
+    if (end == std::string::npos) end = text.size();
+    pos = eol == std::string::npos ? text.size() : eol;
+    if (driver_rank(name) < 0) continue;
+    std::string stanza = text.substr(pos, end - pos), version, state;
+    for (const auto& line : util::split(stanza, '\n')) {
+      if (util::starts_with(line, "Version: ")) version = util::trim(line.substr(9));
+      if (util::starts_with(line, "Status: ")) {
+        auto words = util::split(util::trim(line.substr(8)), ' ');
+        state = words.size() == 3 ? words[2] : "";
+      }
+    }
+    if (!version.empty() && state != "not-installed" && state != "config-files")
+      out.push_back({util::trim(name), version, state});
+  }
+  return out;
+}
+
+std::string packaged_driver_version(const std::vector<std::array<std::string, 3>>& packages) {
+  const std::array<std::string, 3>* best = nullptr;
+  for (const auto& p : packages)
+    if (p[2] == "installed" && (!best || driver_rank(p[0]) < driver_rank((*best)[0]))) best = &p;
+  if (!best) return "";
+  std::string v = (*best)[1];
+  if (auto colon = v.find(':'); colon != std::string::npos) v = v.substr(colon + 1);
+  return v.substr(0, v.find('-'));
+}
+
 std::map<std::string, std::string> parse_dpkg_status(const std::string& text) {
   std::map<std::string, std::string> out;
   std::string package, version, status;
   auto flush = [&] {
     if (!package.empty() && !version.empty() &&
-        status.find("install ok installed") != std::string::npos)
+        util::ends_with(status, " ok installed")) // "install" or "hold" (apt-mark hold)
       out[package] = version;
     package.clear();
     version.clear();

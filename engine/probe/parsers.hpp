@@ -3,6 +3,7 @@
 // its input returns nullopt or an empty result; it never throws.
 #pragma once
 
+#include <array>
 #include <map>
 #include <optional>
 #include <string>
@@ -46,6 +47,16 @@ std::optional<DistInfo> parse_dist_info_name(const std::string& dirname);
 
 // dpkg's status file: installed packages and versions (e.g. cuda-cudart-13-0 -> 13.0.96-1).
 std::map<std::string, std::string> parse_dpkg_status(const std::string& text);
+
+// The NVIDIA driver packages in dpkg's status file, as (name, version, state): Debian's
+// nvidia-driver and nvidia-kernel-dkms, Ubuntu's nvidia-driver-NNN and nvidia-dkms-NNN, NVIDIA's
+// cuda-drivers-NNN and nvidia-open, the libnvidia-compute libraries. Found by scanning for their
+// names, not by parsing every stanza: facts reads it on every plan.
+std::vector<std::array<std::string, 3>> parse_driver_packages(const std::string& status);
+bool is_driver_package(const std::string& name);
+// The driver version a set of driver packages installs ("535.216.01" from "535.216.01-1~deb12u1"),
+// the kernel module's package first; "" when none is installed.
+std::string packaged_driver_version(const std::vector<std::array<std::string, 3>>& packages);
 
 // /etc/os-release: ID, VERSION_ID, PRETTY_NAME, … with quotes removed.
 std::map<std::string, std::string> parse_os_release(const std::string& text);

@@ -3,13 +3,16 @@
 #include "disk/real_disk.hpp"
 #include "manifest/check.hpp"
 #include "manifest/render.hpp"
+#include "packages/apt.hpp"
 #include "plan/observe.hpp"
 #include "plan/plan_json.hpp"
 #include "plan/planner.hpp"
 #include "platform/platform.hpp"
+#include "probe/parsers.hpp"
 #include "probe/probe.hpp"
 #include "pyenv/lock.hpp"
 #include "session/lockfile.hpp"
+#include "session/packages.hpp"
 #include "source/resolve.hpp"
 #include "source/settings.hpp"
 #include "store/fill.hpp"
@@ -283,7 +286,17 @@ void gather_managed(const probe::Host& host, probe::Facts& facts) {
   if (g.number == 0) return;
   facts.managed.generation = g.number;
   facts.managed.record = g;
+  std::optional<std::map<std::string, std::string>> dpkg; // read once, if a package is managed
   for (const auto& e : g.entries) {
+    if (util::starts_with(e.path, "pkg:")) { // a system package: dpkg's version now
+      if (!dpkg)
+        dpkg = probe::parse_dpkg_status(host.read("/var/lib/dpkg/status", 64 << 20).value_or(""));
+      auto it = dpkg->find(e.path.substr(4));
+      bool same =
+          e.kind == "package" ? it != dpkg->end() && it->second == e.value : it == dpkg->end();
+      if (!same) facts.managed.drifted.push_back(e.path);
+      continue;
+    }
     if (util::starts_with(e.path, "env:")) { // a Windows variable: the registry's value now
       std::string error;
       auto v = util::read_env_var(e.scope, e.path.substr(4), &error);
@@ -435,8 +448,18 @@ std::optional<Planned> Planner::plan(probe::Facts facts, const std::string& fact
                                m_req.manifest + "` pin it on first use");
   if (!place_from_cache(*out.stack, out.observed, m_req.prepare, m_req.allow_unpinned, m_report))
     return std::nullopt;
+  // System packages: the machine's package manager asked for the manifest's names, and after
+  // the planner decided, for what apt would do besides (its simulation).
+  util::SystemRunner runner;
+  std::unique_ptr<packages::Manager> manager;
+  if (live && !out.stack->packages.empty()) {
+    std::string why;
+    manager = packages::system_manager(runner, m_req.root, &why);
+    out.observed.packages = observe_packages(manager.get(), why, *out.stack);
+  }
   plan::PlanInput in{*out.stack, out.facts, out.observed, *m_kb, facts_source};
   out.plan = plan::make_plan(in);
+  if (manager && out.observed.packages.observed) simulate_packages(*manager, out.plan);
   out.plan.errors.insert(out.plan.errors.end(), lock_errors.begin(), lock_errors.end());
   out.plan.observed_paths = wanted.paths;
   out.plan.observed_variables = wanted.variables;

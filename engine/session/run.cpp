@@ -6,6 +6,7 @@
 #include "exec/restore.hpp"
 #include "exec/state.hpp"
 #include "knowledge/knowledge.hpp"
+#include "packages/apt.hpp"
 #include "plan/plan_json.hpp"
 #include "probe/probe.hpp"
 #include "store/fill.hpp"
@@ -42,12 +43,15 @@ class LocalMachine {
 public:
   LocalMachine(const std::string& root, bool checksum)
       : m_store(disk::real_disk(), store::default_dir()), m_unpacker(m_store, 0),
-        m_envs(m_store, 0, checksum),
-        m_machine{disk::real_disk(), m_runner, m_registry, m_store, m_unpacker, m_envs,
-                  root_prefix(root)},
+        m_envs(m_store, 0, checksum), m_machine{disk::real_disk(), m_runner,   m_registry,
+                                                m_store,           m_unpacker, m_envs,
+                                                root_prefix(root)},
         m_state(disk::real_disk(), root) {
     m_machine.ldconfig = find_ldconfig();
     m_machine.checksum = checksum;
+    std::string why; // none: a plan with package actions is refused (exec::unsupported)
+    m_packages = packages::system_manager(m_runner, root, &why);
+    m_machine.packages = m_packages.get();
   }
   exec::Machine& machine() { return m_machine; }
   exec::StateStore& state() { return m_state; }
@@ -56,6 +60,7 @@ public:
 private:
   util::SystemRunner m_runner;
   util::SystemRegistry m_registry;
+  std::unique_ptr<packages::Manager> m_packages;
   store::Store m_store;
   store::ArchiveUnpacker m_unpacker;
   exec::PyenvBuilder m_envs;
@@ -135,9 +140,14 @@ bool begin(LocalMachine& lm, Held& held, const std::string& operation, int wait_
   if (!held.state->message().empty()) report.note(held.state->message());
   if (!lock_store(lm, held, exclusive_store, wait_s, report)) return false;
   // Recorded paths are joined under the root as written: one that could lead out of it is not
-  // gpucfg's record (Windows variables are "env:NAME").
+  // gpucfg's record (Windows variables are "env:NAME"; packages "pkg:NAME", never joined to a
+  // path, but held to Debian's name characters all the same).
+  auto package = [](const std::string& p) {
+    return p.rfind("pkg:", 0) == 0 && p.size() > 5 &&
+           p.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789+-.", 4) == std::string::npos;
+  };
   for (const auto& e : lm.state().current().entries)
-    if (!util::plain_absolute_path(e.path) && e.path.rfind("env:", 0) != 0) {
+    if (!util::plain_absolute_path(e.path) && e.path.rfind("env:", 0) != 0 && !package(e.path)) {
       report.error(lm.state().dir() + "/current.json names '" + e.path +
                    "', which is not a plain absolute path; nothing was changed");
       return false;
@@ -266,7 +276,8 @@ RunResult apply(const ApplyRequest& req, Context& ctx, RunReporter& report) {
     again.checksum = saved->checksum;
     again.prepare = false;
     planned = make_plan(again, ctx, report);
-    if (!planned) return stale("its manifest " + saved->manifest_file + " can no longer be planned");
+    if (!planned)
+      return stale("its manifest " + saved->manifest_file + " can no longer be planned");
     if (planned->plan.fingerprint != saved->fingerprint)
       return stale("the machine changed since it was made");
     if (planned->plan.has_errors() && !saved->has_errors())

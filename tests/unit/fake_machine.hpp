@@ -1,7 +1,8 @@
 // A whole machine in memory for in-process tests of the planner, the executor and the store (as
 // ninja's build_test.cc drives its Builder over a VirtualFileSystem): a FakeDisk, a process runner
 // that records what it was asked to run, a registry in memory, an unpacker whose "archives" are
-// file lists, and an environment builder that writes a few files. plan() observes the FakeDisk
+// file lists, an environment builder that writes a few files, and apt and dpkg in memory
+// (packages::FakeManager). plan() observes the FakeDisk
 // through a DiskHost and runs the real planner; apply() runs the real executor.
 #pragma once
 
@@ -10,14 +11,15 @@
 #include "exec/gc.hpp"
 #include "exec/restore.hpp"
 #include "helpers.hpp"
+#include "packages/fake.hpp"
 #include "plan/observe.hpp"
 #include "plan/planner.hpp"
 #include "probe/disk_host.hpp"
+#include "session/packages.hpp"
 #include "store/key.hpp"
 #include "util/sha256.hpp"
 
 #include <catch2/catch.hpp>
-
 #include <cstdlib>
 #include <map>
 #include <string>
@@ -129,8 +131,12 @@ struct FakeMachine {
   FakeEnvBuilder envs{disk};
   exec::Machine machine{disk, runner, registry, store, unpacker, envs, ""};
   exec::StateStore state{disk, "/"};
+  packages::FakeManager packages; // apt and dpkg in memory
+  probe::DriverFacts driver;      // what plan() says the probe found (none by default)
 
   FakeMachine() {
+    machine.packages = &packages;
+    packages.dead = [this] { return disk.stopped(); };
     // The state folder where a Linux machine keeps it, whichever system runs the test (the
     // Windows build's unit tests run under Wine, where it would be %ProgramData%\gpucfg).
     static const bool set = [] {
@@ -152,15 +158,19 @@ struct FakeMachine {
                   bool checksum = false) {
     probe::Facts facts;
     facts.platform.id = stack.platform->id();
+    facts.driver = driver;
     // The interpreter an environment is built with (the FakeEnvBuilder never runs it).
-    facts.pythons.push_back({"/usr/bin/python3", "/usr/bin/python3.11", "3.11",
-                             "file:/usr/bin/python3.11"});
+    facts.pythons.push_back(
+        {"/usr/bin/python3", "/usr/bin/python3.11", "3.11", "file:/usr/bin/python3.11"});
     probe::DiskHost host(disk, {{"HOME", "/root"}});
     auto wanted = plan::wanted(stack, "/root", facts);
     plan::Observed observed = plan::observe(host, wanted, checksum, store.dir(), disk, &registry);
     observed.resolved = resolved;
+    observed.packages = session::observe_packages(&packages, "", stack); // as the session does
     plan::PlanInput in{stack, facts, observed, kb(), "live"};
-    return plan::make_plan(in);
+    auto p = plan::make_plan(in);
+    if (observed.packages.observed) session::simulate_packages(packages, p);
+    return p;
   }
 
   exec::ExecResult apply(const plan::Plan& p) {
@@ -169,7 +179,7 @@ struct FakeMachine {
     return r;
   }
 
-  // What is on the machine, less gpucfg's own state and store.
+  // What is on the machine, less gpucfg's own state and store; its packages as "pkg:NAME".
   std::map<std::string, std::string> snapshot() const {
     auto all = disk.snapshot("/");
     for (auto it = all.begin(); it != all.end();)
@@ -177,6 +187,8 @@ struct FakeMachine {
         it = all.erase(it);
       else
         ++it;
+    for (const auto& [name, i] : packages.now)
+      all["pkg:" + name] = i.version + " " + i.state + (i.hold ? " held" : "");
     return all;
   }
 };

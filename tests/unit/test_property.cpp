@@ -1,9 +1,10 @@
 // Random sequences of apply (toolkits from folders at the same and at other prefixes, a cuDNN
-// from archives), rollback, destroy, gc and a user's edits, on a machine in memory, checked after
-// every step: a run that fails or is refused changes nothing; an apply converges (planning again
-// changes nothing); a rollback makes the machine what that generation was; a destroy leaves
-// none of the manifest's paths; and no file a user added ever vanishes. Reproducible: the seed
-// is printed, and GPUCFG_PROPERTY_SEED / GPUCFG_PROPERTY_SEQUENCES set it and the count.
+// from archives, system packages through apt and dpkg in memory), rollback, destroy, gc and a
+// user's edits, on a machine in memory, checked after every step: a run that fails or is refused
+// changes nothing; an apply converges (planning again changes nothing); a rollback makes the
+// machine what that generation was; a destroy leaves none of the manifest's paths; and no file a
+// user added ever vanishes. Reproducible: the seed is printed, and GPUCFG_PROPERTY_SEED /
+// GPUCFG_PROPERTY_SEQUENCES set it and the count.
 #include "fake_machine.hpp"
 
 #include <catch2/catch.hpp>
@@ -18,13 +19,18 @@ using test::FakeMachine;
 namespace {
 
 struct Choice {
-  std::string name;     // the manifest's
-  std::string version;  // 12.3 | 12.4 | 12.5
-  std::string prefix;   // where its toolkit goes
-  bool cudnn = false;   // and a cuDNN from an archive at /opt/cudnn-<name>
-  int cudnn_build = 0;  // which of two cuDNN archives
-  int env = -1;         // and an environment of wheels 0 or 1 at /opt/envs/<name> (-1: none)
+  std::string name;    // the manifest's
+  std::string version; // 12.3 | 12.4 | 12.5
+  std::string prefix;  // where its toolkit goes
+  bool cudnn = false;  // and a cuDNN from an archive at /opt/cudnn-<name>
+  int cudnn_build = 0; // which of two cuDNN archives
+  int env = -1;        // and an environment of wheels 0 or 1 at /opt/envs/<name> (-1: none)
+  int pkg = -1;        // and packages: gpc-demo 1.0; gpc-demo 2.0 held; gpc-bad (its script fails)
 };
+
+const char* const k_packages[] = {"  - {name: gpc-demo, version: '1.0', hold: false}\n",
+                                  "  - {name: gpc-demo, version: '2.0', hold: true}\n",
+                                  "  - gpc-bad\n"};
 
 // Two locks: the wheel each environment is built from.
 source::Artifact wheel(int which) {
@@ -38,18 +44,22 @@ source::Artifact wheel(int which) {
 }
 
 manifest::Stack stack_of(const Choice& c) {
-  std::string text = test::head(c.name) + "requires: {platforms: [linux-x86_64]}\n"
-                     "cuda:\n  version: \"" + c.version + "\"\n  prefix: " + c.prefix +
+  std::string text = test::head(c.name) +
+                     "requires: {platforms: [linux-x86_64]}\n"
+                     "cuda:\n  version: \"" +
+                     c.version + "\"\n  prefix: " + c.prefix +
                      "\n  active: false\n  source: {directory: /srv/cuda-" + c.version + "}\n";
   if (c.cudnn)
     text += "cudnn:\n  version: 8.9.7\n  cuda: \"12\"\n  prefix: /opt/cudnn-" + c.name +
             "\n  source: {archive: 'file:///c.tar.gz', sha256: " + std::string(64, '0') + "}\n";
   if (c.env >= 0) {
     auto w = wheel(c.env);
-    text += "python:\n  env: /opt/envs/" + c.name + "\n  interpreter: /usr/bin/python3\n"
-            "  import: [fw]\n  lock:\n    - {wheel: " + w.file + ", sha256: " + w.sha256 +
-            ", for: [linux-x86_64/3.11]}\n";
+    text += "python:\n  env: /opt/envs/" + c.name +
+            "\n  interpreter: /usr/bin/python3\n"
+            "  import: [fw]\n  lock:\n    - {wheel: " +
+            w.file + ", sha256: " + w.sha256 + ", for: [linux-x86_64/3.11]}\n";
   }
+  if (c.pkg >= 0) text += std::string("packages:\n") + k_packages[c.pkg];
   auto r = test::decode_text(text);
   if (!r.stack) throw std::runtime_error(r.text());
   return *r.stack;
@@ -75,15 +85,21 @@ public:
   Sequence(unsigned seed, Stats& stats) : m_rng(seed), m_stats(stats) {
     for (const char* v : {"12.3", "12.4", "12.5"}) {
       std::string src = std::string("/srv/cuda-") + v;
-      m.disk.put_file(src + "/version.json", std::string("{\"cuda\": {\"version\": \"") + v + "\"}}");
+      m.disk.put_file(src + "/version.json",
+                      std::string("{\"cuda\": {\"version\": \"") + v + "\"}}");
       m.disk.put_file(src + "/bin/nvcc", std::string("nvcc ") + v, 0755);
       m.disk.put_file(src + "/lib64/libcudart.so.12", std::string("cudart ") + v);
       m.disk.put_link(src + "/lib64/libcudart.so", "libcudart.so.12");
     }
-    m_cudnn[0] = m.unpacker.archive("cudnn 8.9.7", {{"include/cudnn.h", "8.9.7"},
-                                                    {"lib/libcudnn.so.8", "cudnn a"}});
-    m_cudnn[1] = m.unpacker.archive("cudnn 8.9.7", {{"include/cudnn.h", "8.9.7"},
-                                                    {"lib/libcudnn.so.8", "cudnn b"}});
+    m_cudnn[0] = m.unpacker.archive(
+        "cudnn 8.9.7", {{"include/cudnn.h", "8.9.7"}, {"lib/libcudnn.so.8", "cudnn a"}});
+    m_cudnn[1] = m.unpacker.archive(
+        "cudnn 8.9.7", {{"include/cudnn.h", "8.9.7"}, {"lib/libcudnn.so.8", "cudnn b"}});
+    // apt's archive: gpc-demo needs gpc-lib, which the machine has; gpc-bad's script fails.
+    m.packages.archive["gpc-lib"] = {{"1.0", {}, false}};
+    m.packages.archive["gpc-demo"] = {{"1.0", {"gpc-lib"}, false}, {"2.0", {"gpc-lib"}, false}};
+    m.packages.archive["gpc-bad"] = {{"1.0", {}, true}};
+    m.packages.now["gpc-lib"] = {"1.0", "installed", false};
     m_generations[0] = mine(m.snapshot());
   }
 
@@ -96,11 +112,16 @@ public:
       std::cout << "\n";
     }
     if (op == 10) return killed();
-    if (op <= 3) apply();
-    else if (op == 4) rollback();
-    else if (op == 5) destroy();
-    else if (op == 6) gc();
-    else user_edit(op);
+    if (op <= 3)
+      apply();
+    else if (op == 4)
+      rollback();
+    else if (op == 5)
+      destroy();
+    else if (op == 6)
+      gc();
+    else
+      user_edit(op);
     invariants();
   }
 
@@ -170,6 +191,7 @@ private:
     c.cudnn = c.name == "sa" && m_rng() % 2;
     c.cudnn_build = static_cast<int>(m_rng() % 2);
     c.env = c.name == "sb" ? static_cast<int>(m_rng() % 3) - 1 : -1;
+    c.pkg = c.name == "sa" ? static_cast<int>(m_rng() % 4) - 1 : -1;
     return c;
   }
 
@@ -224,7 +246,8 @@ private:
     if (current == 0) return;
     if (std::getenv("GPUCFG_PROPERTY_TRACE"))
       for (const auto& [p, w] : m.disk.snapshot("/"))
-        if (p.rfind("/etc", 0) == 0 || p.rfind("/opt/envs", 0) == 0) std::cout << "  has " << p << "\n";
+        if (p.rfind("/etc", 0) == 0 || p.rfind("/opt/envs", 0) == 0)
+          std::cout << "  has " << p << "\n";
     if (!run("rollback", exec::rollback_plan(m.machine, m.state, to))) return;
     auto now = mine(m.snapshot()), then = mine(m_generations[to]);
     INFO("rollback to " << to << differences(now, then));
@@ -236,8 +259,11 @@ private:
     if (!run("destroy", exec::destroy_plan(m.machine, m.state, name))) return;
     for (const auto& e : m.state.current().entries)
       CHECK(e.manifest != name);
-    for (const auto& p : name == "sa" ? std::vector<std::string>{"/opt/a", "/opt/a2", "/opt/cudnn-sa"}
-                                      : std::vector<std::string>{"/opt/b", "/opt/envs/sb"})
+    if (name == "sa") // its packages back as they were before gpucfg: gpc-lib, the machine's own
+      CHECK(m.packages.now.size() == 1);
+    for (const auto& p : name == "sa"
+                             ? std::vector<std::string>{"/opt/a", "/opt/a2", "/opt/cudnn-sa"}
+                             : std::vector<std::string>{"/opt/b", "/opt/envs/sb"})
       CHECK_FALSE(disk::exists(m.disk, p));
     if (name == "sb")
       for (const auto& n : m.disk.list("/opt/envs"))
