@@ -36,14 +36,16 @@ echo "== capture $prefix ($want)"
 "$g" capture "$prefix" --out "$work/mirror" --components "$want" "${exclude[@]}" --install-prefix /opt/cuda-loop --name gpu-loop
 if [ "$separate" = 1 ]; then
   echo "== cuDNN from facts, packed as an archive in NVIDIA's layout"
-  "$g" facts --json >"$work/facts.json"
-  python3 - "$work/facts.json" "$work/mirror" <<'PY'
+  CUDA_HOME=$prefix "$g" facts --json >"$work/facts.json" # found wherever the toolkit is
+  python3 - "$work/facts.json" "$work/mirror" "$prefix" <<'PY'
 import glob, hashlib, json, os, re, shutil, sys, tarfile
-facts, mirror = json.load(open(sys.argv[1])), sys.argv[2]
+facts, mirror, prefix = json.load(open(sys.argv[1])), sys.argv[2], sys.argv[3]
 copies = [c for c in facts.get("cudnn", []) if c.get("version") and c.get("lib_dir") and c.get("header")]
 if not copies:
     sys.exit("gpu-loop: facts finds no cuDNN with headers and libraries on this machine")
-c = max(copies, key=lambda c: [int(x) for x in re.findall(r"\d+", c["version"])])
+# The newest; of equal versions, the one inside the toolkit being captured.
+c = max(copies, key=lambda c: ([int(x) for x in re.findall(r"\d+", c["version"])],
+                               os.path.realpath(c["lib_dir"]).startswith(prefix + "/")))
 name = f"cudnn-linux-x86_64-{c['version']}_cuda-archive"
 top = os.path.join(mirror, name)
 os.makedirs(os.path.join(top, "include"))

@@ -73,6 +73,13 @@ int compare_versions(const std::string& a, const std::string& b) {
   return verrevcmp(x.revision, y.revision);
 }
 
+std::string upstream_version(const std::string& v) {
+  std::string rest = v;
+  if (auto colon = rest.find(':'); colon != std::string::npos) rest = rest.substr(colon + 1);
+  if (auto dash = rest.rfind('-'); dash != std::string::npos) rest = rest.substr(0, dash);
+  return rest;
+}
+
 std::string version_problem(const std::string& v) {
   if (v.empty()) return "an empty version";
   std::string rest = v;

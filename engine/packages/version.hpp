@@ -16,6 +16,10 @@ int compare_versions(const std::string& a, const std::string& b);
 // characters Debian policy allows). "" when it is; else why not.
 std::string version_problem(const std::string& v);
 
+// The upstream part alone: "4:12.2.0-3" -> "12.2.0", "535.216.01-1~deb12u1" -> "535.216.01"
+// (what the program itself reports, and what a manifest's requires ranges are written in).
+std::string upstream_version(const std::string& v);
+
 class VersionSpec {
 public:
   // nullopt with *error for text that is not a range ("1.0 <<", ">= x").

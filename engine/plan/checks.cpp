@@ -1,5 +1,6 @@
 // Prerequisite checks: what the plan depends on but does not change. Pure; every verdict says
 // its reasoning ("driver 456.71 < 460.82 required by CUDA 11.2 on windows-x86_64").
+#include "packages/version.hpp"
 #include "plan/planner.hpp"
 #include "platform/platform.hpp"
 #include "probe/parsers.hpp"
@@ -147,6 +148,28 @@ void gpu_checks(const PlanInput& in, Plan& plan) {
   }
 }
 
+// A host compiler this plan's packages install for `family` (g++ or clang++): the package
+// g++-12 or clang-16 (or the distribution's default, g++ or clang), with its upstream version.
+std::optional<std::pair<std::string, std::string>> packaged_compiler(const Plan& plan,
+                                                                     const std::string& family) {
+  const std::string stem = family == "clang++" ? "clang" : family;
+  for (const auto& a : plan.actions) {
+    if (a.op != Op::package || a.version.empty()) continue;
+    std::string name = a.path.substr(4); // pkg:NAME
+    bool versioned = util::starts_with(name, stem + "-") &&
+                     std::all_of(name.begin() + stem.size() + 1, name.end(), ::isdigit) &&
+                     name.size() > stem.size() + 1;
+    if (name == stem || versioned)
+      return std::make_pair(a.path, packages::upstream_version(a.version));
+  }
+  return std::nullopt;
+}
+
+// requires.host_compiler: nvcc's default compiler if it is in range, else a versioned one beside
+// it (g++-12 next to g++ 14, which verify gives nvcc as -ccbin), else one this plan's packages
+// install. Out of range is a warning, not an error: installing a stack compiles nothing, and
+// most frameworks never run nvcc. What it breaks is compiling against the stack (verify's
+// workloads, custom ops), so that is where it is reported again.
 void compiler_checks(const PlanInput& in, Plan& plan) {
   const auto& s = in.stack;
   std::string os = s.platform->os_name();
@@ -155,36 +178,50 @@ void compiler_checks(const PlanInput& in, Plan& plan) {
     std::string want = hc.compiler == "gcc"     ? "g++"
                        : hc.compiler == "clang" ? "clang++"
                                                 : hc.compiler;
+    auto within = [&](const probe::Compiler& c) {
+      auto v = ver(c.version);
+      return v && hc.range.contains(*v);
+    };
     const probe::Compiler* found = nullptr;
-    for (const auto& c : in.facts.compilers)
+    const probe::Compiler* beside = nullptr;
+    for (const auto& c : in.facts.compilers) {
       if (c.name == want || c.name == hc.compiler) found = found ? found : &c;
+      bool versioned = util::starts_with(c.name, want + "-") && c.name.size() > want.size() + 1 &&
+                       std::all_of(c.name.begin() + want.size() + 1, c.name.end(), ::isdigit);
+      if (versioned && within(c) && !beside) beside = &c;
+    }
     std::string label = "host compiler";
-    if (!found) {
-      add(plan, label, "warn",
-          "no " + hc.compiler + " found; nvcc needs one " + hc.range.str() + " to compile",
+    std::string now = found ? hc.compiler + " " + found->version : "no " + hc.compiler;
+    if (found && within(*found)) {
+      add(plan, label, "pass",
+          hc.compiler + " " + found->version + " within " + hc.range.str() +
+              (found->evidence.empty() ? "" : " [" + found->evidence + "]"));
+      continue;
+    }
+    if (beside) {
+      add(plan, label, "pass",
+          now + " is outside " + hc.range.str() + "; " + beside->path + " (" + beside->version +
+              ") is within it and nvcc is given it with -ccbin, as verify does");
+      continue;
+    }
+    if (auto pkg = packaged_compiler(plan, want);
+        pkg && ver(pkg->second) && hc.range.contains(*ver(pkg->second))) {
+      add(plan, label, "pass",
+          pkg->first + " (this plan) installs " + hc.compiler + " " + pkg->second + " within " +
+              hc.range.str() + " (" + now + " found now)",
           hc.mark.str());
       continue;
     }
-    auto v = ver(found->version);
-    if (!v) {
+    if (found && !ver(found->version)) {
       add(plan, label, "unknown", hc.compiler + " version '" + found->version + "' unknown");
       continue;
     }
-    if (!hc.range.contains(*v)) {
-      // A warning, not an error: installing a stack compiles nothing, and most frameworks
-      // never run nvcc. What it breaks is compiling against the stack (verify's workloads,
-      // custom ops), so that is where it is reported again.
-      add(plan, label, "warn",
-          hc.compiler + " " + found->version + " is outside " + hc.range.str() +
-              " (requires.host_compiler." + os +
-              "): the install needs no compiler, but nvcc will refuse this one; install one in "
-              "range to compile against this stack",
-          hc.mark.str());
-      continue;
-    }
-    add(plan, label, "pass",
-        hc.compiler + " " + found->version + " within " + hc.range.str() +
-            (found->evidence.empty() ? "" : " [" + found->evidence + "]"));
+    add(plan, label, "warn",
+        (found ? now + " is outside " + hc.range.str() : "no " + hc.compiler + " found") +
+            " (requires.host_compiler." + os +
+            "): the install needs no compiler, but nvcc will refuse this one; list a " + want +
+            "-N within it under packages: to install one with the stack",
+        hc.mark.str());
   }
 }
 

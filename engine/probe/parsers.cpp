@@ -1,5 +1,6 @@
 #include "probe/parsers.hpp"
 
+#include "packages/version.hpp"
 #include "util/strings.hpp"
 
 #include <cctype>
@@ -171,9 +172,7 @@ std::string packaged_driver_version(const std::vector<std::array<std::string, 3>
   for (const auto& p : packages)
     if (p[2] == "installed" && (!best || driver_rank(p[0]) < driver_rank((*best)[0]))) best = &p;
   if (!best) return "";
-  std::string v = (*best)[1];
-  if (auto colon = v.find(':'); colon != std::string::npos) v = v.substr(colon + 1);
-  return v.substr(0, v.find('-'));
+  return packages::upstream_version((*best)[1]);
 }
 
 std::map<std::string, std::string> parse_dpkg_status(const std::string& text) {

@@ -107,13 +107,13 @@ Report run(const manifest::Stack& stack, const probe::Facts& facts, const probe:
   // What the manifest names is looked at even where facts does not look (a toolkit at a prefix
   // of its own, a cuDNN in its own prefix): verify checks the stack the manifest describes.
   probe::Facts f = facts;
+  // A cuDNN `into: cuda` is looked for in the toolkit's own folders (its prefix is the toolkit's).
   probe::gather_named(host, f, stack.cuda ? stack.cuda->prefix.value : "",
-                      stack.cudnn && !stack.cudnn->into_cuda ? stack.cudnn->prefix.value : "");
+                      stack.cudnn ? stack.cudnn->prefix.value : "");
   detail::Verifier v{stack, f, host, o, {}, {}, {}, false, {}};
   // The workloads are built here, by this computer's compilers, whatever the root: a --root's
   // facts list the root's, which are never run.
-  v.compilers = host.live() ? f.compilers
-                                                 : probe::gather_compilers(*probe::make_local_host("/"));
+  v.compilers = host.live() ? f.compilers : probe::gather_compilers(*probe::make_local_host("/"));
   if (!stack.cuda) {
     // A framework-only manifest (an adopted venv) promises no toolkit: at the framework level
     // its checks are the framework's, and a toolkit row would only turn a full pass into

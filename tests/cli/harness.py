@@ -1,9 +1,11 @@
 """A tiny test harness for the CLI checks: named checks, a closing 'N passed, N failed' line,
 exit status 1 on any failure. ctest runs each script as one test; the line says what ran."""
+import atexit
 import http.server
 import os
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 
@@ -35,18 +37,39 @@ def gpucfg(*args, cwd=None, env=None, timeout=20, exact_env=False):
     return Run(p, time.monotonic() - t0)
 
 
-# The build machines' CUDA 13.0 toolkit with cuDNN 9.19 (assembled from NVIDIA's wheels): the
-# tests that compile against a real stack need it whole, and a fresh machine has none. Checked
-# by its files, not the folder: an empty folder (or one mounted over it) is no toolkit.
-LOCAL_TOOLKIT = "/usr/local/cuda-13.0"
+# The CUDA 13.0 toolkit with cuDNN 9.19 that the tests compile against: the one scripts/test.sh
+# brings into build/toolkit from NVIDIA's wheels (tests/fixtures/toolkit-cuda-13.0.yaml), else
+# the build machines' own /usr/local/cuda-13.0 (made from the same wheels); GPUCFG_TEST_TOOLKIT
+# names another. Checked by its files, not the folder: an empty folder (or one mounted over it)
+# is no toolkit.
+MACHINE_TOOLKIT = "/usr/local/cuda-13.0"
+BROUGHT_TOOLKIT = os.path.join(ROOT, "build/toolkit/usr/local/cuda-13.0")
+LOCAL_TOOLKIT = os.environ.get("GPUCFG_TEST_TOOLKIT") or (
+    BROUGHT_TOOLKIT if os.path.isfile(os.path.join(BROUGHT_TOOLKIT, "bin/nvcc")) else MACHINE_TOOLKIT)
 
 
 def local_toolkit():
     """"" when LOCAL_TOOLKIT is a whole toolkit with cuDNN, else why it is not (a skip's reason)."""
     for rel in ("bin/nvcc", "include/cuda_runtime_api.h", "include/cudnn_version.h"):
         if not os.path.exists(os.path.join(LOCAL_TOOLKIT, rel)):
-            return f"no CUDA toolkit with cuDNN at {LOCAL_TOOLKIT} ({rel} missing)"
+            return (f"no CUDA toolkit with cuDNN at {LOCAL_TOOLKIT} ({rel} missing; scripts/test.sh "
+                    "brings one into build/toolkit)")
     return ""
+
+
+def local_manifest():
+    """examples/local-cuda-13.0.yaml adopting LOCAL_TOOLKIT: the file itself where that is the
+    machine's /usr/local/cuda-13.0, else a copy (in the build folder) with the prefix swapped."""
+    src = os.path.join(ROOT, "examples/local-cuda-13.0.yaml")
+    if LOCAL_TOOLKIT == MACHINE_TOOLKIT:
+        return src
+    with open(src) as f:
+        text = f.read().replace(f"prefix: {MACHINE_TOOLKIT}", f"prefix: {LOCAL_TOOLKIT}")
+    fd, out = tempfile.mkstemp(prefix="gpucfg-local-cuda-13.0-", suffix=".yaml")
+    with os.fdopen(fd, "w") as f:
+        f.write(text)
+    atexit.register(os.remove, out)
+    return out
 
 
 BINARY = os.path.abspath(sys.argv[1]) if len(sys.argv) > 1 else os.path.join(ROOT, "build/cli/gpucfg")

@@ -7,7 +7,7 @@ import os
 import tempfile
 import time
 
-from harness import ROOT, check, expect, finish, gpucfg, local_toolkit
+from harness import LOCAL_TOOLKIT, MACHINE_TOOLKIT, ROOT, check, expect, finish, gpucfg, local_toolkit
 
 r = gpucfg("facts", "--json")
 facts = json.loads(r.out) if r.code == 0 else {}
@@ -69,14 +69,22 @@ def _():
     if local_toolkit():
         print("skipped:", local_toolkit())
         return
-    t = [t for t in facts["toolkits"] if t["realpath"] == "/usr/local/cuda-13.0"]
-    expect(t and t[0]["version"].startswith("13.0"), facts["toolkits"])
+    found = facts
+    if LOCAL_TOOLKIT != MACHINE_TOOLKIT:
+        # The toolkit scripts/test.sh brought is in the build folder, where nothing looks unless
+        # told: told as a user would tell it, by CUDA_HOME and LD_LIBRARY_PATH.
+        r = gpucfg("facts", "--json", env={"CUDA_HOME": LOCAL_TOOLKIT,
+                                           "LD_LIBRARY_PATH": os.path.join(LOCAL_TOOLKIT, "lib64")})
+        found = json.loads(r.out)
+    real = os.path.realpath(LOCAL_TOOLKIT)
+    t = [t for t in found["toolkits"] if t["realpath"] == real]
+    expect(t and t[0]["version"].startswith("13.0"), found["toolkits"])
     expect("nvcc" in t[0]["components"], t[0]["components"])
-    if os.path.exists("/usr/local/cuda-13.0/dist-info"):  # the build machines' wheel-made tree
+    if os.path.exists(os.path.join(LOCAL_TOOLKIT, "dist-info")):  # a tree made from NVIDIA's wheels
         expect(t[0]["version"] == "13.0.88" and "cudnn" in t[0]["components"], t[0])
-        c = [c for c in facts["cudnn"] if c["lib_dir"].startswith("/usr/local/cuda-13.0")]
-        expect(c and c[0]["version"].startswith("9.19.0"), facts["cudnn"])
-    why = [x for x in facts["loader"] if x["name"].startswith("libcudnn.so.")]
+        c = [c for c in found["cudnn"] if os.path.realpath(c["lib_dir"]).startswith(real)]
+        expect(c and c[0]["version"].startswith("9.19.0"), found["cudnn"])
+    why = [x for x in found["loader"] if x["name"].startswith("libcudnn.so.")]
     expect(why and why[0]["chosen"], "libcudnn.so.N is not explained")
 
 

@@ -9,7 +9,7 @@ import shutil
 import subprocess
 import tempfile
 
-from harness import BINARY, ROOT, check, expect, finish, local_toolkit
+from harness import BINARY, ROOT, check, expect, finish, local_manifest, local_toolkit
 
 TMP = tempfile.mkdtemp(prefix="gpucfg-install-")
 BUILD = os.path.dirname(os.path.dirname(os.path.abspath(BINARY)))  # build/cli/gpucfg -> build
@@ -64,7 +64,7 @@ def catalogue_and_verify():
     expect(read[0] == os.path.join(moved, "share/gpucfg/manifests/cuda-13.0.yaml"), read)
     # The moved install runs verify with its own data; without the build machines' toolkit the
     # checks themselves fail (exit 1), which is not what this looks at.
-    r = run(INSTALLED, "verify", "--level", "static", os.path.join(ROOT, "examples/local-cuda-13.0.yaml"))
+    r = run(INSTALLED, "verify", "--level", "static", local_manifest())
     codes = (0, 4) if not local_toolkit() else (0, 3, 4)
     expect(r.returncode in codes and "Verify (static)" in r.stdout, r.stdout + r.stderr)
 

@@ -11,7 +11,7 @@ import shutil
 import subprocess
 import tempfile
 
-from harness import BINARY, ROOT, check, expect, finish
+from harness import BINARY, ROOT, check, expect, finish, local_manifest
 
 TMP = tempfile.mkdtemp(prefix="gpucfg-deb-")
 BUILD = os.path.dirname(os.path.dirname(os.path.abspath(BINARY)))  # build/cli/gpucfg -> build
@@ -93,7 +93,7 @@ def golden_plan():
 @check("verify's static level runs from the package's kernels and knowledge")
 def verify_static():
     r = sh(GPUCFG, "verify", "--level", "static", "--json",
-           os.path.join(ROOT, "examples/local-cuda-13.0.yaml"), cwd=TMP)
+           local_manifest(), cwd=TMP)
     expect(r.returncode in (0, 3, 4) and '"level": "static"' in r.stdout, r.stdout + r.stderr)
 
 

@@ -1,4 +1,5 @@
-"""Sources end to end, offline: capture part of this machine's real /usr/local/cuda-13.0, apply it
+"""Sources end to end, offline: capture part of a real CUDA 13.0 toolkit (the one scripts/test.sh
+brings, else this machine's /usr/local/cuda-13.0), apply it
 into an empty root, read it back with facts and build a cuDNN program with the installed nvcc;
 hostile archives; downloads from a local HTTP server (success, resume after a cut, HTTP 500,
 connection reset, sha256 mismatch); fetch then an offline apply; pins; layouts."""
@@ -15,9 +16,10 @@ import tempfile
 import threading
 import zipfile
 
-from harness import check, expect, finish, gpucfg
+from harness import LOCAL_TOOLKIT, MACHINE_TOOLKIT, check, expect, finish, gpucfg
 
-TOOLKIT = "/usr/local/cuda-13.0"
+# Captured from LOCAL_TOOLKIT, installed where the machine's own would be.
+TOOLKIT = MACHINE_TOOLKIT
 TMP = tempfile.mkdtemp(prefix="gpucfg-sources-")
 CACHE = os.path.join(TMP, "cache")
 ENV = {"GPUCFG_CACHE_DIR": CACHE, "GPUCFG_RETRY_BACKOFF_MS": "10", "GPUCFG_RETRIES": "2",
@@ -90,14 +92,18 @@ def apply(d, m, *extra, env=None):
 
 @check("capture part of the real CUDA 13.0, apply it into an empty root, facts and nvcc agree")
 def capture_round_trip():
-    if not os.path.isfile(os.path.join(TOOLKIT, "bin/nvcc")):
-        print(f"SKIP capture round trip: no toolkit at {TOOLKIT} (scripts/setup.sh does not "
-              "install one; this machine's image does)")
+    if not os.path.isfile(os.path.join(LOCAL_TOOLKIT, "bin/nvcc")):
+        print(f"SKIP capture round trip: no toolkit at {LOCAL_TOOLKIT} (scripts/test.sh brings one "
+              "into build/toolkit)")
         return
     d = fresh("capture")
     mirror = os.path.join(d, "mirror")
-    r = gpucfg("capture", TOOLKIT, "--out", mirror, "--components",
-               "cuda_nvcc,cuda_cudart,cuda_crt,libnvvm,cudnn,unrecorded", "--exclude", "lib/libcudnn_*",
+    r = gpucfg("capture", LOCAL_TOOLKIT, "--install-prefix", TOOLKIT, "--out", mirror, "--components",
+               "cuda_nvcc,cuda_cudart,cuda_crt,libnvvm,cudnn,unrecorded",
+               # cuDNN 9's libcudnn.so.9 answers cudnnGetVersion from libcudnn_graph.so.9: the
+               # large sub-libraries are left out, that one is kept.
+               *[a for lib in ("adv", "cnn", "ops", "heuristic", "engines_")
+                 for a in ("--exclude", f"lib/libcudnn_{lib}*")],
                "--format", "tar.gz", "--level", "1", env=ENV, timeout=300)
     expect(r.code == 0, r.err)
     # Files no wheel's RECORD lists (the image's lib/stubs/libcuda.so, dev links) are not dropped.
@@ -107,14 +113,16 @@ def capture_round_trip():
     r = apply(d, manifest)
     expect(r.code == 0, r.out + r.err)
     stub = os.path.join(root, TOOLKIT.lstrip("/"), "lib/stubs/libcuda.so")
-    expect(os.path.isfile(stub) or not os.path.exists(os.path.join(TOOLKIT, "lib/stubs/libcuda.so")),
+    expect(os.path.isfile(stub) or not os.path.exists(os.path.join(LOCAL_TOOLKIT, "lib/stubs/libcuda.so")),
            "lib/stubs/libcuda.so was not installed")
-    host = json.loads(gpucfg("facts", "--json", env=ENV).out)
+    # The captured toolkit as facts reads it (CUDA_HOME points at one outside the usual places).
+    real = os.path.realpath(LOCAL_TOOLKIT)
+    host = json.loads(gpucfg("facts", "--json", env=dict(ENV, CUDA_HOME=LOCAL_TOOLKIT)).out)
     got = json.loads(gpucfg("facts", "--json", "--root", root, env=ENV).out)
-    want_tk = [t for t in host["toolkits"] if t["realpath"] == TOOLKIT][0]["version"]
+    want_tk = [t for t in host["toolkits"] if t["realpath"] == real][0]["version"]
     got_tk = [t for t in got["toolkits"] if t["realpath"] == TOOLKIT]
     expect(got_tk and got_tk[0]["version"] == want_tk, f"toolkit {got_tk} != {want_tk}")
-    want_dnn = [c["version"] for c in host["cudnn"] if c["lib_dir"].startswith(TOOLKIT)]
+    want_dnn = [c["version"] for c in host["cudnn"] if os.path.realpath(c["lib_dir"]).startswith(real)]
     got_dnn = [c["version"] for c in got["cudnn"] if c["lib_dir"].startswith(TOOLKIT)]
     expect(got_dnn and got_dnn[0] == want_dnn[0], f"cudnn {got_dnn} != {want_dnn}")
     # The installed nvcc compiles and links a cuDNN program against the installed cuDNN.
@@ -129,8 +137,9 @@ def capture_round_trip():
     expect(p.returncode == 0, p.stderr)
     lib = os.path.join(root, TOOLKIT.lstrip("/"), "lib")
     p = subprocess.run([exe], capture_output=True, text=True, env={"LD_LIBRARY_PATH": lib})
-    runtime, header = p.stdout.split()
-    expect(p.returncode == 0 and runtime == header, p.stdout + p.stderr)
+    expect(p.returncode == 0 and len(p.stdout.split()) == 2, p.stdout + p.stderr)
+    runtime, header = (p.stdout.split() + ["", ""])[:2]
+    expect(runtime == header, p.stdout)
     expect(gpucfg("plan", "--detailed-exitcode", "--root", root, manifest, env=ENV).code == 0,
            "a second plan is not converged")
     r = gpucfg("destroy", "--yes", "--root", root, manifest, env=ENV, timeout=60)

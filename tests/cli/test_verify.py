@@ -1,5 +1,5 @@
-"""gpucfg verify: levels, outcomes and exit codes. On this project's build machines (CUDA 13.0
-and cuDNN 9.19 in /usr/local/cuda-13.0, no GPU) the workloads are built by the stack's own nvcc
+"""gpucfg verify: levels, outcomes and exit codes. On the toolkit scripts/test.sh brings (CUDA 13.0
+and cuDNN 9.19 from NVIDIA's wheels; no GPU here) the workloads are built by the stack's own nvcc
 and report not-run with the reason, and the exit code says "passed what could run" (4), never a
 full pass. With GPUCFG_EXPECT_GPU=1 (the device check) every compute check must pass."""
 import json
@@ -9,11 +9,13 @@ import tempfile
 import time
 
 from fakemachine import Machine
-from harness import ROOT, TIME_FACTOR, check, expect, finish, gpucfg, local_toolkit
+from harness import (LOCAL_TOOLKIT, ROOT, TIME_FACTOR, check, expect, finish, gpucfg, local_manifest,
+                     local_toolkit)
 
 EXPECT_GPU = os.environ.get("GPUCFG_EXPECT_GPU") == "1"
 # The manifest describing this machine's stack; the device check sets examples/h200-cuda13-apt.yaml.
-LOCAL = os.path.join(ROOT, os.environ.get("GPUCFG_VERIFY_MANIFEST", "examples/local-cuda-13.0.yaml"))
+GIVEN = os.environ.get("GPUCFG_VERIFY_MANIFEST")
+LOCAL = os.path.join(ROOT, GIVEN) if GIVEN else local_manifest()
 cache = tempfile.TemporaryDirectory(prefix="gpucfg-verify-cache-")
 
 
@@ -27,7 +29,7 @@ def _():
     by = {x["check"]: x for x in doc["results"]}
     for name in ("toolkit", "nvcc", "cudnn", "ELF dependency closure", "load libcudnn", "build conv", "build gemm"):
         expect(by[name]["outcome"] == "pass", by[name])
-    if LOCAL.endswith("local-cuda-13.0.yaml"):
+    if not GIVEN:
         expect("cudnnGetVersion() = 9.19.0" in by["load libcudnn"]["detail"], by["load libcudnn"])
     try:
         import jsonschema
@@ -145,19 +147,19 @@ def _():
     if local_toolkit():
         print("skipped:", local_toolkit())
         return
-    # This machine's CUDA 13.0 + cuDNN 9.19 without bin/nvcc, as a stack from NVIDIA's wheels is
+    # The CUDA 13.0 + cuDNN 9.19 tree without bin/nvcc, as a stack from NVIDIA's wheels is
     # (their cu12 nvcc wheel ships ptxas, not nvcc): its include/ and lib64/ by links.
     d = tempfile.mkdtemp(prefix="gpucfg-nonvcc-")
     tk = os.path.join(d, "tk")
     os.makedirs(os.path.join(tk, "bin"))
     for sub in ("include", "lib64"):
-        os.symlink(os.path.join("/usr/local/cuda-13.0", sub), os.path.join(tk, sub))
+        os.symlink(os.path.join(LOCAL_TOOLKIT, sub), os.path.join(tk, sub))
     with open(LOCAL) as f:
         text = f.read()
-    if "/usr/local/cuda-13.0" not in text:
-        print(f"skipped: {LOCAL} does not describe /usr/local/cuda-13.0")
+    if f"prefix: {LOCAL_TOOLKIT}\n" not in text:
+        print(f"skipped: {LOCAL} does not describe {LOCAL_TOOLKIT}")
         return
-    text = text.replace("/usr/local/cuda-13.0", tk).replace("cudart, nvcc,", "cudart,")
+    text = text.replace(f"prefix: {LOCAL_TOOLKIT}\n", f"prefix: {tk}\n").replace("cudart, nvcc,", "cudart,")
     mf = os.path.join(d, "no-nvcc.yaml")
     with open(mf, "w") as f:
         f.write(text)

@@ -131,8 +131,9 @@ struct FakeMachine {
   FakeEnvBuilder envs{disk};
   exec::Machine machine{disk, runner, registry, store, unpacker, envs, ""};
   exec::StateStore state{disk, "/"};
-  packages::FakeManager packages; // apt and dpkg in memory
-  probe::DriverFacts driver;      // what plan() says the probe found (none by default)
+  packages::FakeManager packages;         // apt and dpkg in memory
+  probe::DriverFacts driver;              // what plan() says the probe found (none by default)
+  std::vector<probe::Compiler> compilers; // host compilers plan() says the probe found
 
   FakeMachine() {
     machine.packages = &packages;
@@ -159,6 +160,7 @@ struct FakeMachine {
     probe::Facts facts;
     facts.platform.id = stack.platform->id();
     facts.driver = driver;
+    facts.compilers = compilers;
     // The interpreter an environment is built with (the FakeEnvBuilder never runs it).
     facts.pythons.push_back(
         {"/usr/bin/python3", "/usr/bin/python3.11", "3.11", "file:/usr/bin/python3.11"});

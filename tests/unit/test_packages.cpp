@@ -308,3 +308,47 @@ TEST_CASE(
                     c.detail.find("a reboot loads theirs") != std::string::npos);
   CHECK(said);
 }
+
+TEST_CASE(
+    "packages: a host compiler in range is found beside the default or installed by the plan") {
+  FakeMachine m;
+  m.compilers = {{"g++", "/usr/bin/g++", "14.2.0", "command:/usr/bin/g++ -dumpfullversion"}};
+  m.packages.archive["g++-12"] = {{"12.2.0-14+deb12u1", {"gcc-12"}, false}};
+  m.packages.archive["gcc-12"] = {{"12.2.0-14+deb12u1", {}, false}};
+  auto s = [](const std::string& packages) {
+    auto r = decode_text(head("cc") +
+                         "requires: {platforms: [linux-x86_64], host_compiler: {linux: {gcc: "
+                         "'>=11,<=12'}}}\n" +
+                         packages);
+    if (!r.stack) FAIL(r.text());
+    return *r.stack;
+  };
+  auto compiler = [](const plan::Plan& p) {
+    for (const auto& c : p.checks)
+      if (c.name == "host compiler") return c;
+    FAIL("no host compiler check");
+    return plan::Check{};
+  };
+  // Nothing in range and nothing listed: the warning says what to list.
+  auto none = compiler(m.plan(s("")));
+  CHECK(none.outcome == "warn");
+  CHECK(none.detail.find("gcc 14.2.0 is outside >=11,<=12") == 0);
+  CHECK(none.detail.find("list a g++-N within it under packages:") != std::string::npos);
+  // Listed: the plan installs it and the check is judged on what it installs.
+  auto p = m.plan(s("packages: [g++-12]\n"));
+  auto listed = compiler(p);
+  CHECK(listed.outcome == "pass");
+  CHECK(listed.detail.find("pkg:g++-12 (this plan) installs gcc 12.2.0 within >=11,<=12") == 0);
+  REQUIRE(m.apply(p).ok);
+  CHECK(m.packages.now.count("gcc-12")); // the dependency apt adds
+  // Installed: the probe finds /usr/bin/g++-12 beside g++ 14, and verify gives it to nvcc.
+  m.compilers.push_back({"g++-12", "/usr/bin/g++-12", "12.2.0", ""});
+  auto after = m.plan(s("packages: [g++-12]\n"));
+  CHECK(after.actions.empty());
+  CHECK(compiler(after).outcome == "pass");
+  CHECK(compiler(after).detail.find("/usr/bin/g++-12 (12.2.0) is within it") != std::string::npos);
+  // A version the range excludes is not taken for one it includes.
+  m.compilers.pop_back();
+  m.packages.archive["g++-10"] = {{"10.2.1-6", {}, false}};
+  CHECK(compiler(m.plan(s("packages: [g++-10]\n"))).outcome == "warn");
+}
