@@ -171,6 +171,17 @@ public:
       r.source = source(f);
       m_k.m_cudnn.push_back(r);
     });
+    rows(doc, "files", [&](Fields& f) {
+      CudnnFiles c;
+      c.major = ver(f, "major").value_or(util::Version()).major();
+      c.os = str(f, "os");
+      for (const char* key : {"files", "libraries"})
+        if (const Value* l = f.get(key))
+          for (const Value* e : yaml::scalar_list(*l, key, m_diags))
+            (std::string(key) == "files" ? c.files : c.libraries).push_back(e->scalar);
+      c.source = source(f);
+      m_k.m_cudnn_files.push_back(c);
+    });
   }
 
   void frameworks(const Value& doc) {
@@ -283,6 +294,23 @@ std::vector<const CudnnRelease*> Knowledge::cudnn(const util::Version& v) const 
     if (hit) out.push_back(&r);
   }
   return out;
+}
+
+std::vector<std::string> CudnnFiles::of(const util::Version& v) const {
+  std::vector<std::string> out = files;
+  std::string full = v.truncated(3).str();
+  for (const auto& l : libraries) {
+    out.push_back("lib/" + l + ".so." + std::to_string(major));
+    if (v.size() >= 3) out.push_back("lib/" + l + ".so." + full); // "8.1" names no patch
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+const CudnnFiles* Knowledge::cudnn_files(const util::Version& v, const std::string& os) const {
+  for (const auto& f : m_cudnn_files)
+    if (f.major == v.major() && f.os == os) return &f;
+  return nullptr;
 }
 
 const TensorflowBuild* Knowledge::tensorflow(const util::Version& v, const std::string& os) const {

@@ -62,6 +62,18 @@ struct CudnnRelease {
   SourceRef source;
 };
 
+// The files a cuDNN package holds, for one major version on one OS (knowledge/cudnn.yaml
+// `files`): what a plan shows a placement rule will match before the archive is at hand.
+struct CudnnFiles {
+  unsigned long major = 0;
+  std::string os;
+  std::vector<std::string> files;     // relative to the package as gpucfg unpacks it
+  std::vector<std::string> libraries; // Linux: each as lib/NAME.so.MAJOR and lib/NAME.so.X.Y.Z
+  SourceRef source;
+  // Every file of release `v` (its first three parts make the full sonames), sorted.
+  std::vector<std::string> of(const util::Version& v) const;
+};
+
 struct TensorflowBuild {
   util::Version version;   // the patch release the curated stack installs (newest on the index)
   util::Version tested_as; // the release the tested-configuration table names, when another
@@ -112,6 +124,8 @@ public:
   const std::vector<Arch>& archs() const { return m_archs; }
   // Every release row that describes this cuDNN version.
   std::vector<const CudnnRelease*> cudnn(const util::Version& v) const;
+  // The files of cuDNN `v`'s packages for `os` ("linux", "windows"); nullptr when not known.
+  const CudnnFiles* cudnn_files(const util::Version& v, const std::string& os) const;
   // Rows for a TensorFlow version ("2.5" matches 2.5.0) on an OS.
   const TensorflowBuild* tensorflow(const util::Version& v, const std::string& os) const;
   const std::vector<TensorflowBuild>& tensorflow_builds() const { return m_tf; }
@@ -129,6 +143,7 @@ private:
   std::vector<MinorCompat> m_minor;
   std::vector<Arch> m_archs;
   std::vector<CudnnRelease> m_cudnn;
+  std::vector<CudnnFiles> m_cudnn_files;
   std::vector<TensorflowBuild> m_tf;
   std::vector<PytorchRelease> m_torch;
   std::vector<PlatformRule> m_rules;

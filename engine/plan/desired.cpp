@@ -75,6 +75,24 @@ void add_archives(Desired& d, const source::Resolved& r) {
     d.artifacts.push_back(a);
 }
 
+// What a placement rule is expected to place, from the files cuDNN's packages of that major hold
+// on this OS (knowledge/cudnn.yaml): a reviewer sees cudnn64_8.dll go into bin before anything
+// is downloaded. Labelled as expected; the archive's own list replaces it once it is unpacked.
+void expect_files(Desired& d, const std::string& glob, const std::string& to, bool linux,
+                  const util::Version& version, const knowledge::Knowledge* kb) {
+  const auto* known = kb ? kb->cudnn_files(version, linux ? "linux" : "windows") : nullptr;
+  if (!known) return;
+  for (const auto& f : known->of(version))
+    if (util::glob_match(glob, f, true))
+      d.files.push_back(f + " -> " + to + (linux ? "/" : "\\") + base(f));
+  std::string which = "cuDNN " + std::to_string(known->major) + "'s packages for " +
+                      (linux ? "Linux" : "Windows") + " (knowledge/cudnn.yaml, source " +
+                      known->source.id + ", " + known->source.status + ")";
+  d.files_from = d.files.empty() ? "expected to match no file of " + which
+                                 : "expected: the files of " + which +
+                                       "; listed from the archive itself once it is unpacked";
+}
+
 } // namespace
 
 bool cudnn_joins_toolkit(const manifest::Stack& s, const Observed& o) {
@@ -183,7 +201,8 @@ std::vector<std::string> placement_errors(const manifest::Stack& s, const Observ
   return errors;
 }
 
-std::vector<Desired> desired_state(const manifest::Stack& s, const Observed& observed) {
+std::vector<Desired> desired_state(const manifest::Stack& s, const Observed& observed,
+                                   const knowledge::Knowledge* kb) {
   std::vector<Desired> out;
   const bool linux = linux_platform(s);
   if (s.cuda) {
@@ -276,6 +295,7 @@ std::vector<Desired> desired_state(const manifest::Stack& s, const Observed& obs
           d.summary = what + " from " + packed->artifacts.front().file + ": " + from + " -> " + to;
           d.why = "each file listed once the archive is unpacked (apply and fetch do that)";
         }
+        expect_files(d, from, to, linux, c.version.value, kb);
         out.push_back(d);
       }
     } else {

@@ -87,6 +87,11 @@ struct Action {
   // selection afterwards ("hold", "unhold"; "": left as it is). All package actions of a plan
   // are one run of the package manager, before any file is placed.
   std::string version{}, hold{};
+  // A cuDNN placement rule whose archive is not unpacked yet: each file it is expected to place
+  // ("bin/cudnn64_8.dll -> C:\\...\\bin\\cudnn64_8.dll") and where that expectation comes
+  // from. Once the archive is unpacked the plan has one action per real file instead.
+  std::vector<std::string> files{};
+  std::string files_from{};
 };
 
 // The one verdict for a toolkit or cuDNN the manifest names no source for on `platform`, as

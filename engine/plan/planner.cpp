@@ -73,6 +73,8 @@ Action action_for(const Desired& d, const std::string& change, const std::string
   a.sha256 = d.sha256;
   a.mode = d.mode;
   a.link_target = d.link_target;
+  a.files = d.files;
+  a.files_from = d.files_from;
   if (d.kind == "file")
     a.op = Op::write;
   else if (d.kind == "symlink")
@@ -509,7 +511,7 @@ Plan make_plan(const PlanInput& in) {
       plan.errors.push_back(e);
   for (auto& e : placement_errors(s, in.observed))
     plan.errors.push_back(e);
-  auto desired = desired_state(s, in.observed);
+  auto desired = desired_state(s, in.observed, &in.kb);
   env_desired(s, in.facts, in.observed, desired);
   conflicts(in, desired, plan);
   untrusted_paths(in, desired, plan);

@@ -28,6 +28,10 @@ struct Desired {
   std::vector<source::Artifact> artifacts{}; // tree: archives to unpack (else `from` is copied)
   std::string key{};      // tree: the store entry it is made from; "" while that cannot be known
   bool from_host = false; // file: `from` is in gpucfg's cache on this computer, not under --root
+  // cuDNN placement rule not yet listable: the files it is expected to place ("FROM -> TO")
+  // and where that expectation comes from.
+  std::vector<std::string> files{};
+  std::string files_from{};
 };
 
 struct Wanted {
@@ -53,7 +57,9 @@ std::vector<std::string> placement_errors(const manifest::Stack& s, const Observ
 bool cudnn_joins_toolkit(const manifest::Stack& s, const Observed& observed);
 
 // The desired entries for a Stack, given what its source folders hold.
-std::vector<Desired> desired_state(const manifest::Stack& s, const Observed& observed);
+// `kb`: where the files of a cuDNN package not at hand yet are known from (nullptr: not shown).
+std::vector<Desired> desired_state(const manifest::Stack& s, const Observed& observed,
+                                   const knowledge::Knowledge* kb = nullptr);
 
 // The framework environment (desired_env.cpp): its folder, its marker and its link to observe,
 // and the entries that build it, point the link at it and keep the previous one for rollback.

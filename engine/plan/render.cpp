@@ -35,6 +35,12 @@ std::string body(const Plan& p, bool explain) {
       out +=
           "  " + std::string(symbol(a.change)) + " " + to_string(a.resource) + " " + a.path + "\n";
       out += "      " + a.summary + (a.reason.empty() ? "" : " (" + a.reason + ")") + "\n";
+      if (!a.files_from.empty()) {
+        out += "      places " + std::to_string(a.files.size()) + " file(s) (" + a.files_from +
+               ")" + (a.files.empty() ? "" : ":") + "\n";
+        for (const auto& f : a.files)
+          out += "        " + f + "\n";
+      }
       if (!a.keep_as.empty())
         out += "      edited since gpucfg wrote it: that version is kept first as " + a.keep_as +
                " (not gpucfg's, never removed by it)\n";

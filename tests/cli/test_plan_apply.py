@@ -281,6 +281,16 @@ def _():
                    ("create", "file", "\\bin\\cusolver64_10.dll"), ("create", "env", "env:CUDA_PATH"),
                    ("create", "env", "env:PATH"), ("create", "env", "env:TF_XLA_FLAGS")])
     expect(got == want, got)
+    # Each rule with the files it places (before any download: what cuDNN 8's Windows packages
+    # hold), so a reviewer sees the seed's own three copies and where they go.
+    tk = "C:\\Program Files\\NVIDIA GPU Computing Toolkit\\CUDA\\v11.2"
+    placed = [f for a in doc["actions"] if a["resource"] == "cudnn" for f in a["files"]]
+    for f in ("bin/cudnn64_8.dll -> " + tk + "\\bin\\cudnn64_8.dll",
+              "include/cudnn.h -> " + tk + "\\include\\cudnn.h",
+              "lib/x64/cudnn.lib -> " + tk + "\\lib\\x64\\cudnn.lib"):
+        expect(f in placed, (f, placed))
+    expect(all(a["files_from"].startswith("expected: ") for a in doc["actions"] if a["resource"] == "cudnn"),
+           [a["files_from"] for a in doc["actions"]])
     checks = {c["name"]: c["outcome"] for c in doc["checks"]}
     expect(checks == {"platform": "pass", "driver": "pass", "gpu 0": "pass", "host compiler": "pass",
                      "python": "warn"}, checks)  # the facts file lists no Python

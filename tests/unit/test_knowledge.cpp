@@ -1,5 +1,6 @@
 #include "helpers.hpp"
 
+#include <algorithm>
 #include <catch2/catch.hpp>
 
 using namespace gpucfg;
@@ -52,6 +53,25 @@ TEST_CASE("architectures, cuDNN builds and frameworks", "[knowledge]") {
   CHECK(kb().host_compilers(v("13.3"))->gcc.str() == "<=16");
   // The curated stack installs the newest patch; the table's release is kept beside it.
   CHECK(kb().tensorflow(v("2.16"), "linux")->tested_as.str() == "2.16.1");
+}
+
+TEST_CASE("the files of cuDNN's packages, by major and OS, with full sonames on Linux",
+          "[knowledge]") {
+  const auto* win = kb().cudnn_files(v("8.1.0.77"), "windows");
+  REQUIRE(win);
+  auto files = win->of(v("8.1.0.77"));
+  for (const char* f : {"bin/cudnn64_8.dll", "include/cudnn.h", "lib/x64/cudnn.lib"})
+    CHECK(std::count(files.begin(), files.end(), f) == 1);
+  CHECK(std::is_sorted(files.begin(), files.end()));
+  auto linux = kb().cudnn_files(v("9.3.0.75"), "linux")->of(v("9.3.0.75"));
+  CHECK(std::count(linux.begin(), linux.end(), "lib/libcudnn_graph.so.9") == 1);
+  CHECK(std::count(linux.begin(), linux.end(), "lib/libcudnn_graph.so.9.3.0") == 1);
+  // "8.1" names no patch: only the major soname is known.
+  auto short_version = kb().cudnn_files(v("8.1"), "linux")->of(v("8.1"));
+  CHECK(std::count(short_version.begin(), short_version.end(), "lib/libcudnn.so.8") == 1);
+  CHECK(std::none_of(short_version.begin(), short_version.end(),
+                     [](const std::string& f) { return f.rfind("lib/libcudnn.so.8.", 0) == 0; }));
+  CHECK(kb().cudnn_files(v("7.6.5"), "linux") == nullptr); // not known: the plan lists rules only
 }
 
 TEST_CASE("every knowledge row cites a known source", "[knowledge]") {
