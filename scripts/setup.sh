@@ -8,7 +8,7 @@ packages=(
   build-essential cmake ninja-build pkg-config clang-format
   libyaml-cpp-dev nlohmann-json3-dev libcli11-dev catch2
   libarchive-dev libdeflate-dev libcurl4-openssl-dev libssl-dev
-  python3 python3-yaml python3-jsonschema
+  python3 python3-yaml python3-jsonschema python3-setuptools-whl python3-wheel-whl
   makeself p7zip-full
   clang libclang-rt-14-dev zip systemd
   dpkg-dev zsh fish dash shellcheck lintian groff-base ansible-core

@@ -1,6 +1,7 @@
 // The `python:` section: the framework's environment and its lock.
 #include "manifest/decoder.hpp"
 #include "platform/platform.hpp"
+#include "pyenv/lock.hpp"
 #include "util/strings.hpp"
 
 #include <algorithm>
@@ -55,9 +56,14 @@ void Decoder::python(const Value* v, Stack& s) {
       Fields wf(*lock->items[i], where, m_diags);
       LockedWheel w;
       w.mark = lock->items[i]->mark;
-      if (auto t = text(wf.require("wheel"), where + ".wheel")) {
+      // A wheel, or a source distribution with the wheels it is built with.
+      const Value* sd = wf.get("sdist");
+      if (auto t = sd ? text(sd, where + ".sdist") : text(wf.require("wheel"), where + ".wheel")) {
         w.wheel = t->value;
-        if (!util::ends_with(w.wheel, ".whl") || w.wheel.find('/') != std::string::npos)
+        if (sd && !pyenv::parse_sdist_name(w.wheel))
+          m_diags.error(t->mark, where + ".sdist must be a source distribution's file name "
+                                         "(name-version.tar.gz or .zip)");
+        if (!sd && (!util::ends_with(w.wheel, ".whl") || w.wheel.find('/') != std::string::npos))
           m_diags.error(t->mark, where + ".wheel must be a wheel's file name (name-version-"
                                          "python-abi-platform.whl)");
       }
@@ -65,6 +71,25 @@ void Decoder::python(const Value* v, Stack& s) {
         w.sha256 = t->value;
         if (w.sha256.size() != 64 || !util::is_hex(w.sha256))
           m_diags.error(t->mark, where + ".sha256 must be 64 hexadecimal digits");
+      }
+      if (const Value* b = wf.get("build")) {
+        if (!sd) m_diags.error(b->mark, where + ".build: only an sdist has build requirements");
+        for (std::size_t j = 0; b->is_sequence() && j < b->items.size(); ++j) {
+          std::string at = where + ".build[" + std::to_string(j) + "]";
+          Fields bf(*b->items[j], at, m_diags);
+          LockedWheel r;
+          r.mark = b->items[j]->mark;
+          if (auto t = text(bf.require("wheel"), at + ".wheel")) r.wheel = t->value;
+          if (auto t = text(bf.require("sha256"), at + ".sha256")) r.sha256 = t->value;
+          if (auto t = text(bf.get("url"), at + ".url")) r.url = t->value;
+          if (!util::ends_with(r.wheel, ".whl") || r.sha256.size() != 64 || !util::is_hex(r.sha256))
+            m_diags.error(r.mark, at + " must name a wheel's file and its 64-digit sha256");
+          w.build.push_back(std::move(r));
+        }
+      } else if (sd) {
+        m_diags.error(sd->mark, where + ".build: an sdist is built with locked wheels only; list "
+                                        "its build requirements (setuptools, wheel) with their "
+                                        "sha256");
       }
       if (auto t = text(wf.get("url"), where + ".url")) w.url = t->value;
       if (const Value* fo = wf.get("for"))

@@ -131,11 +131,18 @@ struct EnvVar {
 // One wheel of an environment's lock: the exact file, its hash, and the targets it was resolved
 // for. Two machines of one target get the same bytes (pip --require-hashes semantics).
 struct LockedWheel {
-  std::string wheel;                // file name: name-version[-build]-python-abi-platform.whl
+  // file name: name-version[-build]-python-abi-platform.whl, or a source distribution's
+  // name-version.tar.gz (`sdist:` in the lock), built into a wheel at apply (pyenv/sdist.hpp)
+  std::string wheel;
   std::string sha256;               // required: an environment is never built from unpinned bytes
   std::string url;                  // where it is; "" finds it by name on the mirrors and index
   std::vector<std::string> targets; // "linux-x86_64/3.11"; empty: every target its tags allow
   util::Mark mark;
+  // sdist: the wheels of its build requirements (setuptools, wheel), locked too
+  std::vector<LockedWheel> build{};
+  bool sdist() const {
+    return !wheel.empty() && wheel.size() > 4 && wheel.rfind(".whl") != wheel.size() - 4;
+  }
 };
 
 // The framework's Python environment (a venv) that apply builds from the lock.

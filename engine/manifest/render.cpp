@@ -139,7 +139,11 @@ Rendered resolve_for_show(const Stack& s) {
     if (py.adopt) pj["adopt"] = true;
     for (std::size_t i = 0; i < py.lock.size(); ++i) {
       const LockedWheel& w = py.lock[i];
-      json wj = {{"wheel", w.wheel}, {"sha256", w.sha256}};
+      json wj = {{w.sdist() ? "sdist" : "wheel", w.wheel}, {"sha256", w.sha256}};
+      for (const auto& req : w.build)
+        wj["build"].push_back(
+            req.url.empty() ? json{{"wheel", req.wheel}, {"sha256", req.sha256}}
+                            : json{{"wheel", req.wheel}, {"sha256", req.sha256}, {"url", req.url}});
       if (!w.url.empty()) wj["url"] = w.url;
       if (!w.targets.empty()) wj["for"] = w.targets;
       b.put(pj["lock"][i], "/python/lock/" + std::to_string(i), wj, w.mark); // the entry's line

@@ -107,6 +107,13 @@ std::string describe(const source::Artifact& a) {
                                                          {"pip", "pip download"},
                                                          {"missing", "MISSING"}};
   auto it = how.find(a.available);
+  std::string where = it == how.end() ? a.available : it->second;
+  if (a.layout == "sdist") // published as source only: built once per interpreter, then a wheel
+    return "build " + a.name + " from its locked source " + a.file + " sha256:" + a.sha256 + " (" +
+           where + ")";
+  if (!a.build_of.empty())
+    return "  with " + a.file + " sha256:" + a.sha256 + " (" + where + "; builds " + a.build_of +
+           ", not installed)";
   if (a.layout == "python") // the lock is what a reviewer checks: the file and its pin
     return "install " + a.file + " sha256:" + a.sha256 + " (" +
            (it == how.end() ? a.available : it->second) + ")";

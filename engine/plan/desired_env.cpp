@@ -39,8 +39,16 @@ void env_desired(const manifest::Stack& s, const probe::Facts& facts, const Obse
   env.from = d.python->path;
   env.content = d.marker;
   env.sha256 = util::sha256_hex(d.marker);
-  env.summary = "Python " + d.python->version.str() +
-                " environment: " + std::to_string(d.wheels.size()) + " locked wheel(s)";
+  // Source-only projects are named in the summary itself: building one runs its setup code,
+  // which a reviewer should see without --explain.
+  std::vector<std::string> built;
+  for (const auto& w : d.wheels)
+    if (auto sd = w.sdist() ? pyenv::parse_sdist_name(w.wheel) : std::nullopt)
+      built.push_back(sd->name + " " + sd->version);
+  env.summary =
+      "Python " + d.python->version.str() +
+      " environment: " + std::to_string(d.wheels.size() - built.size()) + " locked wheel(s)" +
+      (built.empty() ? "" : ", and " + util::join(built, ", ") + " built from its locked source");
   env.why = "python.lock for " + pyenv::target(s.platform->id(), d.python->version) +
             ", built by " + d.why;
   env.origin = py.mark.str();

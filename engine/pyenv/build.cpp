@@ -2,6 +2,7 @@
 
 #include "disk/real_disk.hpp"
 #include "probe/host.hpp"
+#include "pyenv/sdist.hpp"
 #include "source/archive.hpp"
 #include "source/fetch.hpp"
 #include "store/key.hpp"
@@ -216,8 +217,8 @@ constexpr const char* k_site = "site-packages";
 // for one, so the tag is part of its key.
 std::string cache_tag(const probe::Host& host, const std::string& python,
                       std::chrono::seconds timeout) {
-  auto r = host.run({python, "-I", "-c", "import sys; print(sys.implementation.cache_tag)"},
-                    timeout);
+  auto r =
+      host.run({python, "-I", "-c", "import sys; print(sys.implementation.cache_tag)"}, timeout);
   return r.exit_code == 0 ? util::trim(r.output) : "";
 }
 
@@ -241,8 +242,8 @@ std::string add_wheel_trees(store::Store& st, const std::vector<source::Artifact
     const auto& w = wheels[i];
     std::string file = source::locate(w, st.dir());
     if (file.empty()) return w.name + ": not on this computer (run `gpucfg fetch` first)";
-    dirs[i] = st.tmp_dir() + "/wheel-" + keys[i].substr(0, 16) + "-" +
-              std::to_string(util::process_id());
+    dirs[i] =
+        st.tmp_dir() + "/wheel-" + keys[i].substr(0, 16) + "-" + std::to_string(util::process_id());
     d.remove_tree(dirs[i]);
     if (std::string s = disk::make_dirs(d, dirs[i]); !s.empty()) return s;
     source::ExtractOptions eo = source::extract_options(w);
@@ -286,8 +287,8 @@ std::string add_wheel_trees(store::Store& st, const std::vector<source::Artifact
         files->files.push_back({path, "file", 0, 0, sha, 0});
       return d.rename(prepared, dir); // over the empty folder add_tree made
     };
-    if (std::string s = st.add_tree(keys[i], {wheels[i].file + " sha256:" + wheels[i].sha256},
-                                    fill, false);
+    if (std::string s =
+            st.add_tree(keys[i], {wheels[i].file + " sha256:" + wheels[i].sha256}, fill, false);
         !s.empty())
       return s;
     dirs[i].clear(); // moved into the store
@@ -298,7 +299,7 @@ std::string add_wheel_trees(store::Store& st, const std::vector<source::Artifact
 } // namespace
 
 std::string build(const std::string& dir, const std::string& python,
-                  const std::vector<source::Artifact>& wheels, const std::string& marker,
+                  const std::vector<source::Artifact>& locked, const std::string& marker,
                   const BuildOptions& o, std::vector<std::string>* uses) {
   auto spec = nlohmann::json::parse(marker, nullptr, false);
   if (spec.is_discarded()) return "the environment's description is not JSON";
@@ -309,8 +310,9 @@ std::string build(const std::string& dir, const std::string& python,
   // replace is not run (the Host says so too, for the runs it makes).
   if (util::is_superuser() && !util::single_user())
     if (auto why = util::untrusted(python))
-      return python + " was not run: " + *why + "; as root gpucfg runs only what root and the "
-                      "system own (set GPUCFG_SINGLE_USER=1 on a machine with no other user)";
+      return python + " was not run: " + *why +
+             "; as root gpucfg runs only what root and the "
+             "system own (set GPUCFG_SINGLE_USER=1 on a machine with no other user)";
   auto host = probe::make_local_host("/");
   // The interpreter's own venv module: pyvenv.cfg, the bin/python links and the folders are
   // exactly what that Python expects. No pip inside: the environment is built from the lock.
@@ -323,6 +325,9 @@ std::string build(const std::string& dir, const std::string& python,
   std::string bin = dir + "/bin/python";
   std::string tag = cache_tag(*host, bin, o.timeout);
   if (tag.empty()) return bin + " does not say its bytecode tag (sys.implementation.cache_tag)";
+  // Locked sdists become wheels first (built once per interpreter, kept in the store).
+  std::vector<source::Artifact> wheels = locked;
+  if (std::string s = build_sdists(wheels, python, tag, o); !s.empty()) return s;
 
   // Each wheel's tree in the store, whole: a damaged one (a write through an environment's
   // link reaches it) is made anew.

@@ -113,6 +113,8 @@ std::size_t lock_fingerprint(const std::vector<manifest::LockedWheel>& lock) {
     mix(w.url);
     for (const auto& t : w.targets)
       mix(t);
+    for (const auto& b : w.build)
+      mix(b.sha256);
   }
   return h;
 }
@@ -146,12 +148,14 @@ Selection select_uncached(const std::vector<manifest::LockedWheel>& lock,
   std::map<std::string, std::string> by_project;
   for (const auto& w : lock) {
     auto name = parse_wheel_name(w.wheel);
+    if (w.sdist()) // built for whichever target it is installed on
+      if (auto sd = parse_sdist_name(w.wheel)) name = WheelName{sd->name, sd->version, {}, {}, {}};
     if (!name) {
       out.errors.push_back(w.wheel + ": not a wheel file name");
       continue;
     }
     bool named = std::find(w.targets.begin(), w.targets.end(), want) != w.targets.end();
-    bool runs = runs_on(*name, platform_id, python);
+    bool runs = w.sdist() || runs_on(*name, platform_id, python);
     if (named && !runs) {
       out.errors.push_back(w.wheel + " is locked for " + want + " but its tags do not run there");
       continue;
@@ -171,6 +175,19 @@ Selection select_uncached(const std::vector<manifest::LockedWheel>& lock,
 }
 
 } // namespace
+
+std::optional<SdistName> parse_sdist_name(const std::string& file) {
+  bool zip = util::ends_with(file, ".zip");
+  if ((!zip && !util::ends_with(file, ".tar.gz")) || file.find('/') != std::string::npos)
+    return std::nullopt;
+  std::string stem = file.substr(0, file.size() - (zip ? 4 : 7));
+  // name-version, the name possibly with '-' in older sdists: the version follows the last '-'.
+  auto dash = stem.rfind('-');
+  if (dash == std::string::npos || dash == 0 || dash + 1 >= stem.size() ||
+      !std::isdigit(static_cast<unsigned char>(stem[dash + 1])))
+    return std::nullopt;
+  return SdistName{stem.substr(0, dash), stem.substr(dash + 1)};
+}
 
 std::vector<util::Version> locked_pythons(const std::vector<manifest::LockedWheel>& lock,
                                           const std::string& platform_id) {
@@ -259,8 +276,11 @@ Choice choose_interpreter(const manifest::Stack& s, const std::string& platform_
 std::string digest(const Interpreter& python, const std::vector<manifest::LockedWheel>& wheels,
                    const std::vector<std::string>& imports) {
   std::string text = "python " + python.path + " " + python.version.str() + "\n";
-  for (const auto& w : wheels)
+  for (const auto& w : wheels) {
     text += w.sha256 + " " + w.wheel + "\n";
+    for (const auto& b : w.build) // what an sdist's wheel is built with
+      text += "  build " + b.sha256 + " " + b.wheel + "\n";
+  }
   for (const auto& i : imports)
     text += "import " + i + "\n";
   return util::sha256_hex(text);

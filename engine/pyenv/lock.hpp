@@ -20,6 +20,13 @@ struct WheelName {
 };
 std::optional<WheelName> parse_wheel_name(const std::string& file);
 
+// A source distribution's file name: "termcolor-1.1.0.tar.gz" -> {termcolor, 1.1.0}; nullopt
+// for what is no sdist file name (.tar.gz or .zip, name-version).
+struct SdistName {
+  std::string name, version;
+};
+std::optional<SdistName> parse_sdist_name(const std::string& file);
+
 // Can this wheel be installed for CPython `python` (X.Y) on the platform `platform_id`?
 bool runs_on(const WheelName& w, const std::string& platform_id, const util::Version& python);
 

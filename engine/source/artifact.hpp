@@ -15,7 +15,8 @@ struct Artifact {
   std::string sha256;                        // the pin; "" only with --allow-unpinned
   std::uint64_t size = 0, unpacked_size = 0; // declared; 0 when not
   std::string layout = "auto";               // auto | redist | cudnn-legacy | wheel | runfile |
-                                             // windows-installer | plain | python
+                                             // windows-installer | plain | python |
+                                             // sdist (a locked source distribution)
   std::vector<std::string> components;       // installers: which component folders to take
   std::string mirror_path; // where a mirror holds it: the file name, or an index's relative_path;
                            // "" for pip wheels (their file name is known once downloaded)
@@ -24,6 +25,9 @@ struct Artifact {
   std::vector<std::string> find_links; // pip: mirror folders or URLs
   std::string index;     // wheels: a simple package index (PEP 503) that lists `file`, asked last
   std::string available; // observed at plan time: cache | file | download | missing
+  // A wheel that only builds an sdist of the same lock (its build requirement, layout "python"):
+  // the sdist's file name. It never goes into the environment itself.
+  std::string build_of{};
 };
 
 // A manifest source (cuda.source, cudnn.source) resolved into archives (source/resolve.hpp).

@@ -193,20 +193,36 @@ Resolved resolve(const manifest::Source& written, const std::string& what,
 Resolved resolve_wheels(const std::vector<manifest::LockedWheel>& wheels, const std::string& index,
                         const ResolveOptions& o) {
   Resolved r;
-  for (const auto& w : wheels) {
+  auto add = [&](const manifest::LockedWheel& w, const std::string& build_of) {
     Artifact a;
-    std::string stem = w.wheel.substr(0, w.wheel.find('-'));
-    std::string rest = w.wheel.substr(stem.size() + 1);
-    a.name = stem + " " + rest.substr(0, rest.find('-'));
+    // "name-version-…whl" or an sdist's "name-version.tar.gz" (the name may hold '-' there)
+    std::string stem, version;
+    if (w.sdist()) {
+      std::string s =
+          w.wheel.substr(0, w.wheel.size() - (util::ends_with(w.wheel, ".zip") ? 4 : 7));
+      stem = s.substr(0, s.rfind('-'));
+      version = s.substr(s.rfind('-') + 1);
+    } else {
+      stem = w.wheel.substr(0, w.wheel.find('-'));
+      std::string rest = w.wheel.substr(stem.size() + 1);
+      version = rest.substr(0, rest.find('-'));
+    }
+    a.name = stem + " " + version;
     a.component = stem;
     a.file = a.mirror_path = w.wheel;
     a.sha256 = w.sha256;
-    a.layout = "python";
+    a.layout = w.sdist() ? "sdist" : "python";
+    a.build_of = build_of;
     for (const auto& m : o.mirrors)
       a.locations.push_back(join_url(m, w.wheel));
     if (!w.url.empty()) a.locations.push_back(absolute(w.url, w.mark, o.root));
     a.index = index.empty() ? "https://pypi.org/simple" : index;
     r.artifacts.push_back(a);
+  };
+  for (const auto& w : wheels) {
+    add(w, "");
+    for (const auto& b : w.build)
+      add(b, w.wheel);
   }
   check_available(r, "python.lock", o);
   return r;

@@ -77,6 +77,34 @@ TEST_CASE("lock selection: named targets exactly, untargeted wheels by tags, one
   CHECK(pyenv::select(wrong, "linux-x86_64", py("3.11")).errors.size() == 1);
 }
 
+TEST_CASE("sdists: their names, selected for any target, one per project with the wheels") {
+  auto n = pyenv::parse_sdist_name("termcolor-1.1.0.tar.gz");
+  REQUIRE(n);
+  CHECK(n->name == "termcolor");
+  CHECK(n->version == "1.1.0");
+  CHECK(pyenv::parse_sdist_name("google-pasta-0.2.0.zip")->name == "google-pasta");
+  CHECK_FALSE(pyenv::parse_sdist_name("termcolor.tar.gz"));
+  CHECK_FALSE(pyenv::parse_sdist_name("termcolor-1.1.0-py3-none-any.whl"));
+  CHECK_FALSE(pyenv::parse_sdist_name("../termcolor-1.1.0.tar.gz"));
+  std::vector<manifest::LockedWheel> lock = {
+      locked("termcolor-1.1.0.tar.gz"), locked("numpy-1.26.4-cp39-cp39-manylinux2014_x86_64.whl")};
+  lock[0].build = {locked("setuptools-65.5.0-py3-none-any.whl")};
+  CHECK(lock[0].sdist());
+  CHECK_FALSE(lock[1].sdist());
+  auto s = pyenv::select(lock, "linux-x86_64", py("3.9"));
+  CHECK(s.errors.empty());
+  CHECK(s.wheels.size() == 2);
+  CHECK(pyenv::select(lock, "windows-x86_64", py("3.8")).wheels.size() == 1); // the sdist only
+  // A wheel and an sdist of one project for one target is a broken lock.
+  lock.push_back(locked("termcolor-2.4.0-py3-none-any.whl"));
+  CHECK(pyenv::select(lock, "linux-x86_64", py("3.9")).errors.size() == 1);
+  // What an sdist is built with names the environment too.
+  pyenv::Interpreter i{"/usr/bin/python3.9", py("3.9.18"), "/usr/bin/python3.9"};
+  auto with = pyenv::digest(i, {lock[0]}, {});
+  lock[0].build[0].sha256 = std::string(64, 'b');
+  CHECK(pyenv::digest(i, {lock[0]}, {}) != with);
+}
+
 TEST_CASE("a wheel's files in an environment, per the binary distribution format") {
   const std::string site = "lib/python3.11/site-packages";
   using source::map_python_entry;
@@ -127,11 +155,12 @@ TEST_CASE("entry points and the launchers pip writes for them") {
 TEST_CASE("python.interpreter: any name of a found interpreter, the file it is included") {
   // facts lists each interpreter once, by the name it was found as (/usr/bin/python3); the
   // manifest may name the file itself (/usr/bin/python3.11).
-  std::vector<pyenv::Interpreter> found = {{"/usr/bin/python3", py("3.11.2"), "/usr/bin/python3.11"},
-                                           {"/opt/py/bin/python3", py("3.12.1"), "/opt/py/bin/python3.12"}};
+  std::vector<pyenv::Interpreter> found = {
+      {"/usr/bin/python3", py("3.11.2"), "/usr/bin/python3.11"},
+      {"/opt/py/bin/python3", py("3.12.1"), "/opt/py/bin/python3.12"}};
   for (const char* name : {"/usr/bin/python3", "/usr/bin/python3.11"}) {
-    auto r = test::decode_text(test::head() + "python:\n  env: /opt/envs/t\n  adopt: true\n  interpreter: " +
-                               name + "\n");
+    auto r = test::decode_text(
+        test::head() + "python:\n  env: /opt/envs/t\n  adopt: true\n  interpreter: " + name + "\n");
     INFO(r.text());
     REQUIRE(r.stack);
     auto c = pyenv::choose_interpreter(*r.stack, "linux-x86_64", found);
@@ -139,7 +168,9 @@ TEST_CASE("python.interpreter: any name of a found interpreter, the file it is i
     REQUIRE(c.chosen);
     CHECK(c.chosen->path == "/usr/bin/python3");
   }
-  auto r = test::decode_text(test::head() + "python:\n  env: /opt/envs/t\n  adopt: true\n  interpreter: /usr/bin/python3.9\n");
+  auto r = test::decode_text(
+      test::head() +
+      "python:\n  env: /opt/envs/t\n  adopt: true\n  interpreter: /usr/bin/python3.9\n");
   REQUIRE(r.stack);
   auto c = pyenv::choose_interpreter(*r.stack, "linux-x86_64", found);
   CHECK_FALSE(c.chosen);
