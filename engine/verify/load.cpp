@@ -6,11 +6,24 @@
 #include "verify/verifier.hpp"
 
 #include <chrono>
+#include <memory>
 
 namespace gpucfg::verify {
 
 nlohmann::json load_probe(const std::string& path, const std::string& stem) {
   nlohmann::json j = {{"path", path}};
+#ifdef GPUCFG_SANITIZED
+  // Under AddressSanitizer a library's own dlopen of a sibling by name loses the library's
+  // $ORIGIN runpath (the interceptor makes it the executable's call): cuDNN 9's libcudnn.so.9
+  // then cannot open libcudnn_graph.so.9 and aborts. The instrumented build (scripts/sanitize.sh)
+  // opens that sibling by its full path first, so the name is found loaded, as the plain
+  // loader finds it through $ORIGIN. Release builds load the library exactly as it is.
+  std::unique_ptr<util::DynamicLibrary> sibling;
+  if (auto so = path.rfind(".so."); stem == "libcudnn" && so != std::string::npos) {
+    std::string graph = path.substr(0, path.rfind('/') + 1) + "libcudnn_graph" + path.substr(so);
+    sibling = std::make_unique<util::DynamicLibrary>(graph);
+  }
+#endif
   util::DynamicLibrary lib(path);
   if (!lib.loaded()) {
     j["error"] = lib.error().empty() ? "it did not load" : lib.error();
