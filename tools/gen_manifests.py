@@ -230,10 +230,15 @@ def python_section(kb, name, packages, unlocked_why, index=""):
            "  # knowledge/env-locks.yaml).\n"
            f"  packages: [{', '.join(q(p) for p in entry['packages'])}]\n  lock:\n")
     for e in entry["lock"]:
-        fields = [f"wheel: {e['wheel']}", f"sha256: {e['sha256']}"]
+        # A project published as source only: its sdist, built by apply with these wheels.
+        fields = [f"sdist: {e['sdist']}" if "sdist" in e else f"wheel: {e['wheel']}",
+                  f"sha256: {e['sha256']}"]
         if e.get("url"):
             fields.append(f"url: {e['url']}")
         fields.append("for: [" + ", ".join(e["for"]) + "]")
+        if e.get("build"):
+            fields.append("build: [" + ", ".join(f"{{wheel: {b['wheel']}, sha256: {b['sha256']}}}"
+                                                for b in e["build"]) + "]")
         out += "    - {" + ", ".join(fields) + "}\n"
     return out
 

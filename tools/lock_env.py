@@ -17,9 +17,11 @@ two machines of one target get the same bytes.
 """
 import argparse
 import concurrent.futures
+import glob
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -59,8 +61,25 @@ def _resolve(packages, platform, python, index):
             cmd += ["--index-url", index, "--extra-index-url", PYPI]
         r = subprocess.run(cmd + list(packages), capture_output=True, text=True)
         if r.returncode != 0:
-            raise RuntimeError(f"{' '.join(packages)} on {platform}/{python}: "
-                               + (r.stderr.strip().splitlines() or ["pip failed"])[-1])
+            error = (f"{' '.join(packages)} on {platform}/{python}: "
+                     + (r.stderr.strip().splitlines() or ["pip failed"])[-1])
+            # A dependency published as source only: pip resolves sdists only for the Python it
+            # runs in, so that target is resolved natively, where such an interpreter is here.
+            native = native_pip(python) if platform == "linux-x86_64" else None
+            if "No matching distribution" not in error:
+                raise RuntimeError(error)
+            if not native:
+                raise RuntimeError(error + f" (and no Python {python} with pip 22.2 or newer here "
+                                   "to resolve its sdists natively)")
+            cmd = [native, "-m", "pip", "install", "--dry-run", "--ignore-installed", "--quiet",
+                   "--disable-pip-version-check", "--target", os.path.join(tmp, "n"),
+                   "--report", report, "--prefer-binary"]
+            if index and index != PYPI:
+                cmd += ["--index-url", index, "--extra-index-url", PYPI]
+            r = subprocess.run(cmd + list(packages), capture_output=True, text=True)
+            if r.returncode != 0:
+                raise RuntimeError(error + " (natively too: " +
+                                   (r.stderr.strip().splitlines() or ["pip failed"])[-1] + ")")
         with open(report) as f:
             doc = json.load(f)
     out = []
@@ -70,8 +89,62 @@ def _resolve(packages, platform, python, index):
         url = info["url"]
         if not sha:
             raise RuntimeError(f"{url}: the index publishes no sha256")
-        out.append((url.rsplit("/", 1)[-1], sha, url, item["metadata"]))
+        name = url.rsplit("/", 1)[-1]
+        if not name.endswith(".whl"):  # an sdist: its build requirements are locked with it
+            BUILDS[(name, platform, python)] = build_wheels(url, platform, python, index)
+        out.append((name, sha, url, item["metadata"]))
     return out
+
+
+# (sdist file, platform, python) -> [(wheel, sha256, url)]: what gpucfg builds it with there.
+BUILDS = {}
+_natives = {}
+
+
+def native_pip(python):
+    """A pip new enough for --report (22.2+), in a throwaway venv of an X.Y interpreter on this
+    machine (python3.X on PATH or pyenv's), or None. pip 21 is the last for Python 3.6."""
+    if python in _natives:
+        return _natives[python]
+    # pyenv's own files first: its shims on PATH fail for a version that is not selected.
+    found = sorted(glob.glob(os.path.expanduser(f"~/.pyenv/versions/{python}.*/bin/python{python}")))
+    found.append(shutil.which(f"python{python}"))
+    exe = next((c for c in found if c and os.access(c, os.X_OK)), None)
+    venv = None
+    if exe:
+        venv = tempfile.mkdtemp(prefix=f"lock-env-{python}-")
+        ok = subprocess.run([exe, "-m", "venv", venv], capture_output=True).returncode == 0 and \
+            subprocess.run([os.path.join(venv, "bin/python"), "-m", "pip", "install", "-q",
+                            "--disable-pip-version-check", "pip>=22.2"],
+                           capture_output=True).returncode == 0
+        venv = os.path.join(venv, "bin/python") if ok else None
+    _natives[python] = venv
+    return venv
+
+
+def build_wheels(url, platform, python, index):
+    """The wheels an sdist is built with on the target: its pyproject.toml's build-system
+    requires, else what PEP 517 gives a setup.py project (setuptools>=40.8.0 and wheel),
+    resolved as wheels like everything else."""
+    import io
+    import tarfile
+    import tomllib
+    import urllib.request
+    import zipfile
+    data = urllib.request.urlopen(url, timeout=120).read()
+    text = None
+    if url.endswith(".zip"):
+        z = zipfile.ZipFile(io.BytesIO(data))
+        names = [n for n in z.namelist() if n.count("/") == 1 and n.endswith("/pyproject.toml")]
+        text = z.read(names[0]).decode() if names else None
+    else:
+        with tarfile.open(fileobj=io.BytesIO(data)) as t:
+            names = [m for m in t.getmembers() if m.name.count("/") == 1 and m.name.endswith("/pyproject.toml")]
+            text = t.extractfile(names[0]).read().decode() if names else None
+    requires = ["setuptools>=40.8.0", "wheel"]
+    if text:
+        requires = tomllib.loads(text).get("build-system", {}).get("requires", requires)
+    return [(n, sha, u) for n, sha, u, _ in resolve(requires, platform, python, index)]
 
 
 class NotLockable(RuntimeError):
@@ -101,7 +174,13 @@ def lock(packages, platforms, pythons, index):
             continue
         closures[target] = closure
         for name, sha, url, _ in closure:
-            e = entries.setdefault(name, {"wheel": name, "sha256": sha, "for": []})
+            build = BUILDS.get((name, platform, py))
+            if build is None:
+                e = entries.setdefault(name, {"wheel": name, "sha256": sha, "for": []})
+            else:  # one entry per sdist and set of build wheels (those differ between Pythons)
+                e = entries.setdefault(name + "|" + ",".join(b[1] for b in build),
+                                       {"sdist": name, "sha256": sha, "for": [],
+                                        "build": [{"wheel": b[0], "sha256": b[1]} for b in build]})
             if e["sha256"] != sha:
                 raise RuntimeError(f"{name} has two hashes on the index")
             e["for"].append(target)
@@ -115,15 +194,21 @@ def lock(packages, platforms, pythons, index):
             by_reason.setdefault(why, []).append(target.split("/")[1])
         raise NotLockable("; ".join(f"Python {', '.join(pys)}: {why}"
                                     for why, pys in by_reason.items()))
-    return sorted(entries.values(), key=lambda e: e["wheel"].lower()), closures, failed
+    return (sorted(entries.values(), key=lambda e: (e.get("wheel") or e["sdist"]).lower()),
+            closures, failed)
 
 
 def flow(entry):
-    """One lock entry as a YAML flow mapping on one line (diffs stay one line per file)."""
-    parts = [f"wheel: {entry['wheel']}", f"sha256: {entry['sha256']}"]
+    """One lock entry as a YAML flow mapping on one line (diffs stay one line per file); an
+    sdist with the wheels it is built with."""
+    parts = ([f"sdist: {entry['sdist']}"] if "sdist" in entry else [f"wheel: {entry['wheel']}"])
+    parts.append(f"sha256: {entry['sha256']}")
     if "url" in entry:
         parts.append(f"url: {entry['url']}")
     parts.append("for: [" + ", ".join(entry["for"]) + "]")
+    if "build" in entry:
+        parts.append("build: [" + ", ".join(f"{{wheel: {b['wheel']}, sha256: {b['sha256']}}}"
+                                            for b in entry["build"]) + "]")
     return "{" + ", ".join(parts) + "}"
 
 
@@ -256,7 +341,11 @@ def catalogue(only, accept_skips):
 def reason(error):
     """pip's refusal, said for the manifest: a requirement no wheel serves on that target (often
     one published as source only), else pip's own last line."""
-    m = re.search(r"No matching distribution found for ([^;]+?)(;|$)", error)
+    m = re.search(r"No matching distribution found for ([^;(]+?)\s*(\(and no Python.*\))?(;|$)", error)
+    if m and m.group(2):
+        return (f"{m.group(1).strip()} is published as source only, and no Python of that "
+                "version with pip 22.2 or newer (the last pip for Python 3.6 is 21.3) was at hand "
+                "to resolve the closure natively")
     if m:
         return (f"no wheel of {m.group(1).strip()} on the package index (source only, or none "
                 "for that Python; gpucfg installs wheels only)")

@@ -21,6 +21,9 @@ void Decoder::python(const Value* v, Stack& s) {
   if (!v || v->is_null()) return;
   if (!v->is_mapping()) return m_diags.error(v->mark, "python must be a mapping");
   Fields f(*v, "python", m_diags);
+  // `when: {os: linux}`: an environment for some platforms only (tf-2.5's lock has no Windows
+  // wheels yet); elsewhere the section is absent, though still checked.
+  bool applies = when(f.get("when"));
   Python py;
   py.mark = v->mark;
   if (auto e = path(f.get("env"), "python.env"))
@@ -111,6 +114,7 @@ void Decoder::python(const Value* v, Stack& s) {
   if (!py.adopt && py.imports.empty())
     m_diags.error(v->mark, "python.import: name the module to check after the install (the "
                            "manifest names no framework to take it from)");
+  if (!applies) return;
   // Activation: the environment's scripts first on PATH, in the profile files and `gpucfg env`,
   // merged into the manifest's own PATH entry when it has one.
   if (py.activate) {

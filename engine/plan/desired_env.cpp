@@ -48,7 +48,9 @@ void env_desired(const manifest::Stack& s, const probe::Facts& facts, const Obse
   env.summary =
       "Python " + d.python->version.str() +
       " environment: " + std::to_string(d.wheels.size() - built.size()) + " locked wheel(s)" +
-      (built.empty() ? "" : ", and " + util::join(built, ", ") + " built from its locked source");
+      (built.empty() ? ""
+                     : ", and " + util::join(built, ", ") + " built from " +
+                           (built.size() == 1 ? "its locked source" : "their locked sources"));
   env.why = "python.lock for " + pyenv::target(s.platform->id(), d.python->version) +
             ", built by " + d.why;
   env.origin = py.mark.str();

@@ -55,14 +55,21 @@ def sha256_of(path):
     return h.hexdigest()
 
 
-def pinned_copy(names, pins, out_dir, manifests_dir):
+def pinned_copy(names, pins, out_dir, manifests_dir, python=False):
     """Copies of the curated manifests `names` into `out_dir`, each `archive:` whose file name is
-    in `pins` given that sha256 (the test files' own, in place of NVIDIA's). Returns out_dir."""
+    in `pins` given that sha256 (the test files' own, in place of NVIDIA's). Returns out_dir.
+    Without `python`, the framework environment (`python:`, its locked wheels from the package
+    index) is left out: these copies test the toolkit and cuDNN archives, offline."""
     import re
     os.makedirs(out_dir, exist_ok=True)
     for name in names:
         with open(os.path.join(manifests_dir, name)) as f:
             lines = f.read().split("\n")
+        if not python and "python:" in lines:
+            start = lines.index("python:")
+            end = next((j for j in range(start + 1, len(lines))
+                        if lines[j] and not lines[j].startswith((" ", "#"))), len(lines))
+            del lines[start:end]
         for i, line in enumerate(list(lines)):
             m = re.match(r"^(\s*)archive: .*/([^/]+)$", line)
             if not m or m.group(2) not in pins:

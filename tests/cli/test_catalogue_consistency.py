@@ -41,9 +41,10 @@ def lock_versions(lock, stem):
     """{target: version} of the wheel whose file name starts with stem (e.g. nvidia_cudnn_cu)."""
     out = {}
     for w in lock:
-        if w["wheel"].lower().startswith(stem):
+        name = w.get("wheel") or w["sdist"]  # an sdist (source only) is no CUDA wheel, but named alike
+        if name.lower().startswith(stem):
             for t in w["for"]:
-                out[t] = w["wheel"].split("-")[1]
+                out[t] = name.split("-")[1]
     return out
 
 
