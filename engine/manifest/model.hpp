@@ -140,8 +140,9 @@ struct LockedWheel {
   util::Mark mark;
   // sdist: the wheels of its build requirements (setuptools, wheel), locked too
   std::vector<LockedWheel> build{};
+  // A file named and not a wheel's: an sdist (the decoder checks its name).
   bool sdist() const {
-    return !wheel.empty() && wheel.size() > 4 && wheel.rfind(".whl") != wheel.size() - 4;
+    return !wheel.empty() && (wheel.size() < 4 || wheel.compare(wheel.size() - 4, 4, ".whl") != 0);
   }
 };
 

@@ -115,10 +115,8 @@ std::string describe(const source::Artifact& a) {
     return "  with " + a.file + " sha256:" + a.sha256 + " (" + where + "; builds " + a.build_of +
            ", not installed)";
   if (a.layout == "python") // the lock is what a reviewer checks: the file and its pin
-    return "install " + a.file + " sha256:" + a.sha256 + " (" +
-           (it == how.end() ? a.available : it->second) + ")";
-  return "unpack " + a.name + " (" + megabytes(a.size) + ", " +
-         (it == how.end() ? a.available : it->second) + ")";
+    return "install " + a.file + " sha256:" + a.sha256 + " (" + where + ")";
+  return "unpack " + a.name + " (" + megabytes(a.size) + ", " + where + ")";
 }
 
 EnvEdit env_edit(const manifest::EnvVar& v) {

@@ -1,6 +1,7 @@
 #include "source/resolve.hpp"
 
 #include "disk/fsops.hpp"
+#include "pyenv/lock.hpp"
 #include "source/fetch.hpp"
 #include "source/redistrib.hpp"
 #include "util/sha256.hpp"
@@ -197,11 +198,9 @@ Resolved resolve_wheels(const std::vector<manifest::LockedWheel>& wheels, const 
     Artifact a;
     // "name-version-…whl" or an sdist's "name-version.tar.gz" (the name may hold '-' there)
     std::string stem, version;
-    if (w.sdist()) {
-      std::string s =
-          w.wheel.substr(0, w.wheel.size() - (util::ends_with(w.wheel, ".zip") ? 4 : 7));
-      stem = s.substr(0, s.rfind('-'));
-      version = s.substr(s.rfind('-') + 1);
+    if (auto sd = w.sdist() ? pyenv::parse_sdist_name(w.wheel) : std::nullopt) {
+      stem = sd->name;
+      version = sd->version;
     } else {
       stem = w.wheel.substr(0, w.wheel.find('-'));
       std::string rest = w.wheel.substr(stem.size() + 1);
