@@ -1,6 +1,7 @@
 #include "exec/record.hpp"
 
 #include "exec/packages.hpp"
+#include "util/os.hpp"
 #include "util/strings.hpp"
 
 #include <cstdio>
@@ -43,8 +44,7 @@ void record_tree(Machine& m, StateStore& state, const plan::Managed& want,
       e.uses = old.uses;
     }
   if (e.sha256.empty() && e.key.empty()) {
-    auto tree = store::scan_tree(m.disk, m.host(e.path), true,
-                                 std::max(1u, std::thread::hardware_concurrency()));
+    auto tree = store::scan_tree(m.disk, m.host(e.path), true, util::usable_cores());
     state.keep_text(store::record_text({{}, tree}), &e.sha256);
   }
 }

@@ -1,8 +1,9 @@
 #include "plan/observe.hpp"
 
 #include "plan/plan_json.hpp"
-#include "store/tree.hpp"
 #include "platform/platform.hpp"
+#include "store/tree.hpp"
+#include "util/os.hpp"
 #include "util/registry.hpp"
 #include "util/sha256.hpp"
 #include "util/strings.hpp"
@@ -27,8 +28,8 @@ PathKind path_kind(const std::string& k) {
 
 // A folder's files and links, read through the Host (machine paths): what folder_key lists a
 // tree's source by, and what cuDNN's `place:` rules pick from.
-void list_folder(const probe::Host& host, const std::string& dir, const std::string& rel,
-                 int depth, std::vector<store::ListedFile>& out) {
+void list_folder(const probe::Host& host, const std::string& dir, const std::string& rel, int depth,
+                 std::vector<store::ListedFile>& out) {
   if (depth > 32) return;
   for (const auto& name : host.list(probe::join(dir, rel))) {
     std::string r = rel.empty() ? name : rel + "/" + name;
@@ -54,7 +55,6 @@ std::vector<SourceFile> list_store_tree(const std::string& store_dir, const std:
                                       : SourceFile{f.path, "file", "", f.size, f.sha256, f.mode});
   return out;
 }
-
 
 std::string state_dir(const std::string& root) {
   if (const char* e = std::getenv("GPUCFG_STATE_DIR"); e && *e) return e;
@@ -156,8 +156,8 @@ Observed observe(const probe::Host& host, const Wanted& wanted, bool checksum,
       if (r) then = r->tree;
     }
     if (!then) continue;
-    store::TreeManifest now = store::scan_tree(d, host.host_path(e.path), checksum,
-                                               std::max(1u, std::thread::hardware_concurrency()));
+    store::TreeManifest now =
+        store::scan_tree(d, host.host_path(e.path), checksum, util::usable_cores());
     o.tree_drift[e.path] = store::tree_drift(*then, now, 20);
   }
   // Paths others could write: a managed path (replacing it, or writing beside it, would lend

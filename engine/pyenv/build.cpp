@@ -230,7 +230,7 @@ std::string add_wheel_trees(store::Store& st, const std::vector<source::Artifact
                             const std::vector<std::string>& keys, const std::string& python,
                             const BuildOptions& o) {
   disk::Disk& d = st.disk();
-  unsigned cores = o.jobs ? o.jobs : std::max(1u, std::thread::hardware_concurrency());
+  unsigned cores = o.jobs ? o.jobs : util::usable_cores();
   std::vector<std::size_t> todo;
   for (std::size_t i = 0; i < wheels.size(); ++i)
     if (!st.has_tree(keys[i])) todo.push_back(i);

@@ -2,6 +2,7 @@
 
 #include "source/container.hpp"
 #include "source/libarchive_util.hpp"
+#include "source/write_behind.hpp"
 #include "source/zipdir.hpp"
 #include "util/fileinfo.hpp"
 #include "util/os.hpp"
@@ -249,6 +250,7 @@ public:
     } else if (box.kind == Container::Kind::zip && m_opt.shards > 1) {
       run_zip(fd, file_size);
       util::close_fd(fd);
+      finish_writes();
       return m_res; // the pin is the verify_only job's
     } else if (box.kind == Container::Kind::zip) {
       // The hash runs beside the extraction, as the streaming reader's does.
@@ -275,7 +277,7 @@ public:
       if (!feeder.error().empty()) m_res.error = m_archive + ": " + feeder.error();
     }
     util::close_fd(fd);
-    if (!m_res.error.empty()) return m_res;
+    if (!finish_writes()) return m_res;
     if (!pins_hold()) return m_res;
     unpack_nested();
     return m_res;
@@ -460,8 +462,7 @@ private:
       auto st = util::lstat_info(host);
       if (st && st->kind != util::FileInfo::Kind::dir)
         return fail(name, "would replace a file with a folder; refused"), false;
-      if (!util::make_dir(host, mode))
-        return fail(name, "cannot create the folder"), false;
+      if (!util::make_dir(host, mode)) return fail(name, "cannot create the folder"), false;
       m_dirs.insert(rel);
       return true;
     }
@@ -475,6 +476,7 @@ private:
                false;
       if (auto failed = util::make_hard_link(m_dest + "/" + mapped, host); !failed.empty())
         return fail(name, exists_message(host, failed)), false;
+      if (!finish_writes()) return false; // the target's hash, once it is written
       if (auto it = m_res.file_sha256.find(mapped); it != m_res.file_sha256.end())
         m_res.file_sha256[rel] = it->second;
       return true;
@@ -518,27 +520,31 @@ private:
         util::remove_link_or_file(host).empty())
       out = util::open_new(host);
     if (out < 0) return fail(name, exists_message(host, util::last_error_text())), false;
-    std::uint64_t size = 0;
-    const void* buf = nullptr;
-    std::size_t len = 0;
-    la_int64_t offset = 0;
-    bool ok = true, sparse = false;
-    util::Sha256 hash;
     // An environment's record keeps sizes and mtimes only (pip's RECORD holds its hashes): its
     // files are not hashed here, which would cost a second of CPU per GB for nothing.
     const bool hashing = m_res.layout != Layout::python;
-    const ZipMember* whole = zip_member(name); // else the bytes stream from libarchive
-    if (whole) {
+    if (const ZipMember* whole = zip_member(name)) { // inflated whole, on this thread
       m_res.unpacked_bytes += whole->size;
+      util::Sha256 hash;
       std::string error =
           m_res.unpacked_bytes > m_cap
               ? cap_message()
               : inflate_member(m_zip_data, m_zip_size, *whole, out, hashing ? &hash : nullptr);
-      if (!error.empty()) fail(name, error);
-      ok = error.empty();
-      size = whole->size;
+      if (error.empty()) util::start_writeback(out, 0, whole->size);
+      util::stamp_file(out, mode, mtime_ns);
+      util::close_fd(out);
+      if (!error.empty()) return fail(name, error), false;
+      m_written.insert(rel);
+      if (hashing) m_res.file_sha256[rel] = hash.hex();
+      return true;
     }
-    while (ok && !whole) {
+    // Streamed from libarchive to the writer (WriteBehind), which also hashes.
+    m_out.open(out, rel, name, hashing);
+    const void* buf = nullptr;
+    std::size_t len = 0;
+    la_int64_t offset = 0;
+    bool ok = true;
+    for (;;) {
       int rc = archive_read_data_block(a, &buf, &len, &offset);
       if (rc == ARCHIVE_EOF) break;
       if (rc < ARCHIVE_OK) {
@@ -546,36 +552,29 @@ private:
         ok = false;
         break;
       }
-      // Sparse entries come with offsets; write where they say (holes stay zero).
-      if (static_cast<std::uint64_t>(offset) != size) {
-        sparse = true; // its hash would need the holes: left to a later --checksum
-        if (!util::seek_to(out, static_cast<std::uint64_t>(offset))) {
-          fail(name, "seek failed");
-          ok = false;
-          break;
-        }
-      }
       m_res.unpacked_bytes += len;
       if (m_res.unpacked_bytes > m_cap) {
         fail(name, cap_message());
         ok = false;
         break;
       }
-      const char* p = static_cast<const char*>(buf);
-      if (hashing) hash.update(p, len);
-      if (!util::write_all(out, p, len)) {
-        fail(name, "write failed: " + util::last_error_text());
-        ok = false;
+      if (!m_out.write(static_cast<const char*>(buf), len, static_cast<std::uint64_t>(offset))) {
+        ok = false; // finish_writes() says which file and why
         break;
       }
-      size = static_cast<std::uint64_t>(offset) + len;
     }
-    util::stamp_file(out, mode, mtime_ns);
-    util::close_fd(out);
-    if (!ok) return false;
+    m_out.close(mode, mtime_ns);
+    if (!ok) return finish_writes(), false;
     m_written.insert(rel);
-    if (hashing && !sparse) m_res.file_sha256[rel] = hash.hex();
     return true;
+  }
+
+  // Waits for the writer; its hashes into the result, its failure as the extraction's. False
+  // when something failed.
+  bool finish_writes() {
+    auto failed = m_out.drain(&m_res.file_sha256);
+    if (failed && m_res.error.empty()) fail(failed->first, failed->second);
+    return m_res.error.empty();
   }
 
   // Every link once all exist: a chain of individually harmless links must not lead out.
@@ -607,6 +606,7 @@ private:
   std::optional<std::unordered_map<std::string, ZipMember>> m_zip; // the zip's own directory
   const char* m_zip_data = nullptr;                                // the zip, mapped
   std::uint64_t m_zip_size = 0;
+  WriteBehind m_out{util::usable_cores() > 1}; // a second core writes and hashes
 };
 
 } // namespace
@@ -630,7 +630,7 @@ std::vector<ExtractResult> extract_many(const std::vector<ExtractJob>& archives,
       if (done && results[order[k]].error.empty()) done(order[k]);
     }
   };
-  if (jobs == 0) jobs = std::max(1u, std::thread::hardware_concurrency());
+  if (jobs == 0) jobs = util::usable_cores();
   std::vector<std::thread> threads;
   for (unsigned t = 1; t < std::min<std::size_t>(jobs, archives.size()); ++t)
     threads.emplace_back(work);

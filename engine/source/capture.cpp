@@ -3,6 +3,7 @@
 #include "source/archive.hpp"
 #include "util/fileinfo.hpp"
 #include "util/glob.hpp"
+#include "util/os.hpp"
 #include "util/sha256.hpp"
 #include "util/strings.hpp"
 
@@ -189,7 +190,7 @@ CaptureResult capture(const CaptureOptions& o) {
       r.components[i] = {c.key, c.version, rel, members.size(), w.size, w.unpacked_size};
     }
   };
-  unsigned jobs = o.jobs ? o.jobs : std::max(1u, std::thread::hardware_concurrency());
+  unsigned jobs = o.jobs ? o.jobs : util::usable_cores();
   std::vector<std::thread> threads;
   for (unsigned t = 1; t < std::min<std::size_t>(jobs, chosen.size()); ++t)
     threads.emplace_back(work);

@@ -3,6 +3,7 @@
 #include "source/archive.hpp"
 #include "source/fetch.hpp"
 #include "source/layout.hpp"
+#include "util/os.hpp"
 #include "util/sha256.hpp"
 
 #include <algorithm>
@@ -37,7 +38,7 @@ Status ArchiveUnpacker::unpack(const std::vector<source::Artifact>& archives,
                                const std::string& version_json, const std::string& target_arch,
                                const std::string& dir, TreeManifest* files) {
   std::vector<source::ExtractJob> jobs;
-  unsigned cores = m_jobs ? m_jobs : std::max(1u, std::thread::hardware_concurrency());
+  unsigned cores = m_jobs ? m_jobs : util::usable_cores();
   for (const auto& art : archives) {
     std::string file = source::locate(art, m_store.dir());
     if (file.empty()) return art.name + ": not on this computer (run `gpucfg fetch` first)";

@@ -6,8 +6,8 @@
 
 #include <atomic>
 #include <chrono>
-#include <map>
 #include <cstdlib>
+#include <map>
 #include <thread>
 
 namespace gpucfg::store {
@@ -49,7 +49,8 @@ Status Store::open() {
   if (auto text = m_disk.read(version)) {
     if (*text != k_version)
       return m_dir + " is a store of another layout (" + util::trim(*text) +
-             "); this gpucfg reads '" + util::trim(k_version) + "': use a newer gpucfg, or point "
+             "); this gpucfg reads '" + util::trim(k_version) +
+             "': use a newer gpucfg, or point "
              "GPUCFG_CACHE_DIR at another folder";
   } else {
     // The layout before the store: downloads in sha256/, wheel names in names/, cuDNN archives
@@ -84,8 +85,7 @@ bool Store::has_tree(const std::string& key) const {
 std::string Store::check(const std::string& key, bool hashes) {
   auto r = record(key);
   if (!r || !disk::is_dir(m_disk, tree(key))) return "not in the store";
-  TreeManifest now = scan_tree(m_disk, tree(key), hashes,
-                               hashes ? std::max(1u, std::thread::hardware_concurrency()) : 1);
+  TreeManifest now = scan_tree(m_disk, tree(key), hashes, hashes ? util::usable_cores() : 1);
   std::map<std::string, TreeFile*> recorded;
   for (auto& f : r->tree.files)
     recorded[f.path] = &f;
@@ -97,8 +97,8 @@ std::string Store::check(const std::string& key, bool hashes) {
     if (f.kind != "file" || was.kind != "file" || was.sha256.empty() || f.size != was.size ||
         f.mtime_ns == was.mtime_ns || (f.mode && was.mode && f.mode != was.mode))
       continue;
-    std::string sha = !f.sha256.empty() ? f.sha256
-                                        : m_disk.sha256(tree(key) + "/" + f.path).value_or("");
+    std::string sha =
+        !f.sha256.empty() ? f.sha256 : m_disk.sha256(tree(key) + "/" + f.path).value_or("");
     if (sha != was.sha256) continue;
     was.mtime_ns = f.mtime_ns;
     refreshed = true;
@@ -131,8 +131,8 @@ Status Store::add_tree(const std::string& key, const std::vector<std::string>& i
       if (f.kind == "file") {
         auto it = hashed.find(f.path);
         f.sha256 = it != hashed.end() ? it->second
-                   : hash_rest       ? m_disk.sha256(work + "/" + f.path).value_or("")
-                                     : "";
+                   : hash_rest        ? m_disk.sha256(work + "/" + f.path).value_or("")
+                                      : "";
       }
     rec.tree = std::move(listed);
     s = m_disk.sync_tree(work);

@@ -4,8 +4,8 @@
 #pragma once
 
 #include <cstddef>
-#include <cstdio>
 #include <cstdint>
+#include <cstdio>
 #include <string>
 #include <vector>
 
@@ -111,10 +111,18 @@ private:
   std::string m_error;
 };
 
+// Cores this process may run on, at least 1: its affinity mask where there is one (`taskset`,
+// a container's cpuset), which std::thread::hardware_concurrency ignores.
+unsigned usable_cores();
 // Writes all `n` bytes to `fd`; false on an error.
 bool write_all(int fd, const char* data, std::size_t n);
 // Moves the file position of `fd` to `offset`; false on an error.
 bool seek_to(int fd, std::uint64_t offset);
+// Asks the kernel to start writing `n` bytes of `fd` from `offset` to disk now, without waiting
+// (Linux: sync_file_range WRITE, as dpkg does before its fsyncs; elsewhere nothing). The sync
+// that makes a tree durable then finds the pages already on their way instead of waiting for all
+// of them at the end.
+void start_writeback(int fd, std::uint64_t offset, std::uint64_t n);
 
 // What archive extraction writes with, each refusing to follow or replace what is already at
 // the path (another archive's file, a planted link): the caller tells "it was there" from other

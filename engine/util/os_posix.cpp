@@ -1,5 +1,6 @@
 #include "util/os.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <csignal>
 #include <cstring>
@@ -7,10 +8,12 @@
 #include <fcntl.h>
 #include <filesystem>
 #include <link.h>
+#include <sched.h>
 #include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <thread>
 #include <unistd.h>
 
 namespace gpucfg::util {
@@ -61,6 +64,23 @@ int open_new(const std::string& path) {
 
 bool seek_to(int fd, std::uint64_t offset) {
   return ::lseek(fd, static_cast<off_t>(offset), SEEK_SET) == static_cast<off_t>(offset);
+}
+
+unsigned usable_cores() {
+#ifdef __linux__
+  cpu_set_t set;
+  if (::sched_getaffinity(0, sizeof set, &set) == 0)
+    return static_cast<unsigned>(std::max(1, CPU_COUNT(&set)));
+#endif
+  return std::max(1u, std::thread::hardware_concurrency());
+}
+
+void start_writeback(int fd, std::uint64_t offset, std::uint64_t n) {
+#ifdef __linux__
+  ::sync_file_range(fd, static_cast<off_t>(offset), static_cast<off_t>(n), SYNC_FILE_RANGE_WRITE);
+#else
+  (void)fd, (void)offset, (void)n;
+#endif
 }
 
 void stamp_file(int fd, unsigned mode, std::int64_t mtime_ns) {
@@ -171,7 +191,8 @@ std::string lock_holder(const std::string& path) {
       char name[64] = "";
       if (std::fgets(name, sizeof name, c)) comm = name;
       std::fclose(c);
-      while (!comm.empty() && (comm.back() == '\n' || comm.back() == ' ')) comm.pop_back();
+      while (!comm.empty() && (comm.back() == '\n' || comm.back() == ' '))
+        comm.pop_back();
     }
     who = "pid " + std::to_string(pid) + (comm.empty() ? "" : " (" + comm + ")");
   }

@@ -8,6 +8,7 @@
 #include <io.h>
 #include <random>
 #include <sys/stat.h>
+#include <thread>
 #include <vector>
 #include <windows.h>
 // after windows.h, which it needs
@@ -123,6 +124,14 @@ bool seek_to(int fd, std::uint64_t offset) {
   return ::_lseeki64(fd, static_cast<__int64>(offset), SEEK_SET) == static_cast<__int64>(offset);
 }
 
+unsigned usable_cores() {
+  return std::max(1u, std::thread::hardware_concurrency());
+}
+
+void start_writeback(int, std::uint64_t, std::uint64_t) {
+  // No asynchronous flush to ask for; fsync_tree flushes each file at the end.
+}
+
 void stamp_file(int fd, unsigned, std::int64_t mtime_ns) {
   // FILETIME counts 100 ns steps from 1601; Windows has no permission bits to set.
   std::uint64_t t = static_cast<std::uint64_t>(mtime_ns / 100) + 116444736000000000ull;
@@ -229,8 +238,7 @@ bool FileLock::try_lock(const std::string& path, bool shared) {
   }
   OVERLAPPED whole{};
   DWORD how = (shared ? 0 : LOCKFILE_EXCLUSIVE_LOCK) | LOCKFILE_FAIL_IMMEDIATELY;
-  if (!LockFileEx(h, how, 0, MAXDWORD, MAXDWORD,
-                  &whole)) {
+  if (!LockFileEx(h, how, 0, MAXDWORD, MAXDWORD, &whole)) {
     m_error = "";
     CloseHandle(h);
     return false;

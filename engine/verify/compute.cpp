@@ -1,6 +1,7 @@
 #include "probe/parsers.hpp"
 #include "probe/probe.hpp"
 #include "util/fileinfo.hpp"
+#include "util/os.hpp"
 #include "util/process.hpp"
 #include "util/sha256.hpp"
 #include "util/strings.hpp"
@@ -274,7 +275,7 @@ void Verifier::compute_level() {
     }
   };
   std::vector<std::thread> threads;
-  unsigned jobs = o.jobs ? o.jobs : std::max(1u, std::thread::hardware_concurrency());
+  unsigned jobs = o.jobs ? o.jobs : util::usable_cores();
   for (unsigned t = 1; t < std::min<unsigned>(jobs, static_cast<unsigned>(work.size())); ++t)
     threads.emplace_back(worker);
   worker();
