@@ -14,4 +14,11 @@ Status PyenvBuilder::build(const std::string& dir, const std::string& python,
   return pyenv::build(dir, python, wheels, marker, o, uses);
 }
 
+void PyenvBuilder::prepare(const std::string& python, const std::vector<source::Artifact>& wheels) {
+  pyenv::BuildOptions o;
+  o.store = &m_store;
+  o.jobs = m_jobs;
+  (void)pyenv::prepare(python, wheels, o);
+}
+
 } // namespace gpucfg::exec

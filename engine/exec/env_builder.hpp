@@ -12,6 +12,7 @@ public:
   Status build(const std::string& dir, const std::string& python,
                const std::vector<source::Artifact>& wheels, const std::string& marker,
                std::vector<std::string>* uses) override;
+  void prepare(const std::string& python, const std::vector<source::Artifact>& wheels) override;
 
 private:
   store::Store& m_store;

@@ -28,6 +28,12 @@ public:
   virtual Status build(const std::string& dir, const std::string& python,
                        const std::vector<source::Artifact>& wheels, const std::string& marker,
                        std::vector<std::string>* uses) = 0;
+  // Makes what build() will need of `wheels` (in the store already) ahead of it, outside the
+  // machine: apply calls it while the rest still downloads (session/prepare.hpp). Whatever
+  // fails here is left for build() to meet and report.
+  virtual void prepare(const std::string& python, const std::vector<source::Artifact>& wheels) {
+    (void)python, (void)wheels;
+  }
 };
 
 struct Machine {

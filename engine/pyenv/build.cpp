@@ -222,6 +222,17 @@ std::string cache_tag(const probe::Host& host, const std::string& python,
   return r.exit_code == 0 ? util::trim(r.output) : "";
 }
 
+// The interpreter runs as root here (venv, bytecode, the import check): one another user could
+// replace is not run (the Host says so too, for the runs it makes).
+std::optional<std::string> refused(const std::string& python) {
+  if (!util::is_superuser() || util::single_user()) return std::nullopt;
+  auto why = util::untrusted(python);
+  if (!why) return std::nullopt;
+  return python + " was not run: " + *why +
+         "; as root gpucfg runs only what root and the system own (set GPUCFG_SINGLE_USER=1 on a "
+         "machine with no other user)";
+}
+
 // The wheels the store has no whole tree for, unpacked (several at once; a framework's big wheel
 // by one extractor per core) and compiled, each into a folder of its own, then added to the
 // store under its key. Compiling overlaps unpacking: each wheel's files go to the workers as
@@ -298,6 +309,25 @@ std::string add_wheel_trees(store::Store& st, const std::vector<source::Artifact
 
 } // namespace
 
+std::string prepare(const std::string& python, const std::vector<source::Artifact>& wheels,
+                    const BuildOptions& o) {
+  if (!o.store) return "no store to prepare the wheels in";
+  if (auto why = refused(python)) return *why;
+  auto host = probe::make_local_host("/");
+  // The base interpreter's tag and bytecode are its venv's: the same binary.
+  std::string tag = cache_tag(*host, python, o.timeout);
+  if (tag.empty()) return python + " does not say its bytecode tag";
+  std::vector<source::Artifact> todo;
+  std::vector<std::string> keys;
+  for (const auto& w : wheels) {
+    std::string key = store::wheel_key(w, tag);
+    if (key.empty() || !util::ends_with(w.file, ".whl")) continue;
+    todo.push_back(w);
+    keys.push_back(key);
+  }
+  return add_wheel_trees(*o.store, todo, keys, python, o);
+}
+
 std::string build(const std::string& dir, const std::string& python,
                   const std::vector<source::Artifact>& locked, const std::string& marker,
                   const BuildOptions& o, std::vector<std::string>* uses) {
@@ -306,13 +336,7 @@ std::string build(const std::string& dir, const std::string& python,
   if (!o.store) return "no store to build the environment from";
   store::Store& st = *o.store;
   std::string site = spec.value("site_packages", "");
-  // The interpreter runs as root here (venv, bytecode, the import check): one another user could
-  // replace is not run (the Host says so too, for the runs it makes).
-  if (util::is_superuser() && !util::single_user())
-    if (auto why = util::untrusted(python))
-      return python + " was not run: " + *why +
-             "; as root gpucfg runs only what root and the "
-             "system own (set GPUCFG_SINGLE_USER=1 on a machine with no other user)";
+  if (auto why = refused(python)) return *why;
   auto host = probe::make_local_host("/");
   // The interpreter's own venv module: pyvenv.cfg, the bin/python links and the folders are
   // exactly what that Python expects. No pip inside: the environment is built from the lock.

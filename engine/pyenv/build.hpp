@@ -33,6 +33,12 @@ std::string build(const std::string& dir, const std::string& python,
                   const std::vector<source::Artifact>& wheels, const std::string& marker,
                   const BuildOptions& o, std::vector<std::string>* uses = nullptr);
 
+// The store trees build() would make of `wheels` (artifacts in the store already; sdists are
+// left to build()) for the interpreter `python`, made now: unpacked and compiled, nothing
+// outside the store touched. "" or what failed; build() makes what is missing either way.
+std::string prepare(const std::string& python, const std::vector<source::Artifact>& wheels,
+                    const BuildOptions& o);
+
 // Console and GUI scripts from a wheel's entry_points.txt: (name, "module:function").
 std::vector<std::pair<std::string, std::string>> entry_points(const std::string& text);
 

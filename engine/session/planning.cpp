@@ -138,7 +138,7 @@ std::vector<source::Artifact*> plan_artifacts(plan::Plan& p) {
 }
 
 bool fetch_artifacts(std::vector<source::Artifact*> artifacts, bool allow_unpinned,
-                     Reporter& report) {
+                     Reporter& report, const std::function<void(const source::Artifact&)>& landed) {
   source::FetchOptions fo;
   fo.cache_dir = store::default_dir();
   fo.allow_unpinned = allow_unpinned;
@@ -146,7 +146,10 @@ bool fetch_artifacts(std::vector<source::Artifact*> artifacts, bool allow_unpinn
   std::vector<source::Artifact*> todo;
   std::set<std::string> seen;
   for (auto* a : artifacts) {
-    if (!a->sha256.empty() && !source::locate(*a, fo.cache_dir).empty()) continue;
+    if (!a->sha256.empty() && !source::locate(*a, fo.cache_dir).empty()) {
+      if (landed) landed(*a);
+      continue;
+    }
     if (!seen.insert(a->sha256.empty() ? a->name + " " + a->pip : a->sha256).second) continue;
     todo.push_back(a);
   }
@@ -179,8 +182,10 @@ bool fetch_artifacts(std::vector<source::Artifact*> artifacts, bool allow_unpinn
   std::vector<source::FetchResult> results(todo.size());
   std::atomic<std::size_t> next{0};
   auto work = [&] {
-    for (std::size_t i; (i = next++) < todo.size();)
+    for (std::size_t i; (i = next++) < todo.size();) {
       results[i] = source::fetch(*todo[i], fo);
+      if (landed && results[i].error.empty() && !todo[i]->sha256.empty()) landed(*todo[i]);
+    }
   };
   std::vector<std::thread> threads;
   for (unsigned t = 1; t < jobs; ++t)

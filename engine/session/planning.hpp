@@ -11,13 +11,14 @@
 #include "plan/model.hpp"
 #include "plan/observed.hpp"
 #include "probe/facts.hpp"
-#include "probe/probe.hpp"
 #include "probe/host.hpp"
+#include "probe/probe.hpp"
 #include "session/lock_model.hpp"
 #include "source/artifact.hpp"
 #include "source/fetch.hpp"
 #include "util/diagnostic.hpp"
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -93,8 +94,11 @@ std::vector<source::Artifact*> plan_artifacts(plan::Plan& p);
 
 // Gets every artifact onto this computer (cache or local file); fills in the hashes of unpinned
 // ones (and warns). False: something failed and was reported; nothing on the machine changed.
+// `landed`, when given, hears of each artifact once it is in the store (those already there
+// first, then each download as it completes, from the downloading thread).
 bool fetch_artifacts(std::vector<source::Artifact*> artifacts, bool allow_unpinned,
-                     Reporter& report);
+                     Reporter& report,
+                     const std::function<void(const source::Artifact&)>& landed = nullptr);
 
 // cuDNN archives placed into a toolkit this manifest does not unpack (the seed's "copy cuDNN
 // into the CUDA folder"): the archive unpacked in the cache is listed as the placement's source,

@@ -9,6 +9,7 @@
 #include "packages/apt.hpp"
 #include "plan/plan_json.hpp"
 #include "probe/probe.hpp"
+#include "session/prepare.hpp"
 #include "store/fill.hpp"
 #include "util/os.hpp"
 #include "util/strings.hpp"
@@ -191,7 +192,11 @@ RunResult carry_out(LocalMachine& lm, plan::Plan p, bool fetch, bool allow_unpin
   // Every artifact is in the store before the first change: a failed download changes nothing.
   if (fetch) {
     std::vector<source::Artifact*> arts = plan_artifacts(p);
-    if (!fetch_artifacts(arts, allow_unpinned, report)) {
+    Preparer prepare(lm.machine().envs, p);
+    bool fetched = fetch_artifacts(arts, allow_unpinned, report,
+                                   [&](const source::Artifact& a) { prepare.landed(a); });
+    prepare.finish();
+    if (!fetched) {
       report.error("apply stopped before changing anything");
       return out;
     }

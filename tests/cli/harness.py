@@ -106,7 +106,8 @@ def finish():
 def serve(directory, delay=0.0, spans=None):
     """A quiet HTTP server for `directory` on 127.0.0.1, in a daemon thread. Returns its base URL
     and the list of paths requested so far (a test checks what was fetched from where). With
-    `delay`, each answer starts that many seconds late; with `spans`, each request's (start, end)
+    `delay` (seconds, or a function of the request's path giving them), each answer starts that
+    late; with `spans`, each request's (start, end)
     monotonic times are appended to it (a test sees which requests overlapped)."""
     served = []
     lock = threading.Lock()
@@ -121,7 +122,7 @@ def serve(directory, delay=0.0, spans=None):
         def do_GET(self):
             start = time.monotonic()
             served.append(self.path)
-            time.sleep(delay)
+            time.sleep(delay(self.path) if callable(delay) else delay)
             super().do_GET()
             if spans is not None:
                 with lock:
