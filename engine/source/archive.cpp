@@ -530,7 +530,6 @@ private:
           m_res.unpacked_bytes > m_cap
               ? cap_message()
               : inflate_member(m_zip_data, m_zip_size, *whole, out, hashing ? &hash : nullptr);
-      if (error.empty()) util::start_writeback(out, 0, whole->size);
       util::stamp_file(out, mode, mtime_ns);
       util::close_fd(out);
       if (!error.empty()) return fail(name, error), false;
