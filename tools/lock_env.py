@@ -343,9 +343,9 @@ def reason(error):
     one published as source only), else pip's own last line."""
     m = re.search(r"No matching distribution found for ([^;(]+?)\s*(\(and no Python.*\))?(;|$)", error)
     if m and m.group(2):
-        return (f"{m.group(1).strip()} is published as source only, and no Python of that "
-                "version with pip 22.2 or newer (the last pip for Python 3.6 is 21.3) was at hand "
-                "to resolve the closure natively")
+        return (f"the package index has no wheel of {m.group(1).strip()} for this Python, and "
+                "resolving from sources needs this Python with pip 22.2 or newer (the last pip "
+                "for Python 3.6 is 21.3), which was not at hand")
     if m:
         return (f"no wheel of {m.group(1).strip()} on the package index (source only, or none "
                 "for that Python; gpucfg installs wheels only)")
