@@ -73,10 +73,9 @@ def main():
     req = []
     for w in lock:
         name = w.get("wheel") or w["sdist"]
-        os.link(os.path.join(store, "artifacts", w["sha256"]), os.path.join(house, name))
-        for b in w.get("build", []):
-            if not os.path.exists(os.path.join(house, b["wheel"])):
-                os.link(os.path.join(store, "artifacts", b["sha256"]), os.path.join(house, b["wheel"]))
+        for file, sha in [(name, w["sha256"])] + [(b["wheel"], b["sha256"]) for b in w.get("build", [])]:
+            if not os.path.exists(os.path.join(house, file)):  # `wheel` is both kinds
+                os.link(os.path.join(store, "artifacts", sha), os.path.join(house, file))
         project = name.split("-")[0]
         version = name.split("-")[1].removesuffix(".tar.gz")
         req.append(f"{project}=={version} --hash=sha256:{w['sha256']}")
