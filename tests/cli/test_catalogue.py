@@ -17,14 +17,13 @@ import json
 import os
 import re
 import shutil
-import subprocess
 import tarfile
 import tempfile
 
 import yaml
 
 from harness import ROOT, check, expect, finish, gpucfg, serve
-from nvshapes import make_exe, make_zip, pinned_copy, sha256_of
+from nvshapes import make_cudnn_tgz, make_exe, make_runfile, make_zip, pinned_copy, sha256_of, write
 
 TMP = tempfile.mkdtemp(prefix="gpucfg-catalogue-")
 HEX = re.compile(r"^[0-9a-f]{64}$")
@@ -114,55 +113,6 @@ def locks():
 
 # --- files in NVIDIA's shapes ---------------------------------------------------------------
 
-def write(path, data, mode=0o644):
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    with open(path, "wb") as f:
-        f.write(data)
-    os.chmod(path, mode)
-
-
-def make_runfile(out):
-    """A makeself runfile with the 11.x payload: builds/<component>/..., the driver and docs."""
-    pkg = os.path.join(TMP, "runfile-pkg")
-    b = os.path.join(pkg, "builds")
-    write(f"{b}/cuda_nvcc/bin/nvcc", b"#!/bin/sh\necho 'Cuda compilation tools, release 11.2, "
-          b"V11.2.67'\n", 0o755)
-    write(f"{b}/cuda_nvcc/nvvm/bin/cicc", b"\x7fELF cicc", 0o755)
-    write(f"{b}/cuda_cudart/include/cuda_runtime_api.h", b"#define CUDART_VERSION 11020\n")
-    write(f"{b}/cuda_cudart/lib64/libcudart.so.11.2.72", os.urandom(4096))
-    os.symlink("libcudart.so.11.2.72", f"{b}/cuda_cudart/lib64/libcudart.so.11.0")
-    os.symlink("libcudart.so.11.0", f"{b}/cuda_cudart/lib64/libcudart.so")
-    write(f"{b}/libcublas/lib64/libcublas.so.11.3.1.68", os.urandom(4096))
-    write(f"{b}/cuda_cupti/extras/CUPTI/lib64/libcupti.so.2020.3.0", os.urandom(1024))
-    write(f"{b}/libnpp/lib64/libnppc.so.11.2.1.68", os.urandom(1024))  # not in components
-    write(f"{b}/cuda_documentation/doc/index.html", b"docs")
-    write(f"{b}/version.json", b'{"cuda": {"name": "CUDA SDK", "version": "11.2.0"}}\n')
-    write(f"{b}/NVIDIA-Linux-x86_64-460.27.04.run", os.urandom(2048), 0o755)
-    write(f"{pkg}/EULA.txt", b"eula")
-    write(f"{pkg}/cuda-installer", b"\x7fELF installer", 0o755)
-    subprocess.run(["makeself", "--quiet", "--gzip", pkg, out, "CUDA Toolkit", "./cuda-installer"],
-                   check=True, capture_output=True)
-
-
-def make_cudnn_tgz(out):
-    """NVIDIA's legacy cuDNN archive: cuda/include, cuda/lib64 with versioned names and links."""
-    d = os.path.join(TMP, "cudnn-tgz")
-    write(f"{d}/cuda/include/cudnn.h", b"#define CUDNN_MAJOR 8\n#define CUDNN_MINOR 1\n"
-          b"#define CUDNN_PATCHLEVEL 0\n")
-    write(f"{d}/cuda/include/cudnn_version.h", b"#define CUDNN_MAJOR 8\n#define CUDNN_MINOR 1\n"
-          b"#define CUDNN_PATCHLEVEL 0\n")
-    write(f"{d}/cuda/lib64/libcudnn.so.8.1.0", os.urandom(2048))
-    write(f"{d}/cuda/lib64/libcudnn_ops_infer.so.8.1.0", os.urandom(2048))
-    os.symlink("libcudnn.so.8.1.0", f"{d}/cuda/lib64/libcudnn.so.8")
-    os.symlink("libcudnn_ops_infer.so.8.1.0", f"{d}/cuda/lib64/libcudnn_ops_infer.so.8")
-    # What tf-2.5's place: rules leave out, as NVIDIA's archive has it: the static library and
-    # the license text stay out of the toolkit.
-    write(f"{d}/cuda/lib64/libcudnn_static_v8.a", os.urandom(512))
-    write(f"{d}/cuda/NVIDIA_SLA_cuDNN_Support.txt", b"license")
-    with tarfile.open(out, "w:gz") as t:
-        t.add(os.path.join(d, "cuda"), arcname="cuda")
-
-
 def make_redistrib(mirror):
     """redistrib_11.8.0.json in NVIDIA's shape and the two archives it lists, at their
     relative paths (<component>/linux-x86_64/<name>-archive.tar.xz), as a mirror keeps them."""
@@ -194,8 +144,8 @@ MIRROR = os.path.join(TMP, "served")
 os.makedirs(MIRROR)
 REDISTRIB_PIN = make_redistrib(MIRROR)
 FILES = {
-    "cuda_11.2.0_460.27.04_linux.run": make_runfile,
-    "cudnn-11.2-linux-x64-v8.1.0.77.tgz": make_cudnn_tgz,
+    "cuda_11.2.0_460.27.04_linux.run": lambda out: make_runfile(out, TMP),
+    "cudnn-11.2-linux-x64-v8.1.0.77.tgz": lambda out: make_cudnn_tgz(out, TMP),
     "cuda_11.2.0_460.89_win10.exe": make_exe,
     "cudnn-11.2-windows-x64-v8.1.0.77.zip": make_zip,
 }
