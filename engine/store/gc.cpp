@@ -43,8 +43,10 @@ StoreGc collect(Store& store, const Live& live, bool dry_run) {
     if (name.find('.') == std::string::npos) ++r.artifacts;
     free(artifacts + "/" + name);
   }
-  // Caches and leftovers: rebuilt or fetched again when needed.
-  for (const char* sub : {"/verify", "/yaml", "/partial", "/tmp"})
+  // Caches and leftovers: rebuilt or fetched again when needed. built/ holds wheels built from
+  // locked sdists: the environments using one keep its tree (live above); a new environment
+  // fetches the sdist again, like any download gc freed, and builds it again.
+  for (const char* sub : {"/verify", "/yaml", "/partial", "/tmp", "/built"})
     for (const auto& name : d.list(store.dir() + sub)) {
       ++r.caches;
       free(store.dir() + sub + "/" + name);

@@ -138,6 +138,22 @@ def _():
     expect(len(glob.glob(os.path.join(ENV["GPUCFG_CACHE_DIR"], "built/*/wheel.json"))) == 1, "built again")
 
 
+@check("gc frees the built wheel (a cache) with the downloads; the roots still match; a new root "
+       "fetches the sdist and builds it again")
+def _():
+    r = gpucfg("gc", "--root", os.path.join(TMP, "first"), env=ENV, timeout=60)
+    expect(r.code == 0, r.out + r.err)
+    expect(not glob.glob(os.path.join(ENV["GPUCFG_CACHE_DIR"], "built/*")), "built/ kept")
+    for name in ("first", "second"):
+        r = gpucfg("plan", "--detailed-exitcode", "--root", os.path.join(TMP, name), M, env=ENV)
+        expect(r.code == 0, r.out + r.err)
+    before = len(SERVED)
+    r = gpucfg("apply", "--yes", "--root", root("third"), M, env=ENV, timeout=180)
+    expect(r.code == 0, r.out + r.err)
+    expect(any(p.endswith(os.path.basename(GOOD)) for p in SERVED[before:]), SERVED[before:])
+    expect(len(glob.glob(os.path.join(ENV["GPUCFG_CACHE_DIR"], "built/*/wheel.json"))) == 1, "not built again")
+
+
 @check("a build that fails stops apply with the project's own words and leaves the root as it was")
 def _():
     m = manifest("broken", BAD)
