@@ -20,14 +20,12 @@ GPUCFG_BENCH_PY39=/path/to/python3.9); networked on the first run (~470 MB from 
 import glob
 import os
 import shutil
-import statistics
-import subprocess
 import sys
 import tempfile
 
 import yaml
 
-from timing import timed
+from timing import env_rounds, timed
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BINARY = os.path.abspath(sys.argv[1]) if len(sys.argv) > 1 else os.path.join(ROOT, "build", "cli", "gpucfg")
@@ -99,27 +97,10 @@ def main():
     size = sum(os.path.getsize(os.path.join(house, n)) for n in os.listdir(house))
     print(f"{len(lock)} locked files ({sum('sdist' in w for w in lock)} sdists), {size / 1e6:.0f} MB, "
           f"Python {TARGET} ({py}), {os.cpu_count()} cores", flush=True)
-    ratios, g_times, p_times = [], [], []
-    for i in range(ROUNDS):
-        root, venv = os.path.join(WORK, f"root-{i}"), os.path.join(WORK, f"venv-{i}")
-        for p in (root, venv):
-            shutil.rmtree(p, ignore_errors=True)
-        os.makedirs(root)
-        subprocess.run(["sync"])
-        g = timed([BINARY, "apply", "--yes", "--no-verify", "--root", root, manifest], offline)
-        subprocess.run(["sync"])
-        p = pip_install(venv)
-        g_times.append(g)
-        p_times.append(p)
-        ratios.append(g / p)
-        print(f"round {i + 1}: gpucfg {g:.1f} s, pip {p:.1f} s, ratio {g / p:.2f}x", flush=True)
-        shutil.rmtree(root)
-        shutil.rmtree(venv)
-    ratio = statistics.median(ratios)
-    print(f"median: gpucfg {statistics.median(g_times):.1f} s (warm store), pip "
-          f"{statistics.median(p_times):.1f} s (warm cache), ratio {ratio:.2f}x "
-          f"(goal <= 1.0x: {'met' if ratio <= 1.0 else 'NOT met'})")
-
+    env_rounds(ROUNDS, WORK,
+               lambda root: timed([BINARY, "apply", "--yes", "--no-verify", "--root", root, manifest],
+                                  offline),
+               pip_install, "pip")
 
 if __name__ == "__main__":
     main()

@@ -19,14 +19,13 @@ Issue #24's goal: <= 1.0x.
 """
 import os
 import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
 
 import yaml
 
-from timing import timed
+from timing import env_rounds, timed
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BINARY = os.path.abspath(sys.argv[1]) if len(sys.argv) > 1 else os.path.join(ROOT, "build", "cli", "gpucfg")
@@ -116,26 +115,11 @@ def main():
     shutil.rmtree(warm_venv, ignore_errors=True)
     uv_install(warm_venv)  # fills uv's cache
     shutil.rmtree(warm_venv)
-    ratios, g_times, u_times = [], [], []
-    for i in range(ROUNDS):
-        root = os.path.join(WORK, f"root-{i}")
-        venv = os.path.join(WORK, f"venv-{i}")
-        shutil.rmtree(root, ignore_errors=True)
-        shutil.rmtree(venv, ignore_errors=True)
-        os.makedirs(root)
-        subprocess.run(["sync"])
-        g = timed([BINARY, "apply", "--yes", "--no-verify", "--root", root, manifest], offline)
-        subprocess.run(["sync"])
-        u = uv_install(venv)
-        g_times.append(g)
-        u_times.append(u)
-        ratios.append(g / u)
-        print(f"round {i + 1}: gpucfg {g:.1f} s, uv {u:.1f} s, ratio {g / u:.2f}x", flush=True)
-        shutil.rmtree(root)
-        shutil.rmtree(venv)
-    print(f"median: gpucfg {statistics.median(g_times):.1f} s (warm store), uv {statistics.median(u_times):.1f} s "
-          f"(warm cache), ratio {statistics.median(ratios):.2f}x (goal <= 1.0x); cold store {cold:.1f} s")
-
+    env_rounds(ROUNDS, WORK,
+               lambda root: timed([BINARY, "apply", "--yes", "--no-verify", "--root", root, manifest],
+                                  offline),
+               uv_install, "uv")
+    print(f"cold store {cold:.1f} s")
 
 if __name__ == "__main__":
     main()

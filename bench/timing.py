@@ -1,4 +1,8 @@
-"""Shared by the benchmarks: one timed run of a command, which must succeed."""
+"""Shared by the benchmarks: one timed run of a command, which must succeed; interleaved rounds
+of an environment built into a new root by gpucfg against the same built by another tool."""
+import os
+import shutil
+import statistics
 import subprocess
 import sys
 import time
@@ -12,3 +16,30 @@ def timed(cmd, env=None):
     if p.returncode != 0:
         sys.exit(f"{' '.join(cmd[:4])} failed: {p.stderr[-800:]}")
     return wall
+
+
+def env_rounds(rounds, work, gpucfg_apply, other, name):
+    """`rounds` interleaved rounds: gpucfg_apply(root) into a new root, then other(venv) into a
+    new folder (each returns seconds; both start from nothing, the disk synced before each).
+    Prints each round and the medians; returns the median of per-round ratios."""
+    ratios, ours, theirs = [], [], []
+    for i in range(rounds):
+        root, venv = os.path.join(work, f"root-{i}"), os.path.join(work, f"venv-{i}")
+        for p in (root, venv):
+            shutil.rmtree(p, ignore_errors=True)
+        os.makedirs(root)
+        subprocess.run(["sync"])
+        g = gpucfg_apply(root)
+        subprocess.run(["sync"])
+        o = other(venv)
+        ours.append(g)
+        theirs.append(o)
+        ratios.append(g / o)
+        print(f"round {i + 1}: gpucfg {g:.1f} s, {name} {o:.1f} s, ratio {g / o:.2f}x", flush=True)
+        shutil.rmtree(root)
+        shutil.rmtree(venv)
+    ratio = statistics.median(ratios)
+    print(f"median: gpucfg {statistics.median(ours):.1f} s (warm store), {name} "
+          f"{statistics.median(theirs):.1f} s (warm cache), ratio {ratio:.2f}x "
+          f"(goal <= 1.0x: {'met' if ratio <= 1.0 else 'NOT met'})")
+    return ratio
