@@ -71,10 +71,6 @@ struct FreeDecompressor {
   void operator()(libdeflate_decompressor* d) const { libdeflate_free_decompressor(d); }
 };
 
-// Members up to this size are inflated into a buffer each thread reuses and written; the
-// mapping's set-up costs more than it saves for them (most files of a wheel are headers).
-constexpr std::uint64_t kSmall = 4u << 20;
-
 // The member's bytes into dst (m.size bytes), checked against its CRC-32, fed to hash.
 std::string produce(const char* packed, const ZipMember& m, char* dst, util::Sha256* hash) {
   if (m.method == 0) {
@@ -147,11 +143,11 @@ std::string inflate_member(const char* d, std::uint64_t n, const ZipMember& m, i
   if (start > n || m.packed > n - start) return "its data runs past the end of the archive";
   if (m.method == 0 && m.packed != m.size) return "a stored entry whose sizes differ";
   if (m.size == 0) return libdeflate_crc32(0, nullptr, 0) == m.crc32 ? "" : "CRC-32 mismatch";
-  if (m.size <= kSmall) return inflate_small(d + start, m, out, hash);
-  // Written through a mapping, its space claimed first (a full disk is an error here, not a
-  // SIGBUS in the copy): libdeflate needs the whole output as one buffer, and a heap buffer as
-  // large as the largest library (cuDNN's, ~600 MB) would be a copy and a cost in memory.
-  // (MAP_POPULATE was measured: slower.)
+  if (m.size <= k_zip_whole_max) return inflate_small(d + start, m, out, hash);
+  // Bigger members (the extractor streams those itself; this serves other callers) are written
+  // through a mapping, its space claimed first (a full disk is an error here, not a SIGBUS in
+  // the copy): libdeflate needs the whole output as one buffer, and a heap buffer as large as
+  // the largest library (cuDNN's, ~600 MB) would be a copy and a cost in memory.
   std::string error;
   {
     util::WritableMapping map(out, m.size);

@@ -29,6 +29,10 @@ std::optional<std::unordered_map<std::string, ZipMember>> read_zip_directory(con
 // Whether inflate_member can produce this member's bytes.
 bool inflatable(const ZipMember& m);
 
+// Members up to this size are inflated whole into a buffer each thread reuses, then written;
+// the extractor streams bigger ones (see Extractor::zip_member).
+inline constexpr std::uint64_t k_zip_whole_max = 4u << 20;
+
 // Writes the member's bytes into `out` (an empty file, grown to m.size), checking its CRC-32, and
 // feeds them to `hash` when given. "" or what went wrong.
 std::string inflate_member(const char* data, std::uint64_t size, const ZipMember& m, int out,

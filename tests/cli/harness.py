@@ -107,8 +107,8 @@ def serve(directory, delay=0.0, spans=None):
     """A quiet HTTP server for `directory` on 127.0.0.1, in a daemon thread. Returns its base URL
     and the list of paths requested so far (a test checks what was fetched from where). With
     `delay` (seconds, or a function of the request's path giving them), each answer starts that
-    late; with `spans`, each request's (start, end)
-    monotonic times are appended to it (a test sees which requests overlapped)."""
+    late; with `spans`, each request's (start, answer) monotonic times are appended to it once
+    it is served (a test sees which requests overlapped)."""
     served = []
     lock = threading.Lock()
 
@@ -123,10 +123,14 @@ def serve(directory, delay=0.0, spans=None):
             start = time.monotonic()
             served.append(self.path)
             time.sleep(delay(self.path) if callable(delay) else delay)
+            # The span ends as the answer starts, not after its last byte: a client may see
+            # that byte and send its next request before this thread runs again (a loaded
+            # machine), which would read as two requests at once when there was one.
+            answered = time.monotonic()
             super().do_GET()
             if spans is not None:
                 with lock:
-                    spans.append((start, time.monotonic()))
+                    spans.append((start, answered))
 
     srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Quiet)
     srv.daemon_threads = True
