@@ -5,7 +5,10 @@
 # prefix, then builds build-win/ (gpucfg.exe, standing alone: everything linked statically), runs
 # the unit tests under Wine, then the seed's acceptance run (tests/windows/acceptance.py: tf-2.5
 # applied into Wine's C:\Program Files from installer-shaped archives, the registry checked with
-# `wine reg query`, a second apply empty, facts, why, rollback).
+# `wine reg query`, a second apply empty, facts, why, rollback), then the seed's steps 6-8
+# (tests/windows/seed_env.py: the interpreter from its pinned archive, framework environments
+# from real win_amd64 wheels, TensorFlow 2.5.0's included; fetches about 500 MB from the package
+# index; GPUCFG_SKIP_SEED_ENV=1 leaves it out).
 #
 #   scripts/windows-build.sh            # toolchain, libraries (cached), build-win/, tests
 #   GPUCFG_MINGW_CACHE=DIR ...          # where the libraries are kept (default .mingw/)
@@ -119,3 +122,6 @@ cmake --build build-win
 ctest --test-dir build-win --output-on-failure
 # A fresh Wine prefix of its own (the test's), so nothing from an earlier run is mistaken for a result.
 env -u WINEPREFIX python3 tests/windows/acceptance.py build-win/cli/gpucfg.exe
+if [ -z "${GPUCFG_SKIP_SEED_ENV:-}" ]; then
+  env -u WINEPREFIX python3 tests/windows/seed_env.py build-win/cli/gpucfg.exe
+fi

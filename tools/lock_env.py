@@ -68,6 +68,8 @@ def _resolve(packages, platform, python, index):
             native = native_pip(python) if platform == "linux-x86_64" else None
             if "No matching distribution" not in error:
                 raise RuntimeError(error)
+            if platform == "windows-x86_64":
+                return cross_resolve(packages, platform, python, index, error)
             if not native:
                 raise RuntimeError(error + f" (and no Python {python} with pip 22.2 or newer here "
                                    "to resolve its sdists natively)")
@@ -94,6 +96,90 @@ def _resolve(packages, platform, python, index):
             BUILDS[(name, platform, python)] = build_wheels(url, platform, python, index)
         out.append((name, sha, url, item["metadata"]))
     return out
+
+
+UV_PLATFORMS = {"windows-x86_64": "x86_64-pc-windows-msvc"}
+
+
+def cross_resolve(packages, platform, python, index, pip_error):
+    """A target pip cannot resolve from here: another system whose closure has a project
+    published as source only (pip reads sdists' metadata only for the Python it runs in, and
+    refuses --platform without --only-binary). uv resolves for a named platform, evaluating
+    its markers (colorama on Windows) and reading sdists' metadata; it is held to the versions
+    pip chose for Linux on the same Python (the closure proven there), and the file for the
+    target is then picked from the index's listing by its tags, the sdist where no wheel fits."""
+    uv = os.environ.get("UV") or shutil.which("uv")
+    if not uv:
+        raise RuntimeError(pip_error + " (a Windows target with sources needs uv: pip install uv)")
+    pinned = {meta["name"].lower(): meta["version"]
+              for _, _, _, meta in resolve(packages, "linux-x86_64", python, index)}
+    with tempfile.TemporaryDirectory() as tmp:
+        with open(os.path.join(tmp, "in.txt"), "w") as f:
+            f.write("\n".join(packages) + "\n")
+        with open(os.path.join(tmp, "pins.txt"), "w") as f:
+            f.write("".join(f"{n}=={v}\n" for n, v in sorted(pinned.items())))
+        cmd = [uv, "pip", "compile", "--quiet", "--no-header", "--no-annotate",
+               "--python-platform", UV_PLATFORMS[platform], "--python-version", python,
+               "--constraint", os.path.join(tmp, "pins.txt"), os.path.join(tmp, "in.txt")]
+        if index and index != PYPI:
+            cmd += ["--index-url", index, "--extra-index-url", PYPI]
+        r = subprocess.run(cmd, capture_output=True, text=True)
+        if r.returncode != 0:
+            raise RuntimeError(pip_error + " (uv too: " +
+                               (r.stderr.strip().splitlines() or ["uv failed"])[-1] + ")")
+    out = []
+    for line in r.stdout.splitlines():
+        m = re.match(r"^([A-Za-z0-9._-]+)==(\S+)", line.strip())
+        if not m:
+            continue
+        name, version = m.groups()
+        f = target_file(name, version, platform, python, index)
+        url = f["url"]
+        sha = f.get("hashes", {}).get("sha256")
+        if not sha:
+            raise RuntimeError(f"{url}: the index publishes no sha256")
+        file = f["filename"]
+        if not file.endswith(".whl"):
+            BUILDS[(file, platform, python)] = build_wheels(url, platform, python, index)
+        out.append((file, sha, url, {"name": name, "version": version}))
+    return out
+
+
+def target_file(project, version, platform, python, index):
+    """The file of project==version that pip would install on a win_amd64 CPython X.Y: the most
+    specific wheel (cpXY, then the stable ABI, then pure), else the sdist."""
+    cp = "cp" + python.replace(".", "")
+    best, rank = None, None
+    files = pyindex.listing(project, index or pyindex.INDEX)["files"]
+    for f in files:
+        name = f["filename"]
+        if f.get("yanked"):
+            continue
+        if name.endswith(".whl"):
+            parts = name[:-4].split("-")
+            if len(parts) < 5 or parts[1] != version.replace("-", "_") and parts[1] != version:
+                continue
+            pys, abis, plats = (set(x.split(".")) for x in parts[-3:])
+            if not plats & set(PIP_PLATFORMS[platform] + ["any"]):
+                continue
+            if cp in pys and (cp in abis or cp + "m" in abis):  # cp37m: 3.7 and older
+                r = 0
+            elif "abi3" in abis and any(p.startswith("cp3") and int(p[3:] or 0) <= int(cp[3:]) for p in pys):
+                r = 1
+            elif "none" in abis and pys & {"py3", "py2.py3", "py" + python.split(".")[0], cp}:
+                r = 2
+            else:
+                continue
+        elif re.fullmatch(rf"{re.escape(project)}-{re.escape(version)}\.(tar\.gz|zip)", name, re.I) or \
+                re.fullmatch(rf"{re.escape(project.replace('-', '_'))}-{re.escape(version)}\.(tar\.gz|zip)", name, re.I):
+            r = 3
+        else:
+            continue
+        if rank is None or r < rank:
+            best, rank = f, r
+    if best is None:
+        raise RuntimeError(f"{project}=={version}: no file on the index for {platform}/{python}")
+    return best
 
 
 # (sdist file, platform, python) -> [(wheel, sha256, url)]: what gpucfg builds it with there.

@@ -15,6 +15,12 @@ namespace gpucfg::exec {
 
 namespace {
 
+#ifdef _WIN32
+constexpr bool k_windows_build = true;
+#else
+constexpr bool k_windows_build = false;
+#endif
+
 // What each managed path was before gpucfg first managed it, kept for destroy and rollback to 0.
 // Every path the plan manages is remembered, changed or not: a link that already pointed where
 // the manifest wants is still the machine's own, and destroy must leave it (or put it back).
@@ -109,9 +115,9 @@ std::string unsupported(const plan::Plan& p, const Machine& m) {
     if (a.op == plan::Op::setenv && !m.registry.available())
       return "'" + a.path + "': Windows variables are set by gpucfg.exe on Windows; this build " +
              "has no registry";
-    if (a.op == plan::Op::build_env && p.platform.rfind("windows", 0) == 0)
-      return a.path + ": building a Python environment on Windows (Scripts\\python.exe, .exe "
-                      "launchers) is not written yet; nothing was changed";
+    if (a.op == plan::Op::build_env && (p.platform.rfind("windows", 0) == 0) != k_windows_build)
+      return a.path + ": a Python environment is built by gpucfg on the system it is for (" +
+             p.platform + "); nothing was changed";
     if (a.op == plan::Op::package && !m.packages)
       return a.path + ": this machine has no package manager gpucfg drives (apt and dpkg); "
                       "nothing was changed";

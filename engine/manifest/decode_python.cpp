@@ -17,6 +17,46 @@ std::string module_of(const std::string& framework) {
 
 } // namespace
 
+// python.install: the interpreter itself, unpacked from a pinned archive into `into`, used where
+// the machine has none the stack accepts (pyenv::decide). Where it applies (its `when:`, and a
+// source for the platform) that interpreter is <into>/<program>; plan cannot run a program not
+// there yet, so the version it holds is declared.
+void Decoder::install(const Value& v, Python& py) {
+  Fields f(v, "python.install", m_diags);
+  bool applies = when(f.get("when"));
+  if (!applies) { // another platform's: its paths are that platform's, not checked here
+    for (const char* k : {"version", "into", "program", "source"})
+      f.get(k);
+    return;
+  }
+  bool windows = m_platform.os() == platform::Os::windows;
+  PythonInstall in;
+  in.mark = v.mark;
+  if (auto version = text(f.require("version"), "python.install.version")) {
+    auto parsed = util::Version::parse(version->value);
+    if (!parsed || parsed->size() != 3)
+      m_diags.error(version->mark,
+                    "python.install.version must be X.Y.Z, not '" + version->value + "'");
+    else
+      in.version = {*parsed, version->mark, false};
+  }
+  auto into = path(f.require("into"), "python.install.into");
+  std::string program = windows ? "python.exe" : "bin/python3";
+  if (auto t = text(f.get("program"), "python.install.program")) program = t->value;
+  auto src = source(f.require("source"), "python.install.source");
+  if (src && src->kind != Source::Kind::archive)
+    m_diags.error(src->mark, "python.install.source must be an archive: (a pinned file)");
+  if (!applies || !src || !into) return; // not for this platform: the interpreter is found
+  if (py.interpreter)
+    return m_diags.error(v.mark, "python.interpreter and python.install both name the "
+                                 "interpreter; with install it is <into>/<program>");
+  in.into = *into;
+  in.source = *src;
+  if (windows) std::replace(program.begin(), program.end(), '/', '\\');
+  in.interpreter = into->value + (windows ? "\\" : "/") + program;
+  py.install = std::move(in);
+}
+
 void Decoder::python(const Value* v, Stack& s) {
   if (!v || v->is_null()) return;
   if (!v->is_mapping()) return m_diags.error(v->mark, "python must be a mapping");
@@ -33,6 +73,7 @@ void Decoder::python(const Value* v, Stack& s) {
                                                      : "C:\\gpucfg\\envs\\" + s.metadata.name,
               v->mark, true}; // a default: derived from the python section
   if (auto i = path(f.get("interpreter"), "python.interpreter")) py.interpreter = i;
+  if (const Value* in = f.get("install")) install(*in, py);
   if (const Value* p = f.get("packages"))
     for (const Value* e : yaml::scalar_list(*p, "python.packages", m_diags))
       if (auto t = text(e, "python.packages")) py.packages.push_back(*t);

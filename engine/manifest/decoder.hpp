@@ -33,6 +33,7 @@ private:
   void cudnn(const Value* v, Stack& s);
   std::optional<Source> source(const Value* v, const std::string& what);
   std::optional<Source> one_source(const Value& v, const std::string& what);
+  void install(const Value& v, Python& py);
   void files(const Value* v, Stack& s);
   void env(const Value* v, Stack& s);
   void loader(const Value* v, Stack& s);

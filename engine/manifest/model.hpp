@@ -146,10 +146,21 @@ struct LockedWheel {
   }
 };
 
+// The interpreter itself, installed with the stack where the machine has none it accepts: a
+// pinned archive unpacked into `into` (python.org's embeddable distribution on Windows).
+struct PythonInstall {
+  Located<util::Version> version; // X.Y.Z, what the archive holds (the plan cannot run it yet)
+  Located<std::string> into;      // the folder
+  std::string interpreter;        // <into>/<program>
+  Source source;
+  util::Mark mark;
+};
+
 // The framework's Python environment (a venv) that apply builds from the lock.
 struct Python {
   Located<std::string> env;                        // the venv path people activate
   std::optional<Located<std::string>> interpreter; // else the newest Python found in range
+  std::optional<PythonInstall> install;            // python.interpreter, from a pinned source
   std::vector<Located<std::string>> packages;      // what the lock was made from (for people)
   std::string index;                               // a package index (PyTorch's CUDA variants)
   std::vector<std::string> imports;                // checked after the install

@@ -131,6 +131,15 @@ Rendered resolve_for_show(const Stack& s) {
     json& pj = j["python"];
     b.loc(pj["env"], "/python/env", py.env);
     if (py.interpreter) b.loc(pj["interpreter"], "/python/interpreter", *py.interpreter);
+    if (py.install) {
+      const PythonInstall& in = *py.install;
+      b.put(pj["install"]["version"], "/python/install/version", in.version.value.str(),
+            in.version.mark);
+      b.loc(pj["install"]["into"], "/python/install/into", in.into);
+      pj["install"]["interpreter"] = in.interpreter;
+      b.put(pj["install"]["source"], "/python/install/source", source_json(in.source),
+            in.source.mark);
+    }
     for (std::size_t i = 0; i < py.packages.size(); ++i)
       b.loc(pj["packages"][i], "/python/packages/" + std::to_string(i), py.packages[i]);
     if (!py.index.empty()) pj["index"] = py.index;

@@ -335,9 +335,10 @@ void diff_one(const PlanInput& in, const Desired& d, Plan& plan) {
       return;
     }
     // (A facts file lists a machine's toolkits, so "none there" holds for it too.)
-    Action a = action_for(d, "create",
-                          d.resource == Resource::cudnn && observed ? "no cuDNN there"
-                                                                    : "no toolkit there");
+    const char* none = d.resource == Resource::cudnn && observed ? "no cuDNN there"
+                       : d.resource == Resource::python_env      ? "no interpreter there"
+                                                                 : "no toolkit there";
+    Action a = action_for(d, "create", none);
     if (d.needs_source && !names_source(s, d)) {
       // An error here, not only in apply: a reviewer reading the plan sees apply's verdict.
       plan.errors.push_back("toolkit " + d.path + ": " + no_source(d.resource, s.platform->id()) +

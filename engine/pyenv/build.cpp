@@ -1,8 +1,10 @@
 #include "pyenv/build.hpp"
 
 #include "disk/real_disk.hpp"
+#include "platform/platform.hpp"
 #include "probe/host.hpp"
 #include "pyenv/sdist.hpp"
+#include "pyenv/windows.hpp"
 #include "source/archive.hpp"
 #include "source/fetch.hpp"
 #include "store/key.hpp"
@@ -74,23 +76,44 @@ std::string dist_info(const std::string& site, const source::Artifact& wheel) {
   return site + "/" + parts[0] + "-" + parts[1] + ".dist-info";
 }
 
+// Where an environment keeps its programs: bin/ with #! scripts, or on Windows Scripts\ with
+// .exe launchers and <name>-script.py beside them (pyenv/windows.hpp).
+struct Programs {
+  bool windows = false;
+  std::string dir;    // "bin" or "Scripts", relative to the environment
+  std::string python; // the environment's interpreter, absolute
+};
+
+// "../" once per folder of site-packages: from there to the environment (RECORD's paths).
+std::string up_from(const std::string& site) {
+  std::string up = "../";
+  for (char c : site)
+    if (c == '/') up += "../";
+  return up;
+}
+
 // One installed wheel's finishing touches, as pip makes them: `#!python` scripts pointed at the
 // environment's interpreter, launchers for its entry points, INSTALLER, and a RECORD that lists
 // where the files really went (so `pip uninstall` and `pip show -f` work in the environment).
 std::string finish_wheel(const std::string& dir, const std::string& site,
-                         const source::Artifact& wheel) {
+                         const source::Artifact& wheel, const Programs& programs) {
   std::string info = dist_info(site, wheel);
   if (!fs::is_directory(dir + "/" + info)) return wheel.file + ": no " + info + " inside";
-  std::string python = dir + "/bin/python";
-  std::string up = "../../../"; // site-packages is lib/pythonX.Y/site-packages
+  const std::string& python = programs.python;
+  std::string up = up_from(site);
   std::string record;
+  auto row_of = [&](const std::string& where, const std::string& text) {
+    return where + "," + record_hash(text) + "," + std::to_string(text.size()) + "\n";
+  };
   for (const auto& row : util::split(slurp(dir + "/" + info + "/RECORD"), '\n')) {
     if (util::trim(row).empty()) continue;
     std::string path = record_path(row);
     std::string mapped = source::map_python_entry(path, site);
     if (mapped.empty()) continue;
     std::string rest = row.substr(row.find(',', row[0] == '"' ? row.find('"', 1) : 0));
-    if (util::starts_with(mapped, "bin/") && path.find(".data/scripts/") != std::string::npos) {
+    if (util::starts_with(mapped, "bin/")) mapped = programs.dir + mapped.substr(3);
+    if (util::starts_with(mapped, programs.dir + "/") &&
+        path.find(".data/scripts/") != std::string::npos) {
       std::string text = slurp(dir + "/" + mapped);
       if (util::starts_with(text, "#!python")) {
         text = "#!" + python + text.substr(text.find_first_of("\r\n"));
@@ -103,18 +126,29 @@ std::string finish_wheel(const std::string& dir, const std::string& site,
     record += (where.find(',') != std::string::npos ? "\"" + where + "\"" : where) + rest + "\n";
   }
   for (const auto& [name, target] : entry_points(slurp(dir + "/" + info + "/entry_points.txt"))) {
+    if (name.find_first_of("/\\") != std::string::npos)
+      return wheel.file + ": the script name " + name + " is not a file name";
+    std::string at = programs.dir + "/" + name;
+    if (programs.windows) { // the launcher runs <name>-script.py beside it
+      std::string text = windows_script(target);
+      const std::string& exe = windows_launcher();
+      if (exe.empty()) return wheel.file + ": this build of gpucfg has no Windows launcher";
+      if (!write_text(dir + "/" + at + ".exe", exe, 0755) ||
+          !write_text(dir + "/" + at + "-script.py", text, 0644))
+        return wheel.file + ": cannot write the script " + name;
+      record += row_of(up + at + ".exe", exe) + row_of(up + at + "-script.py", text);
+      continue;
+    }
     std::string text = launcher(python, target);
-    if (name.find('/') != std::string::npos || !write_text(dir + "/bin/" + name, text, 0755))
+    if (!write_text(dir + "/" + at, text, 0755))
       return wheel.file + ": cannot write the script " + name;
-    record +=
-        up + "bin/" + name + "," + record_hash(text) + "," + std::to_string(text.size()) + "\n";
+    record += row_of(up + at, text);
   }
   const std::string installer = "gpucfg\n";
   if (!write_text(dir + "/" + info + "/INSTALLER", installer, 0644))
     return "cannot write " + info + "/INSTALLER";
   std::string prefix = info.substr(site.size() + 1);
-  record += prefix + "/INSTALLER," + record_hash(installer) + "," +
-            std::to_string(installer.size()) + "\n" + prefix + "/RECORD,,\n";
+  record += row_of(prefix + "/INSTALLER", installer) + prefix + "/RECORD,,\n";
   if (!write_text(dir + "/" + info + "/RECORD", record, 0644))
     return "cannot write " + info + "/RECORD";
   return "";
@@ -222,6 +256,14 @@ std::string cache_tag(const probe::Host& host, const std::string& python,
   return r.exit_code == 0 ? util::trim(r.output) : "";
 }
 
+// Python's X.Y.Z, for pyvenv.cfg.
+std::string python_version(const probe::Host& host, const std::string& python,
+                           std::chrono::seconds timeout) {
+  auto r = host.run({python, "-I", "-c", "import sys; print('%d.%d.%d' % sys.version_info[:3])"},
+                    timeout);
+  return r.exit_code == 0 ? util::trim(r.output) : "";
+}
+
 // The interpreter runs as root here (venv, bytecode, the import check): one another user could
 // replace is not run (the Host says so too, for the runs it makes).
 std::optional<std::string> refused(const std::string& python) {
@@ -296,7 +338,10 @@ std::string add_wheel_trees(store::Store& st, const std::vector<source::Artifact
     auto fill = [&](const std::string& dir, store::TreeManifest* files) -> std::string {
       for (const auto& [path, sha] : hashes[i])
         files->files.push_back({path, "file", 0, 0, sha, 0});
-      return d.rename(prepared, dir); // over the empty folder add_tree made
+      // In place of the empty folder add_tree made (a private name in the store's tmp/): POSIX
+      // rename replaces an empty folder, Windows' MoveFileEx replaces files only.
+      if (std::string s = d.remove_dir(dir); !s.empty()) return s;
+      return d.rename(prepared, dir);
     };
     if (std::string s =
             st.add_tree(keys[i], {wheels[i].file + " sha256:" + wheels[i].sha256}, fill, false);
@@ -338,15 +383,26 @@ std::string build(const std::string& dir, const std::string& python,
   std::string site = spec.value("site_packages", "");
   if (auto why = refused(python)) return *why;
   auto host = probe::make_local_host("/");
-  // The interpreter's own venv module: pyvenv.cfg, the bin/python links and the folders are
-  // exactly what that Python expects. No pip inside: the environment is built from the lock.
-  auto r = host->run({python, "-m", "venv", "--without-pip", dir}, o.timeout);
-  if (r.exit_code != 0)
-    return python + " -m venv failed (exit " + std::to_string(r.exit_code) +
-           "): " + util::trim(r.output).substr(0, 600);
+  const bool windows = platform::host().os() == platform::Os::windows;
+  Programs programs{windows, windows ? "Scripts" : "bin", ""};
+  if (windows) {
+    // gpucfg writes the skeleton (pyenv/windows.hpp): an embeddable base has no venv to run.
+    std::string version = python_version(*host, python, o.timeout);
+    if (version.empty()) return python + " does not say its version";
+    if (std::string s = make_windows_skeleton(st.disk(), dir, python, version); !s.empty())
+      return s;
+  } else {
+    // The interpreter's own venv module: pyvenv.cfg, the bin/python links and the folders are
+    // exactly what that Python expects. No pip inside: the environment is built from the lock.
+    auto r = host->run({python, "-m", "venv", "--without-pip", dir}, o.timeout);
+    if (r.exit_code != 0)
+      return python + " -m venv failed (exit " + std::to_string(r.exit_code) +
+             "): " + util::trim(r.output).substr(0, 600);
+  }
   if (!fs::is_directory(dir + "/" + site))
     return python + " made no " + site + " in " + dir + "; is it the Python the lock is for?";
-  std::string bin = dir + "/bin/python";
+  std::string bin = dir + (windows ? "/Scripts/python.exe" : "/bin/python");
+  programs.python = windows ? windows_path(bin) : bin;
   std::string tag = cache_tag(*host, bin, o.timeout);
   if (tag.empty()) return bin + " does not say its bytecode tag (sys.implementation.cache_tag)";
   // Locked sdists become wheels first (built once per interpreter, kept in the store).
@@ -365,17 +421,21 @@ std::string build(const std::string& dir, const std::string& python,
   if (std::string s = add_wheel_trees(st, wheels, keys, bin, o); !s.empty()) return s;
 
   // Linked in: site-packages to the environment's own, everything else where it lies.
+  // On Windows bin/ is Scripts\ (where pip puts a wheel's scripts there).
   std::string prefix = std::string(k_site) + "/";
   auto to_env = [&](const std::string& rel) {
     if (rel == k_site) return site;
-    return util::starts_with(rel, prefix) ? site + "/" + rel.substr(prefix.size()) : rel;
+    if (util::starts_with(rel, prefix)) return site + "/" + rel.substr(prefix.size());
+    if (windows && (rel == "bin" || util::starts_with(rel, "bin/")))
+      return programs.dir + rel.substr(3);
+    return rel;
   };
   for (std::size_t i = 0; i < wheels.size(); ++i) {
     auto made = store::materialize(st, keys[i], dir, to_env, true);
     if (!made.error.empty()) return wheels[i].file + ": " + made.error;
   }
   for (const auto& w : wheels)
-    if (std::string err = finish_wheel(dir, site, w); !err.empty()) return err;
+    if (std::string err = finish_wheel(dir, site, w, programs); !err.empty()) return err;
 
   // The import check, isolated (-I) from the caller's PYTHONPATH and user site-packages, so it
   // proves this environment and nothing beside it.

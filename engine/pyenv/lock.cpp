@@ -301,12 +301,24 @@ std::string site_packages(const util::Version& python, bool windows) {
 
 namespace {
 Decision decide_uncached(const manifest::Stack& s, const std::vector<Interpreter>& found);
-}
 
-// Pure, and asked several times per plan and once per host of a fleet: kept by everything it
-// reads (the lock's content, the environment's settings, the interpreters found).
-Decision decide(const manifest::Stack& s, const std::vector<Interpreter>& found) {
+// python.install's interpreter counts as found, with the version it declares, where nothing the
+// stack accepts was found: plan shows the environment it will build before the archive is
+// unpacked, and once it is (facts looks only where python.org's installer puts Pythons) it
+// plans the same. A machine with an acceptable Python of its own uses that one instead.
+std::vector<Interpreter> with_installed(const manifest::Stack& s,
+                                        const std::vector<Interpreter>& found) {
   const auto& py = *s.python;
+  if (!py.install || choose_interpreter(s, s.platform->id(), found).chosen) return found;
+  auto out = found;
+  out.push_back({py.install->interpreter, py.install->version.value, py.install->interpreter});
+  return out;
+}
+} // namespace
+
+Decision decide(const manifest::Stack& s, const std::vector<Interpreter>& found_here) {
+  const auto& py = *s.python;
+  const auto found = with_installed(s, found_here);
   std::string key = std::to_string(lock_fingerprint(py.lock)) + "|" + s.metadata.name + "|" +
                     s.platform->id() + "|" + py.env.value + "|" +
                     (py.interpreter ? py.interpreter->value : "") + "|" +
@@ -335,6 +347,12 @@ Decision decide_uncached(const manifest::Stack& s, const std::vector<Interpreter
   Choice c = choose_interpreter(s, s.platform->id(), found);
   d.python = c.chosen;
   d.why = c.why;
+  d.installs = py.install && d.python && d.python->path == py.install->interpreter;
+  if (d.installs)
+    d.why = py.install->interpreter + " (Python " + d.python->version.str() +
+            "), installed with the stack from python.install: no Python " +
+            (s.requires_.python ? s.requires_.python->value.str() : "") +
+            " the lock has wheels for was found";
   if (!d.python) {
     d.errors.push_back("python: " + c.why);
     return d;
@@ -358,7 +376,7 @@ Decision decide_uncached(const manifest::Stack& s, const std::vector<Interpreter
   m["manifest"] = s.metadata.name;
   m["digest"] = d.digest;
   m["python"] = {{"path", d.python->path}, {"version", d.python->version.str()}};
-  m["site_packages"] = site_packages(d.python->version, false);
+  m["site_packages"] = site_packages(d.python->version, s.platform->os() == platform::Os::windows);
   m["imports"] = py.imports;
   for (const auto& w : d.wheels)
     m["wheels"].push_back({{"wheel", w.wheel}, {"sha256", w.sha256}});

@@ -75,7 +75,8 @@ std::vector<Interpreter> interpreters(const probe::Facts& facts);
 // interpreters found: who builds it, from which wheels, into which folder.
 struct Decision {
   std::optional<Interpreter> python;
-  std::string why; // the interpreter chosen and why, or why none could be
+  bool installs = false; // python is python.install's, unpacked by this stack
+  std::string why;       // the interpreter chosen and why, or why none could be
   std::vector<manifest::LockedWheel> wheels;
   std::string digest;
   std::string dir;    // <env>-<digest[:12]>: the environment itself; <env> links to it

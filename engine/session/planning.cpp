@@ -111,6 +111,9 @@ std::map<std::string, source::Resolved> resolve_sources(const manifest::Stack& s
     out["cuda"] = source::resolve(*stack.cuda->source, "cuda.source", ro);
   if (stack.cudnn && stack.cudnn->source)
     out["cudnn"] = source::resolve(*stack.cudnn->source, "cudnn.source", ro);
+  if (stack.python && stack.python->install)
+    out["interpreter"] =
+        source::resolve(stack.python->install->source, "python.install.source", ro);
   if (stack.python && !stack.python->adopted()) {
     // For a machine: the wheels of the interpreter that will build it. Without facts (fetch,
     // filling a mirror): every wheel the lock has for the platform.

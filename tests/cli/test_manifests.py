@@ -113,8 +113,17 @@ def _():
            and alias[0]["target"] == "cusolver64_11.dll" and "44291" in alias[0]["why"], alias)
     env = s["env"]
     expect(env["CUDA_PATH"]["set"] == prefix, env)
-    expect(env["PATH"]["prepend"] == [prefix + "\\bin", prefix + "\\libnvvp"], env["PATH"])
+    # The environment's Scripts first (activation; plan names the built folder there), then the
+    # seed's two.
+    expect(env["PATH"]["prepend"] == ["C:\\gpucfg\\envs\\tf-2.5\\Scripts", prefix + "\\bin",
+                                      prefix + "\\libnvvp"], env["PATH"])
     expect(env["TF_XLA_FLAGS"]["set"] == "--tf_xla_enable_xla_devices", env)
+    # The seed's step 6: the interpreter comes with the stack where none is found.
+    inst = s["python"]["install"]
+    expect(inst["version"] == "3.9.13" and inst["interpreter"] == "C:\\gpucfg\\python\\3.9\\python.exe"
+           and inst["source"]["artifacts"][0]["location"].endswith("/python-3.9.13-embed-amd64.zip"), inst)
+    expect(any("windows-x86_64/3.9" in w.get("for", []) and w.get("wheel", "").startswith("tensorflow-2.5.0-cp39")
+               for w in s["python"]["lock"]), "no win_amd64 TensorFlow in the lock")
     expect(s["requires"]["driver"]["windows"] == ">=460.82", s["requires"])
     expect(s["requires"]["host_compiler"]["windows"]["msvc"] == "==2019", s["requires"])
 

@@ -260,8 +260,10 @@ def _():
     # the plan names it unpinned; --allow-unpinned shows the steps that would follow.
     args = ["plan", "--allow-unpinned", "--facts", "examples/facts/windows-gtx1650.json",
             "manifests/tf-2.5.yaml"]
+    # An empty cache: the golden files say "to download" for every locked wheel on any machine.
+    cache = {"GPUCFG_CACHE_DIR": os.path.join(os.environ.get("TMPDIR", "/tmp"), f"gpucfg-golden-{os.getpid()}")}
     for fmt, ext in (("text", "txt"), ("markdown", "md")):
-        r = gpucfg(*args, "--format", fmt, "--detailed-exitcode")
+        r = gpucfg(*args, "--format", fmt, "--detailed-exitcode", env=cache)
         expect(r.code == 2, r.out + r.err)
         path = os.path.join(GOLDEN, f"plan-tf-2.5-windows.{ext}")
         if ACCEPT:
@@ -271,9 +273,17 @@ def _():
         with open(path) as f:
             want = f.read()
         expect(r.out == want, f"plan differs from {path}:\n{r.out}")
-    doc = json.loads(gpucfg(*args, "--format", "json").out)
+    doc = json.loads(gpucfg(*args, "--format", "json", env=cache).out)
+    shutil.rmtree(cache["GPUCFG_CACHE_DIR"], True)
     expect(len(doc["actions"][0]["artifacts"]) == 1, doc["actions"][0])
-    got = sorted((a["change"], a["resource"], a["path"].split("CUDA\\v11.2")[-1]) for a in doc["actions"])
+    # The seed's steps 6 and 7: the interpreter (none on that machine) and the environment with
+    # its locked TensorFlow wheel for Windows.
+    envs = [a for a in doc["actions"] if a["resource"] == "python-env"]
+    expect([(a["op"], a["path"]) for a in envs][0] == ("install-tree", "C:\\gpucfg\\python\\3.9") and
+           envs[1]["op"] == "build-env" and re.fullmatch(r"C:\\gpucfg\\envs\\tf-2\.5-[0-9a-f]{12}", envs[1]["path"])
+           and "tensorflow-2.5.0-cp39-cp39-win_amd64.whl" in envs[1]["summary"], envs)
+    got = sorted((a["change"], a["resource"], a["path"].split("CUDA\\v11.2")[-1]) for a in doc["actions"]
+                 if a["resource"] != "python-env")
     # The installer unpacked into the toolkit; the seed's copy step, each place: rule of the cuDNN
     # zip with its destination, files listed once the zip is unpacked.
     want = sorted([("create", "toolkit", ""), ("create", "cudnn", "\\bin\\cudnn*64_8.dll"),
@@ -293,7 +303,7 @@ def _():
            [a["files_from"] for a in doc["actions"]])
     checks = {c["name"]: c["outcome"] for c in doc["checks"]}
     expect(checks == {"platform": "pass", "driver": "pass", "gpu 0": "pass", "host compiler": "pass",
-                     "python": "warn"}, checks)  # the facts file lists no Python
+                     "python": "pass"}, checks)  # none listed: python.install's is used
     try:
         import jsonschema
         with open(os.path.join(ROOT, "schemas", "plan.schema.json")) as f:
@@ -320,6 +330,66 @@ def _():
            in r.out, r.out + r.err)
     r = gpucfg("plan", "--assume", "gpu=banana", "manifests/tf-2.5.yaml")
     expect(r.code == 64 and "--assume: gpu=banana" in r.err, r.err)
+
+
+@check("a Windows environment planned from a saved facts file: the interpreter from its pinned "
+       "archive, the environment, and PATH naming the built folder (Windows has no folder links)")
+def _():
+    work = os.path.join(os.environ.get("TMPDIR", "/tmp"), f"gpucfg-winenv-{os.getpid()}")
+    os.makedirs(work, exist_ok=True)
+    m = os.path.join(work, "win-env.yaml")
+    with open(m, "w") as f:
+        f.write("""apiVersion: gpucfg/v1
+kind: Stack
+metadata: {name: win-env}
+requires: {platforms: [windows-x86_64], python: ">=3.9,<3.10"}
+python:
+  install:
+    version: "3.9.13"
+    into: C:\\gpucfg\\python\\3.9
+    source: {archive: https://www.python.org/ftp/python/3.9.13/python-3.9.13-embed-amd64.zip,
+             sha256: %s, layout: plain}
+  import: [numpy]
+  lock:
+    - {wheel: numpy-1.19.5-cp39-cp39-win_amd64.whl, sha256: %s, for: [windows-x86_64/3.9]}
+""" % ("a" * 64, "b" * 64))
+    facts = os.path.join(ROOT, "examples/facts/windows-gtx1650.json")
+    r = gpucfg("plan", "--facts", facts, m)
+    expect(r.code == 0, r.out + r.err)
+    expect("python: C:\\gpucfg\\python\\3.9\\python.exe (Python 3.9.13), installed with the stack "
+           "from python.install: no Python >=3.9,<3.10 the lock has wheels for was found" in r.out, r.out)
+    expect("+ python-env C:\\gpucfg\\python\\3.9\n      Python 3.9.13 in C:\\gpucfg\\python\\3.9 from "
+           "python-3.9.13-embed-amd64.zip" in r.out, r.out)
+    envs = re.findall(r"\+ python-env (C:\\gpucfg\\envs\\win-env-[0-9a-f]{12})\n", r.out)
+    expect(len(envs) == 1, r.out)
+    expect(f"PATH prepend {envs[0]}\\Scripts " in r.out, r.out)
+    expect("symlink" not in r.out and "C:\\gpucfg\\envs\\win-env " not in r.out, r.out)
+    doc = json.loads(gpucfg("plan", "--format", "json", "--facts", facts, m).out)
+    ops = [(a["op"], a["path"]) for a in doc["actions"]]
+    # The interpreter is unpacked before the environment it builds.
+    expect(ops.index(("install-tree", "C:\\gpucfg\\python\\3.9")) < ops.index(("build-env", envs[0])), ops)
+    # A machine with a Python the stack accepts uses it: nothing is installed, and the
+    # environment is built by that interpreter.
+    with open(facts) as f:
+        doc = json.load(f)
+    doc["pythons"] = [{"path": "C:\\Python39\\python.exe", "realpath": "C:\\Python39\\python.exe",
+                       "version": "3.9", "evidence": "file:C:\\Python39\\python.exe"}]
+    own = os.path.join(work, "own-python.json")
+    with open(own, "w") as f:
+        json.dump(doc, f)
+    r = gpucfg("plan", "--facts", own, m)
+    expect(r.code == 0 and "python-env C:\\gpucfg\\python" not in r.out and
+           "python.install" not in r.out and "python: C:\\Python39\\python.exe (Python 3.9, the newest" in r.out,
+           r.out)
+    # python.install names the program it holds, and a version plan can trust without running it.
+    with open(m) as f:
+        text = f.read()
+    with open(m, "w") as f:
+        f.write(text.replace('version: "3.9.13"', 'version: "3.9"'))
+    r = gpucfg("plan", "--facts", facts, m)
+    expect(r.code != 0 and re.search(r"win-env\.yaml:\d+:\d+: .*python\.install\.version must be X\.Y\.Z", r.err),
+           r.out + r.err)
+    shutil.rmtree(work, True)
 
 
 def fake_cuda_sources(m):

@@ -1,14 +1,19 @@
 // The pure half of framework environments: wheel names and tags, lock selection per target,
 // where a wheel's files go, the index page a wheel is found on, and launcher scripts.
+#include "disk/real_disk.hpp"
 #include "helpers.hpp"
 #include "pyenv/build.hpp"
 #include "pyenv/lock.hpp"
+#include "pyenv/windows.hpp"
 #include "source/fetch.hpp"
 #include "source/layout.hpp"
 
 #include <catch2/catch.hpp>
+#include <filesystem>
+#include <fstream>
 
 using namespace gpucfg;
+namespace fs = std::filesystem;
 
 namespace {
 util::Version py(const char* v) {
@@ -175,4 +180,50 @@ TEST_CASE("python.interpreter: any name of a found interpreter, the file it is i
   auto c = pyenv::choose_interpreter(*r.stack, "linux-x86_64", found);
   CHECK_FALSE(c.chosen);
   CHECK(c.why.find("not a Python found here") != std::string::npos);
+}
+
+TEST_CASE("Windows environments: pyvenv.cfg, the embeddable base's path file made absolute") {
+  CHECK(pyenv::pyvenv_cfg("C:/gpucfg/python/3.9", "3.9.13") ==
+        "home = C:\\gpucfg\\python\\3.9\ninclude-system-site-packages = false\nversion = 3.9.13\n");
+  // python.org's embeddable python39._pth: the zip, the folder itself, site commented out.
+  std::string base = "python39.zip\r\n.\r\n\r\n# Uncomment to run site.main() automatically\r\n"
+                     "#import site\r\nD:\\shared\\lib\r\n";
+  CHECK(pyenv::environment_pth(base, "C:\\py39") ==
+        "C:\\py39\\python39.zip\nC:\\py39\nD:\\shared\\lib\nimport site\n");
+  CHECK(pyenv::environment_pth("import site\n", "C:\\py39") == "import site\n");
+  CHECK(pyenv::copied_into_scripts("python.exe"));
+  CHECK(pyenv::copied_into_scripts("PYTHON39.DLL"));
+  CHECK(pyenv::copied_into_scripts("vcruntime140_1.dll"));
+  CHECK_FALSE(pyenv::copied_into_scripts("python39.zip"));
+  CHECK_FALSE(pyenv::copied_into_scripts("libcrypto-1_1.dll")); // found beside _ssl.pyd in home
+  std::string s = pyenv::windows_script("pkg.mod:Cls.start");
+  CHECK(s.find("#!") == std::string::npos); // the launcher names the interpreter, not the script
+  CHECK(s.find("from pkg.mod import Cls\n") != std::string::npos);
+  CHECK(s.find("(-script\\.pyw?|\\.exe)?$") != std::string::npos);
+}
+
+TEST_CASE("Windows environments: the skeleton copies the programs and writes its own path file") {
+  test::TempDir tmp;
+  std::string home = tmp.path().string() + "/py39", env = tmp.path().string() + "/env";
+  fs::create_directories(home);
+  for (const char* f : {"python.exe", "pythonw.exe", "python39.dll", "python3.dll",
+                        "vcruntime140.dll", "python39.zip", "_ssl.pyd", "libssl-1_1.dll"})
+    std::ofstream(home + "/" + f) << f;
+  std::ofstream(home + "/python39._pth") << "python39.zip\n.\n#import site\n";
+  disk::Disk& d = disk::real_disk();
+  REQUIRE(pyenv::make_windows_skeleton(d, env, home + "/python.exe", "3.9.13") == "");
+  CHECK(d.read(env + "/Scripts/python39.dll") == std::optional<std::string>("python39.dll"));
+  CHECK(d.lstat(env + "/Scripts/pythonw.exe"));
+  CHECK_FALSE(d.lstat(env + "/Scripts/python39.zip"));
+  CHECK_FALSE(d.lstat(env + "/Scripts/_ssl.pyd"));
+  CHECK(fs::is_directory(env + "/Lib/site-packages"));
+  std::string h = pyenv::windows_path(home);
+  CHECK(d.read(env + "/Scripts/python39._pth") ==
+        std::optional<std::string>(h + "\\python39.zip\n" + h + "\nimport site\n"));
+  CHECK(d.read(env + "/pyvenv.cfg")->find("home = " + h + "\n") == 0);
+  // A base without python.exe is no interpreter to copy.
+  fs::remove(home + "/python.exe");
+  CHECK(
+      pyenv::make_windows_skeleton(d, tmp.path().string() + "/env2", home + "/python.exe", "3.9.13")
+          .find("no python.exe") != std::string::npos);
 }

