@@ -1,7 +1,8 @@
 """The framework level of `gpucfg verify`, run by the environment's own interpreter:
     python -I framework_check.py tensorflow|pytorch GPU_EXPECTED(0|1)
 Prints one `RESULT {json}` line per check, as the CUDA workloads do. The last one lists the
-CUDA and cuDNN files this process mapped (from /proc/self/maps): which copy the framework
+CUDA and cuDNN files this process mapped (from /proc/self/maps; on Windows its module list):
+which copy the framework
 really loaded, which gpucfg compares with the manifest. A check that needs a GPU is `not-run`
 when gpucfg saw none (GPU_EXPECTED=0), and `fail` when it saw one the framework cannot."""
 import json
@@ -19,8 +20,34 @@ def result(check, outcome, detail, **data):
           flush=True)
 
 
+def windows_modules():
+    """The files of the DLLs loaded in this process (EnumProcessModules, GetModuleFileNameW)."""
+    import ctypes
+    from ctypes import wintypes
+    k32 = ctypes.WinDLL("kernel32", use_last_error=True)
+    k32.GetCurrentProcess.restype = wintypes.HANDLE
+    k32.K32EnumProcessModules.argtypes = [wintypes.HANDLE, ctypes.POINTER(wintypes.HMODULE),
+                                          wintypes.DWORD, ctypes.POINTER(wintypes.DWORD)]
+    k32.GetModuleFileNameW.argtypes = [wintypes.HMODULE, wintypes.LPWSTR, wintypes.DWORD]
+    proc, count = k32.GetCurrentProcess(), 1024
+    while True:
+        mods, need = (wintypes.HMODULE * count)(), wintypes.DWORD()
+        if not k32.K32EnumProcessModules(proc, mods, ctypes.sizeof(mods), ctypes.byref(need)):
+            return []
+        if need.value <= ctypes.sizeof(mods):
+            break
+        count = need.value // ctypes.sizeof(wintypes.HMODULE) + 16
+    out, buf = [], ctypes.create_unicode_buffer(32768)
+    for h in mods[:need.value // ctypes.sizeof(wintypes.HMODULE)]:
+        if h and k32.GetModuleFileNameW(h, buf, 32768):
+            out.append(buf.value)
+    return out
+
+
 def mapped():
     """Real paths of the CUDA/cuDNN libraries in this process, in the order first mapped."""
+    if os.name == "nt":
+        return [p for p in windows_modules() if any(os.path.basename(p).lower().startswith(x) for x in LIBS)]
     seen = []
     try:
         with open("/proc/self/maps") as f:

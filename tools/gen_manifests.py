@@ -224,9 +224,10 @@ def python_section(kb, name, packages, unlocked_why, index=""):
                     "the environment.", 92, break_long_words=False, break_on_hyphens=False))
                 + (f"  index: {index}\n" if index else "")
                 + f"  packages: [{', '.join(q(p) for p in packages)}]\n")
-    pythons = sorted((t.split("/")[1] for t in entry["targets"]), key=lambda v: [int(x) for x in v.split(".")])
+    pythons = sorted({t.split("/")[1] for t in entry["targets"]}, key=lambda v: [int(x) for x in v.split(".")])
+    systems = sorted({t.split("/")[0] for t in entry["targets"]})
     out = (head + "  # Built by apply in /opt/gpucfg/envs/<name> from these wheels, for the newest\n"
-           f"  # Python found among {', '.join(pythons)} on linux-x86_64 (tools/lock_env.py,\n"
+           f"  # Python found among {', '.join(pythons)} on {' and '.join(systems)} (tools/lock_env.py,\n"
            "  # knowledge/env-locks.yaml).\n"
            f"  packages: [{', '.join(q(p) for p in entry['packages'])}]\n  lock:\n")
     for e in entry["lock"]:
@@ -256,7 +257,7 @@ def locked_range(kb, name, stated):
         notes += "".join(f"  # {line}\n" for line in textwrap.wrap(
             f"Python {target.split('/')[1]} not locked ({target.split('/')[0]}): {why}.", 90))
     if rng != stated:
-        covered = ", ".join(t.split("/")[1] for t in entry["targets"])
+        covered = ", ".join(sorted({t.split("/")[1] for t in entry["targets"]}, key=vkey))
         notes = (f"  # The release supports Python {stated}; the lock covers {covered}.\n") + notes
     return notes, rng
 

@@ -578,14 +578,17 @@ Plan make_plan(const PlanInput& in) {
 
 void remove_emptied_folders(const std::vector<MadeFolder>& made, const std::string& reason,
                             Plan& p) {
+  // Compared with forward slashes: Windows paths come with either separator (the manifest's
+  // backslashes, a folder's name joined with '/').
   std::set<std::string> going, coming;
   for (const auto& a : p.actions) {
-    (a.op == Op::remove || a.op == Op::remove_tree ? going : coming).insert(a.path);
-    if (!a.keep_as.empty()) coming.insert(a.keep_as); // an edit kept beside its file stays
+    (a.op == Op::remove || a.op == Op::remove_tree ? going : coming)
+        .insert(util::forward_slashes(a.path));
+    if (!a.keep_as.empty()) coming.insert(util::forward_slashes(a.keep_as)); // kept beside
   }
   auto receives = [&](const std::string& f) {
     for (const auto& c : coming)
-      if (util::starts_with(c, f + "/")) return true;
+      if (util::starts_with(c, util::forward_slashes(f) + "/")) return true;
     return false;
   };
   std::vector<MadeFolder> folders = made;
@@ -595,7 +598,7 @@ void remove_emptied_folders(const std::vector<MadeFolder>& made, const std::stri
   for (const auto& f : folders) {
     bool emptied = !receives(f.path);
     for (const auto& name : f.entries)
-      emptied = emptied && going.count(f.path + "/" + name) > 0;
+      emptied = emptied && going.count(util::forward_slashes(f.path) + "/" + name) > 0;
     if (!emptied) continue;
     Action a;
     a.op = Op::remove_dir;
@@ -605,7 +608,7 @@ void remove_emptied_folders(const std::vector<MadeFolder>& made, const std::stri
     a.summary = "a folder gpucfg made, empty once the above are gone";
     a.reason = reason;
     p.actions.push_back(a);
-    going.insert(f.path);
+    going.insert(util::forward_slashes(f.path));
   }
 }
 

@@ -208,8 +208,40 @@ std::vector<Compiler> windows_compilers(const Host& host) {
   return out;
 }
 
-// Pythons where python.org's installer puts them (per user, or for all users) and on PATH; the
-// version from the folder's name (Python39 -> 3.9), as the installer names it.
+// conda's Pythons, which the seed's machine has (it installs Anaconda): the base of Anaconda or
+// Miniconda where their installers put it (just for the user, or for all users) and each of its
+// environments; the version from conda-meta's record of its python package
+// (python-3.9.13-h6244533_2.json), so nothing is run.
+std::vector<Python> conda_pythons(const Host& host) {
+  std::vector<std::string> bases; // as the folder is spelled (Anaconda3, anaconda3)
+  for (const char* var : {"USERPROFILE", "ProgramData", "LOCALAPPDATA"})
+    if (auto dir = host.env(var))
+      for (const auto& name : host.list(*dir))
+        if (lower(name) == "anaconda3" || lower(name) == "miniconda3")
+          bases.push_back(wjoin(*dir, name));
+  std::vector<Python> out;
+  for (const auto& base : bases) {
+    std::vector<std::string> prefixes = {base};
+    for (const auto& env : host.list(wjoin(base, "envs")))
+      prefixes.push_back(wjoin(wjoin(base, "envs"), env));
+    for (const auto& prefix : prefixes) {
+      std::string exe = wjoin(prefix, "python.exe");
+      if (!host.is_file(exe)) continue;
+      for (const auto& record : host.list(wjoin(prefix, "conda-meta"))) {
+        if (!util::starts_with(record, "python-") || !util::ends_with(record, ".json")) continue;
+        std::string version = record.substr(7, record.find('-', 7) - 7);
+        if (version.empty() || !std::isdigit(static_cast<unsigned char>(version[0]))) continue;
+        out.push_back(
+            {exe, exe, version, "conda-meta:" + wjoin(wjoin(prefix, "conda-meta"), record)});
+        break;
+      }
+    }
+  }
+  return out;
+}
+
+// Pythons where python.org's installer puts them (per user, or for all users), on PATH and conda's;
+// the version from the folder's name (Python39 -> 3.9), as the installer names it.
 std::vector<Python> windows_pythons(const Host& host) {
   std::vector<Python> out;
   std::vector<std::string> roots;
@@ -239,6 +271,8 @@ std::vector<Python> windows_pythons(const Host& host) {
     if (version.empty() || lower(d).find("windowsapps") != std::string::npos) continue;
     out.push_back({exe, exe, version, "folder:" + d});
   }
+  for (auto& p : conda_pythons(host))
+    if (seen.insert(lower(p.path)).second) out.push_back(std::move(p));
   return out;
 }
 

