@@ -232,14 +232,22 @@ probe::RunResult Verifier::run_workload(const std::string& bin, const std::strin
     if (!gpu.empty()) argv = {"/usr/bin/env", visible, bin};
     return probe::make_local_host("/")->run(argv, std::chrono::seconds(o.timeout_s));
   }
+  return run_on_stack_path({bin}, gpu.empty() ? std::vector<std::string>{}
+                                              : std::vector<std::string>{visible});
+}
+
+// On Windows, where DLLs are found along PATH: `argv` run with the stack's folders first there,
+// and `env` (NAME=value) besides.
+probe::RunResult Verifier::run_on_stack_path(const std::vector<std::string>& argv,
+                                             const std::vector<std::string>& env) {
   std::string path;
   for (const auto& d : stack_dirs())
     path += host.host_path(d) + ";";
   util::ProcessOptions po;
   po.timeout = std::chrono::seconds(o.timeout_s);
   po.env = {"PATH=" + path + host.env("PATH").value_or("")};
-  if (!gpu.empty()) po.env.push_back(visible);
-  auto r = util::run_process({bin}, po);
+  po.env.insert(po.env.end(), env.begin(), env.end());
+  auto r = util::run_process(argv, po);
   return {r.timed_out ? -1 : r.exit_code, r.output, r.timed_out};
 }
 

@@ -39,22 +39,16 @@ void Verifier::framework_level() {
   } else if (auto p = probe::which(host, windows ? "python.exe" : "python3")) {
     python = host.host_path(*p);
   } else {
-    return not_run("framework", fw, "no python3 on PATH and no python: section");
+    return not_run("framework", fw,
+                   std::string("no ") + (windows ? "python.exe" : "python3") +
+                       " on PATH and no python: section");
   }
   bool gpu = facts.driver.present && !facts.driver.gpus.empty();
   std::vector<std::string> argv = {python, "-I", o.kernels_dir + "/framework_check.py", fw,
                                    gpu ? "1" : "0"};
   probe::RunResult r;
   if (windows) {
-    // DLLs are found along PATH: the stack's folders first, as for the workloads.
-    std::string path;
-    for (const auto& d : stack_dirs())
-      path += host.host_path(d) + ";";
-    util::ProcessOptions po;
-    po.timeout = std::chrono::seconds(o.timeout_s);
-    po.env = {"PATH=" + path + host.env("PATH").value_or("")};
-    auto pr = util::run_process(argv, po);
-    r = {pr.timed_out ? -1 : pr.exit_code, pr.output, pr.timed_out};
+    r = run_on_stack_path(argv, {}); // DLLs are found along PATH, as for the workloads
   } else {
     // Under --root the loader cache is this computer's, not the root's: the manifest's loader
     // paths are given to the process as LD_LIBRARY_PATH, as the root's own cache would.

@@ -160,8 +160,9 @@ void Verifier::static_level() {
     // The manifest's host-compiler range is nvcc's rule; without nvcc any C++17 compiler builds
     // the workloads' host code.
     if (auto b = builder(&why))
-      add("static", "host compiler", true, b->path + " builds the workloads (no nvcc, so the "
-                                                     "manifest's range, which is nvcc's, does not apply)");
+      add("static", "host compiler", true,
+          b->path + " builds the workloads (no nvcc, so the "
+                    "manifest's range, which is nvcc's, does not apply)");
     else
       not_run("static", "host compiler", why + "; compute cannot build");
   } else if (auto hc = host_compiler(&why); hc && !hc->detail.empty()) {

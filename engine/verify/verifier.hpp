@@ -88,6 +88,8 @@ struct Verifier {
   std::vector<std::string> promised_components() const;
   bool promises(const std::string& component) const;
   std::vector<std::string> stack_dirs();
+  probe::RunResult run_on_stack_path(const std::vector<std::string>& argv,
+                                     const std::vector<std::string>& env);
   std::vector<std::string> promised_libraries();
   void elf_closure();
   void load_level(); // load.cpp
