@@ -211,6 +211,30 @@ def tf_sources(kb, v, cudnn):
     return "", src, "compute"
 
 
+# python.org's last release with Windows binaries of each minor (its downloads page): the
+# embeddable zip a Windows stack installs where the machine has no Python it accepts.
+EMBEDDABLE = {"3.7": "3.7.9", "3.8": "3.8.10", "3.9": "3.9.13", "3.10": "3.10.11"}
+
+
+def windows_interpreter(entry):
+    """python.install for Windows: python.org's embeddable CPython of the newest minor the lock
+    covers there, used only where no Python the stack accepts is found (as tf-2.5's)."""
+    minors = [t.split("/")[1] for t in entry["targets"] if t.startswith("windows-x86_64/")]
+    minors = [m for m in minors if m in EMBEDDABLE]
+    if not minors:
+        return ""
+    minor = max(minors, key=vkey)
+    v = EMBEDDABLE[minor]
+    return ("  # Where a Windows machine has no Python the lock covers: python.org's embeddable\n"
+            f"  # CPython {v}. python.org publishes no sha256 for it: apply asks for --allow-unpinned\n"
+            "  # or a pin of your own.\n"
+            "  install:\n    when: {os: windows}\n"
+            f'    version: "{v}"\n    into: C:\\gpucfg\\python\\{minor}\n'
+            "    source:\n"
+            f"      archive: https://www.python.org/ftp/python/{v}/python-{v}-embed-amd64.zip\n"
+            "      layout: plain\n")
+
+
 def python_section(kb, name, packages, unlocked_why, index=""):
     """The framework environment: its lock from knowledge/env-locks.yaml, or, where the index
     that serves the wheels could not be asked, the packages with the command that locks them."""
@@ -228,8 +252,8 @@ def python_section(kb, name, packages, unlocked_why, index=""):
     systems = sorted({t.split("/")[0] for t in entry["targets"]})
     out = (head + "  # Built by apply in /opt/gpucfg/envs/<name> from these wheels, for the newest\n"
            f"  # Python found among {', '.join(pythons)} on {' and '.join(systems)} (tools/lock_env.py,\n"
-           "  # knowledge/env-locks.yaml).\n"
-           f"  packages: [{', '.join(q(p) for p in entry['packages'])}]\n  lock:\n")
+           "  # knowledge/env-locks.yaml).\n" + windows_interpreter(entry)
+           + f"  packages: [{', '.join(q(p) for p in entry['packages'])}]\n  lock:\n")
     for e in entry["lock"]:
         # A project published as source only: its sdist, built by apply with these wheels.
         fields = [f"sdist: {e['sdist']}" if "sdist" in e else f"wheel: {e['wheel']}",
