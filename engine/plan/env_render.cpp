@@ -90,8 +90,11 @@ std::string sh_list_edit(const manifest::EnvVar& v) {
   }
   // pre, then ":old" where old is not empty, then ":app" (or "old:" before app alone).
   std::string old = "${" + v.name + "}", expr;
-  if (pre.empty()) expr = "\"${" + v.name + ":+" + old + ":}\"" + sh_quote(app);
-  else expr = sh_quote(pre) + "\"${" + v.name + ":+:" + old + "}\"" + (app.empty() ? "" : sh_quote(":" + app));
+  if (pre.empty())
+    expr = "\"${" + v.name + ":+" + old + ":}\"" + sh_quote(app);
+  else
+    expr = sh_quote(pre) + "\"${" + v.name + ":+:" + old + "}\"" +
+           (app.empty() ? "" : sh_quote(":" + app));
   return body + "export " + v.name + "=" + expr + "\n";
 }
 
@@ -147,7 +150,8 @@ std::string render_environment_d(const std::vector<manifest::EnvVar>& vars,
     if (v.set) {
       // systemd refuses "NAME=" (and "NAME=\"\""): an empty value is written as the expansion of
       // a variable nothing sets.
-      body += v.name + "=" + (v.set->value.empty() ? "${_GPUCFG_NEVER_SET}" : envd_escape(v.set->value)) + "\n";
+      body += v.name + "=" +
+              (v.set->value.empty() ? "${_GPUCFG_NEVER_SET}" : envd_escape(v.set->value)) + "\n";
       continue;
     }
     if (!v.remove.empty()) body += "# " + v.name + ": remove is not expressible in environment.d\n";

@@ -430,65 +430,6 @@ Action ldconfig_action() {
   return a;
 }
 
-// Stacks side by side: each path follows one manifest, and a machine-wide variable that two
-// manifests set must have one value (each has its own env files, read in name order: without
-// this check the later file would silently win).
-void conflicts(const PlanInput& in, const std::vector<Desired>& desired, Plan& plan) {
-  const auto& s = in.stack;
-  const auto& current = in.observed.current;
-  for (const auto& d : desired)
-    if (const ManagedEntry* found = find_entry(current.entries, d.path))
-      if (const ManagedEntry& e = *found; !e.manifest.empty() && e.manifest != s.metadata.name &&
-                                          e.kind != "absent" &&
-                                          !(e.kind == "adopted" && d.kind == "adopted"))
-        plan.errors.push_back(d.path + " is managed by the manifest '" + e.manifest +
-                              "' (generation " + std::to_string(current.number) +
-                              "); a path follows one manifest: `gpucfg destroy` that one first, "
-                              "or change this one");
-  std::string mine = render_environment_d(s.env, "system", s.metadata.name);
-  auto is_set = [](const std::string& name, const std::string& line) {
-    return line.find("${" + name) == std::string::npos;
-  };
-  for (const auto& line : util::split(mine, '\n')) {
-    auto eq = line.find('=');
-    if (line.empty() || line[0] == '#' || eq == std::string::npos) continue;
-    std::string name = line.substr(0, eq);
-    if (!is_set(name, line)) continue;
-    for (const auto& [other, vars] : in.observed.env_of) {
-      auto it = vars.find(name);
-      if (other == s.metadata.name || it == vars.end() || it->second == line ||
-          !is_set(name, it->second))
-        continue;
-      plan.errors.push_back(name + ": the manifest '" + other + "' sets it to " +
-                            it->second.substr(eq + 1) + ", this one to " + line.substr(eq + 1) +
-                            "; one machine-wide value cannot serve both (give one of them "
-                            "`scope: user`, or make them agree)");
-    }
-  }
-}
-
-// Paths another user could change: gpucfg neither writes there nor copies from there (a link
-// swapped in between two steps would lend them root's hand), unless the machine has one user.
-void untrusted_paths(const PlanInput& in, const std::vector<Desired>& desired, Plan& plan) {
-  const Observed& o = in.observed;
-  auto say = [&](const std::string& path, const std::string& what) {
-    auto it = o.untrusted.find(path);
-    if (it == o.untrusted.end()) return;
-    std::string msg = path + ": " + it->second + "; " + what;
-    if (o.single_user)
-      plan.warnings.push_back(msg + " (GPUCFG_SINGLE_USER=1: done all the same)");
-    else
-      plan.errors.push_back(msg + " (set GPUCFG_SINGLE_USER=1 on a machine with no other user)");
-  };
-  for (const auto& d : desired) {
-    if (d.kind == "adopt" || d.kind == "adopt-cudnn" || d.kind == "adopted" || d.kind == "keep")
-      continue; // read, never written
-    say(d.path, "other users can change what is there, so gpucfg does not write it");
-    if (d.kind == "tree" && d.artifacts.empty() && !d.from.empty())
-      say(d.from, "other users can change this source folder, so gpucfg does not copy from it");
-  }
-}
-
 Plan make_plan(const PlanInput& in) {
   const auto& s = in.stack;
   Plan plan;
@@ -574,42 +515,6 @@ Plan make_plan(const PlanInput& in) {
     plan.actions.push_back(ldconfig_action());
   remove_emptied_folders(in.observed.made_folders, "emptied by this apply", plan);
   return plan;
-}
-
-void remove_emptied_folders(const std::vector<MadeFolder>& made, const std::string& reason,
-                            Plan& p) {
-  // Compared with forward slashes: Windows paths come with either separator (the manifest's
-  // backslashes, a folder's name joined with '/').
-  std::set<std::string> going, coming;
-  for (const auto& a : p.actions) {
-    (a.op == Op::remove || a.op == Op::remove_tree ? going : coming)
-        .insert(util::forward_slashes(a.path));
-    if (!a.keep_as.empty()) coming.insert(util::forward_slashes(a.keep_as)); // kept beside
-  }
-  auto receives = [&](const std::string& f) {
-    for (const auto& c : coming)
-      if (util::starts_with(c, util::forward_slashes(f) + "/")) return true;
-    return false;
-  };
-  std::vector<MadeFolder> folders = made;
-  std::sort(folders.begin(), folders.end(), [](const MadeFolder& a, const MadeFolder& b) {
-    return a.path.size() > b.path.size(); // a child's path is longer than its parent's
-  });
-  for (const auto& f : folders) {
-    bool emptied = !receives(f.path);
-    for (const auto& name : f.entries)
-      emptied = emptied && going.count(util::forward_slashes(f.path) + "/" + name) > 0;
-    if (!emptied) continue;
-    Action a;
-    a.op = Op::remove_dir;
-    a.resource = Resource::folder;
-    a.path = f.path;
-    a.change = "delete";
-    a.summary = "a folder gpucfg made, empty once the above are gone";
-    a.reason = reason;
-    p.actions.push_back(a);
-    going.insert(util::forward_slashes(f.path));
-  }
 }
 
 std::string fingerprint(const probe::Facts& facts, const Observed& observed) {

@@ -80,11 +80,17 @@ struct PlanInput {
 
 Plan make_plan(const PlanInput& in);
 
+// make_plan's refusals before any diff (guards.cpp): a desired path another manifest manages, a
+// machine-wide variable two manifests set differently; paths other users could change.
+void conflicts(const PlanInput& in, const std::vector<Desired>& desired, Plan& plan);
+void untrusted_paths(const PlanInput& in, const std::vector<Desired>& desired, Plan& plan);
+
 // The manifest's system packages against Observed::packages (plan/packages.cpp): their actions,
 // which run before everything else, and their managed entries ("pkg:NAME").
 void plan_packages(const manifest::Stack& s, const Observed& o, Plan& plan);
 
-// The folders gpucfg made (with what is in them now) that p's removals leave empty go too,
+// The folders gpucfg made (with what is in them now) that p's removals leave empty go too
+// (folders.cpp),
 // deepest first, after everything in them: what was not there before gpucfg is not left
 // behind, whether an apply, a rollback or a destroy empties it. A folder that anything of the
 // plan is put into, or that holds anything else (a user's file), stays.

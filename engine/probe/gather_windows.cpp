@@ -23,10 +23,8 @@ std::string wjoin(const std::string& a, const std::string& b) {
   return a.back() == '\\' || a.back() == '/' ? a + b : a + "\\" + b;
 }
 
-std::string lower(std::string s) {
-  for (auto& c : s)
-    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
+std::string lower(const std::string& s) {
+  return util::ascii_lower(s);
 }
 
 std::string trim_slash(std::string s) {

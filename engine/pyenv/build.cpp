@@ -130,7 +130,7 @@ std::string finish_wheel(const std::string& dir, const std::string& site,
       return wheel.file + ": the script name " + name + " is not a file name";
     std::string at = programs.dir + "/" + name;
     if (programs.windows) { // the launcher runs <name>-script.py beside it
-      std::string text = windows_script(target);
+      std::string text = entry_script(target);
       const std::string& exe = windows_launcher();
       if (exe.empty()) return wheel.file + ": this build of gpucfg has no Windows launcher";
       if (!write_text(dir + "/" + at + ".exe", exe, 0755) ||
@@ -230,15 +230,20 @@ std::vector<std::pair<std::string, std::string>> entry_points(const std::string&
   return out;
 }
 
-std::string launcher(const std::string& python, const std::string& target) {
+std::string entry_script(const std::string& target) {
   auto colon = target.find(':');
   std::string module = target.substr(0, colon);
   std::string attr = colon == std::string::npos ? "" : target.substr(colon + 1);
   std::string head = attr.substr(0, attr.find('.'));
-  return "#!" + python + "\n# -*- coding: utf-8 -*-\nimport re\nimport sys\nfrom " + module +
-         " import " + head + "\nif __name__ == \"__main__\":\n" +
-         "    sys.argv[0] = re.sub(r\"(-script\\.pyw|\\.exe)?$\", \"\", sys.argv[0])\n" +
+  // argv[0] as the user typed it: without a Windows launcher's "-script.py(w)" or ".exe".
+  return "# -*- coding: utf-8 -*-\nimport re\nimport sys\nfrom " + module + " import " + head +
+         "\nif __name__ == \"__main__\":\n" +
+         "    sys.argv[0] = re.sub(r\"(-script\\.pyw?|\\.exe)?$\", \"\", sys.argv[0])\n" +
          "    sys.exit(" + attr + "())\n";
+}
+
+std::string launcher(const std::string& python, const std::string& target) {
+  return "#!" + python + "\n" + entry_script(target);
 }
 
 namespace {

@@ -42,7 +42,9 @@ std::string prepare(const std::string& python, const std::vector<source::Artifac
 // Console and GUI scripts from a wheel's entry_points.txt: (name, "module:function").
 std::vector<std::pair<std::string, std::string>> entry_points(const std::string& text);
 
-// The launcher pip writes for an entry point, for the interpreter at `python`.
+// The launcher pip writes for an entry point, for the interpreter at `python`: entry_script()
+// after a #! line. On Windows entry_script() is <name>-script.py, run by Scripts\<name>.exe.
 std::string launcher(const std::string& python, const std::string& target);
+std::string entry_script(const std::string& target);
 
 } // namespace gpucfg::pyenv

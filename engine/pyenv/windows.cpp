@@ -9,12 +9,6 @@ namespace gpucfg::pyenv {
 
 namespace {
 
-std::string lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return s;
-}
-
 bool absolute(const std::string& p) {
   return (p.size() > 2 && p[1] == ':' && (p[2] == '\\' || p[2] == '/')) ||
          util::starts_with(p, "\\\\");
@@ -51,7 +45,7 @@ std::string environment_pth(const std::string& base_pth, const std::string& home
 }
 
 bool copied_into_scripts(const std::string& name) {
-  std::string n = lower(name);
+  std::string n = util::ascii_lower(name);
   if (n == "python.exe" || n == "pythonw.exe") return true;
   return util::ends_with(n, ".dll") &&
          (util::starts_with(n, "python") || util::starts_with(n, "vcruntime"));
@@ -63,7 +57,7 @@ disk::Status make_windows_skeleton(disk::Disk& d, const std::string& dir, const 
   for (const char* sub : {"/Scripts", "/Lib/site-packages"})
     if (auto s = disk::make_dirs(d, dir + sub); !s.empty()) return s;
   for (const auto& name : d.list(home)) {
-    if (util::ends_with(lower(name), "._pth")) {
+    if (util::ends_with(util::ascii_lower(name), "._pth")) {
       auto text = d.read(home + "/" + name);
       if (!text) return "cannot read " + home + "\\" + name;
       if (auto s = d.write(dir + "/Scripts/" + name, environment_pth(*text, home), 0644);
@@ -77,17 +71,6 @@ disk::Status make_windows_skeleton(disk::Disk& d, const std::string& dir, const 
   }
   if (!d.lstat(dir + "/Scripts/python.exe")) return "no python.exe beside " + python;
   return d.write(dir + "/pyvenv.cfg", pyvenv_cfg(home, version), 0644);
-}
-
-std::string windows_script(const std::string& target) {
-  auto colon = target.find(':');
-  std::string module = target.substr(0, colon);
-  std::string attr = colon == std::string::npos ? "" : target.substr(colon + 1);
-  std::string head = attr.substr(0, attr.find('.'));
-  return "# -*- coding: utf-8 -*-\nimport re\nimport sys\nfrom " + module + " import " + head +
-         "\nif __name__ == \"__main__\":\n" +
-         "    sys.argv[0] = re.sub(r\"(-script\\.pyw?|\\.exe)?$\", \"\", sys.argv[0])\n" +
-         "    sys.exit(" + attr + "())\n";
 }
 
 #ifndef _WIN32

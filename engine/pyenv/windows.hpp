@@ -39,10 +39,6 @@ disk::Status make_windows_skeleton(disk::Disk& d, const std::string& dir, const 
 // distlib's design). Built from pyenv/launcher_win.cpp into Windows builds; empty elsewhere.
 const std::string& windows_launcher();
 
-// A console script's <name>-script.py for Windows: the entry point's call, argv[0] without
-// "-script.py" or ".exe", as pip's scripts do.
-std::string windows_script(const std::string& target);
-
 // Native form of a path: backslashes.
 std::string windows_path(const std::string& path);
 

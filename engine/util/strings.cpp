@@ -1,9 +1,8 @@
 #include "util/strings.hpp"
 
-#include <cstdio>
-
 #include <algorithm>
 #include <cctype>
+#include <cstdio>
 
 namespace gpucfg::util {
 
@@ -90,6 +89,13 @@ bool is_hex(std::string_view s) {
 
 std::string megabytes(std::uint64_t bytes) {
   return std::to_string((bytes + 500000) / 1000000) + " MB";
+}
+
+std::string ascii_lower(std::string_view s) {
+  std::string out(s);
+  for (auto& c : out)
+    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
 }
 
 std::string forward_slashes(std::string_view path) {

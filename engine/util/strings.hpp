@@ -28,6 +28,8 @@ std::string did_you_mean(std::string_view word, const std::vector<std::string>& 
 bool is_hex(std::string_view s);
 // `path` with Windows' separators as '/': C:\a\b and C:/a/b name one file.
 std::string forward_slashes(std::string_view path);
+// ASCII letters in lower case (Windows file names compare so).
+std::string ascii_lower(std::string_view s);
 
 // A size for people: "412 MB" (decimal, as download sizes are given).
 std::string megabytes(std::uint64_t bytes);

@@ -6,7 +6,6 @@
 #include "verify/verifier.hpp"
 
 #include <algorithm>
-#include <cctype>
 #include <filesystem>
 #include <fstream>
 
@@ -87,12 +86,8 @@ void Verifier::framework_level() {
 void Verifier::mapped_libraries(const std::vector<std::string>& libs, const std::string& env_dir,
                                 const std::string& fw) {
   // Windows paths compare with either separator and in any case.
-  auto comparable = [&](std::string p) {
-    if (!windows) return p;
-    p = util::forward_slashes(p);
-    std::transform(p.begin(), p.end(), p.begin(),
-                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    return p;
+  auto comparable = [&](const std::string& p) {
+    return windows ? util::ascii_lower(util::forward_slashes(p)) : p;
   };
   // Where each may come from: cuDNN from the manifest's cuDNN (else its toolkit), the runtime
   // from its toolkit; only a stack with neither (PyTorch's wheels bundle both) takes them

@@ -392,6 +392,33 @@ python:
     shutil.rmtree(work, True)
 
 
+@check("python.install never replaces a folder it did not make: the plan refuses, naming it")
+def _():
+    m = Machine()
+    m.write("/srv/py.tar.gz", "not read by plan")
+    # No Python here is 3.99: the lock's interpreter is python.install's.
+    mf = m.manifest("pyinst", """apiVersion: gpucfg/v1
+kind: Stack
+metadata: {name: pyinst}
+requires: {platforms: [linux-x86_64], python: ">=3.99,<3.100"}
+python:
+  install:
+    version: "3.99.0"
+    into: /opt/py
+    source: {archive: /srv/py.tar.gz, sha256: %s, layout: plain}
+  import: [six]
+  lock:
+    - {wheel: six-1.17.0-py2.py3-none-any.whl, sha256: %s, for: [linux-x86_64/3.99]}
+""" % ("a" * 64, "b" * 64))
+    r = run(m, "plan", mf)
+    expect(r.code == 0 and "+ python-env /opt/py\n      Python 3.99.0 in /opt/py from py.tar.gz" in r.out
+           and "/opt/py/bin/python3 (Python 3.99.0), installed with the stack" in r.out, r.out + r.err)
+    m.write("/opt/py/mine.txt", "the user's")
+    r = run(m, "plan", mf)
+    expect(r.code == 1 and "python-env: /opt/py exists and gpucfg did not install it; refusing to replace it"
+           in r.out + r.err, r.out + r.err)
+
+
 def fake_cuda_sources(m):
     """A CUDA 12.3 toolkit folder and a cuDNN 8.9.7 package folder, laid out as NVIDIA ships them."""
     src = "/srv/cuda-12.3"

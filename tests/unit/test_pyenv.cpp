@@ -196,7 +196,7 @@ TEST_CASE("Windows environments: pyvenv.cfg, the embeddable base's path file mad
   CHECK(pyenv::copied_into_scripts("vcruntime140_1.dll"));
   CHECK_FALSE(pyenv::copied_into_scripts("python39.zip"));
   CHECK_FALSE(pyenv::copied_into_scripts("libcrypto-1_1.dll")); // found beside _ssl.pyd in home
-  std::string s = pyenv::windows_script("pkg.mod:Cls.start");
+  std::string s = pyenv::entry_script("pkg.mod:Cls.start");
   CHECK(s.find("#!") == std::string::npos); // the launcher names the interpreter, not the script
   CHECK(s.find("from pkg.mod import Cls\n") != std::string::npos);
   CHECK(s.find("(-script\\.pyw?|\\.exe)?$") != std::string::npos);
