@@ -30,7 +30,7 @@ import time
 
 import store_env
 from store_env import BINARY, PYTHON, ROOT, WORK, environment_manifest, python_version, uv_binary, wheelhouse
-from timing import timed
+from timing import settle, timed
 
 ROUNDS = int(sys.argv[2]) if len(sys.argv) > 2 else 2
 DELAY_S = 0.020
@@ -102,7 +102,7 @@ def main():
     def fresh(*paths):
         for p in paths:
             shutil.rmtree(p, ignore_errors=True)
-        subprocess.run(["sync"])
+        settle()
 
     def uv_run(venv, cache, source, *flags):
         e = dict(os.environ, UV_CACHE_DIR=cache)
@@ -116,31 +116,57 @@ def main():
     for i in range(ROUNDS):
         root, venv = os.path.join(WORK, "cold-root"), os.path.join(WORK, "cold-venv")
         gstore, ucache = os.path.join(WORK, "cold-store"), os.path.join(WORK, "cold-uv-cache")
+        # Odd rounds gpucfg first, even rounds uv first: neither always follows the other's
+        # deletions.
+        first_gpucfg = i % 2 == 0
+
+        def both(g_run, u_run):
+            if first_gpucfg:
+                return g_run(), u_run()
+            u = u_run()
+            return g_run(), u
+
         # 1. From the delaying mirror, both caches empty.
         fresh(root, venv, gstore, ucache)
-        os.makedirs(root)
-        g = timed([BINARY, "apply", "--yes", "--no-verify", "--root", root, manifest],
-                  dict(env, GPUCFG_CACHE_DIR=gstore, GPUCFG_MIRROR=url + "/files/"))
-        fresh(root)
-        u = uv_run(venv, ucache, ["--index-url", url + "/simple"])
+
+        def g_mirror():
+            os.makedirs(root)
+            t = timed([BINARY, "apply", "--yes", "--no-verify", "--root", root, manifest],
+                      dict(env, GPUCFG_CACHE_DIR=gstore, GPUCFG_MIRROR=url + "/files/"))
+            # Its store keeps the artifacts for (2), its trees go; the root goes.
+            shutil.rmtree(os.path.join(gstore, "trees"), ignore_errors=True)
+            fresh(root)
+            return t
+
+        def u_mirror():
+            t = uv_run(venv, ucache, ["--index-url", url + "/simple"])
+            fresh(venv, ucache)
+            return t
+
+        g, u = both(g_mirror, u_mirror)
         results["mirror"].append((g, u))
         print(f"round {i + 1}, from the mirror: gpucfg {g:.1f} s, uv {u:.1f} s, "
               f"ratio {g / u:.2f}x", flush=True)
-        # 2. Downloaded, not unpacked: gpucfg's store keeps the artifacts of (1), its trees go;
-        # uv's cache is emptied and reads the same files from a folder.
-        shutil.rmtree(os.path.join(gstore, "trees"), ignore_errors=True)
-        fresh(root, venv, ucache)
-        os.makedirs(root)
-        g = timed([BINARY, "apply", "--yes", "--no-verify", "--root", root, manifest],
-                  dict(env, GPUCFG_CACHE_DIR=gstore, GPUCFG_OFFLINE="1"))
-        fresh(root)
-        u = uv_run(venv, ucache, ["--offline", "--no-index", "--find-links", house])
+        # 2. Downloaded, not unpacked: gpucfg's store has the artifacts of (1) and no trees;
+        # uv's cache is empty and it reads the same files from a folder.
+
+        def g_downloaded():
+            os.makedirs(root)
+            t = timed([BINARY, "apply", "--yes", "--no-verify", "--root", root, manifest],
+                      dict(env, GPUCFG_CACHE_DIR=gstore, GPUCFG_OFFLINE="1"))
+            fresh(root, gstore)
+            return t
+
+        def u_downloaded(*flags):
+            t = uv_run(venv, ucache, ["--offline", "--no-index", "--find-links", house], *flags)
+            fresh(venv, ucache)
+            return t
+
+        g, u = both(g_downloaded, u_downloaded)
         results["downloaded"].append((g, u))
         print(f"round {i + 1}, downloaded wheels: gpucfg {g:.1f} s, uv (cold cache) {u:.1f} s, "
               f"ratio {g / u:.2f}x", flush=True)
-        fresh(venv, ucache)
-        c = uv_run(venv, ucache, ["--offline", "--no-index", "--find-links", house],
-                   "--compile-bytecode")
+        c = u_downloaded("--compile-bytecode")
         results["downloaded, uv --compile-bytecode"].append((g, c))
         print(f"round {i + 1}, downloaded wheels: uv --compile-bytecode (cold cache) {c:.1f} s, "
               f"ratio {g / c:.2f}x", flush=True)

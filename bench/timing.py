@@ -8,6 +8,15 @@ import sys
 import time
 
 
+def settle():
+    """Waits for the disk to be quiet: synced, then 6 s. Deleting a big tree (the last round's)
+    leaves work behind on a filesystem mounted with `discard`, and ext4 skips the inodes it freed
+    in the last 5 s when it allocates new ones; without the wait, whichever side runs after a
+    deletion pays for it (seen here: uv 12 to 30 s from one run to the next)."""
+    subprocess.run(["sync"])
+    time.sleep(6)
+
+
 def timed(cmd, env=None):
     """Wall seconds of one run of `cmd` (output discarded); exits with its stderr if it fails."""
     t0 = time.perf_counter()
@@ -20,7 +29,7 @@ def timed(cmd, env=None):
 
 def env_rounds(rounds, work, gpucfg_apply, other, name):
     """`rounds` interleaved rounds: gpucfg_apply(root) into a new root, then other(venv) into a
-    new folder (each returns seconds; both start from nothing, the disk synced before each).
+    new folder (each returns seconds; both start from nothing, the disk settled before each).
     Prints each round and the medians; returns the median of per-round ratios."""
     ratios, ours, theirs = [], [], []
     for i in range(rounds):
@@ -28,9 +37,9 @@ def env_rounds(rounds, work, gpucfg_apply, other, name):
         for p in (root, venv):
             shutil.rmtree(p, ignore_errors=True)
         os.makedirs(root)
-        subprocess.run(["sync"])
+        settle()
         g = gpucfg_apply(root)
-        subprocess.run(["sync"])
+        settle()
         o = other(venv)
         ours.append(g)
         theirs.append(o)

@@ -7,7 +7,7 @@ set -euo pipefail
 packages=(
   build-essential cmake ninja-build pkg-config clang-format
   libyaml-cpp-dev nlohmann-json3-dev libcli11-dev catch2
-  libarchive-dev libdeflate-dev libcurl4-openssl-dev libssl-dev
+  libarchive-dev libdeflate-dev libisal-dev libcurl4-openssl-dev libssl-dev
   python3 python3-yaml python3-jsonschema python3-setuptools-whl python3-wheel-whl
   makeself p7zip-full
   clang libclang-rt-14-dev zip systemd

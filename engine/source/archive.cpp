@@ -307,8 +307,8 @@ private:
   // A zip (or one shard of it) read through its central directory, the only place that holds
   // the Unix modes and link types (a streaming read sees every link as a file holding its
   // target's name); entries of other shards are seeked over, not inflated.
-  // Regular files whose bytes libdeflate can produce are written by inflate_zip_member (whole,
-  // about twice zlib's speed), the rest by libarchive; every rule stays libarchive's walk.
+  // Regular files whose bytes gpucfg's inflaters can produce are written by them (zipdir.hpp:
+  // libdeflate whole, ISA-L streamed), the rest by libarchive; every rule stays libarchive's walk.
   void run_zip(int fd, std::uint64_t file_size) {
     util::MappedFile map(m_archive);
     if (!map.empty() && map.size() == file_size) {
@@ -321,17 +321,18 @@ private:
     m_zip_data = nullptr;
   }
 
-  // The member `name` of the zip being read, when it is inflated whole (libdeflate, into a
-  // buffer, then written). Bigger ones stream through libarchive's zlib to the writer: inflating
-  // them whole needs their whole size as one buffer, a mapping of the new file, whose page faults
-  // measured slower than zlib (tf-2.16's 1 GB libtensorflow_cc.so.2: 6.5-12.8 s mapped vs 3.9 s
-  // streamed; its environment from downloaded wheels 23.9-26.1 s vs 17.2-17.4 s).
-  const ZipMember* zip_member(const std::string& name) const {
+  // The member `name` of the zip being read, when gpucfg produces its bytes itself: inflated
+  // whole (libdeflate, into a buffer, then written) up to k_zip_whole_max, streamed (ISA-L) to
+  // the writer above. Inflating a big one whole needs its whole size as one buffer, a mapping of
+  // the new file, whose page faults measured slower than streaming (tf-2.16's 1 GB
+  // libtensorflow_cc.so.2: 6.5-12.8 s mapped vs 3.9 s through zlib). The rest stream through
+  // libarchive's zlib.
+  const ZipMember* zip_member(const std::string& name, bool* whole) const {
     if (!m_zip) return nullptr;
     auto it = m_zip->find(name);
-    return it != m_zip->end() && inflatable(it->second) && it->second.size <= k_zip_whole_max
-               ? &it->second
-               : nullptr;
+    if (it == m_zip->end() || !inflatable(it->second)) return nullptr;
+    *whole = it->second.size <= k_zip_whole_max;
+    return *whole || streamable(it->second) ? &it->second : nullptr;
   }
 
   // The entries of an archive libarchive reads by seeking within `w`.
@@ -529,13 +530,15 @@ private:
     // An environment's record keeps sizes and mtimes only (pip's RECORD holds its hashes): its
     // files are not hashed here, which would cost a second of CPU per GB for nothing.
     const bool hashing = m_res.layout != Layout::python;
-    if (const ZipMember* whole = zip_member(name)) { // inflated whole, on this thread
-      m_res.unpacked_bytes += whole->size;
+    bool small = false;
+    const ZipMember* member = zip_member(name, &small);
+    if (member && small) { // inflated whole, on this thread
+      m_res.unpacked_bytes += member->size;
       util::Sha256 hash;
       std::string error =
           m_res.unpacked_bytes > m_cap
               ? cap_message()
-              : inflate_member(m_zip_data, m_zip_size, *whole, out, hashing ? &hash : nullptr);
+              : inflate_member(m_zip_data, m_zip_size, *member, out, hashing ? &hash : nullptr);
       util::stamp_file(out, mode, mtime_ns);
       util::close_fd(out);
       if (!error.empty()) return fail(name, error), false;
@@ -543,8 +546,10 @@ private:
       if (hashing) m_res.file_sha256[rel] = hash.hex();
       return true;
     }
-    // Streamed from libarchive to the writer (WriteBehind), which also hashes.
+    // Streamed to the writer (WriteBehind), which also hashes: by gpucfg's own inflater where
+    // it can, else by libarchive.
     m_out.open(out, rel, name, hashing);
+    if (member) return streamed(*member, name, rel, mode, mtime_ns);
     const void* buf = nullptr;
     std::size_t len = 0;
     la_int64_t offset = 0;
@@ -570,6 +575,31 @@ private:
     }
     m_out.close(mode, mtime_ns);
     if (!ok) return finish_writes(), false;
+    m_written.insert(rel);
+    return true;
+  }
+
+  // A zip member's bytes from stream_member to the open writer.
+  bool streamed(const ZipMember& member, const std::string& name, const std::string& rel,
+                unsigned mode, std::int64_t mtime_ns) {
+    std::uint64_t offset = 0;
+    bool capped = false, writer_failed = false;
+    std::string why =
+        stream_member(m_zip_data, m_zip_size, member, [&](const char* p, std::size_t n) {
+          m_res.unpacked_bytes += n;
+          if (m_res.unpacked_bytes > m_cap) return !(capped = true);
+          if (!m_out.write(p, n, offset)) return !(writer_failed = true);
+          offset += n;
+          return true;
+        });
+    m_out.close(mode, mtime_ns);
+    if (!why.empty()) {
+      if (capped)
+        fail(name, cap_message());
+      else if (!writer_failed)
+        fail(name, why);
+      return finish_writes(), false; // the writer's failure, when it was that
+    }
     m_written.insert(rel);
     return true;
   }

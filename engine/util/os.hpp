@@ -93,24 +93,6 @@ private:
   std::size_t m_size = 0;
 };
 
-// Writing a file through memory: `size` bytes claimed on disk first (a full disk is an error
-// here, not a SIGBUS later), then the file mapped for writing (posix_fallocate + mmap;
-// _chsize_s + MapViewOfFile). Empty (data() null) on failure, error() says why.
-class WritableMapping {
-public:
-  WritableMapping(int fd, std::size_t size);
-  WritableMapping(const WritableMapping&) = delete;
-  WritableMapping& operator=(const WritableMapping&) = delete;
-  ~WritableMapping();
-  char* data() const { return static_cast<char*>(m_data); }
-  const std::string& error() const { return m_error; }
-
-private:
-  void* m_data = nullptr;
-  std::size_t m_size = 0;
-  std::string m_error;
-};
-
 // Cores this process may run on, at least 1: its affinity mask where there is one (`taskset`,
 // a container's cpuset), which std::thread::hardware_concurrency ignores.
 unsigned usable_cores();

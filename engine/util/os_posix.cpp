@@ -250,24 +250,6 @@ MappedFile::~MappedFile() {
   if (m_data) ::munmap(m_data, m_size);
 }
 
-WritableMapping::WritableMapping(int fd, std::size_t size) {
-  if (int rc = ::posix_fallocate(fd, 0, static_cast<off_t>(size)); rc != 0) {
-    m_error = std::string("cannot make room for it: ") + std::strerror(rc);
-    return;
-  }
-  void* map = ::mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-  if (map == MAP_FAILED) {
-    m_error = std::string("cannot map it: ") + std::strerror(errno);
-    return;
-  }
-  m_data = map;
-  m_size = size;
-}
-
-WritableMapping::~WritableMapping() {
-  if (m_data) ::munmap(m_data, m_size);
-}
-
 bool write_all(int fd, const char* data, std::size_t n) {
   for (std::size_t done = 0; done < n;) {
     ssize_t w = ::write(fd, data + done, n - done);

@@ -301,30 +301,6 @@ MappedFile::~MappedFile() {
   if (m_data) UnmapViewOfFile(m_data);
 }
 
-WritableMapping::WritableMapping(int fd, std::size_t size) {
-  if (::_chsize_s(fd, static_cast<__int64>(size)) != 0) {
-    m_error = "cannot make room for it (the disk may be full)";
-    return;
-  }
-  HANDLE file = reinterpret_cast<HANDLE>(::_get_osfhandle(fd));
-  HANDLE mapping = CreateFileMappingW(file, nullptr, PAGE_READWRITE, 0, 0, nullptr);
-  if (!mapping) {
-    m_error = "cannot map it: " + last_error_text();
-    return;
-  }
-  m_data = MapViewOfFile(mapping, FILE_MAP_WRITE, 0, 0, size);
-  if (!m_data) m_error = "cannot map it: " + last_error_text();
-  CloseHandle(mapping); // the view keeps it alive
-  m_size = size;
-}
-
-WritableMapping::~WritableMapping() {
-  if (m_data) {
-    FlushViewOfFile(m_data, 0);
-    UnmapViewOfFile(m_data);
-  }
-}
-
 bool write_all(int fd, const char* data, std::size_t n) {
   for (std::size_t done = 0; done < n;) {
     unsigned chunk = static_cast<unsigned>(std::min<std::size_t>(n - done, 1u << 30));

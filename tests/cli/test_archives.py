@@ -161,8 +161,9 @@ def zip_member_offsets(path):
     return out
 
 
-@check("zip members inflated whole (libdeflate): zip64, stored and deflated, big and small "
-       "members land byte for byte; a damaged member or a size the data does not fill is refused")
+@check("zip members inflated by gpucfg (small ones whole by libdeflate, big ones streamed by "
+       "ISA-L): zip64, stored and deflated, big and small members land byte for byte; a damaged "
+       "member or a size the data does not match is refused")
 def zip_whole_members():
     import zipfile
     d = fresh("zip64")
@@ -203,21 +204,24 @@ def zip_whole_members():
     expect(r.code == 1 and ("CRC-32" in r.err or "corrupt" in r.err), r.out + r.err)
     expect(not os.path.exists(os.path.join(d, "root/opt")), tree(os.path.join(d, "root")))
 
-    # A central directory that claims more bytes than the stream holds: refused.
-    d = fresh("zip-lying")
-    arc = os.path.join(d, "a.zip")
-    with zipfile.ZipFile(arc, "w", zipfile.ZIP_DEFLATED) as z:
-        z.writestr("lib/liba.so", b"a" * 100000)
-    with open(arc, "rb") as f:
-        data = bytearray(f.read())
-    cd = data.rfind(b"PK\x01\x02")
-    data[cd + 24:cd + 28] = (200000).to_bytes(4, "little")  # uncompressed size, doubled
-    with open(arc, "wb") as f:
-        f.write(data)
-    m = write_manifest(d, f"    archive: a.zip\n    sha256: {sha(arc)}\n")
-    r = apply(d, m)
-    expect(r.code == 1, r.out + r.err)
-    expect(not os.path.exists(os.path.join(d, "root/opt")), tree(os.path.join(d, "root")))
+    # A central directory that claims more or fewer bytes than the stream holds, for a member
+    # inflated whole and for one streamed: refused.
+    for name, content in (("lib/liba.so", b"a" * 100000), ("lib/libbig.so.1", big)):
+        for claimed in (len(content) * 2, len(content) // 2):
+            d = fresh(f"zip-lying-{len(content)}-{claimed}")
+            arc = os.path.join(d, "a.zip")
+            with zipfile.ZipFile(arc, "w", zipfile.ZIP_DEFLATED) as z:
+                z.writestr(name, content)
+            with open(arc, "rb") as f:
+                data = bytearray(f.read())
+            cd = data.rfind(b"PK\x01\x02")
+            data[cd + 24:cd + 28] = claimed.to_bytes(4, "little")  # uncompressed size
+            with open(arc, "wb") as f:
+                f.write(data)
+            m = write_manifest(d, f"    archive: a.zip\n    sha256: {sha(arc)}\n")
+            r = apply(d, m)
+            expect(r.code == 1, f"{name} claimed {claimed}: " + r.out + r.err)
+            expect(not os.path.exists(os.path.join(d, "root/opt")), tree(os.path.join(d, "root")))
 
 
 @check("a tree unpacked from an archive keeps its files' hashes: plan --checksum sees an edit that kept size and mtime")
