@@ -1,7 +1,7 @@
 #pragma once
 // A zip's central directory, read by gpucfg itself, so that a wheel's entries are inflated by
 // faster inflaters than libarchive's zlib: small ones whole by libdeflate (about twice zlib's
-// speed), big ones streamed by ISA-L's igzip (about three times) where gpucfg is built with it.
+// speed), big ones streamed by ISA-L's igzip (also about twice) where gpucfg is built with it.
 // libarchive still walks the archive and decides every rule (names, modes, links, caps); this only
 // replaces how a regular file's bytes are produced. Anything unusual (another method, encryption, a
 // directory that does not parse) is left to libarchive's own reader.
