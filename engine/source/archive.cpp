@@ -327,12 +327,11 @@ private:
   // the new file, whose page faults measured slower than streaming (tf-2.16's 1 GB
   // libtensorflow_cc.so.2: 6.5-12.8 s mapped vs 3.9 s through zlib). The rest stream through
   // libarchive's zlib.
-  const ZipMember* zip_member(const std::string& name, bool* whole) const {
+  const ZipMember* zip_member(const std::string& name) const {
     if (!m_zip) return nullptr;
     auto it = m_zip->find(name);
     if (it == m_zip->end() || !inflatable(it->second)) return nullptr;
-    *whole = it->second.size <= k_zip_whole_max;
-    return *whole || streamable(it->second) ? &it->second : nullptr;
+    return it->second.size <= k_zip_whole_max || streamable(it->second) ? &it->second : nullptr;
   }
 
   // The entries of an archive libarchive reads by seeking within `w`.
@@ -530,9 +529,8 @@ private:
     // An environment's record keeps sizes and mtimes only (pip's RECORD holds its hashes): its
     // files are not hashed here, which would cost a second of CPU per GB for nothing.
     const bool hashing = m_res.layout != Layout::python;
-    bool small = false;
-    const ZipMember* member = zip_member(name, &small);
-    if (member && small) { // inflated whole, on this thread
+    const ZipMember* member = zip_member(name);
+    if (member && member->size <= k_zip_whole_max) { // inflated whole, on this thread
       m_res.unpacked_bytes += member->size;
       util::Sha256 hash;
       std::string error =
